@@ -1,0 +1,28 @@
+# `make test` and `make demo` bootstrap .venv from requirements.lock on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(VENV)/bin/unveil demo --out demo-out
+
+bench: $(STAMP)
+	$(PY) bench/commit.py
+	$(PY) bench/merkle_vs_pymerkle.py
+	$(PY) bench/proof_size.py
+	$(PY) bench/verify.py
+
+clean:
+	rm -rf $(VENV) demo-out .pytest_cache .hypothesis

@@ -1,0 +1,85 @@
+"""Byte-level conventions of spec §0: tags, hex, base64, ids, times, integers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import struct
+from datetime import datetime, timezone
+
+MAX_SAFE_INTEGER = 2**53 - 1
+ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+
+
+def tag(s: str) -> bytes:
+    """``TAG(s)``: the ASCII bytes of ``s`` and one 0x00 byte (spec §0)."""
+    return s.encode("ascii") + b"\x00"
+
+
+def is_id(value: object) -> bool:
+    """True if ``value`` is an id: 1 to 64 characters of ``[A-Za-z0-9._:-]`` (spec §0)."""
+    return isinstance(value, str) and ID_PATTERN.fullmatch(value) is not None
+
+
+def is_hex32(value: object) -> bool:
+    """True if ``value`` is 64 lowercase hex digits (a 32-byte hash, salt or root; spec §0)."""
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def hex32(value: str) -> bytes:
+    """Decode 64 lowercase hex digits; ``ValueError`` otherwise (uppercase is rejected)."""
+    if not is_hex32(value):
+        raise ValueError(f"expected 64 lowercase hex digits, got {value[:80]!r}")
+    return bytes.fromhex(value)
+
+
+def b64encode(data: bytes) -> str:
+    """Standard base64 with padding (RFC 4648 §4)."""
+    return base64.b64encode(data).decode("ascii")
+
+
+def b64decode(value: str) -> bytes:
+    """Strict standard base64: padding required, non-canonical encodings rejected (spec §0)."""
+    try:
+        raw = value.encode("ascii")
+        data = base64.b64decode(raw, validate=True)
+    except (UnicodeEncodeError, binascii.Error) as exc:
+        raise ValueError(f"not standard base64: {value[:80]!r}") from exc
+    if base64.b64encode(data) != raw:
+        raise ValueError(f"non-canonical base64: {value[:80]!r}")
+    return data
+
+
+def is_time(value: object) -> bool:
+    """True for ``YYYY-MM-DDTHH:MM:SSZ`` naming a real UTC instant, seconds 00–59 (spec §0)."""
+    if not isinstance(value, str) or _TIME.fullmatch(value) is None:
+        return False
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return value[17:19] < "60"
+
+
+def format_time(moment: datetime) -> str:
+    """Render an aware datetime in the spec's time format (UTC, whole seconds)."""
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def is_integer_token(value: object) -> bool:
+    """True for a JSON integer within [−(2^53−1), 2^53−1]; booleans are never numbers (§0)."""
+    return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+
+
+def uint64be(n: int) -> bytes:
+    return struct.pack(">Q", n)
+
+
+def utf8_sort_key(s: str) -> bytes:
+    """Strings are compared and sorted by their UTF-8 bytes (spec §0)."""
+    return s.encode("utf-8")
