@@ -1,0 +1,1 @@
+"""Command-line interface (typer). Heavy modules are imported inside commands, not here."""

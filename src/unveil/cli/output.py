@@ -1,0 +1,31 @@
+"""Human output (rich). Imported only when a command prints for a person."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from unveil.core.verify import BundleReport
+
+_out = Console()
+_err = Console(stderr=True)
+
+
+def error(message: str) -> None:
+    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+
+
+def show_report(report: BundleReport) -> None:
+    title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}: {len(report.reveal.openings)} openings"
+    style = {"valid": "bold green", "invalid": "bold red", "incomplete": "bold yellow"}[report.status]
+    _out.print(f"[{style}]{report.status.upper()}[/] {title}", highlight=False)
+    if not report.host_key_pinned:
+        _out.print("note: host key not pinned (no --trust): trusted the key that signed the escrow", style="yellow", highlight=False)
+    rows = [*report.problems, *report.warnings]
+    if rows:
+        table = Table("opening", "reason", "detail", show_lines=False)
+        for p in report.problems:
+            table.add_row("-" if p.index is None else str(p.index), p.reason, p.detail)
+        for w in report.warnings:
+            table.add_row("-" if w.index is None else str(w.index), f"warning: {w.reason}", w.detail)
+        _out.print(table)

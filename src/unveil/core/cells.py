@@ -1,0 +1,90 @@
+"""The cell list file ``cells.txt`` (spec §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from dataclasses import dataclass
+
+from unveil.errors import MalformedInputError
+
+_ID_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-"
+_HEX_BYTES = b"0123456789abcdef"
+
+
+@dataclass(frozen=True)
+class CellList:
+    """The cells of an escrow in committed order, with the SHA-256 of the exact file bytes."""
+
+    cells: tuple[str, ...]
+    sha256: str
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+
+def render(cells: list[str] | tuple[str, ...]) -> bytes:
+    """The bytes of ``cells.txt``: one id per line, each ending in ``\\n``."""
+    return ("\n".join(cells) + "\n").encode("ascii")
+
+
+def read(data: bytes, *, source: str = "cells.txt") -> CellList:
+    """Split ``cells.txt`` into lines; raise MalformedInputError if it is not such a file.
+
+    Only the line structure is checked here; :func:`problems` checks ids and order.
+    """
+    if not data:
+        raise MalformedInputError("is empty: a cell list has at least one line", source=source)
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise MalformedInputError("starts with a byte order mark", source=source)
+    if b"\r" in data:
+        line = data[: data.index(b"\r")].count(b"\n") + 1
+        raise MalformedInputError("carriage return (lines end in \\n only)", source=source, where=f"line {line}")
+    if not data.endswith(b"\n"):
+        lines = data.count(b"\n") + 1
+        raise MalformedInputError("the last line does not end in \\n", source=source, where=f"line {lines}")
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise MalformedInputError("non-ASCII byte: cell ids are ASCII", source=source, where=f"line {line}") from None
+    cells = text[:-1].split("\n")
+    return CellList(tuple(cells), hashlib.sha256(data).hexdigest())
+
+
+def problems(cell_list: CellList, system: str, resolution: int | None) -> list[str]:
+    """Every way the list breaks §1: an id that is not one, a wrong resolution, bad order."""
+    cells = cell_list.cells
+    out: list[str] = []
+    joined = "\n".join(cells).encode("ascii")
+    allowed = _HEX_BYTES if system == "h3" else _ID_BYTES
+    if joined.translate(None, allowed + b"\n") or any(not c for c in cells):
+        bad = next(i for i, c in enumerate(cells) if not c or c.encode("ascii").translate(None, allowed))
+        out.append(f"line {bad + 1}: {cells[bad][:80]!r} is not a {'lowercase hex H3 cell' if system == 'h3' else 'cell id'}")
+    elif system == "list":
+        longest = max(cells, key=len)
+        if len(longest) > 64:
+            out.append(f"line {cells.index(longest) + 1}: cell id longer than 64 characters")
+    else:
+        out.extend(_h3_problems(cells, resolution))
+    if not all(map(operator.lt, cells, cells[1:])):
+        bad = next(i for i in range(1, len(cells)) if not cells[i - 1] < cells[i])
+        out.append(f"line {bad + 1}: {cells[bad][:80]!r} does not sort strictly after the line before it")
+    return out
+
+
+def _h3_problems(cells: tuple[str, ...], resolution: int | None) -> list[str]:
+    import h3  # imported here: only h3 grids need it, and it slows CLI start-up
+
+    if any(len(c) != 15 for c in cells):
+        bad = next(i for i, c in enumerate(cells) if len(c) != 15)
+        return [f"line {bad + 1}: {cells[bad][:80]!r} is not 15 hex digits"]
+    if not all(map(h3.is_valid_cell, cells)):
+        bad = next(i for i, c in enumerate(cells) if not h3.is_valid_cell(c))
+        return [f"line {bad + 1}: {cells[bad]!r} is not a valid H3 cell"]
+    # The resolution is the second hex digit of a 15-digit H3 v4 cell index.
+    digit = format(resolution, "x") if resolution is not None and 0 <= resolution <= 15 else None
+    if digit is None or any(c[1] != digit for c in cells):
+        bad = next((i for i, c in enumerate(cells) if c[1] != digit), 0)
+        return [f"line {bad + 1}: {cells[bad]!r} is not at resolution {resolution}"]
+    return []

@@ -1,0 +1,93 @@
+"""Salts, leaves and sealed totals (spec §3, §4).
+
+    salt(c)       = HMAC(K, TAG("unveil/v1/salt") ‖ escrow_id ‖ 0x00 ‖ c)
+    leaf(c)       = SHA256(TAG("unveil/v1/cell") ‖ salt(c) ‖ JCS(content(c)))
+    sealed_totals = SHA256(TAG("unveil/v1/totals") ‖ salt("#totals") ‖ JCS(totals))
+
+:class:`Salter` computes HMAC-SHA256 with the key pads and the constant message prefix
+absorbed once, so each salt costs two short hash updates; it is tested against
+``hmac.new``. The master secret ``K`` is the dangerous part: it never leaves the host's
+workspace (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable, Mapping
+
+from unveil.core.encoding import tag
+from unveil.core.jcs import canonicalize
+
+SALT_TAG = tag("unveil/v1/salt")
+CELL_TAG = tag("unveil/v1/cell")
+TOTALS_TAG = tag("unveil/v1/totals")
+TOTALS_NAME = "#totals"
+MASTER_SECRET_BYTES = 32
+
+_sha256 = hashlib.sha256
+_CELL_PREFIX = _sha256(CELL_TAG)
+
+
+class Salter:
+    """Per-escrow salt derivation from the host's master secret (spec §3)."""
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, master_secret: bytes, escrow_id: str):
+        if len(master_secret) != MASTER_SECRET_BYTES:
+            raise ValueError("the master secret must be 32 bytes")
+        block = master_secret.ljust(64, b"\x00")
+        self._inner = _sha256(bytes(b ^ 0x36 for b in block) + SALT_TAG + escrow_id.encode("utf-8") + b"\x00")
+        self._outer = _sha256(bytes(b ^ 0x5C for b in block))
+
+    def __repr__(self) -> str:
+        return "Salter(<secret>)"
+
+    def salt(self, name: str) -> bytes:
+        """``salt(name)`` for a cell id, or :data:`TOTALS_NAME` for the sealed totals."""
+        inner = self._inner.copy()
+        inner.update(name.encode("utf-8"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.digest()
+
+
+def empty_content_jcs(cell: str) -> bytes:
+    """``JCS({"cell": c, "sites": []})`` for an id-shaped cell (no characters to escape)."""
+    return b'{"cell":"' + cell.encode("ascii") + b'","sites":[]}'
+
+
+def content_jcs(content: Mapping[str, Any]) -> bytes:
+    if not content["sites"] and len(content) == 2:
+        cell = content["cell"]
+        if isinstance(cell, str) and cell.isascii() and '"' not in cell and "\\" not in cell and cell.isprintable():
+            return empty_content_jcs(cell)
+    return canonicalize(content)
+
+
+def leaf(salt: bytes, content: Mapping[str, Any]) -> bytes:
+    """``leaf(c)`` (spec §3)."""
+    h = _CELL_PREFIX.copy()
+    h.update(salt)
+    h.update(content_jcs(content))
+    return h.digest()
+
+
+def leaves_for(salter: Salter, cells: Iterable[str], contents: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """The concatenated leaves of ``cells`` in order; cells absent from ``contents`` are empty."""
+    out = bytearray()
+    prefix = _CELL_PREFIX
+    salt_of = salter.salt
+    get = contents.get
+    for cell in cells:
+        h = prefix.copy()
+        h.update(salt_of(cell))
+        content = get(cell)
+        h.update(empty_content_jcs(cell) if content is None else content_jcs(content))
+        out += h.digest()
+    return bytes(out)
+
+
+def sealed_totals(totals_salt: bytes, totals: Mapping[str, Any]) -> bytes:
+    """``sealed_totals`` (spec §4) from the ``#totals`` salt and the totals object."""
+    return _sha256(TOTALS_TAG + totals_salt + canonicalize(totals)).digest()

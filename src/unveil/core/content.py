@@ -1,0 +1,178 @@
+"""Cell content (spec §2): its shape and the rules every reader checks.
+
+``check_shape`` raises on input that cannot be read as cell content; ``content_problems``
+returns every rule the content breaks as ``(reason, detail)`` pairs, so a verifier can report
+them all. Rules that span cells (unique site ids and serials) are checked by the caller with
+:class:`DeclarationIndex`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from unveil.core import shape
+from unveil.core.encoding import is_id
+from unveil.core.quantities import is_integral
+from unveil.core.vocabulary import Vocabulary
+
+SITE_REQUIRED = ("id", "kind", "items")
+SITE_OPTIONAL = ("name", "lat", "lon", "ext")
+ITEM_REQUIRED = ("category", "quantity", "unit")
+ITEM_OPTIONAL = ("type", "serials", "ext")
+
+
+@dataclass(frozen=True)
+class GridRules:
+    """What §2 needs to know about the grid: ``system`` is ``h3`` or ``list``."""
+
+    system: str
+    resolution: int | None = None
+
+
+def check_shape(content: Any, where: str) -> None:
+    """Fields and JSON types of a content object (spec §2 tables); raises MalformedInputError."""
+    shape.fields(content, where, ("cell", "sites"))
+    shape.string(content, "cell", where)
+    for s, site in enumerate(shape.array(content, "sites", where)):
+        at = f"{where}.sites[{s}]"
+        shape.fields(site, at, SITE_REQUIRED, SITE_OPTIONAL)
+        shape.string(site, "id", at)
+        shape.string(site, "kind", at)
+        if "name" in site:
+            shape.string(site, "name", at)
+        for coordinate in ("lat", "lon"):
+            if coordinate in site:
+                shape.number(site, coordinate, at)
+        if "ext" in site:
+            shape.obj(site, "ext", at)
+        for i, item in enumerate(shape.array(site, "items", at)):
+            it = f"{at}.items[{i}]"
+            shape.fields(item, it, ITEM_REQUIRED, ITEM_OPTIONAL)
+            shape.string(item, "category", it)
+            shape.number(item, "quantity", it)
+            shape.string(item, "unit", it)
+            if "type" in item:
+                shape.string(item, "type", it)
+            if "serials" in item:
+                shape.strings(item, "serials", it)
+            if "ext" in item:
+                shape.obj(item, "ext", it)
+
+
+def point_cell(lat: float, lon: float, resolution: int) -> str:
+    """The H3 v4 cell (``latLngToCell``) holding a point, as 15 lowercase hex digits."""
+    import h3  # imported here: only h3 grids need it, and it slows CLI start-up
+
+    return h3.latlng_to_cell(lat, lon, resolution)
+
+
+def content_problems(
+    content: dict[str, Any], cell: str, grid: GridRules, vocabulary: Vocabulary | None
+) -> list[tuple[str, str]]:
+    """Every §2 rule broken inside one cell's content (shape already checked)."""
+    problems: list[tuple[str, str]] = []
+    if content["cell"] != cell:
+        problems.append(("content-cell-mismatch", f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
+    sites = content["sites"]
+    previous: str | None = None
+    for site in sites:
+        site_id = site["id"]
+        label = f"site {site_id!r}"
+        if not is_id(site_id):
+            problems.append(("site-id-invalid", f"{label}: not an id (1-64 of [A-Za-z0-9._:-])"))
+        if previous is not None and not previous < site_id:
+            problems.append(("site-order", f"{label} follows {previous!r}: sites must be strictly ascending by id"))
+        previous = site_id
+        if vocabulary is not None and site["kind"] not in vocabulary.kinds:
+            problems.append(("kind-unknown", f"{label}: kind {site['kind']!r} is not in {vocabulary.name}"))
+        if site.get("name") == "":
+            problems.append(("field-empty", f"{label}: name must be a non-empty string"))
+        problems.extend(_location_problems(site, label, cell, grid))
+        problems.extend(_item_problems(site["items"], label, vocabulary))
+    return problems
+
+
+def _location_problems(site: dict[str, Any], label: str, cell: str, grid: GridRules) -> list[tuple[str, str]]:
+    has_lat, has_lon = "lat" in site, "lon" in site
+    if not (has_lat and has_lon):
+        if grid.system == "h3" or has_lat != has_lon:
+            return [("coordinates-missing", f"{label}: lat and lon are required together" + (" on h3 grids" if grid.system == "h3" else ""))]
+        return []
+    lat, lon = site["lat"], site["lon"]
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return [("coordinates-out-of-range", f"{label}: lat {lat} / lon {lon} outside [-90, 90] / [-180, 180]")]
+    if grid.system == "h3" and grid.resolution is not None:
+        actual = point_cell(lat, lon, grid.resolution)
+        if actual != cell:
+            return [("site-outside-cell", f"{label}: point (lat {lat}, lon {lon}) lies in {actual}, not in {cell}")]
+    return []
+
+
+def _item_problems(items: list[dict[str, Any]], label: str, vocabulary: Vocabulary | None) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    previous: tuple[str, str] | None = None
+    for item in items:
+        category, unit, quantity = item["category"], item["unit"], item["quantity"]
+        key = (category, item.get("type", ""))
+        what = f"{label} item {category!r}" + (f" type {key[1]!r}" if key[1] else "")
+        if previous is not None and not previous < key:
+            problems.append(("item-order", f"{what}: items must be strictly ascending by (category, type)"))
+        previous = key
+        if vocabulary is not None:
+            expected = vocabulary.unit_for(category)
+            if expected is None:
+                problems.append(("category-unknown", f"{what}: category not in {vocabulary.name}"))
+            elif unit != expected:
+                problems.append(("unit-mismatch", f"{what}: unit {unit!r}, the vocabulary's unit is {expected!r}"))
+        if item.get("type") == "":
+            problems.append(("field-empty", f"{what}: type must be a non-empty string"))
+        if quantity < 0:
+            problems.append(("quantity-invalid", f"{what}: quantity {quantity} is negative"))
+        elif unit == "count" and not is_integral(quantity):
+            problems.append(("quantity-invalid", f"{what}: quantity {quantity} is not a whole count"))
+        if "serials" in item:
+            problems.extend(_serial_problems(item["serials"], quantity, unit, what))
+    return problems
+
+
+def _serial_problems(serials: list[str], quantity: int | float, unit: str, what: str) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    if unit != "count":
+        problems.append(("serials-mismatch", f"{what}: serials are allowed only for count items"))
+    elif len(serials) != quantity:
+        problems.append(("serials-mismatch", f"{what}: {len(serials)} serials for quantity {quantity}"))
+    bad = [s for s in serials if not is_id(s)]
+    if bad:
+        problems.append(("serial-invalid", f"{what}: serial {bad[0][:80]!r} is not an id"))
+    if any(not a < b for a, b in zip(serials, serials[1:])):
+        problems.append(("serials-order", f"{what}: serials must be strictly ascending"))
+    return problems
+
+
+@dataclass
+class DeclarationIndex:
+    """Site ids and serials seen so far, for uniqueness across a declaration (spec §2).
+
+    Opening the same cell again (a later phase) is not a duplicate: owners are keyed by cell.
+    """
+
+    sites: dict[str, str] = field(default_factory=dict)
+    serials: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+
+    def add(self, content: dict[str, Any]) -> list[tuple[str, str]]:
+        """Record one opened cell's sites; return the duplicates it introduces."""
+        problems: list[tuple[str, str]] = []
+        cell = content["cell"]
+        for site in content["sites"]:
+            site_id = site["id"]
+            first_cell = self.sites.setdefault(site_id, cell)
+            if first_cell != cell:
+                problems.append(("site-id-duplicate", f"site {site_id!r} is declared in cell {first_cell} and in cell {cell}"))
+            for item in site["items"]:
+                owner = (cell, site_id, item["category"], item.get("type", ""))
+                for serial in item.get("serials", ()):
+                    first = self.serials.setdefault(serial, owner)
+                    if first != owner:
+                        problems.append(("serial-duplicate", f"serial {serial!r} of site {site_id!r} is also declared at site {first[1]!r} ({first[2]})"))
+        return problems

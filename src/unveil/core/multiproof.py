@@ -1,0 +1,132 @@
+"""Spec §5 multiproof: one proof for a set S of opened leaves of an RFC 9162 tree.
+
+The producer runs the spec's walk as written::
+
+    MPROOF(lo, hi):                      # leaves lo .. hi-1
+      if S has no index in [lo, hi):  emit MTH(leaves lo .. hi-1); return
+      if hi - lo == 1:                return          # an opened leaf
+      k = largest power of two < hi - lo
+      MPROOF(lo, lo + k); MPROOF(lo + k, hi)
+
+The verifier recomputes the same tree bottom-up instead of depth first, which visits only the
+ancestors of opened leaves and needs no recursion: O(|S| log(N/|S|)) hashes, a few dict
+operations each. It relies on two facts:
+
+- Level by level, pairing adjacent nodes and carrying an unpaired last node up unchanged builds
+  the RFC 9162 tree (see :mod:`unveil.core.merkle`). At level ``t`` the ancestors of S are the
+  positions ``{i >> t}``; a node the walk emits is exactly a sibling ``p ^ 1`` of such an
+  ancestor ``p`` that exists at that level and is not itself an ancestor.
+- Emitted subtrees are disjoint leaf ranges and the walk visits left before right, so the proof
+  lists them by ascending first leaf. A node at level ``t``, position ``q`` starts at leaf
+  ``q << t``: that start is the node's place in the proof.
+
+This module is pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from hashlib import sha256
+
+from unveil.core.merkle import HASH_SIZE, MerkleTree
+from unveil.errors import VerificationError
+
+__all__ = ["multiproof_root", "produce", "verify_multiproof"]
+
+
+def produce(tree: MerkleTree, indices: Sequence[int]) -> list[bytes]:
+    """The spec §5 proof for the leaves at ``indices`` (strictly ascending) of ``tree``."""
+    return tree.multiproof(indices)
+
+
+def _malformed(detail: str) -> VerificationError:
+    return VerificationError.because("proof-malformed", detail)
+
+
+def _check_inputs(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> None:
+    if tree_size < 1:
+        raise _malformed(f"tree size {tree_size} is below 1")
+    if not opened:
+        raise _malformed("no opened leaves")
+    previous = -1
+    for index, leaf in opened:
+        if not previous < index < tree_size:
+            if index <= previous:
+                raise _malformed(f"opened indices not strictly ascending: {previous} then {index}")
+            raise _malformed(f"opened index {index} not in [0, {tree_size})")
+        if not isinstance(leaf, bytes) or len(leaf) != HASH_SIZE:
+            raise _malformed(f"leaf hash of index {index} is not {HASH_SIZE} bytes")
+        previous = index
+    for i, value in enumerate(proof):
+        if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+            raise _malformed(f"proof hash {i} is not {HASH_SIZE} bytes")
+
+
+def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> bytes:
+    """The root the spec §5 multiproof ``proof`` leads to from the ``opened`` leaves.
+
+    ``opened`` is strictly ascending ``(index, leaf_hash)`` pairs, ``leaf_hash`` being
+    ``SHA256(0x00 ‖ leaf)``. Raises ``VerificationError`` with reason ``proof-malformed`` if
+    ``tree_size < 1``, nothing is opened, an index is out of range or not strictly ascending, or
+    a hash is not 32 bytes; ``proof-hash-count`` if the walk needs more hashes than ``proof``
+    holds or leaves some unused.
+    """
+    _check_inputs(tree_size, opened, proof)
+
+    # Pass 1, positions only: the ancestors of S at each level and the siblings the walk emits.
+    ancestors = [{index for index, _ in opened}]
+    emitted: list[set[int]] = []
+    count = tree_size  # nodes at the current level
+    while count > 1:
+        known = ancestors[-1]
+        needed = {p ^ 1 for p in known}
+        needed -= known
+        needed.discard(count)  # the sibling of an unpaired last node does not exist
+        emitted.append(needed)
+        ancestors.append({p >> 1 for p in known})
+        count = (count + 1) >> 1
+
+    starts = sorted(q << t for t, level in enumerate(emitted) for q in level)
+    if len(starts) != len(proof):
+        few = len(proof) < len(starts)
+        raise VerificationError.because(
+            "proof-hash-count",
+            f"the walk over {len(opened)} opened leaves of {tree_size} takes {len(starts)} proof hashes, "
+            + (f"only {len(proof)} given" if few else f"{len(proof) - len(starts)} of {len(proof)} unused"),
+        )
+    by_start = dict(zip(starts, proof))
+
+    # Pass 2, hashes: pair level by level.
+    hashes = dict(opened)
+    count = tree_size
+    for t, needed in enumerate(emitted):
+        for q in needed:
+            hashes[q] = by_start[q << t]
+        parents: dict[int, bytes] = {}
+        for q in ancestors[t + 1]:
+            left = q << 1
+            if left + 1 == count:
+                parents[q] = hashes[left]  # unpaired last node, carried up
+            else:
+                parents[q] = sha256(b"\x01" + hashes[left] + hashes[left + 1]).digest()
+        hashes = parents
+        count = (count + 1) >> 1
+    return hashes[0]
+
+
+def verify_multiproof(
+    tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes], root: bytes
+) -> None:
+    """Check a spec §5 multiproof: every proof hash used exactly once and the root matches.
+
+    Raises ``VerificationError``: ``proof-malformed`` or ``proof-hash-count`` (see
+    :func:`multiproof_root`; also ``proof-malformed`` if ``root`` is not 32 bytes), or
+    ``proof-root-mismatch``.
+    """
+    if not isinstance(root, bytes) or len(root) != HASH_SIZE:
+        raise _malformed(f"root is not {HASH_SIZE} bytes")
+    computed = multiproof_root(tree_size, opened, proof)
+    if computed != root:
+        raise VerificationError.because(
+            "proof-root-mismatch", f"multiproof over {len(opened)} opened leaves leads to another root"
+        )

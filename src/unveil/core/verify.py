@@ -1,0 +1,255 @@
+"""The reveal-bundle verifier (spec §1–§6): every check, every problem.
+
+:func:`check_bundle` computes first and compares after, and collects **every** problem
+(opening index and reason) rather than stopping at the first; :func:`verify_bundle` is the
+strict form that returns nothing or raises one :class:`~unveil.errors.VerificationError`.
+Reason codes are listed, with what each means, in ``tests/vectors/README.md``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Collection
+
+from unveil.core import cells as cell_rules
+from unveil.core import content as content_rules
+from unveil.core.commitments import leaf, sealed_totals
+from unveil.core.encoding import is_hex32, is_id
+from unveil.core.envelope import SignedStatement
+from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_problems
+from unveil.core.merkle import hash_leaves, leaf_hash, root_from_leaf_hashes
+from unveil.core.multiproof import verify_multiproof
+from unveil.core.quantities import exact, exact_sum, render
+from unveil.core.reveal import Opening, Reveal, parse_reveal
+from unveil.core.statements import check_signatures, trusted_signers
+from unveil.core.vocabulary import Vocabulary, lookup
+from unveil.errors import Problem, VerificationError
+
+VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """The outcome of checking one reveal bundle against its escrow."""
+
+    escrow: Escrow
+    reveal: Reveal
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    host_key_pinned: bool
+    complete: bool  # cells.txt was supplied
+
+    @property
+    def status(self) -> str:
+        if self.problems:
+            return INVALID
+        return VALID if self.complete else INCOMPLETE
+
+    @property
+    def valid(self) -> bool:
+        return self.status == VALID
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "status": self.status,
+            "host_key_pinned": self.host_key_pinned,
+            "escrow_id": self.escrow.escrow_id,
+            "phase": self.reveal.phase,
+            "openings": len(self.reveal.openings),
+            "problems": [p.to_json() for p in self.problems],
+            "warnings": [w.to_json() for w in self.warnings],
+        }
+
+
+@dataclass
+class _Findings:
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def add(self, reason: str, detail: str, index: int | None = None) -> None:
+        self.problems.append(Problem(index, reason, detail))
+
+
+def check_bundle(
+    escrow_signed: SignedStatement,
+    reveal_signed: SignedStatement,
+    cells: cell_rules.CellList | None,
+    *,
+    leaves: bytes | None = None,
+    trusted: Collection[str] | None = None,
+) -> BundleReport:
+    """Check a signed reveal bundle against its signed escrow (spec §1–§6).
+
+    ``trusted`` are whole vkey strings trusted for the host (spec §6). ``None`` trusts the
+    keys that validly signed the escrow under the host's name: a convenience reported as
+    ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
+    """
+    escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
+    reveal = parse_reveal(reveal_signed.statement, "bundle.statement")
+    found = _Findings()
+    vocabulary = lookup(escrow.vocabulary)
+    if vocabulary is None:
+        found.warnings.append(Problem(None, "vocabulary-unknown", f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)"))
+    found.problems.extend(escrow_problems(escrow, vocabulary))
+
+    pinned = trusted is not None
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
+    found.problems.extend(check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-"))
+    found.problems.extend(check_signatures(reveal.statement, list(reveal_signed.signatures), trust, escrow.host).problems(""))
+
+    if reveal.escrow_id != escrow.escrow_id:
+        found.add("escrow-id-mismatch", f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
+    if reveal.root != escrow.root:
+        found.add("root-mismatch", f"bundle root {reveal.root[:64]!r} is not the escrow's root {escrow.root}")
+    if reveal.tree_size != escrow.tree_size:
+        found.add("tree-size-mismatch", f"bundle tree_size {reveal.tree_size} is not the escrow's {escrow.tree_size}")
+    if not is_id(reveal.phase):
+        found.add("phase-invalid", f"phase {reveal.phase[:80]!r} is not an id")
+
+    if cells is not None:
+        _check_cells(escrow, cells, found)
+    known_leaves = _check_leaves(escrow, leaves, found) if leaves is not None else None
+
+    openings = _check_order(reveal, escrow.tree_size, found)
+    opened = _check_openings(escrow, openings, cells, known_leaves, vocabulary, found)
+    _check_proof(escrow, reveal, opened, found)
+    _check_totals(escrow, reveal, openings, vocabulary, found)
+    return BundleReport(escrow, reveal, tuple(found.problems), tuple(found.warnings), pinned, cells is not None)
+
+
+def verify_bundle(
+    escrow_signed: SignedStatement,
+    reveal_signed: SignedStatement,
+    cells: cell_rules.CellList | None,
+    *,
+    leaves: bytes | None = None,
+    trusted: Collection[str] | None = None,
+) -> None:
+    """Return nothing if the bundle is valid; raise one VerificationError listing every problem."""
+    report = check_bundle(escrow_signed, reveal_signed, cells, leaves=leaves, trusted=trusted)
+    if report.problems:
+        raise VerificationError(report.problems)
+    if not report.complete:
+        raise VerificationError.because("incomplete", "cells.txt is needed to call a bundle valid (spec §1)")
+
+
+def _check_cells(escrow: Escrow, cells: cell_rules.CellList, found: _Findings) -> None:
+    if cells.sha256 != escrow.grid.cells_sha256:
+        found.add("cells-sha256-mismatch", f"SHA-256 of cells.txt is {cells.sha256}, the escrow commits to {escrow.grid.cells_sha256}")
+    if len(cells) != escrow.grid.cell_count:
+        found.add("cell-count-mismatch", f"cells.txt has {len(cells)} lines, the escrow says {escrow.grid.cell_count}")
+    for text in cell_rules.problems(cells, escrow.grid.system, escrow.grid.resolution):
+        found.add("cells-invalid", text)
+
+
+def _check_leaves(escrow: Escrow, leaves: bytes, found: _Findings) -> bytes | None:
+    if len(leaves) != 32 * escrow.tree_size:
+        found.add("leaves-invalid", f"leaves.bin has {len(leaves)} bytes, expected 32 × {escrow.tree_size}")
+        return None
+    root = root_from_leaf_hashes(hash_leaves(leaves))
+    if root.hex() != escrow.root:
+        found.add("leaves-root-mismatch", f"the Merkle root of leaves.bin is {root.hex()}, not the escrow's root")
+        return None
+    return leaves
+
+
+def _check_order(reveal: Reveal, tree_size: int, found: _Findings) -> list[Opening]:
+    """Openings usable for the proof: in range, first of each index, in index order."""
+    if not reveal.openings:
+        found.add("openings-empty", "a bundle opens at least one cell")
+        return []
+    usable: dict[int, Opening] = {}
+    previous: int | None = None
+    for opening in reveal.openings:
+        i = opening.index
+        if previous is not None and i <= previous:
+            what = "repeats" if i == previous or i in usable else "comes after"
+            found.add("openings-order", f"index {i} {what} index {previous}: openings must be strictly ascending", i)
+        previous = i
+        if not 0 <= i < tree_size:
+            found.add("index-out-of-range", f"index {i} is outside [0, {tree_size})", i)
+        elif i not in usable:
+            usable[i] = opening
+    return [usable[i] for i in sorted(usable)]
+
+
+def _check_openings(
+    escrow: Escrow,
+    openings: list[Opening],
+    cells: cell_rules.CellList | None,
+    known_leaves: bytes | None,
+    vocabulary: Vocabulary | None,
+    found: _Findings,
+) -> list[tuple[int, bytes]] | None:
+    grid = content_rules.GridRules(escrow.grid.system, escrow.grid.resolution)
+    index = content_rules.DeclarationIndex()
+    opened: list[tuple[int, bytes]] = []
+    computable = True
+    cell_ids = cells.cells if cells is not None else None
+    add = found.add
+    for opening in openings:
+        i, cell, content = opening.index, opening.cell, opening.content
+        if cell_ids is not None and i < len(cell_ids) and cell_ids[i] != cell:
+            add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({cell_ids[i]})", i)
+        if content["sites"] or content["cell"] != cell:
+            for reason, detail in content_rules.content_problems(content, cell, grid, vocabulary):
+                add(reason, detail, i)
+            for reason, detail in index.add(content):
+                add(reason, detail, i)
+        if not is_hex32(opening.salt):
+            add("salt-invalid", "salt is not 64 lowercase hex digits", i)
+            computable = False
+            continue
+        value = leaf(bytes.fromhex(opening.salt), content)
+        if known_leaves is not None and known_leaves[32 * i : 32 * i + 32] != value:
+            add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
+        opened.append((i, leaf_hash(value)))
+    return opened if computable else None
+
+
+def _check_proof(escrow: Escrow, reveal: Reveal, opened: list[tuple[int, bytes]] | None, found: _Findings) -> None:
+    if not opened or not is_hex32(escrow.root) or escrow.tree_size < 1:
+        if opened is None:
+            found.add("proof-unchecked", "the multiproof could not be checked: an opening's leaf could not be computed")
+        return
+    bad = [n for n, h in enumerate(reveal.proof) if not is_hex32(h)]
+    if bad:
+        found.add("proof-malformed", f"proof hash {bad[0]} is not 64 lowercase hex digits")
+        return
+    try:
+        verify_multiproof(escrow.tree_size, opened, [bytes.fromhex(h) for h in reveal.proof], bytes.fromhex(escrow.root))
+    except VerificationError as exc:
+        found.problems.extend(exc.problems)
+
+
+def _check_totals(escrow: Escrow, reveal: Reveal, openings: list[Opening], vocabulary: Vocabulary | None, found: _Findings) -> None:
+    constrained: dict[str, dict[str, object]] = dict(escrow.totals or {})
+    if reveal.totals is not None:
+        opened = reveal.totals
+        if escrow.sealed_totals is None:
+            found.add("totals-unsealed", "the bundle opens totals but the escrow has no sealed_totals")
+        elif not is_hex32(opened.salt):
+            found.add("totals-mismatch", "totals.salt is not 64 lowercase hex digits")
+        elif sealed_totals(bytes.fromhex(opened.salt), opened.content).hex() != escrow.sealed_totals:
+            found.add("totals-mismatch", "the opened totals do not match the escrow's sealed_totals")
+        for text in totals_problems(opened.content, vocabulary, "opened totals"):
+            found.add("totals-invalid", text)
+        for category, entry in opened.content.items():
+            public = constrained.get(category)
+            if public is not None and (exact(public["quantity"]) != exact(entry["quantity"]) or public["unit"] != entry["unit"]):  # type: ignore[arg-type]  # shape-checked number
+                found.add("totals-disagree", f"public and sealed totals disagree on {category!r}")
+            constrained.setdefault(category, entry)
+    if constrained and len(openings) == escrow.tree_size:
+        sums: dict[str, list[int | float]] = defaultdict(list)
+        for opening in openings:
+            for site in opening.content["sites"]:
+                for item in site["items"]:
+                    sums[item["category"]].append(item["quantity"])
+        for category, entry in sorted(constrained.items()):
+            declared: Decimal = exact(entry["quantity"])  # type: ignore[arg-type]  # shape-checked number
+            total = exact_sum(sums.get(category, []))
+            if total != declared:
+                found.add("totals-sum-mismatch", f"{category}: opened sites hold {render(total)}, the total is {render(declared)}")
