@@ -47,7 +47,8 @@ GO_TEXT = (
     "then you don't know what your problem is.\n"
 )
 GO_LINE = (
-    "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+    "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6R"
+    "yyBwJnAM="
 )
 GO_NOTE = GO_TEXT + "\n" + GO_LINE + "\n"
 
@@ -204,7 +205,8 @@ def test_sign_verify_and_wrong_message() -> None:
 
 
 IDENTITY = (1).to_bytes(32, "little")  # the neutral point, y = 1, x = 0
-SMALL_ORDER_SIG = IDENTITY + bytes(32)  # R = identity, S = 0: valid for any message under A = identity
+# R = identity, S = 0: valid for any message under A = identity (cofactorless RFC 8032).
+SMALL_ORDER_SIG = IDENTITY + bytes(32)
 
 
 def test_non_canonical_public_key_rejected_where_openssl_accepts() -> None:
@@ -517,3 +519,35 @@ def test_cosignature_time_above_2_63_rejected() -> None:
     line = f"\u2014 witness.example/w1 {b64encode(payload)}\n"
     with pytest.raises(VerificationError):
         verify_cosignature(GOOD_BODY, line, WITNESS.verifier)
+
+
+def test_canonical_checks_do_not_rely_on_openssl(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a backend that accepts everything, our own checks must still reject."""
+    import unveil.core.keys as keys_module
+
+    class AcceptAll:
+        @classmethod
+        def from_public_bytes(cls, data: bytes) -> AcceptAll:
+            return cls()
+
+        def verify(self, signature: bytes, message: bytes) -> None:
+            return None
+
+    monkeypatch.setattr(keys_module, "Ed25519PublicKey", AcceptAll)
+    key = HOST.verifier
+    sig = HOST.sign(b"m")
+    assert key.verify(b"m", sig)  # the stub is in place
+    s = int.from_bytes(sig[32:], "little")
+    assert not key.verify(b"m", sig[:32] + (s + L).to_bytes(32, "little"))
+    assert not key.verify(b"m", (P + 1).to_bytes(32, "little") + sig[32:])
+    assert not key.verify(b"m", sig + b"\x00")
+    bad_key = VerifierKey("x", STATEMENT_KEY, (P + 1).to_bytes(32, "little"))
+    assert not bad_key.verify(b"m", sig)
+
+
+def test_canonical_scalar_boundary() -> None:
+    from unveil.core.keys import is_canonical_scalar
+
+    assert is_canonical_scalar((L - 1).to_bytes(32, "little"))
+    assert not is_canonical_scalar(L.to_bytes(32, "little"))
+    assert not is_canonical_scalar(bytes(31))

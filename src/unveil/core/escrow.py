@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_time
+from unveil.core.keys import is_key_name
 from unveil.core.quantities import is_integral
 from unveil.core.vocabulary import Vocabulary
 from unveil.errors import MalformedInputError, Problem
@@ -52,14 +53,10 @@ class Escrow:
     shadows: str | None
 
 
-def is_key_name(value: str) -> bool:
-    """Key names are non-empty, contain no Unicode white space and no ``+`` (spec §6)."""
-    return bool(value) and "+" not in value and not any(ch.isspace() for ch in value)
-
-
 def parse_totals_shape(totals: Any, where: str) -> dict[str, Any]:
-    shape.fields(totals, where, ())  # any member names: they are categories
-    for category in totals:
+    if type(totals) is not dict:
+        raise MalformedInputError(f"expected an object, found {shape.json_type(totals)}", where=where)
+    for category in totals:  # member names are categories: any string, checked as values
         at = f"{where}.{category}"
         entry = shape.fields(totals[category], at, ("quantity", "unit"))
         shape.number(entry, "quantity", at)

@@ -201,7 +201,9 @@ class Checkpoint:
         if problem is not None:
             raise ValueError(f"checkpoint origin: {problem}")
         if type(self.size) is not int or not 0 <= self.size <= MAX_TREE_SIZE:
-            raise ValueError(f"checkpoint size must be an integer in [0, 2^63−1], got {self.size!r}")
+            raise ValueError(
+                f"checkpoint size must be an integer in [0, 2^63−1], got {self.size!r}"
+            )
         if not isinstance(self.root, bytes) or len(self.root) != 32:
             raise ValueError("checkpoint root must be 32 bytes")
 

@@ -140,16 +140,20 @@ class SignatureCheck:
 
     def problems(self, prefix: str = "") -> list[Problem]:
         """Bundle-level problems: ``{prefix}signature-invalid`` per failing trusted signature,
-        ``{prefix}signature-untrusted`` when no trusted signature verifies."""
+        ``{prefix}signature-untrusted`` when no signature by a trusted key was found at all."""
         found: list[Problem] = []
         details = self.failure_details or ("signature does not verify",) * len(
             self.trusted_failed
         )
         for vkey, why in zip(self.trusted_failed, details, strict=True):
             found.append(
-                Problem(None, f"{prefix}signature-invalid", f"{why}: key {vkey} trusted for host {self.host}")
+                Problem(
+                    None,
+                    f"{prefix}signature-invalid",
+                    f"{why}: key {vkey} trusted for host {self.host}",
+                )
             )
-        if not self.trusted_valid:
+        if not self.trusted_valid and not self.trusted_failed:
             found.append(
                 Problem(
                     None,
