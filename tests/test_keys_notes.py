@@ -313,7 +313,7 @@ def test_check_signatures_malformed_sig_by_trusted_key_fails(bad_sig: str) -> No
     check = check_signatures(STATEMENT, sigs, {HOST.vkey}, "Host")
     assert check.trusted_failed == (HOST.vkey,)
     reasons = [p.reason for p in check.problems("")]
-    assert reasons == ["signature-invalid", "signature-untrusted"]
+    assert reasons == ["signature-invalid"]  # a failed trusted signature is reported once
 
 
 def test_check_signatures_non_canonical_b64_fails() -> None:
