@@ -58,13 +58,13 @@ def problems(cell_list: CellList, system: str, resolution: int | None) -> list[s
     out: list[str] = []
     joined = "\n".join(cells).encode("ascii")
     allowed = _HEX_BYTES if system == "h3" else _ID_BYTES
-    if joined.translate(None, allowed + b"\n") or any(not c for c in cells):
+    if joined.translate(None, allowed + b"\n") or b"\n\n" in joined or not cells[0] or not cells[-1]:
         bad = next(i for i, c in enumerate(cells) if not c or c.encode("ascii").translate(None, allowed))
         out.append(f"line {bad + 1}: {cells[bad][:80]!r} is not a {'lowercase hex H3 cell' if system == 'h3' else 'cell id'}")
     elif system == "list":
-        longest = max(cells, key=len)
-        if len(longest) > 64:
-            out.append(f"line {cells.index(longest) + 1}: cell id longer than 64 characters")
+        if max(map(len, cells)) > 64:
+            bad = next(i for i, c in enumerate(cells) if len(c) > 64)
+            out.append(f"line {bad + 1}: cell id longer than 64 characters")
     else:
         out.extend(_h3_problems(cells, resolution))
     if not all(map(operator.lt, cells, cells[1:])):
@@ -76,7 +76,7 @@ def problems(cell_list: CellList, system: str, resolution: int | None) -> list[s
 def _h3_problems(cells: tuple[str, ...], resolution: int | None) -> list[str]:
     import h3  # imported here: only h3 grids need it, and it slows CLI start-up
 
-    if any(len(c) != 15 for c in cells):
+    if min(map(len, cells)) != 15 or max(map(len, cells)) != 15:
         bad = next(i for i, c in enumerate(cells) if len(c) != 15)
         return [f"line {bad + 1}: {cells[bad][:80]!r} is not 15 hex digits"]
     if not all(map(h3.is_valid_cell, cells)):

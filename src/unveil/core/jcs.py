@@ -1,11 +1,12 @@
 """JCS: RFC 8785 JSON Canonicalization Scheme (spec §0).
 
-:func:`canonicalize` is the one entry point. Values made only of ASCII-keyed objects,
-arrays, strings, booleans, null and integers within ±(2^53−1) take a fast path through
-the C JSON encoder, whose output for exactly those shapes is byte-identical to RFC 8785
-(sorted ASCII keys, minimal escapes with lowercase ``\\u00xx``, integers in decimal).
-Everything else — any float, a non-ASCII key, an out-of-range integer — goes through the
-``rfc8785`` library, so number formatting is never hand-written here.
+:func:`canonicalize` is the one entry point. Every sub-value made only of ASCII-keyed
+objects, arrays, strings, booleans, null, integers within ±(2^53−1) and floats whose Python
+repr is already their RFC 8785 form (see :func:`_float_ok`) is encoded by the C JSON
+encoder, whose output for exactly those shapes is byte-identical to RFC 8785 (sorted ASCII
+keys, minimal escapes with lowercase ``\\u00xx``). Objects and arrays around anything else
+are assembled here, keys in UTF-16 order, and every other float (or out-of-range integer)
+is formatted by the ``rfc8785`` library. Hypothesis tests hold the result equal to ``rfc8785`` alone.
 """
 
 from __future__ import annotations
@@ -17,41 +18,105 @@ import rfc8785
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
 
-_FAST = json.JSONEncoder(
-    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
-).encode
+try:  # CPython's C encoder, built once: JSONEncoder.encode would rebuild it on every call
+    from _json import encode_basestring as _encode_string
+    from _json import make_encoder as _make_encoder
+except ImportError:  # pragma: no cover  # other Pythons: the documented encoder, slower
+    _make_encoder = None
+
+
+def _refuse(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+if _make_encoder is not None:
+    _C = _make_encoder(None, _refuse, _encode_string, None, ":", ",", True, False, False)
+
+    def _FAST(value: Any) -> str:
+        return "".join(_C(value, 0))
+
+else:  # pragma: no cover
+    _FAST = json.JSONEncoder(
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+    ).encode
 
 
 class CanonicalizationError(ValueError):
     """The value has no JCS form (a lone surrogate, a non-finite or out-of-range number)."""
 
 
+_SCALARS = frozenset({str, bool, type(None)})
+_JSON_TYPES = frozenset({str, bool, type(None), int, float, dict, list})
+
+
+def _float_ok(value: float) -> bool:
+    """True if Python's repr of ``value`` is already its RFC 8785 form.
+
+    Both print the shortest round-trip digits; they differ only where Python writes an
+    exponent (below 1e-4, from 1e16 on), a trailing ``.0``, or ``-0.0`` — all sent to rfc8785.
+    """
+    text = float.__repr__(value)
+    return "e" not in text and not text.endswith(".0") and text not in ("nan", "inf", "-inf")
+
+
+def _fast_items(items: Any) -> bool:
+    """True if every value in ``items`` has a fast-path shape (types scanned in C first)."""
+    types = set(map(type, items))
+    if types <= _SCALARS:
+        return True
+    if not types <= _JSON_TYPES:
+        return False
+    for item in items:
+        kind = type(item)
+        if kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                return False
+        elif kind is float:
+            if not _float_ok(item):
+                return False
+        elif (kind is dict or kind is list) and not _fast_shape(item):
+            return False
+    return True
+
+
 def _fast_shape(value: Any) -> bool:
     kind = type(value)
-    if kind is str or kind is bool or value is None:
-        return True
+    if kind is dict:
+        return "".join(value).isascii() and _fast_items(value.values())
+    if kind is list:
+        return _fast_items(value)
     if kind is int:
         return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if kind is float:
+        return _float_ok(value)
+    return kind in _SCALARS
+
+
+def _utf16_key(key: str) -> bytes:
+    return key.encode("utf-16-be", "surrogatepass")
+
+
+def _encode(value: Any) -> str:
+    """JCS text: C-encoded wherever the shape allows, assembled here around the rest."""
+    if _fast_shape(value):
+        return _FAST(value)
+    kind = type(value)
     if kind is dict:
-        for key, item in value.items():
-            if type(key) is not str or not key.isascii() or not _fast_shape(item):
-                return False
-        return True
+        keys = sorted(value, key=_utf16_key)  # RFC 8785 §3.2.3: UTF-16 code-unit order
+        return "{" + ",".join(_FAST(k) + ":" + _encode(value[k]) for k in keys) + "}"
     if kind is list:
-        for item in value:
-            if not _fast_shape(item):
-                return False
-        return True
-    return False
+        return "[" + ",".join(map(_encode, value)) + "]"
+    return rfc8785.dumps(value).decode("utf-8")  # floats and out-of-range integers
 
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 bytes of ``value``; :class:`CanonicalizationError` if it has none."""
-    if _fast_shape(value):
-        try:
-            return _FAST(value).encode("utf-8")
-        except UnicodeEncodeError:
-            pass  # a lone surrogate: let rfc8785 produce the diagnostic below
+    try:
+        return _encode(value).encode("utf-8")
+    except UnicodeEncodeError:
+        pass  # a lone surrogate: let rfc8785 produce the diagnostic below
+    except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:
+        raise CanonicalizationError(f"no JCS form: {exc}") from None
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, ValueError, TypeError) as exc:

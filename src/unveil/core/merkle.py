@@ -68,6 +68,8 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def _check_blob(blob: bytes, what: str) -> bytes:
+    if not isinstance(blob, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{what} must be bytes, not {type(blob).__name__}")
     data = bytes(blob)
     if len(data) % HASH_SIZE:
         raise ValueError(f"{what} is {len(data)} bytes, not a multiple of {HASH_SIZE}")
@@ -88,8 +90,9 @@ def hash_leaves(leaves: bytes) -> bytes:
 
 def _pair_level(level: bytes) -> bytes:
     """Hashes of adjacent node pairs of a level blob; an unpaired last node is dropped."""
-    end = len(level) - 2 * HASH_SIZE + 1
-    return b"".join([sha256(_NODE_PREFIX + level[i : i + 2 * HASH_SIZE]).digest() for i in range(0, end, 2 * HASH_SIZE)])
+    pair = 2 * HASH_SIZE
+    ends = range(0, len(level) - pair + 1, pair)
+    return b"".join([sha256(_NODE_PREFIX + level[i : i + pair]).digest() for i in ends])
 
 
 def root_from_leaf_hashes(hashes: bytes) -> bytes:
@@ -392,7 +395,8 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
             hash2 = node_hash(sibling, hash2)
         else:
             hash2 = node_hash(hash2, sibling)
-    if hash1 != root1:
-        raise VerificationError.because("proof-root-mismatch", f"consistency proof does not lead to root1 of size {size1}")
-    if hash2 != root2:
-        raise VerificationError.because("proof-root-mismatch", f"consistency proof does not lead to root2 of size {size2}")
+    for computed, root, name, size in ((hash1, root1, "root1", size1), (hash2, root2, "root2", size2)):
+        if computed != root:
+            raise VerificationError.because(
+                "proof-root-mismatch", f"consistency proof does not lead to {name} of size {size}"
+            )

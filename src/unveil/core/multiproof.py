@@ -8,9 +8,10 @@ The producer runs the spec's walk as written::
       k = largest power of two < hi - lo
       MPROOF(lo, lo + k); MPROOF(lo + k, hi)
 
-The verifier recomputes the same tree bottom-up instead of depth first, which visits only the
-ancestors of opened leaves and needs no recursion: O(|S| log(N/|S|)) hashes, a few dict
-operations each. It relies on two facts:
+The verifier recomputes the same tree bottom-up, one level at a time, instead of depth first:
+it touches only the ancestors of opened leaves and their siblings, needs no recursion, and does
+its bookkeeping with whole-level list and set operations: O(|S| log(N/|S|)) hashes. It relies on
+two facts:
 
 - Level by level, pairing adjacent nodes and carrying an unpaired last node up unchanged builds
   the RFC 9162 tree (see :mod:`unveil.core.merkle`). At level ``t`` the ancestors of S are the
@@ -18,7 +19,7 @@ operations each. It relies on two facts:
   ancestor ``p`` that exists at that level and is not itself an ancestor.
 - Emitted subtrees are disjoint leaf ranges and the walk visits left before right, so the proof
   lists them by ascending first leaf. A node at level ``t``, position ``q`` starts at leaf
-  ``q << t``: that start is the node's place in the proof.
+  ``q << t``: sorting the starts of all emitted nodes gives each its place in the proof.
 
 This module is pure: no I/O, no clock, no randomness.
 """
@@ -73,20 +74,27 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
     """
     _check_inputs(tree_size, opened, proof)
 
-    # Pass 1, positions only: the ancestors of S at each level and the siblings the walk emits.
-    ancestors = [{index for index, _ in opened}]
-    emitted: list[set[int]] = []
-    count = tree_size  # nodes at the current level
+    # Pass 1, positions only. At each level: the sorted positions of every node the walk
+    # touches (ancestors of S and their existing siblings), which of them are ancestors, and
+    # the first leaf of each emitted sibling.
+    ancestors = [index for index, _ in opened]
+    levels: list[tuple[list[bool] | None, list[int]]] = []
+    starts: list[int] = []
+    count, t = tree_size, 0  # nodes at level t
     while count > 1:
-        known = ancestors[-1]
-        needed = {p ^ 1 for p in known}
-        needed -= known
-        needed.discard(count)  # the sibling of an unpaired last node does not exist
-        emitted.append(needed)
-        ancestors.append({p >> 1 for p in known})
-        count = (count + 1) >> 1
+        known = set(ancestors)
+        present = known.union([p ^ 1 for p in ancestors])
+        present.discard(count)  # the sibling of an unpaired last node does not exist
+        touched = sorted(present)
+        if len(touched) == len(ancestors):
+            levels.append((None, []))
+        else:
+            emitted = [q << t for q in touched if q not in known]
+            levels.append(([q in known for q in touched], emitted))
+            starts += emitted
+        ancestors = [p >> 1 for p in touched[::2]]  # touched nodes come in sibling pairs
+        count, t = (count + 1) >> 1, t + 1
 
-    starts = sorted(q << t for t, level in enumerate(emitted) for q in level)
     if len(starts) != len(proof):
         few = len(proof) < len(starts)
         raise VerificationError.because(
@@ -94,23 +102,18 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
             f"the walk over {len(opened)} opened leaves of {tree_size} takes {len(starts)} proof hashes, "
             + (f"only {len(proof)} given" if few else f"{len(proof) - len(starts)} of {len(proof)} unused"),
         )
-    by_start = dict(zip(starts, proof))
+    by_start = dict(zip(sorted(starts), proof))
 
-    # Pass 2, hashes: pair level by level.
-    hashes = dict(opened)
-    count = tree_size
-    for t, needed in enumerate(emitted):
-        for q in needed:
-            hashes[q] = by_start[q << t]
-        parents: dict[int, bytes] = {}
-        for q in ancestors[t + 1]:
-            left = q << 1
-            if left + 1 == count:
-                parents[q] = hashes[left]  # unpaired last node, carried up
-            else:
-                parents[q] = sha256(b"\x01" + hashes[left] + hashes[left + 1]).digest()
-        hashes = parents
-        count = (count + 1) >> 1
+    # Pass 2, hashes: interleave computed and proof hashes in position order, pair, repeat.
+    hashes = [leaf for _, leaf in opened]
+    for is_ancestor, emitted in levels:
+        if is_ancestor is not None:
+            sources = (iter([by_start[s] for s in emitted]), iter(hashes))
+            hashes = list(map(next, map(sources.__getitem__, is_ancestor)))
+        paired = [sha256(b"\x01" + left + right).digest() for left, right in zip(hashes[0::2], hashes[1::2])]
+        if len(hashes) & 1:
+            paired.append(hashes[-1])  # unpaired last node, carried up
+        hashes = paired
     return hashes[0]
 
 

@@ -187,11 +187,12 @@ def _check_openings(
     grid = content_rules.GridRules(escrow.grid.system, escrow.grid.resolution)
     index = content_rules.DeclarationIndex()
     opened: list[tuple[int, bytes]] = []
+    append = opened.append
     computable = True
     cell_ids = cells.cells if cells is not None else None
     add = found.add
     for opening in openings:
-        i, cell, content = opening.index, opening.cell, opening.content
+        i, cell, salt, content = opening
         if cell_ids is not None and i < len(cell_ids) and cell_ids[i] != cell:
             add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({cell_ids[i]})", i)
         if content["sites"] or content["cell"] != cell:
@@ -199,14 +200,14 @@ def _check_openings(
                 add(reason, detail, i)
             for reason, detail in index.add(content):
                 add(reason, detail, i)
-        if not is_hex32(opening.salt):
+        if not is_hex32(salt):
             add("salt-invalid", "salt is not 64 lowercase hex digits", i)
             computable = False
             continue
-        value = leaf(bytes.fromhex(opening.salt), content)
+        value = leaf(bytes.fromhex(salt), content)
         if known_leaves is not None and known_leaves[32 * i : 32 * i + 32] != value:
             add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
-        opened.append((i, leaf_hash(value)))
+        append((i, leaf_hash(value)))
     return opened if computable else None
 
 
