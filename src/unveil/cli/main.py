@@ -47,6 +47,17 @@ def verify(
     raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output))
 
 
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's artifacts.")] = Path("demo-out"),
+    json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Run a fictional declaration through commit, three phased reveals, and verification."""
+    from unveil.cli.demo_cmd import run
+
+    raise typer.Exit(run(out, json_output))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: usage errors exit 2, printing JSON when ``--json`` was asked for."""
     from typer._click import exceptions as click_exceptions  # typer's bundled click

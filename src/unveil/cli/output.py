@@ -7,8 +7,8 @@ from rich.table import Table
 
 from unveil.core.verify import BundleReport
 
-_out = Console()
-_err = Console(stderr=True)
+_out = Console(width=None if Console().is_terminal else 120)
+_err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
 
 
 def error(message: str) -> None:
