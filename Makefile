@@ -23,6 +23,7 @@ bench: $(STAMP)
 	$(PY) bench/merkle_vs_pymerkle.py
 	$(PY) bench/proof_size.py
 	$(PY) bench/verify.py
+	$(PY) bench/cli_startup.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis

@@ -28,11 +28,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from hashlib import sha256
+from itertools import chain
 
 from unveil.core.merkle import HASH_SIZE, MerkleTree
 from unveil.errors import VerificationError
 
 __all__ = ["multiproof_root", "produce", "verify_multiproof"]
+
+# How an ancestor p of S sits at its level, and whether each node it brings to the level's
+# touched list is an ancestor (True) or an emitted sibling (False), in position order.
+_PAIRED, _LEFT, _RIGHT = 0, 1, 2  # sibling also an ancestor (or absent) | p is a left | a right child
+_TOUCHED: tuple[tuple[bool, ...], ...] = ((True,), (True, False), (False, True))
 
 
 def produce(tree: MerkleTree, indices: Sequence[int]) -> list[bytes]:
@@ -74,25 +80,26 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
     """
     _check_inputs(tree_size, opened, proof)
 
-    # Pass 1, positions only. At each level: the sorted positions of every node the walk
-    # touches (ancestors of S and their existing siblings), which of them are ancestors, and
-    # the first leaf of each emitted sibling.
+    # Pass 1, positions only. At each level, for every ancestor p of S (sorted): is its sibling
+    # an ancestor too, or emitted by the walk (first leaf (p ^ 1) << t), or absent (p is the
+    # unpaired last node, carried up). From that, which of the level's touched nodes (ancestors
+    # and emitted siblings, in position order) are ancestors.
     ancestors = [index for index, _ in opened]
     levels: list[tuple[list[bool] | None, list[int]]] = []
     starts: list[int] = []
     count, t = tree_size, 0  # nodes at level t
     while count > 1:
         known = set(ancestors)
-        present = known.union([p ^ 1 for p in ancestors])
-        present.discard(count)  # the sibling of an unpaired last node does not exist
-        touched = sorted(present)
-        if len(touched) == len(ancestors):
-            levels.append((None, []))
-        else:
-            emitted = [q << t for q in touched if q not in known]
-            levels.append(([q in known for q in touched], emitted))
+        kinds = [_PAIRED if p ^ 1 in known else _LEFT + (p & 1) for p in ancestors]
+        if kinds[-1] == _LEFT and ancestors[-1] == count - 1:
+            kinds[-1] = _PAIRED  # no sibling: touched alone, like one of a pair
+        if any(kinds):
+            emitted = [(p ^ 1) << t for p, kind in zip(ancestors, kinds) if kind]
+            levels.append((list(chain.from_iterable(map(_TOUCHED.__getitem__, kinds))), emitted))
             starts += emitted
-        ancestors = [p >> 1 for p in touched[::2]]  # touched nodes come in sibling pairs
+        else:
+            levels.append((None, []))
+        ancestors = list(dict.fromkeys([p >> 1 for p in ancestors]))
         count, t = (count + 1) >> 1, t + 1
 
     if len(starts) != len(proof):
