@@ -22,7 +22,7 @@ CHUNK = 1 << 16  # leaves per task: a power of two, so chunk roots are subtree r
 PARALLEL_FROM = 1 << 17  # below this many cells, worker start-up costs more than it saves
 
 Progress = Callable[[int], None]
-_JOB: tuple[bytes, str, Sequence[str], Mapping[str, Any]] | None = None
+_JOB: tuple[bytes, str, Sequence[str], Mapping[str, Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,8 @@ class Commitment:
 
 def _commit_chunk(lo: int, hi: int) -> tuple[bytes, bytes]:
     assert _JOB is not None  # set by commit_cells before the workers fork
-    master, escrow_id, cells, contents = _JOB
-    leaves = leaves_for(Salter(master, escrow_id), cells[lo:hi], contents)
+    master, escrow_id, cells, contents, intel = _JOB
+    leaves = leaves_for(Salter(master, escrow_id), cells[lo:hi], contents, intel=intel)
     return leaves, root_from_leaf_hashes(hash_leaves(leaves))
 
 
@@ -48,19 +48,23 @@ def commit_cells(
     *,
     workers: int | None = None,
     on_progress: Progress | None = None,
+    intel: bool = False,
 ) -> Commitment:
-    """Commit every cell (absent from ``contents`` means empty) and compute the root (§3)."""
+    """Commit every cell (absent from ``contents`` means empty) and compute the root (§3).
+
+    ``intel`` commits an intelligence escrow, whose empty cells hold ``suspects`` (§9).
+    """
     global _JOB
     n = len(cells)
     if n == 0:
         raise ValueError("an escrow commits at least one cell")
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or n < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
-        leaves = leaves_for(Salter(master_secret, escrow_id), cells, contents)
+        leaves = leaves_for(Salter(master_secret, escrow_id), cells, contents, intel=intel)
         if on_progress:
             on_progress(n)
         return Commitment(leaves, root_from_leaf_hashes(hash_leaves(leaves)))
-    _JOB = (master_secret, escrow_id, cells, contents)
+    _JOB = (master_secret, escrow_id, cells, contents, intel)
     try:
         bounds = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
         context = multiprocessing.get_context("fork")
@@ -84,9 +88,11 @@ def open_cells(
     contents: Mapping[str, Mapping[str, Any]],
     leaves: bytes,
     indices: Sequence[int],
+    *,
+    intel: bool = False,
 ) -> tuple[list[dict[str, Any]], list[bytes]]:
     """Openings and the §5 multiproof for ``indices`` (strictly ascending)."""
     salter = Salter(master_secret, escrow_id)
     tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
-    openings = [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices]
+    openings = [opening(i, cells[i], salter, contents.get(cells[i]), intel=intel) for i in indices]
     return openings, tree.multiproof(indices)

@@ -27,6 +27,7 @@ from unveil.escrowing import commit_cells, open_cells
 
 CREATED = "2019-01-18T15:00:00Z"
 HOST = SigningKey.generate("Host", STATEMENT_KEY, hashlib.sha256(b"unveil vectors: host statement key").digest())
+INSPECTOR = SigningKey.generate("Inspector", STATEMENT_KEY, hashlib.sha256(b"unveil vectors: inspector statement key").digest())
 MALLORY = SigningKey.generate("Host", STATEMENT_KEY, hashlib.sha256(b"unveil vectors: an impostor's key under the host's name").digest())
 
 
@@ -95,28 +96,44 @@ def list_declaration() -> dict[str, dict[str, Any]]:
     }
 
 
+def intel_holdings() -> dict[str, dict[str, Any]]:
+    c = H3_CELLS
+    return {
+        c[10]: {"cell": c[10], "suspects": [
+            {"id": "Q-1", "kind": "missile-base", **at(c[10]), "radius_m": 1500, "confidence": 0.9}]},
+        c[20]: {"cell": c[20], "suspects": [
+            {"id": "Q-2", "kind": "weapons-storage", **at(c[20]), "radius_m": 800, "confidence": 0.6,
+             "ext": {"estimates": {"warhead": [2, 6]}}},
+            {"id": "Q-3", "kind": "launcher-garrison", **at(c[20]), "radius_m": 2000, "confidence": 1.5}]},
+    }
+
+
 class Escrowed:
     """One committed escrow: its files and what the host needs to open it."""
 
     def __init__(self, name: str, grid: str, cells: list[str], contents: dict[str, dict[str, Any]],
-                 public_totals: dict[str, Any] | None = None, sealed: dict[str, Any] | None = None):
+                 public_totals: dict[str, Any] | None = None, sealed: dict[str, Any] | None = None,
+                 host: SigningKey = HOST, shadows: str | None = None):
         self.name, self.cells, self.contents, self.sealed = name, cells, contents, sealed
+        self.intel = shadows is not None
         self.secret = master(name)
         self.escrow_id = f"vectors-{name}"
         self.salter = Salter(self.secret, self.escrow_id)
-        commitment = commit_cells(self.secret, self.escrow_id, cells, contents, workers=1)
+        commitment = commit_cells(self.secret, self.escrow_id, cells, contents, workers=1, intel=self.intel)
         self.leaves = commitment.leaves
         self.cells_txt = cell_file.render(cells)
         grid_obj = Grid(grid, len(cells), hashlib.sha256(self.cells_txt).hexdigest(), 7 if grid == "h3" else None)
         statement = escrow_statement(
-            escrow_id=self.escrow_id, host="Host", created=CREATED, grid=grid_obj, root=commitment.root,
+            escrow_id=self.escrow_id, host=host.name, created=CREATED, grid=grid_obj, root=commitment.root,
             salter=self.salter, public_totals=public_totals, sealed=sealed,
+            purpose="intel" if self.intel else "declaration", shadows=shadows,
         )
-        self.signed = sign_statement(statement, [HOST])
+        self.signer = host
+        self.signed = sign_statement(statement, [host])
         self.escrow = parse_escrow(statement)
 
     def bundle(self, phase: str, indices: list[int], open_totals: bool = False) -> dict[str, Any]:
-        openings, proof = open_cells(self.secret, self.escrow_id, self.cells, self.contents, self.leaves, indices)
+        openings, proof = open_cells(self.secret, self.escrow_id, self.cells, self.contents, self.leaves, indices, intel=self.intel)
         return reveal_statement(escrow=self.escrow, phase=phase, openings=openings, proof=proof,
                                 totals=self.sealed if open_totals else None, salter=self.salter)
 
@@ -146,7 +163,8 @@ def generate(out: Path) -> None:
                       sealed={"missile": {"quantity": 6, "unit": "count"}, "tritium": {"quantity": 0.3, "unit": "g"}})
     wrong = Escrowed("list-wrong-totals", "list", LIST_CELLS, list_declaration(),
                      public_totals={"warhead": {"quantity": 6, "unit": "count"}, "tritium": {"quantity": 0.3, "unit": "g"}})
-    for e in (h3_escrow, flawed, listed, wrong):
+    intel = Escrowed("h3-intel", "h3", H3_CELLS, intel_holdings(), host=INSPECTOR, shadows=h3_escrow.escrow_id)
+    for e in (h3_escrow, flawed, listed, wrong, intel):
         write(out / e.name / "escrow.json", dump(e.signed))
         write(out / e.name / "cells.txt", e.cells_txt)
         write(out / e.name / "leaves.bin", e.leaves)
@@ -159,7 +177,7 @@ def generate(out: Path) -> None:
     def add(name: str, e: Escrowed, statement: dict[str, Any], problems: list[tuple[int | None, str]],
             *, signers: list[SigningKey] | None = None, leaves: bool = True, cells: bool = True,
             describe: str, mutate_signed: Callable[[dict[str, Any]], None] | None = None) -> None:
-        signed = sign_statement(statement, signers if signers is not None else [HOST])
+        signed = sign_statement(statement, signers if signers is not None else [e.signer])
         if mutate_signed:
             mutate_signed(signed)
         path = f"{e.name}/bundles/{name}.json"
@@ -169,7 +187,7 @@ def generate(out: Path) -> None:
             "name": name, "description": describe,
             "escrow": f"{e.name}/escrow.json", "cells": f"{e.name}/cells.txt" if cells else None,
             "leaves": f"{e.name}/leaves.bin" if leaves else None, "bundle": path,
-            "trust": [HOST.vkey], "valid": status == "valid", "status": status,
+            "trust": [e.signer.vkey], "valid": status == "valid", "status": status,
             "problems": [{"index": i, "reason": r} for i, r in sorted(problems, key=lambda p: (p[0] is not None, p[0] or 0, p[1]))],
         })
 
@@ -247,10 +265,37 @@ def generate(out: Path) -> None:
     add("totals-sum-mismatch", wrong, wrong.bundle("final", list(range(len(LIST_CELLS)))), [(None, "totals-sum-mismatch")],
         describe="every cell opened: 5 warheads held, 6 declared in the public totals")
 
+    add("intel-valid", intel, intel.bundle("challenge-1", [10]), [],
+        describe="the inspector opens one cell of its intelligence escrow (spec §9) to back a discrepancy")
+    add("intel-confidence-out-of-range", intel, intel.bundle("challenge-2", [20]), [(20, "confidence-invalid")],
+        describe="a suspect committed with confidence 1.5")
+
     write(out / "expected.json", dump({
         "format": "unveil test vectors v1: paths relative to this file; problems are (index, reason) pairs, index null for bundle-level",
         "vectors": vectors,
     }))
+
+
+def reason_table() -> str:
+    """The reason-code section of README.md, from the registry in unveil.core.reasons."""
+    from unveil.core import reasons
+
+    parts = []
+    for title, table in (
+        ("Bundle-level (`index` is null)", reasons.BUNDLE_LEVEL),
+        ("Opening-level (`index` is the opening's index)", reasons.OPENING_LEVEL),
+        ("Warnings (reported, never failures)", reasons.WARNINGS),
+        ("Signed notes and cosignatures (the log, spec §7)", reasons.NOTES),
+    ):
+        rows = "\n".join(f"| `{code}` | {meaning} |" for code, meaning in table.items())
+        parts.append(f"### {title}\n\n| reason | meaning |\n|---|---|\n{rows}\n")
+    return "\n".join(parts)
+
+
+def update_readme(readme: Path) -> None:
+    text = readme.read_text()
+    head = text[: text.index("### Bundle-level")]
+    readme.write_text(head + reason_table())
 
 
 def _flip_b64(value: str) -> str:
@@ -262,4 +307,7 @@ def _flip_b64(value: str) -> str:
 
 
 if __name__ == "__main__":
-    generate(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent)
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    generate(target)
+    if len(sys.argv) == 1:
+        update_readme(target / "README.md")

@@ -77,7 +77,9 @@ def reveal_statement(
     return statement
 
 
-def opening(index: int, cell: str, salter: Salter, content: Mapping[str, Any] | None) -> dict[str, Any]:
+def opening(
+    index: int, cell: str, salter: Salter, content: Mapping[str, Any] | None, *, intel: bool = False
+) -> dict[str, Any]:
     """One opening: the cell, its salt and its content (empty when ``content`` is None)."""
-    body = dict(content) if content is not None else {"cell": cell, "sites": []}
+    body = dict(content) if content is not None else {"cell": cell, "suspects" if intel else "sites": []}
     return {"index": index, "cell": cell, "salt": salter.salt(cell).hex(), "content": body}

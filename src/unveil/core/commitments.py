@@ -58,7 +58,7 @@ def empty_content_jcs(cell: str) -> bytes:
 
 
 def content_jcs(content: Mapping[str, Any]) -> bytes:
-    if not content["sites"] and len(content) == 2:
+    if content.get("sites") == [] and len(content) == 2:
         cell = content["cell"]
         if isinstance(cell, str) and cell.isascii() and '"' not in cell and "\\" not in cell and cell.isprintable():
             return empty_content_jcs(cell)
@@ -73,8 +73,11 @@ def leaf(salt: bytes, content: Mapping[str, Any]) -> bytes:
     return h.digest()
 
 
-def leaves_for(salter: Salter, cells: Iterable[str], contents: Mapping[str, Mapping[str, Any]]) -> bytes:
-    """The concatenated leaves of ``cells`` in order; cells absent from ``contents`` are empty."""
+def leaves_for(
+    salter: Salter, cells: Iterable[str], contents: Mapping[str, Mapping[str, Any]], *, intel: bool = False
+) -> bytes:
+    """The concatenated leaves of ``cells`` in order; cells absent from ``contents`` are empty
+    (``{"cell": c, "sites": []}``, or ``"suspects"`` for an intel escrow, spec §9)."""
     out = bytearray()
     prefix = _CELL_PREFIX
     salt_of = salter.salt
@@ -83,6 +86,8 @@ def leaves_for(salter: Salter, cells: Iterable[str], contents: Mapping[str, Mapp
         h = prefix.copy()
         h.update(salt_of(cell))
         content = get(cell)
+        if content is None:
+            content = {"cell": cell, "suspects": []} if intel else None
         h.update(empty_content_jcs(cell) if content is None else content_jcs(content))
         out += h.digest()
     return bytes(out)

@@ -20,6 +20,7 @@ SITE_REQUIRED = ("id", "kind", "items")
 SITE_OPTIONAL = ("name", "lat", "lon", "ext")
 ITEM_REQUIRED = ("category", "quantity", "unit")
 ITEM_OPTIONAL = ("type", "serials", "ext")
+SUSPECT_REQUIRED = ("id", "kind", "lat", "lon", "radius_m", "confidence")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,46 @@ def check_shape(content: Any, where: str) -> None:
                 shape.strings(item, "serials", it)
             if "ext" in item:
                 shape.obj(item, "ext", it)
+
+
+def check_intel_shape(content: Any, where: str) -> None:
+    """Fields and JSON types of intelligence content (spec §9)."""
+    shape.fields(content, where, ("cell", "suspects"))
+    shape.string(content, "cell", where)
+    for s, suspect in enumerate(shape.array(content, "suspects", where)):
+        at = f"{where}.suspects[{s}]"
+        shape.fields(suspect, at, SUSPECT_REQUIRED, ("ext",))
+        shape.string(suspect, "id", at)
+        shape.string(suspect, "kind", at)
+        for name in ("lat", "lon", "radius_m", "confidence"):
+            shape.number(suspect, name, at)
+        if "ext" in suspect:
+            shape.obj(suspect, "ext", at)
+
+
+def intel_problems(
+    content: dict[str, Any], cell: str, grid: GridRules, vocabulary: Vocabulary | None
+) -> list[tuple[str, str]]:
+    """Every §9 rule broken inside one cell of an intelligence escrow."""
+    problems: list[tuple[str, str]] = []
+    if content["cell"] != cell:
+        problems.append(("content-cell-mismatch", f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
+    previous: str | None = None
+    for suspect in content["suspects"]:
+        label = f"suspect {suspect['id']!r}"
+        if not is_id(suspect["id"]):
+            problems.append(("suspect-id-invalid", f"{label}: not an id"))
+        if previous is not None and not previous < suspect["id"]:
+            problems.append(("suspect-order", f"{label} follows {previous!r}: suspects must be strictly ascending by id"))
+        previous = suspect["id"]
+        if vocabulary is not None and suspect["kind"] not in vocabulary.kinds:
+            problems.append(("kind-unknown", f"{label}: kind {suspect['kind']!r} is not in {vocabulary.name}"))
+        if not suspect["radius_m"] > 0:
+            problems.append(("radius-invalid", f"{label}: radius_m {suspect['radius_m']} is not > 0"))
+        if not 0 < suspect["confidence"] <= 1:
+            problems.append(("confidence-invalid", f"{label}: confidence {suspect['confidence']} is outside (0, 1]"))
+        problems.extend(_location_problems(suspect, label, cell, grid))
+    return problems
 
 
 def point_cell(lat: float, lon: float, resolution: int) -> str:
@@ -161,10 +202,14 @@ class DeclarationIndex:
     serials: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
     def add(self, content: dict[str, Any]) -> list[tuple[str, str]]:
-        """Record one opened cell's sites; return the duplicates it introduces."""
+        """Record one opened cell's sites (or suspects); return the duplicates it introduces."""
         problems: list[tuple[str, str]] = []
         cell = content["cell"]
-        for site in content["sites"]:
+        for suspect in content.get("suspects", ()):
+            first_cell = self.sites.setdefault(suspect["id"], cell)
+            if first_cell != cell:
+                problems.append(("suspect-id-duplicate", f"suspect {suspect['id']!r} is in cell {first_cell} and in cell {cell}"))
+        for site in content.get("sites", ()):
             site_id = site["id"]
             first_cell = self.sites.setdefault(site_id, cell)
             if first_cell != cell:

@@ -53,7 +53,7 @@ OPENING_LEVEL = MappingProxyType(
         "field-empty": "an optional name or type is an empty string (§2)",
         "coordinates-missing": "lat/lon missing on an h3 grid, or only one of them given (§2)",
         "coordinates-out-of-range": "lat outside [-90, 90] or lon outside [-180, 180] (§2)",
-        "site-outside-cell": "the site's point lies in another H3 cell than the opened cell (§2)",
+        "site-outside-cell": "the site's (or suspect's) point lies in another H3 cell than the opened cell (§2, §9)",
         "item-order": "items are not strictly ascending by (category, type) (§2)",
         "category-unknown": "an item category is not in the vocabulary (§10)",
         "unit-mismatch": "an item's unit is not the vocabulary's unit for its category (§10)",
@@ -62,6 +62,11 @@ OPENING_LEVEL = MappingProxyType(
         "serial-invalid": "a serial is not an id (§2)",
         "serials-order": "serials are not strictly ascending (§2)",
         "serial-duplicate": "a serial is declared twice in the declaration (§2)",
+        "suspect-id-invalid": "an intelligence suspect's id is not an id (§9)",
+        "suspect-order": "suspects are not strictly ascending by id (§9)",
+        "suspect-id-duplicate": "a suspect id appears in two cells of an intelligence escrow (§9)",
+        "radius-invalid": "a suspect's radius_m is not greater than 0 (§9)",
+        "confidence-invalid": "a suspect's confidence is outside (0, 1] (§9)",
     }
 )
 

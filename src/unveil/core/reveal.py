@@ -13,7 +13,6 @@ from unveil.errors import MalformedInputError
 REVEAL_TYPE = "unveil/reveal/v1"
 _REQUIRED = ("type", "escrow_id", "root", "tree_size", "phase", "openings", "proof")
 _OPENING_KEYS = frozenset({"index", "cell", "salt", "content"})
-_CONTENT_KEYS = frozenset({"cell", "sites"})
 
 
 class Opening(NamedTuple):
@@ -50,8 +49,14 @@ class Reveal:
     totals: TotalsOpening | None
 
 
-def parse_reveal(statement: Any, where: str = "statement") -> Reveal:
-    """Read a reveal bundle's shape, down to every opening's content; raise MalformedInputError."""
+def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = False) -> Reveal:
+    """Read a reveal bundle's shape, down to every opening's content; raise MalformedInputError.
+
+    ``intel`` reads the contents of an intelligence escrow (``suspects``, spec §9).
+    """
+    body = "suspects" if intel else "sites"
+    content_keys = frozenset({"cell", body})
+    check_content = content_rules.check_intel_shape if intel else content_rules.check_shape
     shape.fields(statement, where, _REQUIRED, ("totals",))
     kind = shape.string(statement, "type", where)
     if kind != REVEAL_TYPE:
@@ -70,15 +75,15 @@ def parse_reveal(statement: Any, where: str = "statement") -> Reveal:
             and -MAX_SAFE_INTEGER <= index <= MAX_SAFE_INTEGER
             and type(raw["cell"]) is str
             and type(raw["salt"]) is str
-            and content.keys() == _CONTENT_KEYS
+            and content.keys() == content_keys
             and type(content["cell"]) is str
-            and content["sites"] == []
+            and content[body] == []
         ):
             append(Opening(index, raw["cell"], raw["salt"], content))
             continue
         at = f"{where}.openings[{i}]"
         shape.fields(raw, at, ("index", "cell", "salt", "content"))
-        content_rules.check_shape(raw["content"], f"{at}.content")
+        check_content(raw["content"], f"{at}.content")
         append(Opening(shape.integer(raw, "index", at), shape.string(raw, "cell", at), shape.string(raw, "salt", at), raw["content"]))
     totals = None
     if "totals" in statement:

@@ -88,7 +88,7 @@ def check_bundle(
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
-    reveal = parse_reveal(reveal_signed.statement, "bundle.statement")
+    reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
     if vocabulary is None:
@@ -185,6 +185,9 @@ def _check_openings(
     found: _Findings,
 ) -> list[tuple[int, bytes]] | None:
     grid = content_rules.GridRules(escrow.grid.system, escrow.grid.resolution)
+    intel = escrow.purpose == "intel"
+    body = "suspects" if intel else "sites"
+    rules = content_rules.intel_problems if intel else content_rules.content_problems
     index = content_rules.DeclarationIndex()
     opened: list[tuple[int, bytes]] = []
     append = opened.append
@@ -195,8 +198,8 @@ def _check_openings(
         i, cell, salt, content = opening
         if cell_ids is not None and i < len(cell_ids) and cell_ids[i] != cell:
             add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({cell_ids[i]})", i)
-        if content["sites"] or content["cell"] != cell:
-            for reason, detail in content_rules.content_problems(content, cell, grid, vocabulary):
+        if content[body] or content["cell"] != cell:
+            for reason, detail in rules(content, cell, grid, vocabulary):
                 add(reason, detail, i)
             for reason, detail in index.add(content):
                 add(reason, detail, i)
@@ -246,7 +249,7 @@ def _check_totals(escrow: Escrow, reveal: Reveal, openings: list[Opening], vocab
     if constrained and len(openings) == escrow.tree_size:
         sums: dict[str, list[int | float]] = defaultdict(list)
         for opening in openings:
-            for site in opening.content["sites"]:
+            for site in opening.content.get("sites", ()):
                 for item in site["items"]:
                     sums[item["category"]].append(item["quantity"])
         for category, entry in sorted(constrained.items()):
