@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from unveil.core.commitments import Salter, content_jcs, empty_content_jcs, leaf, leaves_for, sealed_totals
 from unveil.core.jcs import canonicalize
 from unveil.core.merkle import hash_leaves, root_from_leaf_hashes
-from unveil.escrowing import commit_cells
+from unveil.escrowing import commit_cells, leaves_root
 
 K = bytes(range(32))
 ids = st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True)
@@ -45,6 +45,6 @@ def test_parallel_commit_equals_single_core_and_the_plain_formula() -> None:
     single = commit_cells(K, "esc", cells, contents, workers=1)
     assert parallel == single
     assert parallel.leaves == leaves_for(Salter(K, "esc"), cells, contents)
-    assert parallel.root == root_from_leaf_hashes(hash_leaves(parallel.leaves))
+    assert parallel.root == root_from_leaf_hashes(hash_leaves(parallel.leaves)) == leaves_root(parallel.leaves, workers=2)
     salt = hmac.new(K, b"unveil/v1/salt\x00esc\x00cell-000007", hashlib.sha256).digest()
     assert parallel.leaves[7 * 32 : 8 * 32] == leaf(salt, contents["cell-000007"])

@@ -19,14 +19,6 @@ from unveil.errors import VerificationError
 VECTORS = SHARED / "vectors" / "rfc6962"
 PROBE_COUNT = 196  # 98 inclusion + 98 consistency files (vectors README, transparency-dev testdata)
 
-# Probes where this project deliberately errs although upstream expects success, and why.
-STRICTER_THAN_UPSTREAM = {
-    "consistency/additional/sizes-are-equal-one-and-proof-is-empty.json": (
-        "its roots are the 12-byte placeholder 'don't care 2'; spec §0 says hashes are 32 bytes "
-        "and verify_consistency rejects any root of another length as proof-malformed"
-    ),
-}
-
 # RFC 6962 test leaves and the roots of their first n (vectors README).
 RFC6962_LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
 RFC6962_ROOTS = {
@@ -86,8 +78,7 @@ def test_vectors_present() -> None:
 @pytest.mark.parametrize("path", _probe_files(), ids=_rel)
 def test_probe(path: Path) -> None:
     probe = json.loads(path.read_text(encoding="utf-8"))
-    want_err = probe["wantErr"] or _rel(path) in STRICTER_THAN_UPSTREAM
-    if want_err:
+    if probe["wantErr"]:
         with pytest.raises(VerificationError) as caught:
             _run_probe(probe)
         assert caught.value.reasons <= {"proof-malformed", "proof-root-mismatch"}
@@ -95,15 +86,15 @@ def test_probe(path: Path) -> None:
         _run_probe(probe)
 
 
-def test_stricter_than_upstream_only_where_a_root_is_not_32_bytes() -> None:
-    shared_path("vectors", "rfc6962")
-    for rel in STRICTER_THAN_UPSTREAM:
-        probe = json.loads((VECTORS / rel).read_text(encoding="utf-8"))
-        assert probe["wantErr"] is False
-        assert {len(b64decode(probe["root1"])), len(b64decode(probe["root2"]))} != {32}
-        with pytest.raises(VerificationError) as caught:
-            _run_probe(probe)
-        assert caught.value.reasons == {"proof-malformed"}
+def test_equal_sizes_compare_roots_byte_for_byte() -> None:
+    """Spec §7: equal sizes need an empty proof and root1 = root2, byte for byte."""
+    verify_consistency(3, 3, [], b"\x07" * 32, b"\x07" * 32)
+    with pytest.raises(VerificationError) as caught:
+        verify_consistency(3, 3, [], b"\x07" * 32, b"\x07" * 31 + b"\x08")
+    assert caught.value.reasons == {"proof-root-mismatch"}
+    with pytest.raises(VerificationError) as caught:
+        verify_consistency(3, 3, [b"\x07" * 32], b"\x07" * 32, b"\x07" * 32)
+    assert caught.value.reasons == {"proof-malformed"}
 
 
 @pytest.mark.parametrize("size", sorted(RFC6962_ROOTS))

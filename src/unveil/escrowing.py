@@ -81,6 +81,34 @@ def commit_cells(
     return Commitment(leaves, root_from_leaf_hashes(b"".join(part[1] for part in parts)))
 
 
+_LEAVES: bytes | None = None
+
+
+def _chunk_root(lo: int, hi: int) -> bytes:
+    assert _LEAVES is not None  # set by leaves_root before the workers fork
+    return root_from_leaf_hashes(hash_leaves(_LEAVES[32 * lo : 32 * hi]))
+
+
+def leaves_root(leaves: bytes, *, workers: int | None = None) -> bytes:
+    """The Merkle root over ``leaves.bin`` bytes (spec §3), on every core for large trees."""
+    global _LEAVES
+    n, rest = divmod(len(leaves), 32)
+    if rest:
+        raise ValueError(f"leaves are {len(leaves)} bytes, not a multiple of 32")
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or n < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return root_from_leaf_hashes(hash_leaves(leaves))
+    _LEAVES = leaves
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            bounds = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
+            roots = list(pool.map(_chunk_root, *zip(*bounds)))
+    finally:
+        _LEAVES = None
+    return root_from_leaf_hashes(b"".join(roots))
+
+
 def open_cells(
     master_secret: bytes,
     escrow_id: str,

@@ -354,8 +354,9 @@ def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[by
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
     """Check an RFC 9162 §2.1.4.2 consistency proof, with the rules of spec §7.
 
-    ``proof-malformed`` if ``size1 = 0`` or ``size1 > size2``, a root or proof hash is not 32
-    bytes, the proof is not empty when ``size1 = size2``, or it has the wrong length;
+    ``proof-malformed`` if ``size1 = 0`` or ``size1 > size2``, a proof hash (or, for different
+    sizes, a root) is not 32 bytes, the proof is not empty when ``size1 = size2``, or it has the
+    wrong length;
     ``proof-root-mismatch`` if ``size1 = size2`` and the roots differ, or a recomputed root
     differs from ``root1`` or ``root2``.
     """
@@ -363,15 +364,18 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         raise _malformed(f"size1 is {size1}: a consistency proof from an empty tree proves nothing")
     if size1 > size2:
         raise _malformed(f"size1 {size1} exceeds size2 {size2}")
-    _require_hash(root1, "root1")
-    _require_hash(root2, "root2")
     _require_proof(proof)
     if size1 == size2:
+        # Spec §7 as written: an empty proof and the roots equal byte for byte. Root lengths
+        # are checked where roots are read (checkpoints); as in transparency-dev/merkle and
+        # its probe "sizes are equal (one) and proof is empty", they are not re-checked here.
         if proof:
             raise _malformed(f"equal sizes need an empty proof, got {len(proof)} hashes")
         if root1 != root2:
             raise VerificationError.because("proof-root-mismatch", f"roots of the same size {size1} differ")
         return
+    _require_hash(root1, "root1")
+    _require_hash(root2, "root2")
     # The proof is (maybe) the hash of the subtree of 2^shift leaves that ends at leaf size1-1,
     # then the audit path of that subtree in the tree of size2.
     inner = ((size1 - 1) ^ (size2 - 1)).bit_length()
