@@ -10,11 +10,17 @@ from unveil.errors import MalformedInputError
 
 
 def run(bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool) -> int:
+    import gc
+
+    from unveil.concurrency import forked
     from unveil.core import cells as cell_file
     from unveil.core.envelope import parse_signed
     from unveil.core.keys import VerifierKey
     from unveil.core.verify import check_bundle
 
+    # A short-lived process that builds millions of acyclic objects: the cycle collector would
+    # only rescan them (about a fifth of the run on a 100,000-opening bundle).
+    gc.disable()
     try:
         for vkey in trust:
             try:
@@ -25,7 +31,7 @@ def run(bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: lis
         reveal_signed = _within(lambda: parse_signed(read_json(bundle, "bundle"), "$"), bundle)
         cell_list = cell_file.read(read_bytes(cells, "cell list"), source=str(cells))
         leaf_bytes = read_bytes(leaves, "leaves file") if leaves is not None else None
-        report = _within(lambda: check_bundle(escrow_signed, reveal_signed, cell_list, leaves=leaf_bytes, trusted=trust or None), bundle)
+        report = _within(lambda: check_bundle(escrow_signed, reveal_signed, cell_list, leaves=leaf_bytes, trusted=trust or None, run=forked), bundle)
     except MalformedInputError as exc:
         if as_json:
             print(json.dumps({"valid": False, "error": str(exc)}))

@@ -13,7 +13,7 @@ workspace (see docs/security.md).
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from unveil.core.encoding import tag
 from unveil.core.jcs import canonicalize
@@ -71,6 +71,11 @@ def leaf(salt: bytes, content: Mapping[str, Any]) -> bytes:
     h.update(salt)
     h.update(content_jcs(content))
     return h.digest()
+
+
+def leaves_of(salts: Sequence[bytes], contents: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """``leaf(c)`` for many opened cells at once: the same formula as :func:`leaf`."""
+    return [_sha256(CELL_TAG + salt + body).digest() for salt, body in zip(salts, map(content_jcs, contents))]
 
 
 def leaves_for(

@@ -5,13 +5,16 @@ objects, arrays, strings, booleans, null, integers within ±(2^53−1) and float
 repr is already their RFC 8785 form (see :func:`_float_ok`) is encoded by the C JSON
 encoder, whose output for exactly those shapes is byte-identical to RFC 8785 (sorted ASCII
 keys, minimal escapes with lowercase ``\\u00xx``). Objects and arrays around anything else
-are assembled here, keys in UTF-16 order, and every other float (or out-of-range integer)
-is formatted by the ``rfc8785`` library. Hypothesis tests hold the result equal to ``rfc8785`` alone.
+are assembled here, keys in UTF-16 order; an array of strings with nothing to escape is
+joined directly; and every other float (or out-of-range integer) is formatted by the
+``rfc8785`` library. Hypothesis tests hold the result equal to ``rfc8785`` alone.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from itertools import chain
 from typing import Any
 
 import rfc8785
@@ -46,6 +49,7 @@ class CanonicalizationError(ValueError):
 
 
 _SCALARS = frozenset({str, bool, type(None)})
+_STR_ONLY = {str}
 _JSON_TYPES = frozenset({str, bool, type(None), int, float, dict, list})
 
 
@@ -59,54 +63,62 @@ def _float_ok(value: float) -> bool:
     return "e" not in text and not text.endswith(".0") and text not in ("nan", "inf", "-inf")
 
 
-def _fast_items(items: Any) -> bool:
-    """True if every value in ``items`` has a fast-path shape (types scanned in C first)."""
-    types = set(map(type, items))
-    if types <= _SCALARS:
-        return True
-    if not types <= _JSON_TYPES:
-        return False
-    for item in items:
-        kind = type(item)
-        if kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                return False
-        elif kind is float:
-            if not _float_ok(item):
-                return False
-        elif (kind is dict or kind is list) and not _fast_shape(item):
+def _fast_shape(value: Any) -> bool:
+    """True if every part of ``value`` can take the C encoder (see the module docstring).
+
+    Walks the value level by level, so that each level's type checks, range checks and
+    flattening run as a few C-level passes over all of its members at once.
+    """
+    frontier = [value]
+    while frontier:
+        types = set(map(type, frontier))
+        if not types <= _JSON_TYPES:
             return False
+        if int in types:
+            ints = [x for x in frontier if type(x) is int]
+            if min(ints) < -MAX_SAFE_INTEGER or max(ints) > MAX_SAFE_INTEGER:
+                return False
+        if float in types and not all(map(_float_ok, [x for x in frontier if type(x) is float])):
+            return False
+        below: list[Any] = []
+        if dict in types:
+            dicts = frontier if len(types) == 1 else [x for x in frontier if type(x) is dict]
+            if not "".join(chain.from_iterable(dicts)).isascii():
+                return False
+            below.extend(chain.from_iterable(map(dict.values, dicts)))
+        if list in types:
+            lists = frontier if len(types) == 1 else [x for x in frontier if type(x) is list]
+            below.extend(chain.from_iterable(lists))
+        frontier = below
     return True
 
 
-def _fast_shape(value: Any) -> bool:
-    kind = type(value)
-    if kind is dict:
-        return "".join(value).isascii() and _fast_items(value.values())
-    if kind is list:
-        return _fast_items(value)
-    if kind is int:
-        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
-    if kind is float:
-        return _float_ok(value)
-    return kind in _SCALARS
-
-
 def _utf16_key(key: str) -> bytes:
+    """RFC 8785 §3.2.3 sorts member names by their UTF-16 code units."""
     return key.encode("utf-16-be", "surrogatepass")
 
 
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
+
+
 def _encode(value: Any) -> str:
-    """JCS text: C-encoded wherever the shape allows, assembled here around the rest."""
-    if _fast_shape(value):
-        return _FAST(value)
+    """JCS text. Objects are assembled member by member; each array goes to the C encoder
+    whole when its shape allows, an array of plain strings (nothing to escape) is joined
+    directly, and everything else is taken apart until it fits."""
     kind = type(value)
     if kind is dict:
-        keys = sorted(value, key=_utf16_key)  # RFC 8785 §3.2.3: UTF-16 code-unit order
-        return "{" + ",".join(_FAST(k) + ":" + _encode(value[k]) for k in keys) + "}"
+        keys = sorted(value) if "".join(value).isascii() else sorted(value, key=_utf16_key)
+        return "{" + ",".join([_FAST(k) + ":" + _encode(value[k]) for k in keys]) + "}"
     if kind is list:
+        if value and set(map(type, value)) == _STR_ONLY:
+            joined = '","'.join(value)
+            return _FAST(value) if _NEEDS_ESCAPE.search(joined) else '["' + joined + '"]'
+        if _fast_shape(value):
+            return _FAST(value)
         return "[" + ",".join(map(_encode, value)) + "]"
-    return rfc8785.dumps(value).decode("utf-8")  # floats and out-of-range integers
+    if _fast_shape(value):
+        return _FAST(value)
+    return rfc8785.dumps(value).decode("utf-8")  # floats and integers outside ±(2^53−1)
 
 
 def canonicalize(value: Any) -> bytes:

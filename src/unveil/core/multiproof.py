@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from hashlib import sha256
+from operator import lt
 from itertools import chain
 
 from unveil.core.merkle import HASH_SIZE, MerkleTree
@@ -51,22 +52,26 @@ def _malformed(detail: str) -> VerificationError:
 
 
 def _check_inputs(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> None:
+    """Preconditions, checked with whole-list passes; the slow scan runs only to name a failure."""
     if tree_size < 1:
         raise _malformed(f"tree size {tree_size} is below 1")
     if not opened:
         raise _malformed("no opened leaves")
-    previous = -1
-    for index, leaf in opened:
-        if not previous < index < tree_size:
+    indices = [index for index, _ in opened]
+    leaves = [leaf for _, leaf in opened]
+    if not (0 <= indices[0] and indices[-1] < tree_size and all(map(lt, indices, indices[1:]))):
+        previous = -1
+        for index in indices:
             if index <= previous:
                 raise _malformed(f"opened indices not strictly ascending: {previous} then {index}")
-            raise _malformed(f"opened index {index} not in [0, {tree_size})")
-        if not isinstance(leaf, bytes) or len(leaf) != HASH_SIZE:
-            raise _malformed(f"leaf hash of index {index} is not {HASH_SIZE} bytes")
-        previous = index
-    for i, value in enumerate(proof):
-        if not isinstance(value, bytes) or len(value) != HASH_SIZE:
-            raise _malformed(f"proof hash {i} is not {HASH_SIZE} bytes")
+            if not index < tree_size:
+                raise _malformed(f"opened index {index} not in [0, {tree_size})")
+            previous = index
+        raise _malformed(f"opened index {indices[0]} not in [0, {tree_size})")
+    for what, values in (("leaf hash of opening", leaves), ("proof hash", proof)):
+        if values and (set(map(type, values)) != {bytes} or set(map(len, values)) != {HASH_SIZE}):
+            bad = next(i for i, v in enumerate(values) if not isinstance(v, bytes) or len(v) != HASH_SIZE)
+            raise _malformed(f"{what} {bad} is not {HASH_SIZE} bytes")
 
 
 def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> bytes:

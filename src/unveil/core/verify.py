@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Collection
+from typing import Callable, Collection
 
 from unveil.core import cells as cell_rules
 from unveil.core import content as content_rules
-from unveil.core.commitments import leaf, sealed_totals
+from unveil.core.commitments import leaves_of, sealed_totals
 from unveil.core.encoding import is_hex32, is_id
 from unveil.core.envelope import SignedStatement
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_problems
@@ -28,6 +28,11 @@ from unveil.core.vocabulary import Vocabulary, lookup
 from unveil.errors import Problem, VerificationError
 
 VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
+
+
+def _inline(job: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
+    result = job()
+    return lambda: result
 
 
 @dataclass(frozen=True)
@@ -80,12 +85,17 @@ def check_bundle(
     *,
     leaves: bytes | None = None,
     trusted: Collection[str] | None = None,
+    run: Callable[[Callable[[], list[Problem]]], Callable[[], list[Problem]]] = _inline,
 ) -> BundleReport:
     """Check a signed reveal bundle against its signed escrow (spec §1–§6).
 
     ``trusted`` are whole vkey strings trusted for the host (spec §6). ``None`` trusts the
     keys that validly signed the escrow under the host's name: a convenience reported as
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
+
+    ``run`` schedules the bundle's signature check (canonicalizing a large bundle is a good
+    share of the work): ``run(job)`` returns a waiter for ``job()``. The default runs it at
+    once; :func:`unveil.concurrency.forked` runs it on another core.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
@@ -98,7 +108,8 @@ def check_bundle(
     pinned = trusted is not None
     trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
     found.problems.extend(check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-"))
-    found.problems.extend(check_signatures(reveal.statement, list(reveal_signed.signatures), trust, escrow.host).problems(""))
+    bundle_signatures = run(lambda: check_signatures(reveal.statement, list(reveal_signed.signatures), trust, escrow.host).problems(""))
+    signatures_at = len(found.problems)  # the bundle's signature problems go here in the report
 
     if reveal.escrow_id != escrow.escrow_id:
         found.add("escrow-id-mismatch", f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
@@ -117,6 +128,7 @@ def check_bundle(
     opened = _check_openings(escrow, openings, cells, known_leaves, vocabulary, found)
     _check_proof(escrow, reveal, opened, found)
     _check_totals(escrow, reveal, openings, vocabulary, found)
+    found.problems[signatures_at:signatures_at] = bundle_signatures()
     return BundleReport(escrow, reveal, tuple(found.problems), tuple(found.warnings), pinned, cells is not None)
 
 
@@ -184,34 +196,74 @@ def _check_openings(
     vocabulary: Vocabulary | None,
     found: _Findings,
 ) -> list[tuple[int, bytes]] | None:
-    grid = content_rules.GridRules(escrow.grid.system, escrow.grid.resolution)
+    """Every per-opening check; the ``(index, leaf hash)`` pairs for the proof, or None if a
+    leaf cannot be computed. Whole-list passes first; slow per-opening scans name failures."""
+    if not openings:
+        return []
+    add = found.add
+    indices = [o.index for o in openings]
+    cells_opened = [o.cell for o in openings]
+    contents = [o.content for o in openings]
+    if cells is not None:
+        cell_ids = cells.cells
+        expected = [cell_ids[i] if i < len(cell_ids) else None for i in indices]
+        if expected != cells_opened:
+            for i, want, cell in zip(indices, expected, cells_opened):
+                if want is not None and want != cell:
+                    add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({want})", i)
+    _check_contents(escrow, openings, vocabulary, found)
+    salts = _salts(openings, found)
+    if salts is None:
+        return None
+    values = leaves_of(salts, contents)
+    if known_leaves is not None:
+        stored = [known_leaves[32 * i : 32 * i + 32] for i in indices]
+        if stored != values:
+            for i, want, value in zip(indices, stored, values):
+                if want != value:
+                    add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
+    return list(zip(indices, map(leaf_hash, values)))
+
+
+def _check_contents(escrow: Escrow, openings: list[Opening], vocabulary: Vocabulary | None, found: _Findings) -> None:
+    """§2 (or §9) rules for every opening with something in it, and uniqueness across them."""
     intel = escrow.purpose == "intel"
     body = "suspects" if intel else "sites"
     rules = content_rules.intel_problems if intel else content_rules.content_problems
+    grid = content_rules.GridRules(escrow.grid.system, escrow.grid.resolution)
     index = content_rules.DeclarationIndex()
-    opened: list[tuple[int, bytes]] = []
-    append = opened.append
-    computable = True
-    cell_ids = cells.cells if cells is not None else None
-    add = found.add
-    for opening in openings:
-        i, cell, salt, content = opening
-        if cell_ids is not None and i < len(cell_ids) and cell_ids[i] != cell:
-            add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({cell_ids[i]})", i)
+    for i, cell, _, content in openings:
         if content[body] or content["cell"] != cell:
             for reason, detail in rules(content, cell, grid, vocabulary):
-                add(reason, detail, i)
+                found.add(reason, detail, i)
             for reason, detail in index.add(content):
-                add(reason, detail, i)
-        if not is_hex32(salt):
-            add("salt-invalid", "salt is not 64 lowercase hex digits", i)
-            computable = False
-            continue
-        value = leaf(bytes.fromhex(salt), content)
-        if known_leaves is not None and known_leaves[32 * i : 32 * i + 32] != value:
-            add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
-        append((i, leaf_hash(value)))
-    return opened if computable else None
+                found.add(reason, detail, i)
+
+
+def _salts(openings: list[Opening], found: _Findings) -> list[bytes] | None:
+    """Every salt as bytes, or None (each bad one reported) if any is not 64 lowercase hex."""
+    raw = _hex32_list([o.salt for o in openings])
+    if raw is None:
+        for o in openings:
+            if not is_hex32(o.salt):
+                found.add("salt-invalid", "salt is not 64 lowercase hex digits", o.index)
+    return raw
+
+
+def _hex32_list(values: list[str] | tuple[str, ...]) -> list[bytes] | None:
+    """32-byte values from 64-lowercase-hex strings, all checked at once; None if any is not."""
+    if not values:
+        return []
+    if min(map(len, values)) != 64 or max(map(len, values)) != 64:
+        return None
+    joined = "".join(values)
+    try:
+        raw = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    if raw.hex() != joined:  # uppercase hex decodes too; readers reject it (spec §0)
+        return None
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
 
 
 def _check_proof(escrow: Escrow, reveal: Reveal, opened: list[tuple[int, bytes]] | None, found: _Findings) -> None:
@@ -219,12 +271,13 @@ def _check_proof(escrow: Escrow, reveal: Reveal, opened: list[tuple[int, bytes]]
         if opened is None:
             found.add("proof-unchecked", "the multiproof could not be checked: an opening's leaf could not be computed")
         return
-    bad = [n for n, h in enumerate(reveal.proof) if not is_hex32(h)]
-    if bad:
-        found.add("proof-malformed", f"proof hash {bad[0]} is not 64 lowercase hex digits")
+    hashes = _hex32_list(reveal.proof)
+    if hashes is None:
+        bad = next(n for n, h in enumerate(reveal.proof) if not is_hex32(h))
+        found.add("proof-malformed", f"proof hash {bad} is not 64 lowercase hex digits")
         return
     try:
-        verify_multiproof(escrow.tree_size, opened, [bytes.fromhex(h) for h in reveal.proof], bytes.fromhex(escrow.root))
+        verify_multiproof(escrow.tree_size, opened, hashes, bytes.fromhex(escrow.root))
     except VerificationError as exc:
         found.problems.extend(exc.problems)
 

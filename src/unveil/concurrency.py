@@ -1,0 +1,61 @@
+"""Run one piece of independent work beside the caller, on another core.
+
+The core stays pure: functions such as :func:`unveil.core.verify.check_bundle` take a
+``run`` argument (see :data:`Runner`) and call ``run(job)`` to get a waiter for ``job()``'s
+result. :func:`inline` runs the job at once; :func:`forked` runs it in a forked child process,
+which sees the parent's memory as it was (no pickling of large inputs) and sends back only
+the result. Only the command-line edge chooses :func:`forked`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+Runner = Callable[[Callable[[], T]], Callable[[], T]]
+
+_JOB: Callable[[], object] | None = None
+
+
+def inline(job: Callable[[], T]) -> Callable[[], T]:
+    """Run ``job`` now; the waiter returns its result (or raises its exception)."""
+    try:
+        result = job()
+    except BaseException as exc:  # noqa: BLE001  # re-raised, unchanged, when the caller waits
+
+        def fail() -> T:
+            raise exc
+
+        return fail
+    return lambda: result
+
+
+def _run_job() -> object:
+    assert _JOB is not None  # set by forked() just before the child is forked
+    return _JOB()
+
+
+def forked(job: Callable[[], T]) -> Callable[[], T]:
+    """Run ``job`` in a forked child process; the waiter returns its (pickled) result.
+
+    Falls back to :func:`inline` where ``fork`` is not available.
+    """
+    global _JOB
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return inline(job)
+    _JOB = job
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = pool.submit(_run_job)  # the child is forked here, seeing _JOB
+    finally:
+        _JOB = None
+
+    def wait() -> T:
+        try:
+            return future.result()  # type: ignore[return-value]  # the job's own result type
+        finally:
+            pool.shutdown()
+
+    return wait
