@@ -1,7 +1,12 @@
 """Verify a reveal of 100,000 openings (0.1% non-empty, signature included, no leaves.bin)
-from files on disk: read and parse the escrow, bundle and cells.txt, then every check.
+in a 1,000,000-cell escrow, from files on disk: read and parse the escrow, bundle and
+cells.txt, then every check.
 
-Target (issue 2): ≤ 2 s. Also reports the same through the CLI (`unveil verify`, a new process).
+Two layouts: ``contiguous`` (a region reveal: one run of leaves, the usual phase) and
+``scattered`` (100,000 cells drawn at random: the worst case for the multiproof, whose bundle
+is twice the size). ``cli_seconds`` is the median wall time of `unveil verify --json` in a new
+process (what a user runs, the signature checked on the second core); ``library_seconds`` is
+the best of three in-process calls on one core. Target (issue 2): ≤ 2 s.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import argparse
 import hashlib
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--openings", type=int, default=100_000)
+    parser.add_argument("--cli-runs", type=int, default=5)
     args = parser.parse_args()
     results = {"bench": "verify", "n": args.n, "openings": args.openings, "target_seconds": 2.0}
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,13 +82,16 @@ def main() -> None:
             escrow, bundle, cells, vkey = prepare(directory, args.n, args.openings, layout)
             seconds, valid = min(verify_files(escrow, bundle, cells, vkey) for _ in range(3))
             assert valid, "the benchmark bundle must verify"
-            start = time.perf_counter()
-            cli = subprocess.run([sys.executable, "-m", "unveil.cli.main", "verify", str(bundle), "--escrow", str(escrow),
-                                  "--cells", str(cells), "--trust", vkey, "--json"], capture_output=True, text=True)
-            cli_seconds = time.perf_counter() - start
-            assert cli.returncode == 0, cli.stdout + cli.stderr
-            results[layout] = {"seconds": round(seconds, 3), "cli_seconds": round(cli_seconds, 3),
-                               "bundle_bytes": bundle.stat().st_size}
+            unveil = str(Path(sys.executable).with_name("unveil"))
+            runs = []
+            for _ in range(args.cli_runs):
+                start = time.perf_counter()
+                cli = subprocess.run([unveil, "verify", str(bundle), "--escrow", str(escrow),
+                                      "--cells", str(cells), "--trust", vkey, "--json"], capture_output=True, text=True)
+                runs.append(time.perf_counter() - start)
+                assert cli.returncode == 0, cli.stdout + cli.stderr
+            results[layout] = {"cli_seconds": round(statistics.median(runs), 3), "cli_runs": [round(r, 2) for r in runs],
+                               "library_seconds": round(seconds, 3), "bundle_bytes": bundle.stat().st_size}
     print(json.dumps(results))
 
 

@@ -123,6 +123,25 @@ def test_unknown_field_exits_2_naming_its_path(capsys: pytest.CaptureFixture[str
     assert "statement.openings[3].content.sites[0]" in error and "unknown field 'colour'" in error
 
 
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        (lambda o: o.update(extra=1), "statement.openings[2]"),
+        (lambda o: o["content"].update(extra=1), "statement.openings[2].content"),
+        (lambda o: o.pop("salt"), "statement.openings[2]"),
+        (lambda o: o.update(index=True), "statement.openings[2].index"),
+        (lambda o: o["content"].update(sites={}), "statement.openings[2].content.sites"),
+    ],
+    ids=["extra-opening-field", "extra-content-field", "missing-salt", "bool-index", "sites-object"],
+)
+def test_opening_shape_errors_exit_2_naming_the_opening(capsys: pytest.CaptureFixture[str], tmp_path: Path, change: Any, where: str) -> None:
+    p = copy_vector(tmp_path, "valid")
+    doc = json.loads(p["bundle"].read_text())
+    change(doc["statement"]["openings"][2])  # an empty cell among well-formed ones
+    p["bundle"].write_text(json.dumps(doc))
+    assert where in malformed(capsys, args_for(p))
+
+
 def test_wrong_type_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     p = copy_vector(tmp_path, "valid")
     doc = json.loads(p["bundle"].read_text())

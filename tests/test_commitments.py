@@ -8,7 +8,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from unveil.core.commitments import Salter, content_jcs, empty_content_jcs, leaf, leaves_for, sealed_totals
+from unveil.core.commitments import Salter, content_jcs, contents_jcs, empty_content_jcs, leaf, leaves_for, leaves_of, sealed_totals
 from unveil.core.jcs import canonicalize
 from unveil.core.merkle import hash_leaves, root_from_leaf_hashes
 from unveil.escrowing import commit_cells, leaves_root
@@ -48,3 +48,13 @@ def test_parallel_commit_equals_single_core_and_the_plain_formula() -> None:
     assert parallel.root == root_from_leaf_hashes(hash_leaves(parallel.leaves)) == leaves_root(parallel.leaves, workers=2)
     salt = hmac.new(K, b"unveil/v1/salt\x00esc\x00cell-000007", hashlib.sha256).digest()
     assert parallel.leaves[7 * 32 : 8 * 32] == leaf(salt, contents["cell-000007"])
+
+
+@given(st.lists(st.one_of(ids, st.text(max_size=5)), max_size=6), st.booleans())
+def test_batch_leaves_equal_single_leaves(cells: list[str], with_site: bool) -> None:
+    contents = [{"cell": c, "sites": []} for c in cells]
+    if with_site and contents:
+        contents[0]["sites"] = [{"id": "S", "kind": "other", "items": []}]
+    salts = [Salter(K, "esc").salt(c) for c in cells]
+    assert leaves_of(salts, contents) == [leaf(s, c) for s, c in zip(salts, contents)]
+    assert contents_jcs(contents) == [canonicalize(c) for c in contents]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
+from operator import eq, itemgetter
 from typing import Any, NamedTuple
 
 from unveil.core import content as content_rules
@@ -49,6 +51,34 @@ class Reveal:
     totals: TotalsOpening | None
 
 
+def _openings_at_once(raws: list[Any], content_keys: frozenset[str], body: str, where: str) -> list[Opening] | None:
+    """All openings in whole-list passes when every one has exactly the expected shape (the
+    usual bundle); ``None`` otherwise. Contents that hold something get the full shape check."""
+    if not raws or set(map(type, raws)) != {dict} or not all(map(eq, map(dict.keys, raws), repeat(_OPENING_KEYS))):
+        return None
+    indices = list(map(itemgetter("index"), raws))
+    cells = list(map(itemgetter("cell"), raws))
+    salts = list(map(itemgetter("salt"), raws))
+    contents = list(map(itemgetter("content"), raws))
+    if (
+        set(map(type, indices)) != {int}
+        or min(indices) < -MAX_SAFE_INTEGER
+        or max(indices) > MAX_SAFE_INTEGER
+        or set(map(type, cells)) != {str}
+        or set(map(type, salts)) != {str}
+        or set(map(type, contents)) != {dict}
+        or not all(map(eq, map(dict.keys, contents), repeat(content_keys)))
+        or set(map(type, map(itemgetter("cell"), contents))) != {str}
+        or set(map(type, map(itemgetter(body), contents))) != {list}
+    ):
+        return None
+    check = content_rules.check_intel_shape if body == "suspects" else content_rules.check_shape
+    for n, content in enumerate(contents):
+        if content[body]:
+            check(content, f"{where}.openings[{n}].content")
+    return list(map(Opening._make, zip(indices, cells, salts, contents)))
+
+
 def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = False) -> Reveal:
     """Read a reveal bundle's shape, down to every opening's content; raise MalformedInputError.
 
@@ -61,30 +91,15 @@ def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = Fals
     kind = shape.string(statement, "type", where)
     if kind != REVEAL_TYPE:
         raise MalformedInputError(f"type is {kind!r}, not {REVEAL_TYPE!r}", where=f"{where}.type")
-    openings = []
-    append = openings.append
-    for i, raw in enumerate(shape.array(statement, "openings", where)):
-        # The common case, checked in a few C-level operations; anything else takes the
-        # field-by-field path, which names exactly what is wrong.
-        content = raw.get("content") if type(raw) is dict else None
-        index = raw.get("index") if type(raw) is dict else None
-        if (
-            type(content) is dict
-            and raw.keys() == _OPENING_KEYS
-            and type(index) is int
-            and -MAX_SAFE_INTEGER <= index <= MAX_SAFE_INTEGER
-            and type(raw["cell"]) is str
-            and type(raw["salt"]) is str
-            and content.keys() == content_keys
-            and type(content["cell"]) is str
-            and content[body] == []
-        ):
-            append(Opening(index, raw["cell"], raw["salt"], content))
-            continue
-        at = f"{where}.openings[{i}]"
-        shape.fields(raw, at, ("index", "cell", "salt", "content"))
-        check_content(raw["content"], f"{at}.content")
-        append(Opening(shape.integer(raw, "index", at), shape.string(raw, "cell", at), shape.string(raw, "salt", at), raw["content"]))
+    raws = shape.array(statement, "openings", where)
+    openings = _openings_at_once(raws, content_keys, body, where)
+    if openings is None:  # something is off: field by field, naming exactly what is wrong
+        openings = []
+        for i, raw in enumerate(raws):
+            at = f"{where}.openings[{i}]"
+            shape.fields(raw, at, ("index", "cell", "salt", "content"))
+            check_content(raw["content"], f"{at}.content")
+            openings.append(Opening(shape.integer(raw, "index", at), shape.string(raw, "cell", at), shape.string(raw, "salt", at), raw["content"]))
     totals = None
     if "totals" in statement:
         at = f"{where}.totals"

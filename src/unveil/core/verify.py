@@ -30,6 +30,9 @@ from unveil.errors import Problem, VerificationError
 VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
 
 
+Runner = Callable[[Callable[[], list[Problem]]], Callable[[], list[Problem]]]
+
+
 def _inline(job: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
     result = job()
     return lambda: result
@@ -85,7 +88,7 @@ def check_bundle(
     *,
     leaves: bytes | None = None,
     trusted: Collection[str] | None = None,
-    run: Callable[[Callable[[], list[Problem]]], Callable[[], list[Problem]]] = _inline,
+    run: Runner = _inline,
 ) -> BundleReport:
     """Check a signed reveal bundle against its signed escrow (spec §1–§6).
 
@@ -93,24 +96,23 @@ def check_bundle(
     keys that validly signed the escrow under the host's name: a convenience reported as
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
 
-    ``run`` schedules the bundle's signature check (canonicalizing a large bundle is a good
-    share of the work): ``run(job)`` returns a waiter for ``job()``. The default runs it at
-    once; :func:`unveil.concurrency.forked` runs it on another core.
+    ``run`` schedules the checks that do not depend on the openings (signatures, cells.txt):
+    ``run(job)`` returns a waiter for ``job()``. The default runs the job at once;
+    :func:`unveil.concurrency.forked` runs it on another core.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
+    pinned = trusted is not None
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
+    # Signatures (canonicalizing a large bundle) and cells.txt's own rules do not depend on
+    # the openings: they may run beside the rest.
+    independent = run(lambda: _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust))
+
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
     if vocabulary is None:
         found.warnings.append(Problem(None, "vocabulary-unknown", f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)"))
     found.problems.extend(escrow_problems(escrow, vocabulary))
-
-    pinned = trusted is not None
-    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
-    found.problems.extend(check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-"))
-    bundle_signatures = run(lambda: check_signatures(reveal.statement, list(reveal_signed.signatures), trust, escrow.host).problems(""))
-    signatures_at = len(found.problems)  # the bundle's signature problems go here in the report
-
     if reveal.escrow_id != escrow.escrow_id:
         found.add("escrow-id-mismatch", f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
     if reveal.root != escrow.root:
@@ -119,17 +121,30 @@ def check_bundle(
         found.add("tree-size-mismatch", f"bundle tree_size {reveal.tree_size} is not the escrow's {escrow.tree_size}")
     if not is_id(reveal.phase):
         found.add("phase-invalid", f"phase {reveal.phase[:80]!r} is not an id")
-
-    if cells is not None:
-        _check_cells(escrow, cells, found)
     known_leaves = _check_leaves(escrow, leaves, found) if leaves is not None else None
-
     openings = _check_order(reveal, escrow.tree_size, found)
     opened = _check_openings(escrow, openings, cells, known_leaves, vocabulary, found)
     _check_proof(escrow, reveal, opened, found)
     _check_totals(escrow, reveal, openings, vocabulary, found)
-    found.problems[signatures_at:signatures_at] = bundle_signatures()
-    return BundleReport(escrow, reveal, tuple(found.problems), tuple(found.warnings), pinned, cells is not None)
+    problems = independent() + found.problems
+    return BundleReport(escrow, reveal, tuple(problems), tuple(found.warnings), pinned, cells is not None)
+
+
+def _independent_checks(
+    escrow: Escrow,
+    escrow_signed: SignedStatement,
+    reveal_signed: SignedStatement,
+    cells: cell_rules.CellList | None,
+    trust: list[str],
+) -> list[Problem]:
+    """Signatures on escrow and bundle (spec §6), and the cell list against the escrow (§1)."""
+    problems = check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-")
+    problems += check_signatures(reveal_signed.statement, list(reveal_signed.signatures), trust, escrow.host).problems("")
+    if cells is not None:
+        found = _Findings()
+        _check_cells(escrow, cells, found)
+        problems += found.problems
+    return problems
 
 
 def verify_bundle(
