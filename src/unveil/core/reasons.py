@@ -35,6 +35,9 @@ BUNDLE_LEVEL = MappingProxyType(
         "totals-disagree": "public and sealed totals name a category with different values (§4)",
         "totals-sum-mismatch": "every cell is open and a category's exact sum differs from its total (§4)",
         "incomplete": "no cells.txt was supplied: the bundle cannot be called valid (§1)",
+        "coverage-missing": "cells of the agreed territory, computed by the reader, are missing from cells.txt (§1)",
+        "escrow-conflict": "the reader's workspace holds another statement under the same escrow id",
+        "phase-conflict": "the reader verified this phase before with other bytes: the host showed two versions",
     }
 )
 

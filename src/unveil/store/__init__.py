@@ -1,0 +1,1 @@
+"""Storage: SQLite for a party's private workspace (and, later, the public board)."""

@@ -1,0 +1,92 @@
+"""The workspace database (SQLite): everything a party has committed, published, received
+and checked. One transaction per command, so a failed or interrupted command leaves the
+database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Escrows this party sealed (own = 1) or received and checked (own = 0).
+CREATE TABLE escrows (
+    escrow_id TEXT PRIMARY KEY,
+    own INTEGER NOT NULL,
+    escrow_json BLOB NOT NULL,          -- the exact bytes of escrow.json (signed statement)
+    cells_txt BLOB NOT NULL,            -- the exact bytes of cells.txt
+    leaves_bin BLOB,                    -- leaves.bin, when known
+    territory_geojson BLOB,             -- the territory the cells were computed from (or checked against)
+    coverage_checked INTEGER NOT NULL DEFAULT 0,
+    recorded TEXT NOT NULL
+);
+-- The host's secrets: the per-escrow master secret never leaves this table except as salts.
+CREATE TABLE secrets (
+    escrow_id TEXT PRIMARY KEY REFERENCES escrows, master_secret BLOB NOT NULL,
+    sealed_totals_json TEXT                -- the sealed totals, kept to open them later
+);
+-- The host's declared contents of non-empty cells (cells absent here are empty).
+CREATE TABLE contents (
+    escrow_id TEXT NOT NULL REFERENCES escrows, cell TEXT NOT NULL, content_json TEXT NOT NULL,
+    PRIMARY KEY (escrow_id, cell)
+);
+-- Reveal bundles published (host) or verified valid (others), byte for byte.
+CREATE TABLE phases (
+    escrow_id TEXT NOT NULL REFERENCES escrows, phase TEXT NOT NULL, bundle_json BLOB NOT NULL,
+    sha256 TEXT NOT NULL, openings INTEGER NOT NULL, recorded TEXT NOT NULL,
+    PRIMARY KEY (escrow_id, phase)
+);
+-- Every opened cell with its content, as first opened (later re-openings are flagged, not stored twice).
+CREATE TABLE opened (
+    escrow_id TEXT NOT NULL REFERENCES escrows, cell_index INTEGER NOT NULL, cell TEXT NOT NULL,
+    phase TEXT NOT NULL, content_json TEXT NOT NULL,
+    PRIMARY KEY (escrow_id, cell_index)
+);
+-- Opened sealed totals, per escrow.
+CREATE TABLE opened_totals (escrow_id TEXT PRIMARY KEY REFERENCES escrows, totals_json TEXT NOT NULL, phase TEXT NOT NULL);
+-- Every verification this party ran, valid or not.
+CREATE TABLE verifications (
+    id INTEGER PRIMARY KEY, escrow_id TEXT NOT NULL, phase TEXT NOT NULL, bundle_sha256 TEXT NOT NULL,
+    status TEXT NOT NULL, report_json TEXT NOT NULL, recorded TEXT NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open a workspace database (autocommit off: callers use :func:`transaction`)."""
+    connection = sqlite3.connect(path, isolation_level=None, timeout=30)
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute("PRAGMA journal_mode = DELETE")  # a single private file: no -wal beside it
+    connection.execute("PRAGMA synchronous = FULL")
+    return connection
+
+
+def create(path: Path, meta: dict[str, str]) -> None:
+    """A new database with the schema and ``meta`` rows."""
+    connection = connect(path)
+    try:
+        with transaction(connection):
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            rows = {**meta, "schema_version": str(SCHEMA_VERSION)}
+            connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(rows.items()))
+    finally:
+        connection.close()
+
+
+@contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; any exception rolls everything back."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield connection
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

@@ -1,0 +1,33 @@
+"""Writing a command's output files all-or-nothing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Mapping
+
+
+@contextmanager
+def staged(out: Path, files: Mapping[str, bytes]) -> Iterator[None]:
+    """Write ``files`` into ``out`` as hidden temporaries; when the body succeeds, rename each
+    into place; if anything fails, remove them, leaving ``out`` as it was."""
+    out.mkdir(parents=True, exist_ok=True)
+    temps: dict[str, Path] = {}
+    try:
+        for name, data in files.items():
+            fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            temps[name] = Path(temp)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(temp, 0o644)
+        yield
+    except BaseException:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+        raise
+    for name, temp in temps.items():
+        os.replace(temp, out / name)
