@@ -32,6 +32,62 @@ def _root() -> None:
     """
 
 
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", help="The workspace directory.", show_default=False)]
+
+
+@app.command()
+def init(
+    workspace: WorkspaceOpt,
+    role: Annotated[str, typer.Option("--role", help="host, inspector, observer or board.", show_default=False)],
+    name: Annotated[str, typer.Option("--name", help="The party's key name (no spaces, no '+').", show_default=False)],
+    passphrase_env: Annotated[Optional[str], typer.Option("--passphrase-env", metavar="VAR", help="Encrypt the private keys with the passphrase in environment variable VAR; later commands read it from UNVEIL_PASSPHRASE.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Create a workspace with a statement key and a witness key (spec §6)."""
+    from unveil.cli.workflow_cmd import init as run
+
+    raise typer.Exit(run(workspace, role, name, passphrase_env, json_output))
+
+
+@app.command()
+def commit(
+    workspace: WorkspaceOpt,
+    escrow_id: Annotated[str, typer.Option("--escrow-id", help="A new escrow id.", show_default=False)],
+    territory: Annotated[Path, typer.Option("--territory", help="Territory GeoJSON (lon, lat order).", show_default=False)],
+    resolution: Annotated[int, typer.Option("--resolution", help="H3 resolution of the grid (0-15).", show_default=False)],
+    declaration: Annotated[Path, typer.Option("--declaration", help="Sites and items: .csv, .geojson, .json or .yaml.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="Folder for escrow.json, cells.txt, leaves.bin.", show_default=False)],
+    territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE", help="Pick features of a FeatureCollection.")] = None,
+    public_totals: Annotated[Optional[str], typer.Option("--public-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums publicly.")] = None,
+    sealed_totals: Annotated[Optional[str], typer.Option("--sealed-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums sealed.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Seal a declaration over every cell of a territory (host)."""
+    from unveil.cli.workflow_cmd import commit as run
+
+    raise typer.Exit(run(workspace, escrow_id, territory, territory_filter, resolution, declaration, out, public_totals, sealed_totals, json_output))
+
+
+@app.command()
+def reveal(
+    workspace: WorkspaceOpt,
+    escrow_id: Annotated[str, typer.Option("--escrow-id", show_default=False)],
+    phase: Annotated[str, typer.Option("--phase", help="The phase's name (an id).", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="The reveal bundle file to write.", show_default=False)],
+    region: Annotated[Optional[str], typer.Option("--region", metavar="CELL[,CELL…]", help="Coarser H3 cells: open every committed cell inside them.")] = None,
+    polygon: Annotated[Optional[Path], typer.Option("--polygon", help="GeoJSON polygon: open every committed cell that overlaps it.")] = None,
+    bbox: Annotated[Optional[str], typer.Option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Open every committed cell that overlaps the box.")] = None,
+    cells: Annotated[Optional[Path], typer.Option("--cells", help="A file of cell ids to open, one per line.")] = None,
+    open_totals: Annotated[bool, typer.Option("--open-totals", help="Also open the sealed totals.")] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Open a region of a sealed declaration as a signed reveal bundle (host)."""
+    from unveil.cli.workflow_cmd import reveal as run
+
+    raise typer.Exit(run(workspace, escrow_id, phase, region, polygon, bbox, cells, out, open_totals, json_output))
+
+
 @app.command()
 def verify(
     bundle: Annotated[Path, typer.Argument(help="Signed reveal bundle (reveal-<phase>.json).", show_default=False)],
@@ -39,12 +95,27 @@ def verify(
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
     leaves: Annotated[Optional[Path], typer.Option("--leaves", help="The host's leaves.bin, to pin a wrong leaf to its opening.")] = None,
     trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="A verifier key trusted for the host (repeatable). Without it, the key that signed the escrow under the host's name is trusted.")] = None,
+    workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Record the escrow, the result and the opened cells in this workspace.")] = None,
+    territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
+    territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Check a reveal bundle against its escrow and cell list (spec §1–§6)."""
     from unveil.cli.verify_cmd import run
 
-    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output))
+    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory, territory_filter=territory_filter))
+
+
+@app.command()
+def status(
+    workspace: WorkspaceOpt,
+    escrow_id: Annotated[Optional[str], typer.Option("--escrow-id", help="Which escrow (needed when the workspace holds several).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """What is sealed and opened, running totals, and the final reconciliation."""
+    from unveil.cli.workflow_cmd import status as run
+
+    raise typer.Exit(run(workspace, escrow_id, json_output))
 
 
 @app.command()

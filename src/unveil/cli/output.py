@@ -29,3 +29,26 @@ def show_report(report: BundleReport) -> None:
         for w in report.warnings:
             table.add_row("-" if w.index is None else str(w.index), f"warning: {w.reason}", w.detail)
         _out.print(table)
+
+
+def say(message: str) -> None:
+    _out.print(message, highlight=False)
+
+
+def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON status object
+    _out.print(f"escrow [bold]{status['escrow_id']}[/] ({'sealed here' if status['own'] else 'received'}): "
+               f"{status['opened']} of {status['cells']} cells opened", highlight=False)
+    if status["phases"]:
+        phases = Table("phase", "openings", "recorded", "sha256")
+        for p in status["phases"]:
+            phases.add_row(p["phase"], str(p["openings"]), p["recorded"], p["sha256"][:16] + "…")
+        _out.print(phases)
+    if status["totals"]:
+        totals = Table("category", "declared", "opened so far")
+        for category, t in status["totals"].items():
+            totals.add_row(category, "-" if t["declared"] is None else str(t["declared"]), str(t["opened"]))
+        _out.print(totals)
+    if status["reconciled"] is None:
+        _out.print("reconciliation: when every cell is open", highlight=False)
+    else:
+        _out.print("reconciled: every total matches" if status["reconciled"] else "[bold red]NOT reconciled[/]: totals differ", highlight=False)

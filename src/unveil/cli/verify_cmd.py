@@ -1,15 +1,21 @@
-"""``unveil verify``: check one reveal bundle, list every problem."""
+"""``unveil verify``: check one reveal bundle, list every problem; optionally check coverage of
+the agreed territory and record the result in a workspace."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any, Callable
 
 from unveil.cli.files import read_bytes, read_json
-from unveil.errors import MalformedInputError
+from unveil.errors import MalformedInputError, Problem
 
 
-def run(bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool) -> int:
+def run(
+    bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool,
+    *, workspace: Path | None = None, territory: Path | None = None, territory_filter: str | None = None,
+) -> int:
     import gc
 
     from unveil.concurrency import forked
@@ -27,21 +33,43 @@ def run(bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: lis
                 VerifierKey.parse(vkey)
             except MalformedInputError as exc:
                 raise MalformedInputError(exc.message, source="--trust") from None
+        ws = _open(workspace)
         escrow_signed = _within(lambda: parse_signed(read_json(escrow, "escrow"), "$"), escrow)
         reveal_signed = _within(lambda: parse_signed(read_json(bundle, "bundle"), "$"), bundle)
         cell_list = cell_file.read(read_bytes(cells, "cell list"), source=str(cells))
         leaf_bytes = read_bytes(leaves, "leaves file") if leaves is not None else None
-        report = _within(lambda: check_bundle(escrow_signed, reveal_signed, cell_list, leaves=leaf_bytes, trusted=trust or None, run=forked), bundle)
+        report = _within(
+            lambda: check_bundle(escrow_signed, reveal_signed, cell_list, leaves=leaf_bytes, trusted=trust or None, run=forked),
+            bundle,
+        )
+        extra: list[Problem] = []
+        territory_bytes = None
+        if territory is not None:
+            territory_bytes = read_bytes(territory, "territory")
+            extra += _coverage(report, territory, territory_filter, cell_list.cells)
+        if ws is not None:
+            from unveil.cli.workflow_cmd import now
+            from unveil.workspace.records import conflicts, record_verification
+
+            escrow_bytes, bundle_bytes = read_bytes(escrow, "escrow"), read_bytes(bundle, "bundle")
+            extra += conflicts(ws, escrow_bytes, report, bundle_bytes)
+            record_verification(
+                ws, report, extra, escrow_json=escrow_bytes, cells_txt=read_bytes(cells, "cell list"), bundle=bundle_bytes,
+                leaves=leaf_bytes, territory_geojson=territory_bytes, now=now(),
+            )
     except MalformedInputError as exc:
         if as_json:
-            print(json.dumps({"valid": False, "error": str(exc)}))
+            print(json.dumps({"valid": False, "error": str(exc)}, ensure_ascii=False))
         else:
             from unveil.cli.output import error
 
             error(str(exc))
         return 2
+    if extra:
+        report = replace(report, problems=report.problems + tuple(extra))
     if as_json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        recorded = {"recorded": True} if ws is not None else {}
+        print(json.dumps({**report.to_json(), **recorded}, ensure_ascii=False))
     else:
         from unveil.cli.output import show_report
 
@@ -49,7 +77,29 @@ def run(bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: lis
     return 0 if report.valid else 1
 
 
-def _within(action, path: Path):  # type: ignore[no-untyped-def]  # tiny local adapter
+def _open(workspace: Path | None):  # type: ignore[no-untyped-def]  # Workspace | None, imported lazily
+    if workspace is None:
+        return None
+    from unveil.workspace.workspace import open_workspace
+
+    return open_workspace(workspace)
+
+
+def _coverage(report: Any, territory: Path, territory_filter: str | None, cells: tuple[str, ...]) -> list[Problem]:
+    """Spec §1: every cell overlapping the agreed territory, computed here, must be committed."""
+    from unveil.cli.workflow_cmd import load_territory
+    from unveil.geo.territory import missing_cells
+
+    grid = report.escrow.grid
+    if grid.system != "h3" or grid.resolution is None:
+        raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
+    missing = missing_cells(load_territory(territory, territory_filter), grid.resolution, cells)
+    if not missing:
+        return []
+    return [Problem(None, "coverage-missing", f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
+
+
+def _within(action: Callable[[], Any], path: Path) -> Any:
     """Run ``action``; attribute a MalformedInputError without a source to ``path``."""
     try:
         return action()

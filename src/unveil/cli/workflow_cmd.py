@@ -1,0 +1,219 @@
+"""``unveil init | commit | reveal | status``: the host's and inspector's workflow (issue 3).
+
+Each command reads its files here, at the edge, and calls the workspace services; a
+MalformedInputError (bad input, wrong workspace) exits 2 and changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from unveil.cli.files import read_bytes
+from unveil.errors import MalformedInputError
+
+EXIT_OK, EXIT_MALFORMED = 0, 2
+
+
+def edge(as_json: bool, action: Callable[[], tuple[dict[str, Any], Callable[[], None]]]) -> int:
+    """Run ``action`` (returning a JSON result and a human printer); map bad input to exit 2."""
+    try:
+        result, show = action()
+    except MalformedInputError as exc:
+        if as_json:
+            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+        else:
+            from unveil.cli.output import error
+
+            error(str(exc))
+        return EXIT_MALFORMED
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        show()
+    return EXIT_OK
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_json: bool) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace.workspace import create
+
+        passphrase = None
+        if passphrase_env:
+            value = os.environ.get(passphrase_env)
+            if not value:
+                raise MalformedInputError(f"environment variable {passphrase_env} is not set or empty", where="--passphrase-env")
+            passphrase = value.encode("utf-8")
+        ws = create(workspace, role, name, passphrase=passphrase)
+
+        def show() -> None:
+            from unveil.cli.output import say
+
+            say(f"created {role} workspace [bold]{workspace}[/] for {name}")
+            say(f"statement key: {ws.vkey}")
+            say(f"witness key:   {ws.witness_vkey}")
+
+        return ws.to_json(), show
+
+    return edge(as_json, action)
+
+
+def load_territory(path: Path, territory_filter: str | None):  # type: ignore[no-untyped-def]  # an unveil.geo Territory, imported lazily
+    from unveil.geo.territory import read_territory
+
+    return read_territory(read_bytes(path, "territory"), source=str(path), filter=territory_filter)
+
+
+def _categories(text: str | None, option: str) -> list[str]:
+    if not text:
+        return []
+    names = [c.strip() for c in text.split(",")]
+    if any(not c for c in names):
+        raise MalformedInputError(f"empty category in {text!r}", where=option)
+    return names
+
+
+def commit(
+    workspace: Path, escrow_id: str, territory: Path, territory_filter: str | None, resolution: int,
+    declaration: Path, out: Path, public_totals: str | None, sealed_totals: str | None, as_json: bool,
+) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.declaration.readers import read_declaration
+        from unveil.geo.territory import swapped_hint
+        from unveil.workspace import host
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        ws.require_role("host")
+        if not 0 <= resolution <= 15:
+            raise MalformedInputError(f"resolution {resolution} is outside 0..15", where="--resolution")
+        land = load_territory(territory, territory_filter)
+        decl = read_declaration(
+            read_bytes(declaration, "declaration"), source=str(declaration),
+            contains=land.contains, hint=lambda lon, lat: swapped_hint(land, lon, lat), resolution=resolution,
+        )
+        public, sealed = _categories(public_totals, "--public-totals"), _categories(sealed_totals, "--sealed-totals")
+        cells = land.cells(resolution)
+        with _progress(as_json, "committing cells", len(cells)) as advance:
+            done = host.commit(
+                ws, escrow_id=escrow_id, cells=cells, resolution=resolution, contents=decl.contents(resolution),
+                out=out, now=now(), public_totals=decl.totals(public) if public else None,
+                sealed_totals=decl.totals(sealed) if sealed else None,
+                territory_geojson=read_bytes(territory, "territory"), on_progress=advance,
+            )
+        result = {"escrow_id": done.escrow_id, "cells": done.cells, "non_empty": done.non_empty, "root": done.root,
+                  "files": [str(out / n) for n in ("escrow.json", "cells.txt", "leaves.bin")]}
+
+        def show() -> None:
+            from unveil.cli.output import say
+
+            say(f"sealed escrow [bold]{done.escrow_id}[/]: {done.cells} cells ({done.non_empty} with sites), root {done.root}")
+            say(f"publish {out}/escrow.json, cells.txt and leaves.bin; the master secret stays in {workspace}")
+
+        return result, show
+
+    return edge(as_json, action)
+
+
+def reveal(
+    workspace: Path, escrow_id: str, phase: str, region: str | None, polygon: Path | None, bbox: str | None,
+    cells_file: Path | None, out: Path, open_totals: bool, as_json: bool,
+) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace import host
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        ws.require_role("host")
+        committed, resolution = _committed_cells(ws, escrow_id)
+        indices = _select(committed, resolution, region, polygon, bbox, cells_file)
+        done = host.reveal(ws, escrow_id=escrow_id, phase=phase, indices=indices, out=out, now=now(), open_totals=open_totals)
+        result = {"escrow_id": escrow_id, "phase": phase, "openings": done.openings, "reopened": done.reopened, "out": str(out)}
+
+        def show() -> None:
+            from unveil.cli.output import say
+
+            say(f"phase [bold]{phase}[/] of {escrow_id}: opened {done.openings} cells into {out}")
+            if done.reopened:
+                say(f"[yellow]note:[/] {len(done.reopened)} of them were opened in an earlier phase")
+
+        return result, show
+
+    return edge(as_json, action)
+
+
+def _committed_cells(ws, escrow_id: str) -> tuple[tuple[str, ...], int | None]:  # type: ignore[no-untyped-def]  # ws: Workspace
+    from unveil.core import cells as cell_file
+    from unveil.core.escrow import parse_escrow
+    from unveil.core.jsonparse import loads
+
+    with ws.connect() as db:
+        row = db.execute("SELECT escrow_json, cells_txt FROM escrows WHERE escrow_id = ? AND own = 1", (escrow_id,)).fetchone()
+    if row is None:
+        raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
+    return cell_file.read(row[1]).cells, parse_escrow(loads(row[0])["statement"]).grid.resolution
+
+
+def _select(cells, resolution, region, polygon, bbox, cells_file) -> list[int]:  # type: ignore[no-untyped-def]  # thin option router
+    from unveil.geo import regions, territory
+
+    chosen = [name for name, value in (("--region", region), ("--polygon", polygon), ("--bbox", bbox), ("--cells", cells_file)) if value]
+    if len(chosen) != 1:
+        raise MalformedInputError("choose the region with exactly one of --region, --polygon, --bbox, --cells",
+                                  where=", ".join(chosen) or "region")
+    if region:
+        return regions.select_indices(cells, resolution, parents=[c.strip() for c in region.split(",")])
+    if polygon:
+        return regions.select_indices(cells, resolution, polygon=regions.read_polygon(read_bytes(polygon, "polygon"), source=str(polygon)))
+    if bbox:
+        return regions.select_indices(cells, resolution, bbox=territory.bbox(bbox))
+    text = read_bytes(cells_file, "cell list").decode("utf-8", errors="strict")
+    return regions.select_indices(cells, resolution, cell_list=[line.strip() for line in text.splitlines() if line.strip()])
+
+
+def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace.records import status as status_of
+        from unveil.workspace.workspace import open_workspace
+
+        result = status_of(open_workspace(workspace), escrow_id)
+
+        def show() -> None:
+            from unveil.cli.output import show_status
+
+            show_status(result)
+
+        return result, show
+
+    return edge(as_json, action)
+
+
+class _progress:
+    """A rich progress bar on stderr for long work (none with --json or off a terminal)."""
+
+    def __init__(self, quiet: bool, label: str, total: int):
+        self.quiet, self.label, self.total = quiet, label, total
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        import sys
+
+        if self.quiet or not sys.stderr.isatty():
+            return lambda n: None
+        from rich.progress import Progress
+
+        self._bar = Progress(transient=True)
+        self._bar.start()
+        task = self._bar.add_task(self.label, total=self.total)
+        return lambda n: self._bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,42 @@
+"""The built-in exercise: Exampleland, a FICTIONAL state for demos and tests.
+
+Nothing here describes a real place or a real arsenal. The territory is an invented island in
+open ocean in the South Pacific (around 35°S 140°W, hundreds of kilometres from any land), and
+every site name, quantity and serial is made up. See ``README.md`` beside this file.
+
+The files are package data, read as bytes so callers can parse them with the project's own
+strict JSON reader:
+
+- ``territory.geojson``: a FeatureCollection with one Polygon feature (lon/lat order).
+- ``declaration.json``: ``{"sites": [...]}``, site objects as in spec §2 without ``cell``;
+  group them by ``h3.latlng_to_cell(lat, lon, RESOLUTION)`` to build cell contents.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+EXERCISE_NAME = "Exampleland"
+RESOLUTION = 6
+DESCRIPTION = (
+    "Exampleland is a FICTIONAL state on an invented island in the empty South Pacific "
+    "(about 120,000 km², 40 declared sites, 30 warheads). It describes no real place or arsenal; "
+    "it exists only to demonstrate and test unveil."
+)
+
+TERRITORY_FILE = "territory.geojson"
+DECLARATION_FILE = "declaration.json"
+
+
+def _read(name: str) -> bytes:
+    return resources.files(__name__).joinpath(name).read_bytes()
+
+
+def territory_bytes() -> bytes:
+    """The territory outline as GeoJSON bytes (one Polygon feature, lon/lat order)."""
+    return _read(TERRITORY_FILE)
+
+
+def declaration_bytes() -> bytes:
+    """The declaration as JSON bytes: ``{"sites": [...]}`` (spec §2 site objects, no ``cell``)."""
+    return _read(DECLARATION_FILE)

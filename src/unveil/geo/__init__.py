@@ -1,0 +1,26 @@
+"""Geography for h3 grids (spec §1, §2): the agreed territory, its cells, and region selection.
+
+``territory`` reads a territory polygon (GeoJSON, lon/lat order) and computes the H3 cells that
+must be committed; ``regions`` chooses which committed cells a reveal phase opens.
+"""
+
+from unveil.geo.regions import read_polygon, select_indices
+from unveil.geo.territory import (
+    Territory,
+    bbox,
+    missing_cells,
+    overlapping_cells,
+    read_territory,
+    swapped_hint,
+)
+
+__all__ = [
+    "Territory",
+    "bbox",
+    "missing_cells",
+    "overlapping_cells",
+    "read_polygon",
+    "read_territory",
+    "select_indices",
+    "swapped_hint",
+]
