@@ -1,0 +1,231 @@
+"""The host and inspector workflow end to end through the CLI (issue 3), on a small made-up
+territory: init → commit → reveal → verify (recorded, coverage checked) → status."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+import h3
+import pytest
+
+from unveil.cli.main import main
+
+# A small fictional quadrilateral (lon, lat order, GeoJSON), about 50 km across.
+TERRITORY = {
+    "type": "FeatureCollection",
+    "features": [
+        {"type": "Feature", "properties": {"name": "Testland"}, "geometry": {"type": "Polygon", "coordinates": [
+            [[10.0, 45.0], [10.6, 45.05], [10.65, 45.4], [10.05, 45.45], [10.0, 45.0]]]}},
+        {"type": "Feature", "properties": {"name": "Elsewhere"}, "geometry": {"type": "Polygon", "coordinates": [
+            [[20.0, 45.0], [20.2, 45.0], [20.2, 45.2], [20.0, 45.0]]]}},
+    ],
+}
+CSV = """site_id,kind,name,lat,lon,category,quantity,unit,type,serials
+S-1,weapons-storage,North depot,45.30,10.20,warhead,3,count,,W-1;W-2;W-3
+S-1,weapons-storage,North depot,45.30,10.20,plutonium,4.5,kg,,
+S-2,enrichment,,45.10,10.50,heu,10.25,kg,90% U-235,
+S-3,research,Lab,45.20,10.30,,,,,
+"""
+RES = 6
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
+    code = main([*args, "--json"])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip() else None
+
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for folder in folders if folder.exists() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.fixture
+def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    (tmp_path / "territory.geojson").write_text(json.dumps(TERRITORY))
+    (tmp_path / "declaration.csv").write_text(CSV)
+    code, host = cli(capsys, "init", "--workspace", str(tmp_path / "host"), "--role", "host", "--name", "Host")
+    assert code == 0
+    code, inspector = cli(capsys, "init", "--workspace", str(tmp_path / "inspector"), "--role", "inspector", "--name", "Inspector")
+    assert code == 0
+    return {"dir": tmp_path, "host": host, "inspector": inspector}
+
+
+def commit_args(d: Path, **overrides: str) -> list[str]:
+    args = {"--workspace": str(d / "host"), "--escrow-id": "test-1", "--territory": str(d / "territory.geojson"),
+            "--territory-filter": "name=Testland", "--resolution": str(RES), "--declaration": str(d / "declaration.csv"),
+            "--out": str(d / "out"), "--public-totals": "warhead", "--sealed-totals": "plutonium,heu"}
+    args.update(overrides)
+    return ["commit", *[x for kv in args.items() for x in kv]]
+
+
+def test_init_makes_keys_private_and_prints_its_keys(setup: dict[str, Any]) -> None:
+    host = setup["host"]
+    assert host["name"] == "Host" and host["role"] == "host"
+    assert host["vkey"].startswith("Host+") and host["witness_vkey"].startswith("Host+") and host["vkey"] != host["witness_vkey"]
+    for key in (setup["dir"] / "host" / "keys").iterdir():
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_init_refuses_an_existing_workspace(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(setup["dir"] / "host")
+    code, out = cli(capsys, "init", "--workspace", str(setup["dir"] / "host"), "--role", "host", "--name", "Other")
+    assert code == 2 and "already exists" in out["error"]
+    assert snapshot(setup["dir"] / "host") == before
+
+
+def test_commit_reveal_verify_status_end_to_end(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    code, committed = cli(capsys, *commit_args(d))
+    assert code == 0, committed
+    cells = (d / "out" / "cells.txt").read_text().split()
+    assert committed["cells"] == len(cells) and committed["non_empty"] == 3
+    assert cells == sorted(cells) and all(h3.get_resolution(c) == RES for c in cells)
+
+    parent = h3.cell_to_parent(h3.latlng_to_cell(45.30, 10.20, RES), 4)
+    code, first = cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "phase-1",
+                      "--region", parent, "--out", str(d / "out" / "reveal-phase-1.json"))
+    assert code == 0 and first["openings"] > 0 and first["reopened"] == []
+    verify = ["verify", str(d / "out" / "reveal-phase-1.json"), "--escrow", str(d / "out" / "escrow.json"),
+              "--cells", str(d / "out" / "cells.txt"), "--trust", setup["host"]["vkey"], "--workspace", str(d / "inspector"),
+              "--territory", str(d / "territory.geojson"), "--territory-filter", "name=Testland"]
+    code, report = cli(capsys, *verify)
+    assert code == 0 and report["valid"] and report["recorded"]
+
+    code, st = cli(capsys, "status", "--workspace", str(d / "inspector"))
+    assert code == 0
+    assert st["escrow_id"] == "test-1" and st["cells"] == len(cells) and st["opened"] == first["openings"]
+    assert st["totals"]["warhead"] == {"declared": 3, "opened": 3} and st["reconciled"] is None
+    assert [p["phase"] for p in st["phases"]] == ["phase-1"]
+
+    code, rest = cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "final",
+                     "--bbox", "9.9,44.9,10.8,45.6", "--open-totals", "--out", str(d / "out" / "reveal-final.json"))
+    assert code == 0 and rest["openings"] == len(cells) and len(rest["reopened"]) == first["openings"]
+    verify[1] = str(d / "out" / "reveal-final.json")
+    code, report = cli(capsys, *verify)
+    assert code == 0, report
+    code, st = cli(capsys, "status", "--workspace", str(d / "inspector"), "--escrow-id", "test-1")
+    assert st["opened"] == len(cells) and st["reconciled"] is True
+    assert st["totals"]["plutonium"] == {"declared": 4.5, "opened": 4.5} and st["totals"]["heu"]["declared"] == 10.25
+    code, host_status = cli(capsys, "status", "--workspace", str(d / "host"))
+    assert host_status["reconciled"] is True and host_status["own"] is True
+
+
+def test_master_secret_stays_in_the_host_workspace(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    assert cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "p1",
+               "--bbox", "9.9,44.9,10.8,45.6", "--out", str(d / "out" / "reveal-p1.json"))[0] == 0
+    secret = sqlite3.connect(d / "host" / "workspace.db").execute("SELECT master_secret FROM secrets").fetchone()[0]
+    assert len(secret) == 32
+    for path in (d / "out").iterdir():
+        data = path.read_bytes()
+        assert secret not in data and secret.hex().encode() not in data
+    assert stat.S_IMODE((d / "host" / "workspace.db").stat().st_mode) == 0o600
+
+
+def test_reveal_of_an_already_opened_cell_is_flagged(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    cell = h3.latlng_to_cell(45.30, 10.20, RES)
+    (d / "one.txt").write_text(cell + "\n")
+    args = ["reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--cells", str(d / "one.txt")]
+    assert cli(capsys, *args, "--phase", "a", "--out", str(d / "a.json"))[1]["reopened"] == []
+    assert cli(capsys, *args, "--phase", "b", "--out", str(d / "b.json"))[1]["reopened"] == [cell]
+
+
+def test_verify_catches_a_cell_list_that_misses_part_of_the_territory(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    assert cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "p",
+               "--bbox", "9.9,44.9,10.8,45.6", "--out", str(d / "p.json"))[0] == 0
+    bigger = json.loads(json.dumps(TERRITORY))
+    bigger["features"][0]["geometry"]["coordinates"][0][1] = [10.9, 45.05]  # the agreed territory reaches further east
+    (d / "agreed.geojson").write_text(json.dumps(bigger))
+    code, report = cli(capsys, "verify", str(d / "p.json"), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"),
+                       "--territory", str(d / "agreed.geojson"), "--territory-filter", "name=Testland")
+    assert code == 1 and {p["reason"] for p in report["problems"]} == {"coverage-missing"}
+
+
+BAD_CSV = {
+    "not-utf8": (b"site_id,kind,lat,lon\nS-\xff,other,45.2,10.2\n", "UTF-8"),
+    "empty": (b"", "empty"),
+    "outside-territory": (b"site_id,kind,lat,lon\nS-1,other,46.5,10.2\n", "outside"),
+    "swapped-lat-lon": (b"site_id,kind,lat,lon\nS-1,other,10.2,45.2\n", "swap"),
+    "duplicate-site": (b"site_id,kind,lat,lon\nS-1,other,45.2,10.2\nS-1,reactor,45.3,10.3\n", "S-1"),
+    "nan": (b"site_id,kind,lat,lon,category,quantity,unit\nS-1,other,45.2,10.2,heu,nan,kg\n", "quantity"),
+    "negative": (b"site_id,kind,lat,lon,category,quantity,unit\nS-1,other,45.2,10.2,heu,-1,kg\n", "quantity"),
+    "serials": (b"site_id,kind,lat,lon,category,quantity,unit,serials\nS-1,other,45.2,10.2,warhead,2,count,W-1\n", "serial"),
+    "unknown-kind": (b"site_id,kind,lat,lon\nS-1,bunker,45.2,10.2\n", "kind"),
+    "unknown-category": (b"site_id,kind,lat,lon,category,quantity,unit\nS-1,other,45.2,10.2,uranium,1,kg\n", "categor"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CSV))
+def test_bad_declarations_exit_2_and_change_nothing(setup: dict[str, Any], capsys: pytest.CaptureFixture[str], case: str) -> None:
+    d = setup["dir"]
+    data, needle = BAD_CSV[case]
+    (d / "bad.csv").write_bytes(data)
+    before = snapshot(d / "host", d / "out")
+    code, out = cli(capsys, *commit_args(d, **{"--declaration": str(d / "bad.csv")}))
+    assert code == 2
+    assert "bad.csv" in out["error"] and needle.lower() in out["error"].lower(), out["error"]
+    assert snapshot(d / "host", d / "out") == before
+
+
+@pytest.mark.parametrize(
+    ("overrides", "needle"),
+    [
+        ({"--escrow-id": "bad id"}, "--escrow-id"),
+        ({"--resolution": "16"}, "--resolution"),
+        ({"--territory-filter": "name=Nowhere"}, "Nowhere"),
+        ({"--territory": "/nonexistent.geojson"}, "not found"),
+        ({"--public-totals": "warhead,,heu"}, "--public-totals"),
+    ],
+    ids=["escrow-id", "resolution", "filter-matches-nothing", "missing-territory", "empty-category"],
+)
+def test_bad_commit_options_exit_2_and_change_nothing(setup: dict[str, Any], capsys: pytest.CaptureFixture[str], overrides: dict[str, str], needle: str) -> None:
+    d = setup["dir"]
+    before = snapshot(d / "host", d / "out")
+    code, out = cli(capsys, *commit_args(d, **overrides))
+    assert code == 2 and needle in out["error"], out
+    assert snapshot(d / "host", d / "out") == before
+
+
+def test_commit_twice_with_one_id_is_refused(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    before = snapshot(d / "host", d / "out")
+    code, out = cli(capsys, *commit_args(d))
+    assert code == 2 and "already exists" in out["error"]
+    assert snapshot(d / "host", d / "out") == before
+
+
+def test_commands_check_the_workspace_role(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    code, out = cli(capsys, *commit_args(d, **{"--workspace": str(d / "inspector")}))
+    assert code == 2 and "host workspace" in out["error"]
+
+
+def test_reveal_errors_exit_2_and_change_nothing(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    before = snapshot(d / "host", d / "out")
+    base = ["reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "p", "--out", str(d / "out" / "r.json")]
+    for extra, needle in (
+        (["--bbox", "10,45,9,46"], "--bbox"),
+        (["--region", "zzz"], "zzz"),
+        (["--region", "85283473fffffff", "--bbox", "9.9,44.9,10.8,45.6"], "exactly one"),
+        ([], "exactly one"),
+    ):
+        code, out = cli(capsys, *base, *extra)
+        assert code == 2 and needle in out["error"], (extra, out)
+    assert snapshot(d / "host", d / "out") == before
