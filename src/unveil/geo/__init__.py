@@ -7,6 +7,7 @@ must be committed; ``regions`` chooses which committed cells a reveal phase open
 from unveil.geo.regions import read_polygon, select_indices
 from unveil.geo.territory import (
     Territory,
+    area_km2,
     bbox,
     missing_cells,
     overlapping_cells,
@@ -16,6 +17,7 @@ from unveil.geo.territory import (
 
 __all__ = [
     "Territory",
+    "area_km2",
     "bbox",
     "missing_cells",
     "overlapping_cells",

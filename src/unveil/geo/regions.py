@@ -20,10 +20,10 @@ from unveil.errors import MalformedInputError
 from unveil.geo.territory import Geometry, area_km2, overlapping_cells, read_territory
 
 #: Command-line option each selector's errors name.
-PARENT_OPTION = "--parent"
+PARENT_OPTION = "--region"
 POLYGON_OPTION = "--polygon"
 BBOX_OPTION = "--bbox"
-CELL_OPTION = "--cell"
+CELL_OPTION = "--cells"
 
 _H3_ID = re.compile(r"[0-9a-f]{15}")
 _RES_SHIFT = 52
