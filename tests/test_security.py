@@ -79,25 +79,29 @@ def test_hiding_salts_are_keyed_per_escrow_and_cell() -> None:
     assert leaves_for(a, ["c-000"], {}) != public_guess
 
 
-def test_master_secret_never_in_artifacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_master_secret_never_in_artifacts(tmp_path: Path) -> None:
+    """The demo's published files carry neither the escrow's master secret nor a private key."""
+    import sqlite3
+
+    from cryptography.hazmat.primitives import serialization
+
     from unveil.cli import demo_cmd
 
-    drawn: list[bytes] = []
-
-    def urandom(n: int) -> bytes:
-        value = hashlib.sha256(b"draw %d" % len(drawn)).digest()[:n]
-        drawn.append(value)
-        return value
-
-    monkeypatch.setattr(demo_cmd.os, "urandom", urandom)
     assert demo_cmd.run(tmp_path, as_json=True) == 0
-    secret, key_seed = drawn[0], drawn[1]
-    artifacts = [p.read_bytes() for p in tmp_path.iterdir()]
-    assert {p.name for p in tmp_path.iterdir()} >= {"escrow.json", "cells.txt", "leaves.bin", "reveal-final.json"}
-    for value in (secret, key_seed):
-        forms = [value, value.hex().encode(), base64.b64encode(value), base64.b64encode(value)[:40]]
-        for data in artifacts:
-            assert not any(form in data for form in forms)
+    host = tmp_path / "workspaces" / "host"
+    (secret,) = sqlite3.connect(host / "workspace.db").execute("SELECT master_secret FROM secrets").fetchone()
+    seeds = []
+    for pem in (host / "keys").iterdir():
+        key = serialization.load_pem_private_key(pem.read_bytes(), password=None)
+        seeds.append(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()))
+    published = [p for p in tmp_path.iterdir() if p.is_file()]
+    assert {p.name for p in published} >= {"escrow.json", "cells.txt", "leaves.bin", "reveal-final.json"}
+    for value in (secret, *seeds):
+        assert len(value) == 32
+        forms = [value, value.hex().encode(), base64.b64encode(value)[:40]]
+        for path in published:
+            data = path.read_bytes()
+            assert not any(form in data for form in forms), path.name
 
 
 def test_secret_objects_do_not_print_secrets() -> None:

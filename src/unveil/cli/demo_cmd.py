@@ -1,135 +1,163 @@
-"""``unveil demo``: a fictional declaration committed, opened in three phases, and checked.
+"""``unveil demo``: the built-in fictional exercise end to end (issue 3).
 
-Everything here is made up (a fictional area and inventory). It exercises the real code
-path: commit every cell, sign, reveal regions with multiproofs, verify each bundle from the
-files written, and show a tampered bundle rejected with its reasons.
+The host seals Exampleland's declaration; three phases open three regions; the inspector
+verifies each (checking the cells cover the agreed territory first); a tampered copy of a
+bundle, re-signed by the host, is rejected with its reasons; the last phase opens the rest
+and the totals reconcile. Everything runs through the same services as the CLI commands, with
+real workspaces under ``OUT/workspaces``. All data is fictional.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
-import os
+import shutil
+import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-FICTIONAL_CENTRE = (41.5, 23.5)  # a fictional area; nothing here describes a real place
-
-
-def _declaration(cells: list[str]) -> dict[str, dict[str, Any]]:
-    import h3
-
-    def site(cell: str, site_id: str, kind: str, items: list[dict[str, Any]], name: str | None = None) -> dict[str, Any]:
-        lat, lon = h3.cell_to_latlng(cell)
-        out: dict[str, Any] = {"id": site_id, "kind": kind, "lat": round(lat, 6), "lon": round(lon, 6), "items": items}
-        if name:
-            out["name"] = name
-        return out
-
-    plan = [
-        (5, "S-01", "enrichment", [{"category": "centrifuge", "quantity": 1800, "unit": "count"},
-                                   {"category": "heu", "quantity": 38.5, "unit": "kg", "type": "90% U-235"}], "Fictional enrichment hall"),
-        (60, "S-02", "weapons-storage", [{"category": "warhead", "quantity": 4, "unit": "count",
-                                          "serials": ["W-01", "W-02", "W-03", "W-04"]}], None),
-        (120, "S-03", "missile-base", [{"category": "launcher", "quantity": 6, "unit": "count"},
-                                       {"category": "missile", "quantity": 12, "unit": "count"}], None),
-        (200, "S-04", "reactor", [{"category": "plutonium", "quantity": 21.75, "unit": "kg"},
-                                  {"category": "reactor", "quantity": 1, "unit": "count"}], "Fictional research reactor"),
-        (300, "S-05", "weapons-storage", [{"category": "warhead", "quantity": 2, "unit": "count", "serials": ["W-05", "W-06"]}], None),
-    ]
-    return {cells[i]: {"cell": cells[i], "sites": [site(cells[i], sid, kind, items, name)]} for i, sid, kind, items, name in plan}
+ARTIFACTS = ("escrow.json", "cells.txt", "leaves.bin")
 
 
 def run(out: Path, as_json: bool) -> int:
     import h3
 
+    from unveil import exercise
     from unveil.core import cells as cell_file
-    from unveil.core.build import escrow_statement, reveal_statement
-    from unveil.core.commitments import Salter
-    from unveil.core.encoding import format_time
     from unveil.core.envelope import parse_signed
-    from unveil.core.escrow import Grid, parse_escrow
     from unveil.core.jsonparse import loads
-    from unveil.core.keys import STATEMENT_KEY, SigningKey
     from unveil.core.statements import sign_statement
     from unveil.core.verify import check_bundle
-    from unveil.escrowing import commit_cells, open_cells
+    from unveil.declaration.readers import read_declaration
+    from unveil.geo import regions
+    from unveil.geo.territory import missing_cells, read_territory, swapped_hint
+    from unveil.workspace import host
+    from unveil.workspace.records import record_verification, status
+    from unveil.workspace.workspace import create
 
+    started = time.perf_counter()
+    when = datetime.now(timezone.utc).replace(microsecond=0)
     out.mkdir(parents=True, exist_ok=True)
-    root_cell = h3.latlng_to_cell(*FICTIONAL_CENTRE, 4)
-    cells = sorted(h3.cell_to_children(root_cell, 7))
-    contents = _declaration(cells)
-    secret = os.urandom(32)  # the master secret: used here, never written to disk
-    key = SigningKey.generate("Host", STATEMENT_KEY, os.urandom(32))
-    escrow_id = "demo-" + datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    salter = Salter(secret, escrow_id)
-    commitment = commit_cells(secret, escrow_id, cells, contents)
-    cells_txt = cell_file.render(cells)
-    sealed = {"heu": {"quantity": 38.5, "unit": "kg"}, "plutonium": {"quantity": 21.75, "unit": "kg"}}
-    statement = escrow_statement(
-        escrow_id=escrow_id, host="Host", created=format_time(datetime.now(timezone.utc)),
-        grid=Grid("h3", len(cells), hashlib.sha256(cells_txt).hexdigest(), 7), root=commitment.root,
-        salter=salter, public_totals={"warhead": {"quantity": 6, "unit": "count"}}, sealed=sealed,
-    )
-    escrow = parse_escrow(statement)
-    (out / "escrow.json").write_text(json.dumps(sign_statement(statement, [key]), indent=1) + "\n")
-    (out / "cells.txt").write_bytes(cells_txt)
-    (out / "leaves.bin").write_bytes(commitment.leaves)
+    for old in [*out.glob("reveal-*.json"), *(out / name for name in ARTIFACTS)]:
+        old.unlink(missing_ok=True)
+    shutil.rmtree(out / "workspaces", ignore_errors=True)
+    host_ws = create(out / "workspaces" / "host", "host", "Exampleland")
+    inspector_ws = create(out / "workspaces" / "inspector", "inspector", "Inspectorate")
+    (out / "territory.geojson").write_bytes(exercise.territory_bytes())
 
-    regions = sorted(h3.cell_to_children(root_cell, 5))  # 7 regions of 49 cells each
-    opened: set[int] = set()
-    phases = [("phase-1", [regions[0]]), ("phase-2", [regions[2]]), ("phase-3", [regions[4], regions[5]]), ("final", None)]
-    rows = []
-    cell_list = cell_file.read(cells_txt)
-    for phase, chosen in phases:
-        if chosen is None:
-            indices = [i for i in range(len(cells)) if i not in opened]
-        else:
-            indices = [i for i, c in enumerate(cells) if h3.cell_to_parent(c, 5) in chosen]
-        openings, proof = open_cells(secret, escrow_id, cells, contents, commitment.leaves, indices)
-        bundle = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof,
-                                  totals=sealed if phase == "final" else None, salter=salter)
+    resolution = exercise.RESOLUTION
+    land = read_territory(exercise.territory_bytes(), source="exercise/territory.geojson")
+    declaration = read_declaration(
+        exercise.declaration_bytes(), source="exercise/declaration.json", contains=land.contains,
+        hint=lambda lon, lat: swapped_hint(land, lon, lat), resolution=resolution,
+    )
+    cells = land.cells(resolution)
+    escrow_id = "exampleland-" + when.strftime("%Y%m%d-%H%M%S")
+    committed = host.commit(
+        host_ws, escrow_id=escrow_id, cells=cells, resolution=resolution, contents=declaration.contents(resolution),
+        out=out, now=when, public_totals=declaration.totals(["warhead"]),
+        sealed_totals=declaration.totals(["heu", "plutonium"]), territory_geojson=exercise.territory_bytes(),
+    )
+    escrow_json, cells_txt = (out / "escrow.json").read_bytes(), (out / "cells.txt").read_bytes()
+    escrow_signed, cell_list = parse_signed(loads(escrow_json)), cell_file.read(cells_txt)
+    uncovered = missing_cells(land, resolution, cell_list.cells)  # the inspector's own coverage check (spec §1)
+
+    # Three regions: the coarse (resolution 3) cells holding the most declared sites.
+    sites_per_region = Counter(h3.cell_to_parent(cell, 3) for cell in declaration.contents(resolution))
+    chosen = [region for region, _ in sites_per_region.most_common(3)]
+    rows: list[dict[str, Any]] = []
+
+    def check(phase: str, path: Path, leaves: bytes | None = None) -> dict[str, Any]:
+        bundle = path.read_bytes()
+        report = check_bundle(escrow_signed, parse_signed(loads(bundle)), cell_list, leaves=leaves, trusted=[host_ws.vkey])
+        record_verification(inspector_ws, report, [], escrow_json=escrow_json, cells_txt=cells_txt, bundle=bundle,
+                            leaves=leaves, territory_geojson=exercise.territory_bytes(), now=when)
+        st = status(inspector_ws, escrow_id)
+        sites = sum(len(o.content["sites"]) for o in report.reveal.openings)
+        return {"bundle": path.name, "phase": phase, "openings": len(report.reveal.openings), "sites": sites,
+                "verdict": report.status, "reasons": sorted({p.reason for p in report.problems}),
+                "opened": f"{st['opened']}/{st['cells']}", "warheads_opened": st["totals"].get("warhead", {}).get("opened", 0)}
+
+    for number, region in enumerate(chosen, start=1):
+        phase = f"phase-{number}"
+        indices = regions.select_indices(cell_list.cells, resolution, parents=[region])
         path = out / f"reveal-{phase}.json"
-        path.write_text(json.dumps(sign_statement(bundle, [key]), indent=1) + "\n")
-        report = check_bundle(parse_signed(loads((out / "escrow.json").read_bytes())), parse_signed(loads(path.read_bytes())),
-                              cell_list, trusted=[key.vkey])
-        opened.update(indices)
-        sites = sum(len(o["content"]["sites"]) for o in openings)
-        rows.append({"bundle": path.name, "openings": len(indices), "proof_hashes": len(proof), "sites": sites,
-                     "opened_so_far": f"{len(opened)}/{len(cells)}", "verdict": report.status, "problems": [p.reason for p in report.problems]})
-        if phase == "phase-1":
-            tampered = copy.deepcopy(bundle)
-            for o in tampered["openings"]:
-                if o["content"]["sites"]:
-                    o["content"]["sites"][0]["items"][1]["quantity"] = 30.0  # hide 8.5 kg of HEU
-            tpath = out / "reveal-phase-1-tampered.json"
-            tpath.write_text(json.dumps(sign_statement(tampered, [key]), indent=1) + "\n")
-            treport = check_bundle(parse_signed(loads((out / "escrow.json").read_bytes())), parse_signed(loads(tpath.read_bytes())),
-                                   cell_list, leaves=commitment.leaves, trusted=[key.vkey])
-            rows.append({"bundle": tpath.name, "openings": len(indices), "proof_hashes": len(proof), "sites": sites,
-                         "opened_so_far": "-", "verdict": treport.status,
-                         "problems": sorted({p.reason for p in treport.problems})})
-    ok = [r["verdict"] for r in rows] == ["valid", "invalid", "valid", "valid", "valid"]
-    summary = {"escrow_id": escrow_id, "cells": len(cells), "root": commitment.root.hex(), "out": str(out),
-               "host_vkey": key.vkey, "bundles": rows, "as_expected": ok}
+        host.reveal(host_ws, escrow_id=escrow_id, phase=phase, indices=indices, out=path, now=when)
+        rows.append(check(phase, path))
+        if number == 1:
+            rows.append(_tampered(out, path, host_ws, sign_statement, check, (out / "leaves.bin").read_bytes()))
+    opened = {o["index"] for p in out.glob("reveal-phase-*.json") if "tamper" not in p.name
+              for o in loads(p.read_bytes())["statement"]["openings"]}
+    rest = [i for i in range(len(cell_list.cells)) if i not in opened]
+    final = out / "reveal-final.json"
+    host.reveal(host_ws, escrow_id=escrow_id, phase="final", indices=rest, out=final, now=when, open_totals=True)
+    rows.append(check("final", final))
+    final_status = status(inspector_ws, escrow_id)
+    seconds = time.perf_counter() - started
+
+    expected = ["valid", "invalid", "valid", "valid", "valid"]
+    ok = [r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
+    summary = {
+        "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
+        "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
+        "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
+        "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
+        "seconds": round(seconds, 1), "as_expected": ok,
+    }
     if as_json:
         print(json.dumps(summary))
     else:
-        from rich.console import Console
-        from rich.table import Table
-
-        console = Console(width=None if Console().is_terminal else 120)
-        console.print(f"[bold]unveil demo[/] (fictional data): escrow {escrow_id}, {len(cells)} H3 cells at resolution 7")
-        console.print(f"root {commitment.root.hex()}  host key {key.vkey}", highlight=False)
-        table = Table("bundle", "openings", "proof hashes", "sites", "opened", "verdict", "reasons")
-        for r in rows:
-            style = "green" if r["verdict"] == "valid" else "red"
-            table.add_row(r["bundle"], str(r["openings"]), str(r["proof_hashes"]), str(r["sites"]), r["opened_so_far"],
-                          f"[{style}]{r['verdict']}[/]", ", ".join(r["problems"]))
-        console.print(table)
-        console.print(f"Artifacts in {out}/: escrow.json, cells.txt, leaves.bin, reveal-*.json. "
-                      "Check one yourself:\n  unveil verify " + f"{out}/reveal-phase-2.json --escrow {out}/escrow.json --cells {out}/cells.txt",
-                      highlight=False)
+        _show(summary, exercise.DESCRIPTION)
     return 0 if ok else 1
+
+
+def _tampered(out: Path, path: Path, host_ws: Any, sign_statement: Any, check: Any, leaves: bytes) -> dict[str, Any]:
+    """A cheating host hides material in a reopened cell and re-signs: the proof catches it."""
+    from unveil.core.jsonparse import loads
+
+    statement = copy.deepcopy(loads(path.read_bytes())["statement"])
+    for opening in statement["openings"]:
+        for site in opening["content"]["sites"]:
+            for item in site["items"]:
+                if item["unit"] == "kg" or (item["category"] in ("missile", "launcher") and item["quantity"] > 1):
+                    item["quantity"] = item["quantity"] - 1  # one unit fewer than committed
+                    break
+            else:
+                continue
+            break
+        else:
+            continue
+        break
+    tampered = out / path.name.replace(".json", "-tampered.json")
+    tampered.write_text(json.dumps(sign_statement(statement, [host_ws.statement_key()]), indent=1) + "\n")
+    return check("phase-1 (tampered copy)", tampered, leaves)
+
+
+def _show(summary: dict[str, Any], description: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if Console().is_terminal else 120)
+    console.print(f"[bold]unveil demo[/]: {description}", highlight=False)
+    console.print(f"escrow {summary['escrow_id']}: {summary['cells']} H3 cells, {summary['non_empty']} with declared sites; "
+                  f"root {summary['root'][:16]}…; coverage of the agreed territory: "
+                  + ("complete" if not summary["coverage_missing"] else f"{summary['coverage_missing']} cells MISSING"), highlight=False)
+    table = Table("bundle", "openings", "sites", "verdict", "reasons", "opened so far", "warheads seen")
+    for r in summary["bundles"]:
+        colour = "green" if r["verdict"] == "valid" else "red"
+        table.add_row(r["bundle"], str(r["openings"]), str(r["sites"]), f"[{colour}]{r['verdict']}[/]",
+                      ", ".join(r["reasons"]), r["opened"], str(r["warheads_opened"]))
+    console.print(table)
+    totals = Table("category", "declared", "opened")
+    for category, t in summary["totals"].items():
+        if t["declared"] is not None:
+            totals.add_row(category, str(t["declared"]), str(t["opened"]))
+    console.print(totals)
+    console.print(("[bold green]reconciled[/]: every declared total matches what was opened" if summary["reconciled"]
+                   else "[bold red]not reconciled[/]"), highlight=False)
+    console.print(f"artifacts in {summary['out']}/ (escrow.json, cells.txt, leaves.bin, reveal-*.json); workspaces in "
+                  f"{summary['out']}/workspaces; {summary['seconds']} s", highlight=False)
+    console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
+                  f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
