@@ -94,7 +94,7 @@ def same(a: Declaration, b: Declaration) -> None:
     assert canonicalize(to_json(a)) == canonicalize(to_json(b))  # the committed bytes, types and all
 
 
-FAST = settings(max_examples=int(__import__("os").environ.get("DECL_EXAMPLES", 150)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST

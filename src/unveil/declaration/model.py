@@ -13,7 +13,6 @@ from the site's point at the escrow's resolution (:meth:`Declaration.contents`).
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,9 +32,19 @@ def item_key(item: Mapping[str, Any]) -> tuple[str, str]:
     return (item["category"], item.get("type", ""))
 
 
+def copied(value: Any) -> Any:
+    """A deep copy of a JSON value (objects and arrays copied, scalars shared), several times
+    faster than ``copy.deepcopy``, whose memo this tree-shaped data does not need."""
+    if type(value) is dict:
+        return {k: copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copied(v) for v in value]
+    return value
+
+
 def normalized(site: Mapping[str, Any]) -> Site:
     """A deep copy of ``site`` with items in §2 order and each item's serials ascending."""
-    out: Site = copy.deepcopy(dict(site))
+    out: Site = copied(dict(site))
     items = [dict(item) for item in out["items"]]
     for item in items:
         if "serials" in item:
@@ -88,7 +97,7 @@ class Declaration:
         by_cell: dict[str, list[Site]] = {}
         for site in self.sites:
             cell = point_cell(site["lat"], site["lon"], resolution)
-            by_cell.setdefault(cell, []).append(copy.deepcopy(site))
+            by_cell.setdefault(cell, []).append(copied(site))
         return {cell: {"cell": cell, "sites": by_cell[cell]} for cell in sorted(by_cell)}
 
     def totals(

@@ -330,7 +330,7 @@ def _read_geojson(text: str) -> _Input:
         if name in ("lat", "lon", "lat/lon"):
             return f"feature {i}, geometry.coordinates"
         path = ".".join(p for p in ((f"items[{j}]" if j is not None else None), name) if p)
-        return f"feature {i}, property {path}" if path else f"feature {i}"
+        return f"feature {i}, property {path}" if path else f"feature {i}, properties"
 
     raw = json.loads(text, parse_float=Decimal)["features"]
     return _Input(sites, locate, _written([f["properties"] for f in raw]))

@@ -7,12 +7,11 @@ reads back exactly and keeps its type (``2.0`` stays a float).
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 from typing import Any
 
-from unveil.declaration.model import Declaration
+from unveil.declaration.model import Declaration, copied
 
 CSV_COLUMNS = ("site_id", "kind", "name", "lat", "lon", "category", "quantity", "unit", "type", "serials")
 SERIAL_SEPARATOR = ";"
@@ -20,7 +19,7 @@ SERIAL_SEPARATOR = ";"
 
 def to_json(decl: Declaration) -> dict[str, Any]:
     """The JSON (and YAML) form: ``{"sites": [...]}``, spec §2 site objects without ``cell``."""
-    return {"sites": copy.deepcopy(list(decl.sites))}
+    return {"sites": copied(list(decl.sites))}
 
 
 def to_geojson(decl: Declaration) -> dict[str, Any]:
@@ -31,7 +30,7 @@ def to_geojson(decl: Declaration) -> dict[str, Any]:
     """
     features = []
     for site in decl.sites:
-        properties = {k: copy.deepcopy(v) for k, v in site.items() if k not in ("lat", "lon")}
+        properties = {k: copied(v) for k, v in site.items() if k not in ("lat", "lon")}
         features.append({
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [site["lon"], site["lat"]]},
