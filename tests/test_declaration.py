@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from typing import Any
 
 import h3
@@ -143,6 +142,8 @@ def test_csv_form_is_the_documented_one() -> None:
     # optional columns may be absent, and columns come in any order
     short = b"lon,lat,site_id,kind,unit,quantity,category\n10,45,S-1,research,count,2,missile\n"
     assert read_declaration(short, source="d.csv").sites[0]["items"] == [{"category": "missile", "quantity": 2, "unit": "count"}]
+    sites_only = b"site_id,kind,lat,lon\nS-1,research,45,10\n"  # no item columns: sites without items
+    assert read_declaration(sites_only, source="d.csv").sites == ({"id": "S-1", "kind": "research", "lat": 45, "lon": 10, "items": []},)
 
 
 def test_csv_cannot_hold_ext() -> None:
@@ -322,6 +323,8 @@ def test_the_cell_is_computed_not_given() -> None:
 def test_csv_structure_errors() -> None:
     fails(b"site_id,kind,lat,lon,category,quantity,unit,colour\n", "d.csv", "line 1", "unknown column 'colour'")
     fails(b"site_id,kind,lat,lon,category,quantity\n", "d.csv", "line 1", "missing column 'unit'")
+    fails(b"site_id,kind,lat,lon,serials\n", "d.csv", "line 1", "missing columns 'category', 'quantity', 'unit'")
+    fails(b"site_id,lat,lon\n", "d.csv", "line 1", "missing column 'kind'")
     fails(csv_bytes("S-1,reactor,,45,10"), "d.csv", "line 2", "5 fields, the header has 10")
     fails(csv_bytes("S-1,reactor,,45,10,heu,1,,,"), "d.csv", "line 2, column unit", "required")
     fails(csv_bytes("S-1,reactor,,45,10,,,,,", "S-1,reactor,,45,10,heu,1,kg,,"), "d.csv", "line 3", "line 2", "without an item")
@@ -344,7 +347,7 @@ def test_json_and_geojson_structure_errors() -> None:
         ("sites:\n- id: S-1\n  id: S-2\n", ("line 3 column 3", "duplicate key 'id'", "line 2")),
         ("sites:\n- id: S-1\n  kind: reactor\n  lat: 45\n  lon: 10\n  items: []\n  name: 2019-01-18\n", ("line 7 column 9", "date")),
         ("sites:\n- id: S-1\n  name: !!binary aGVsbG8=\n", ("line 3 column 9", "binary")),
-        ("sites:\n- &a {id: S-1}\n- *a\n", ("line 3 column 3", "aliases")),
+        ("sites:\n- &a {id: S-1}\n- *a\n", ("line 2 column 3", "aliases")),
         ("sites:\n- id: S-1\n  name: yes\n", ("line 3 column 9", "boolean")),
         ("sites:\n- id: S-1\n  lat: 0x1f\n", ("line 3 column 8", "not a JSON number")),
         ("sites: [\n", ("line 2",)),

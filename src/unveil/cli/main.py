@@ -119,6 +119,44 @@ def status(
 
 
 @app.command()
+def plan(
+    population: Annotated[str, typer.Option("--population", metavar="N", help="Items that could be inspected.", show_default=False)],
+    detection: Annotated[str, typer.Option("--detection", metavar="P", help="Target probability of detecting at least one falsified item, e.g. 0.95.", show_default=False)],
+    falsified: Annotated[Optional[str], typer.Option("--falsified", metavar="M", help="Falsified items to detect.")] = None,
+    goal_quantity: Annotated[Optional[str], typer.Option("--goal-quantity", metavar="Q", help="Material the cheat must hide (M = ceil(Q / X)).")] = None,
+    item_size: Annotated[Optional[str], typer.Option("--item-size", metavar="X", help="Material per item.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Exact (hypergeometric) inspection sample size for a detection probability."""
+    from unveil.cli.plan_cmd import plan as run
+
+    raise typer.Exit(run(population, falsified, goal_quantity, item_size, detection, json_output))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def select(
+    ctx: typer.Context,
+    context: Annotated[str, typer.Option("--context", help="The draw's context id (spec §8).", show_default=False)],
+    population: Annotated[Path, typer.Option("--population", help="File of ids, one per line.", show_default=False)],
+    n: Annotated[int, typer.Option("--n", help="How many to select.", show_default=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Recompute a verifiable random selection offline (spec §8).
+
+    Give each party's coin as --reveal VKEY HEX (repeatable): its statement vkey and revealed r.
+    """
+    from unveil.cli.plan_cmd import select as run
+
+    args, reveals = list(ctx.args), []
+    while args:
+        flag = args.pop(0)
+        if flag != "--reveal" or len(args) < 2 or args[0].startswith("--") or args[1].startswith("--"):
+            raise typer.BadParameter(f"unexpected {flag!r}: coins are given as --reveal VKEY HEX", param_hint="--reveal")
+        reveals.append((args.pop(0), args.pop(0)))
+    raise typer.Exit(run(context, reveals, population, n, json_output))
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's artifacts.")] = Path("demo-out"),
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
@@ -144,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             exc.show()
         return EXIT_MALFORMED
-    except click_exceptions.Exit as exc:
-        return exc.exit_code
-    except click_exceptions.Abort:
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
         print("Aborted.", file=sys.stderr)
         return 130
     return result if isinstance(result, int) else EXIT_OK

@@ -36,16 +36,20 @@ def copied(value: Any) -> Any:
     """A deep copy of a JSON value (objects and arrays copied, scalars shared), several times
     faster than ``copy.deepcopy``, whose memo this tree-shaped data does not need."""
     if type(value) is dict:
-        return {k: copied(v) for k, v in value.items()}
+        return {k: copied(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
     if type(value) is list:
-        return [copied(v) for v in value]
+        return [copied(v) if type(v) in _CONTAINERS else v for v in value]
     return value
 
 
-def normalized(site: Mapping[str, Any]) -> Site:
-    """A deep copy of ``site`` with items in §2 order and each item's serials ascending."""
-    out: Site = copied(dict(site))
-    items = [dict(item) for item in out["items"]]
+_CONTAINERS = (dict, list)
+
+
+def normalized(site: Mapping[str, Any], *, copy: bool = True) -> Site:
+    """``site`` with items in §2 order and each item's serials ascending: a deep copy, or with
+    ``copy=False`` the same objects reordered in place (for a caller that owns them)."""
+    out: Site = copied(dict(site)) if copy else dict(site)
+    items = list(out["items"])
     for item in items:
         if "serials" in item:
             item["serials"] = sorted(item["serials"])
@@ -83,9 +87,20 @@ class Declaration:
     sites: tuple[Site, ...]
 
     @classmethod
-    def of(cls, sites: Iterable[Mapping[str, Any]]) -> Declaration:
-        """Sites put in §2 order (copied); no validation — readers validate."""
-        return cls(tuple(sorted((normalized(site) for site in sites), key=lambda site: site["id"])))
+    def of(cls, sites: Iterable[Mapping[str, Any]], *, copy: bool = True) -> Declaration:
+        """Sites put in §2 order; no validation — readers validate.
+
+        The sites are deep-copied unless ``copy=False``, which takes ownership of them.
+        """
+        ordered = (normalized(site, copy=copy) for site in sites)
+        return cls(tuple(sorted(ordered, key=lambda site: site["id"])))
+
+    def cells(self, resolution: int) -> dict[str, list[Site]]:
+        """Cell id → the declaration's own site objects in it (not copies; see :meth:`contents`)."""
+        by_cell: dict[str, list[Site]] = {}
+        for site in self.sites:
+            by_cell.setdefault(point_cell(site["lat"], site["lon"], resolution), []).append(site)
+        return {cell: by_cell[cell] for cell in sorted(by_cell)}
 
     def contents(self, resolution: int) -> dict[str, dict[str, Any]]:
         """Cell id → content object ``{"cell", "sites"}`` (spec §2) for every non-empty cell.
@@ -94,11 +109,7 @@ class Declaration:
         §2 rule "the point's cell equals ``cell``" holds by construction. Cells come in
         ascending order; sites keep §2 order. The objects are fresh copies.
         """
-        by_cell: dict[str, list[Site]] = {}
-        for site in self.sites:
-            cell = point_cell(site["lat"], site["lon"], resolution)
-            by_cell.setdefault(cell, []).append(copied(site))
-        return {cell: {"cell": cell, "sites": by_cell[cell]} for cell in sorted(by_cell)}
+        return {cell: {"cell": cell, "sites": copied(sites)} for cell, sites in self.cells(resolution).items()}
 
     def totals(
         self, categories: Iterable[str] | None = None, *, vocabulary: Vocabulary = V1

@@ -10,9 +10,12 @@ Forms (every site is a spec §2 site object; the cell is computed from the point
   ``properties`` holds ``id``, ``kind``, optional ``name``, ``items`` (as in JSON) and optional
   ``ext``. A feature's own ``id`` and ``bbox`` are ignored; a top-level ``crs``, if present,
   must name WGS 84 lon/lat.
-- **CSV** a header row, then one row per item with the site columns repeated (see
-  :data:`CSV_REQUIRED` / :data:`CSV_OPTIONAL`); a site without items is one row with the item
-  columns empty; ``serials`` are separated by ``;``. A leading UTF-8 byte order mark is skipped.
+- **CSV** a header row naming columns in any order, then one row per item with the site
+  columns repeated: :data:`CSV_REQUIRED`, the item columns :data:`CSV_ITEM` (all or none; a
+  file without them declares sites without items) and :data:`CSV_OPTIONAL`. A site without
+  items is one row with the item columns empty; ``serials`` are separated by ``;``; an empty
+  ``name``, ``type`` or ``serials`` cell means the field is absent. Unknown columns are refused.
+  A leading UTF-8 byte order mark is skipped.
 
 Sites, items and serials may come in any order: the declaration is put in §2 order. Quantities
 keep their exact written decimal: a written quantity no double holds exactly (``1e-400``,
@@ -54,8 +57,9 @@ Locate = Callable[[int, "int | None", "str | None"], str]
 
 FORMATS = ("csv", "geojson", "json", "yaml")
 EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
-CSV_REQUIRED = ("site_id", "kind", "lat", "lon", "category", "quantity", "unit")
-CSV_OPTIONAL = ("name", "type", "serials")
+CSV_REQUIRED = ("site_id", "kind", "lat", "lon")
+CSV_ITEM = ("category", "quantity", "unit")  # all or none: without them every site has no items
+CSV_OPTIONAL = ("name", "type", "serials")  # type and serials need the item columns
 MAX_LISTED = 20
 COMPUTED = "the cell is computed from lat/lon, not given"
 
@@ -203,7 +207,7 @@ def _check(found: _Input, *, source: str, contains: Contains | None, hint: Hint 
                     problems.add(found.locate(i, j, "serials"),
                                  f"serial {serial!r} is also declared at {found.locate(*owner, 'serials')}")
     problems.raise_any(source)
-    decl = Declaration.of(found.sites)
+    decl = Declaration.of(found.sites, copy=False)  # the reader's own objects, never shared
     _check_contents(decl, resolution, problems)
     problems.raise_any(source)
     return decl
@@ -259,7 +263,7 @@ def _check_contents(decl: Declaration, resolution: int | None, problems: _Proble
         contents = {"": {"cell": "", "sites": list(decl.sites)}}
         grid = GridRules("h3")
     else:
-        contents = decl.contents(resolution)
+        contents = {cell: {"cell": cell, "sites": sites} for cell, sites in decl.cells(resolution).items()}
         grid = GridRules("h3", resolution)
     index = DeclarationIndex()
     for cell, content in contents.items():
@@ -357,19 +361,21 @@ class _Place:
     texts: dict[Any, str]
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (many times faster); the constructor is Python either way.
+_SAFE_LOADER: Any = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+
+class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
     """A SafeLoader that builds JSON values only, recording the place of every value."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.places: dict[int, _Place] = {}
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise _yaml_error("aliases (*name) are not JSON: write the value out", self.peek_event().start_mark)
-        return super().compose_node(parent, index)
-
     def construct_object(self, node: Any, deep: bool = False) -> Any:
+        if node in self.constructed_objects or node in self.recursive_objects:  # met before: an alias
+            raise _yaml_error("the value anchored here (&name) is used again by an alias (*name): "
+                              "aliases are not JSON, write the value out", node.start_mark)
         if node.tag not in _YAML_ALLOWED:
             short = node.tag.removeprefix(_TAG)
             raise _yaml_error(_YAML_REFUSED.get(short, f"a value tagged {node.tag} is not a JSON value"), node.start_mark)
@@ -452,7 +458,11 @@ def _read_yaml(text: str) -> _Input:
         doc = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise MalformedInputError(exc.problem or str(exc), where=_where(mark) if mark else None) from None
+        problem = ", ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
+        raise MalformedInputError(problem, where=_where(mark) if mark else None) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        line = text.count("\n", 0, exc.position) + 1
+        raise MalformedInputError(f"character {exc.character!r} is not allowed in YAML", where=f"line {line}") from None
     except yaml.YAMLError as exc:
         raise MalformedInputError(str(exc)) from None
     except RecursionError:
@@ -548,6 +558,8 @@ def _csv_header(header: list[str], line: int) -> None:
         raise MalformedInputError(f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))} "
                                   f"(columns: {', '.join(CSV_COLUMNS)})", where=where)
     missing = [c for c in CSV_REQUIRED if c not in header]
+    if any(c in header for c in (*CSV_ITEM, "type", "serials")):
+        missing += [c for c in CSV_ITEM if c not in header]
     if missing:
         raise MalformedInputError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}", where=where)
 
@@ -588,8 +600,7 @@ def _csv_row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None
                 raise MalformedInputError(
                     f"site {site['id']!r}: {column} {site.get(key, '')!r} differs from {entry.site.get(key, '')!r} "
                     f"on line {entry.line} (rows of one site repeat the same site columns)", where=at(column))
-    item_columns = ("category", "quantity", "unit", "type", "serials")
-    if not any(values.get(c) for c in item_columns):
+    if not any(values.get(c) for c in (*CSV_ITEM, "type", "serials")):
         if entry.item_lines or entry.bare_line is not None:
             raise MalformedInputError(f"site {site['id']!r} has another row on line {(entry.item_lines or [entry.bare_line])[0]}: "
                                       "a row without an item is only for a site without items", where=at("category"))
@@ -599,9 +610,9 @@ def _csv_row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None
         raise MalformedInputError(f"site {site['id']!r} has a row without an item on line {entry.bare_line}: "
                                   "a row without an item is only for a site without items", where=at("category"))
     for column in ("category", "unit"):
-        if not values[column]:
+        if not values.get(column):
             raise MalformedInputError(f"{column} is required when the row declares an item", where=at(column))
-    quantity = _csv_number(values["quantity"], at("quantity"), "quantity")
+    quantity = _csv_number(values.get("quantity", ""), at("quantity"), "quantity")
     if type(quantity) is float and exact(quantity) != Decimal(values["quantity"]):
         raise MalformedInputError(_inexact(values["quantity"], quantity), where=at("quantity"))
     item: dict[str, Any] = {"category": values["category"], "quantity": quantity, "unit": values["unit"]}
