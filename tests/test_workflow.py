@@ -229,3 +229,83 @@ def test_reveal_errors_exit_2_and_change_nothing(setup: dict[str, Any], capsys: 
         code, out = cli(capsys, *base, *extra)
         assert code == 2 and needle in out["error"], (extra, out)
     assert snapshot(d / "host", d / "out") == before
+
+
+def test_export_round_trips_a_declaration_through_geojson_and_csv(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from unveil.declaration import read_declaration
+
+    d = setup["dir"]
+    code, out = cli(capsys, "export", "--declaration", str(d / "declaration.csv"), "--to", "geojson", "--out", str(d / "decl.geojson"),
+                    "--territory", str(d / "territory.geojson"), "--territory-filter", "name=Testland")
+    assert code == 0 and out["sites"] == 3
+    assert cli(capsys, "export", "--declaration", str(d / "decl.geojson"), "--to", "csv", "--out", str(d / "back.csv"))[0] == 0
+    original = read_declaration((d / "declaration.csv").read_bytes(), source="declaration.csv")
+    assert read_declaration((d / "back.csv").read_bytes(), source="back.csv") == original
+    assert read_declaration((d / "decl.geojson").read_bytes(), source="decl.geojson") == original
+    code, out = cli(capsys, "export", "--declaration", str(d / "declaration.csv"), "--to", "kml", "--out", str(d / "x.kml"))
+    assert code == 2 and "--to" in out["error"] and not (d / "x.kml").exists()
+
+
+def test_passphrase_protected_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "territory.geojson").write_text(json.dumps(TERRITORY))
+    (tmp_path / "declaration.csv").write_text(CSV)
+    monkeypatch.setenv("HOST_PASS", "correct horse battery staple")
+    code, _ = cli(capsys, "init", "--workspace", str(tmp_path / "host"), "--role", "host", "--name", "Host", "--passphrase-env", "HOST_PASS")
+    assert code == 0
+    assert b"ENCRYPTED" in (tmp_path / "host" / "keys" / "statement.pem").read_bytes()
+    monkeypatch.delenv("UNVEIL_PASSPHRASE", raising=False)
+    before = snapshot(tmp_path / "host")
+    code, out = cli(capsys, *commit_args(tmp_path))
+    assert code == 2 and "UNVEIL_PASSPHRASE" in out["error"]
+    monkeypatch.setenv("UNVEIL_PASSPHRASE", "wrong")
+    code, out = cli(capsys, *commit_args(tmp_path))
+    assert code == 2 and "passphrase" in out["error"]
+    assert snapshot(tmp_path / "host") == before
+    monkeypatch.setenv("UNVEIL_PASSPHRASE", "correct horse battery staple")
+    assert cli(capsys, *commit_args(tmp_path))[0] == 0
+    code, out = cli(capsys, "init", "--workspace", str(tmp_path / "other"), "--role", "host", "--name", "X", "--passphrase-env", "UNSET_VAR_XYZ")
+    assert code == 2 and "UNSET_VAR_XYZ" in out["error"] and not (tmp_path / "other").exists()
+
+
+def test_inspector_notices_two_stories(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """The host shows two different bundles for one phase, or another escrow under a known id."""
+    import sqlite3
+
+    from unveil.core import cells as cell_file
+    from unveil.core.build import reveal_statement
+    from unveil.core.escrow import parse_escrow
+    from unveil.core.jsonparse import loads
+    from unveil.core.statements import sign_statement
+    from unveil.escrowing import open_cells
+    from unveil.workspace.workspace import open_workspace
+
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    assert cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "phase-1",
+               "--bbox", "9.9,44.9,10.3,45.6", "--out", str(d / "out" / "p1.json"))[0] == 0
+    verify = ["verify", "BUNDLE", "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"),
+              "--trust", setup["host"]["vkey"], "--workspace", str(d / "inspector")]
+    verify[1] = str(d / "out" / "p1.json")
+    assert cli(capsys, *verify)[0] == 0
+    assert cli(capsys, *verify)[0] == 0  # the same bundle again is no conflict
+
+    # A second, equally valid bundle under the same phase name, from the host's own secret.
+    db = sqlite3.connect(d / "host" / "workspace.db")
+    secret, leaves, cells_txt, escrow_json = db.execute(
+        "SELECT s.master_secret, e.leaves_bin, e.cells_txt, e.escrow_json FROM secrets s JOIN escrows e USING (escrow_id)").fetchone()
+    cells = cell_file.read(cells_txt).cells
+    openings, proof = open_cells(secret, "test-1", cells, {}, leaves, [len(cells) - 1])
+    other = reveal_statement(escrow=parse_escrow(loads(escrow_json)["statement"]), phase="phase-1", openings=openings, proof=proof)
+    (d / "other.json").write_text(json.dumps(sign_statement(other, [open_workspace(d / "host").statement_key()])))
+    verify[1] = str(d / "other.json")
+    code, report = cli(capsys, *verify)
+    assert code == 1 and {p["reason"] for p in report["problems"]} == {"phase-conflict"}
+
+    # Another escrow under the same id, from another host workspace.
+    assert cli(capsys, "init", "--workspace", str(d / "host2"), "--role", "host", "--name", "Host")[0] == 0
+    assert cli(capsys, *commit_args(d, **{"--workspace": str(d / "host2"), "--out": str(d / "out2")}))[0] == 0
+    assert cli(capsys, "reveal", "--workspace", str(d / "host2"), "--escrow-id", "test-1", "--phase", "phase-9",
+               "--bbox", "9.9,44.9,10.3,45.6", "--out", str(d / "out2" / "p9.json"))[0] == 0
+    code, report = cli(capsys, "verify", str(d / "out2" / "p9.json"), "--escrow", str(d / "out2" / "escrow.json"),
+                       "--cells", str(d / "out2" / "cells.txt"), "--workspace", str(d / "inspector"))
+    assert code == 1 and {p["reason"] for p in report["problems"]} == {"escrow-conflict"}

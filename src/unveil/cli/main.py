@@ -107,6 +107,21 @@ def verify(
 
 
 @app.command()
+def export(
+    declaration: Annotated[Path, typer.Option("--declaration", help="A declaration: .csv, .geojson, .json or .yaml.", show_default=False)],
+    to: Annotated[str, typer.Option("--to", help="geojson, csv or json.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.", show_default=False)],
+    territory: Annotated[Optional[Path], typer.Option("--territory", help="Also check every site lies in this territory.")] = None,
+    territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Check a declaration and write it as GeoJSON (e.g. for QGIS), CSV or JSON."""
+    from unveil.cli.workflow_cmd import export as run
+
+    raise typer.Exit(run(declaration, to, out, territory, territory_filter, json_output))
+
+
+@app.command()
 def status(
     workspace: WorkspaceOpt,
     escrow_id: Annotated[Optional[str], typer.Option("--escrow-id", help="Which escrow (needed when the workspace holds several).")] = None,

@@ -217,3 +217,33 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def export(declaration: Path, to: str, out: Path, territory: Path | None, territory_filter: str | None, as_json: bool) -> int:
+    """Check a declaration and write it in another format (GeoJSON, CSV or JSON)."""
+
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.declaration import read_declaration, to_csv, to_geojson, to_json
+        from unveil.workspace.files import staged
+
+        writers = {"geojson": lambda d: json.dumps(to_geojson(d), indent=1, ensure_ascii=False) + "\n",
+                   "json": lambda d: json.dumps(to_json(d), indent=1, ensure_ascii=False) + "\n", "csv": to_csv}
+        if to not in writers:
+            raise MalformedInputError(f"format {to!r} is not one of {', '.join(writers)}", where="--to")
+        contains = hint = None
+        if territory is not None:
+            from unveil.geo.territory import swapped_hint
+
+            land = load_territory(territory, territory_filter)
+            contains, hint = land.contains, (lambda lon, lat: swapped_hint(land, lon, lat))
+        decl = read_declaration(read_bytes(declaration, "declaration"), source=str(declaration), contains=contains, hint=hint)
+        try:
+            text = writers[to](decl)
+        except ValueError as exc:  # e.g. ext objects have no CSV form
+            raise MalformedInputError(str(exc), where="--to") from None
+        with staged(out.resolve().parent, {out.name: text.encode("utf-8")}):
+            pass
+        result = {"sites": len(decl.sites), "format": to, "out": str(out)}
+        return result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})")
+
+    return edge(as_json, action)

@@ -37,7 +37,7 @@ BUNDLE_LEVEL = MappingProxyType(
         "incomplete": "no cells.txt was supplied: the bundle cannot be called valid (§1)",
         "coverage-missing": "cells of the agreed territory, computed by the reader, are missing from cells.txt (§1)",
         "escrow-conflict": "the reader's workspace holds another statement under the same escrow id",
-        "phase-conflict": "the reader verified this phase before with other bytes: the host showed two versions",
+        "phase-conflict": "the reader verified another statement under this phase before: the host showed two versions",
     }
 )
 

@@ -22,16 +22,16 @@ from unveil.workspace.workspace import Workspace
 
 def conflicts(ws: Workspace, escrow_json: bytes, report: BundleReport, bundle: bytes) -> list[Problem]:
     """Problems only this workspace can see: an escrow id it knows under another statement,
-    or a phase it already verified with other bytes (the host showing two stories)."""
+    or a phase it already verified with another statement (the host showing two stories)."""
     found = []
     with ws.connect() as db:
         row = db.execute("SELECT escrow_json FROM escrows WHERE escrow_id = ?", (report.escrow.escrow_id,)).fetchone()
         if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.escrow.statement):
             found.append(Problem(None, "escrow-conflict", f"this workspace holds another statement for escrow {report.escrow.escrow_id!r}"))
-        row = db.execute("SELECT sha256 FROM phases WHERE escrow_id = ? AND phase = ?",
+        row = db.execute("SELECT bundle_json, sha256 FROM phases WHERE escrow_id = ? AND phase = ?",
                          (report.escrow.escrow_id, report.reveal.phase)).fetchone()
-        if row and row[0] != hashlib.sha256(bundle).hexdigest():
-            found.append(Problem(None, "phase-conflict", f"phase {report.reveal.phase!r} was verified before with other bytes ({row[0]})"))
+        if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.reveal.statement):
+            found.append(Problem(None, "phase-conflict", f"phase {report.reveal.phase!r} was verified before with other contents (file sha256 {row[1]})"))
     return found
 
 
