@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from unveil.core.encoding import b64decode, b64encode, tag
+from unveil.core.envelope import parse_signed, signature_objects
 from unveil.core.jcs import CanonicalizationError, canonicalize
 from unveil.core.keys import SIGNATURE_SIZE, STATEMENT_KEY, SigningKey, VerifierKey
 from unveil.errors import MalformedInputError, Problem
 
 STATEMENT_TAG = tag("unveil/v1/statement")
-_SIGNATURE_FIELDS = frozenset({"vkey", "sig"})
-_SIGNED_FIELDS = frozenset({"statement", "signatures"})
 
 
 def statement_message(statement: dict[str, Any]) -> bytes:
@@ -49,48 +48,10 @@ def sign_statement(statement: dict[str, Any], keys: Sequence[SigningKey]) -> dic
 
 
 def open_signed(signed: object) -> tuple[dict[str, Any], list[dict[str, str]]]:
-    """Check the envelope shape and return ``(statement, signatures)``.
-
-    :class:`MalformedInputError` unless ``signed`` is an object with exactly ``statement``
-    (an object) and ``signatures`` (a list of objects with exactly the string fields
-    ``vkey`` and ``sig``).
-    """
-    if not isinstance(signed, dict):
-        raise MalformedInputError("a signed statement must be a JSON object")
-    fields = set(signed)
-    if fields != _SIGNED_FIELDS:
-        extra = sorted(fields - _SIGNED_FIELDS)
-        missing = sorted(_SIGNED_FIELDS - fields)
-        raise MalformedInputError(
-            f"a signed statement has exactly the fields statement and signatures"
-            f" (unknown: {extra}, missing: {missing})"
-        )
-    statement = signed["statement"]
-    if not isinstance(statement, dict):
-        raise MalformedInputError("statement must be a JSON object", where="statement")
-    return statement, _signature_objects(signed["signatures"])
-
-
-def _signature_objects(signatures: object) -> list[dict[str, str]]:
-    if not isinstance(signatures, list):
-        raise MalformedInputError("signatures must be a JSON array", where="signatures")
-    for i, item in enumerate(signatures):
-        where = f"signatures[{i}]"
-        if not isinstance(item, dict):
-            raise MalformedInputError("a signature must be a JSON object", where=where)
-        fields = set(item)
-        if fields != _SIGNATURE_FIELDS:
-            extra = sorted(fields - _SIGNATURE_FIELDS)
-            missing = sorted(_SIGNATURE_FIELDS - fields)
-            raise MalformedInputError(
-                f"a signature has exactly the fields vkey and sig (unknown: {extra},"
-                f" missing: {missing})",
-                where=where,
-            )
-        for field in ("vkey", "sig"):
-            if not isinstance(item[field], str):
-                raise MalformedInputError(f"{field} must be a string", where=f"{where}.{field}")
-    return signatures
+    """Check the envelope shape and return ``(statement, signatures)`` (see
+    :func:`unveil.core.envelope.parse_signed`); MalformedInputError if it is not one."""
+    envelope = parse_signed(signed)
+    return envelope.statement, list(envelope.signatures)
 
 
 def _statement_key(vkey: str, host: str) -> VerifierKey | None:
@@ -173,7 +134,7 @@ def check_signatures(
     statement key (type 0x01) called ``host``. Raises :class:`MalformedInputError` if
     ``signatures`` is not a list of objects with exactly the string fields ``vkey``, ``sig``.
     """
-    objects = _signature_objects(signatures)
+    objects = signature_objects(signatures)
     message = statement_message(statement)
     valid: list[str] = []
     failed: list[str] = []
