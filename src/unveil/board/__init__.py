@@ -1,0 +1,36 @@
+"""The public board (spec §7, §8): an append-only log of signed events, with checkpoints.
+
+Pure logic — no I/O, no clock (time is passed in); storage is injected (:class:`LogStorage`).
+
+- :mod:`.tree`     :class:`AppendOnlyTree`, the RFC 9162 tree grown one entry at a time
+- :mod:`.events`   the event envelope and body shapes (:func:`parse_event`, :func:`make_event`)
+- :mod:`.parties`  ``PARTIES.json`` and who wrote an event (:func:`read_parties`)
+- :mod:`.protocol` who may write what, in which order (:class:`BoardState`, :class:`Refused`)
+- :mod:`.log`      :class:`Log`: submit, checkpoints, proofs, cosignatures
+- :mod:`.audit`    :func:`audit`: recompute a log offline and check its checkpoints
+"""
+
+from unveil.board.audit import AuditReport, audit
+from unveil.board.events import Event, make_event, parse_event
+from unveil.board.log import Log, LogStorage, MemoryStorage, Receipt
+from unveil.board.parties import Parties, Party, read_parties
+from unveil.board.protocol import BoardState, Refused
+from unveil.board.tree import AppendOnlyTree
+
+__all__ = [
+    "AppendOnlyTree",
+    "AuditReport",
+    "BoardState",
+    "Event",
+    "Log",
+    "LogStorage",
+    "MemoryStorage",
+    "Parties",
+    "Party",
+    "Receipt",
+    "Refused",
+    "audit",
+    "make_event",
+    "parse_event",
+    "read_parties",
+]

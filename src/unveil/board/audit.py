@@ -1,0 +1,149 @@
+"""Recompute a board's log offline and check everything it signed (spec §6, §7).
+
+:func:`audit` takes the raw entries (in log order), the registered parties, the origin and
+the stored checkpoint notes, and reports **every** problem as a :class:`~unveil.errors.Problem`
+(``index`` = entry index, or ``None`` for a checkpoint):
+
+========================== ================================================================
+reason                     meaning
+========================== ================================================================
+entry-malformed            the entry is not I-JSON, or not an event (spec §0, §7)
+entry-not-canonical        the entry is not ``JCS`` of its own JSON (spec §7)
+*any refusal reason*       the board should have refused the entry (:mod:`.protocol`):
+                           ``author-unknown``, ``signature-invalid``, ``role-not-allowed``,
+                           ``coin-early``…; the entry is then left out of the replayed state
+checkpoint-malformed       a stored checkpoint is not a signed C2SP checkpoint
+checkpoint-origin          its origin is not the board's
+checkpoint-signature-invalid  the board's signature is missing or fails, or a registered
+                           witness's cosignature fails
+checkpoint-beyond-log      its size exceeds the entries given: entries are missing
+checkpoint-root-mismatch   its root differs from the recomputed tree at its size
+========================== ================================================================
+
+Reveal files are checked only when ``bundles`` (SHA-256 hex → bytes) is given; the report says
+whether they were (``bundles_checked``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from unveil.core.encoding import b64encode
+from unveil.core.jsonparse import loads
+from unveil.core.merkle import leaf_hash
+from unveil.core.notes import Checkpoint, open_note, verify_note
+from unveil.board.events import parse_event
+from unveil.board.parties import Parties
+from unveil.board.protocol import BoardState, BundleLookup, Refused
+from unveil.board.tree import AppendOnlyTree
+from unveil.errors import MalformedInputError, Problem, VerificationError
+
+__all__ = ["AuditReport", "audit", "replay"]
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The recomputed log (``size``, ``root``) and every problem found."""
+
+    size: int
+    root: bytes
+    problems: tuple[Problem, ...]
+    checkpoints_checked: int
+    bundles_checked: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "size": self.size,
+            "root": self.root.hex(),
+            "checkpoints_checked": self.checkpoints_checked,
+            "bundles_checked": self.bundles_checked,
+            "problems": [p.to_json() for p in self.problems],
+        }
+
+
+def _replay_one(index: int, entry: bytes, state: BoardState, parties: Parties, bundles: BundleLookup | None) -> list[Problem]:
+    try:
+        doc = loads(entry, source=f"entry {index}")
+        event = parse_event(doc)
+    except MalformedInputError as exc:
+        return [Problem(index, "entry-malformed", str(exc))]
+    found: list[Problem] = []
+    if event.entry != entry:
+        found.append(Problem(index, "entry-not-canonical", "the entry is not JCS of its JSON (spec §7)"))
+    try:
+        author = parties.author_of(event)
+        if author is None:
+            raise Refused("author-unknown", "no signature by a registered statement key")
+        state.check(event, author, bundles)
+    except Refused as refused:
+        found.append(Problem(index, refused.reason, refused.message))
+        return found
+    state.apply(event, author, index)
+    return found
+
+
+def replay(
+    entries: Iterable[bytes], parties: Parties, bundles: BundleLookup | None = None
+) -> tuple[BoardState, AppendOnlyTree, list[Problem]]:
+    """Replay ``entries`` into a fresh state and tree; the tree holds every entry, the state
+    only those the board should have accepted. Returns ``(state, tree, problems)``."""
+    state = BoardState(parties)
+    tree = AppendOnlyTree()
+    problems: list[Problem] = []
+    for entry in entries:
+        index = tree.append(leaf_hash(entry))
+        problems += _replay_one(index, entry, state, parties, bundles)
+    state.size = tree.size
+    return state, tree, problems
+
+
+def check_checkpoint(note: str, tree: AppendOnlyTree, parties: Parties, origin: str) -> list[Problem]:
+    """Problems of one stored checkpoint ``note`` against the recomputed ``tree``."""
+    where = "checkpoint"
+    try:
+        text, _ = open_note(note)
+        checkpoint = Checkpoint.parse(text)
+    except MalformedInputError as exc:
+        return [Problem(None, "checkpoint-malformed", f"{where}: {exc}")]
+    where = f"checkpoint of size {checkpoint.size}"
+    found: list[Problem] = []
+    if checkpoint.origin != origin or origin != parties.board.name:
+        found.append(Problem(None, "checkpoint-origin", f"{where}: origin {checkpoint.origin!r}, the board is {origin!r}"))
+    board = parties.board.statement_key
+    witnesses = [k for k in (p.witness_key for p in parties.witnesses()) if k is not None]
+    try:
+        good = verify_note(note, [board, *witnesses])
+        if board not in good:
+            found.append(Problem(None, "checkpoint-signature-invalid", f"{where}: no signature by the board key {board}"))
+    except VerificationError as exc:
+        found.append(Problem(None, "checkpoint-signature-invalid", f"{where}: {exc}"))
+    if checkpoint.size > tree.size:
+        found.append(Problem(None, "checkpoint-beyond-log", f"{where}: only {tree.size} entries were given"))
+    elif tree.root(checkpoint.size) != checkpoint.root:
+        found.append(
+            Problem(None, "checkpoint-root-mismatch", f"{where}: root {b64encode(checkpoint.root)}, recomputed {b64encode(tree.root(checkpoint.size))}")
+        )
+    return found
+
+
+def audit(
+    entries: Iterable[bytes],
+    parties: Parties,
+    origin: str,
+    checkpoints: Iterable[str],
+    *,
+    bundles: BundleLookup | None = None,
+) -> AuditReport:
+    """Recompute everything from ``entries`` and check each of ``checkpoints`` (notes)."""
+    state, tree, problems = replay(entries, parties, bundles)
+    count = 0
+    for note in checkpoints:
+        problems += check_checkpoint(note, tree, parties, origin)
+        count += 1
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None)

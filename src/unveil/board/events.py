@@ -1,0 +1,270 @@
+"""Board events: the log's entries (spec §7).
+
+An event is a signed statement (spec §6) whose statement is exactly
+``{"type": "unveil/event/v1", "kind", "escrow_id", "time", "body"}``; the log entry is
+``JCS(envelope)``. ``escrow_id`` is an id naming the escrow the event is about, ``time`` the
+author's claimed time (spec §0 format). :func:`parse_event` checks the shape only
+(:class:`~unveil.errors.MalformedInputError`); who may write what, and in which order, is
+:mod:`unveil.board.protocol`'s.
+
+Bodies (every object has exactly the fields shown; ``hex`` is 64 lowercase hex digits):
+
+====================== ============================ ==============================================
+kind                   author                       body
+====================== ============================ ==============================================
+escrow.published       the escrow's ``host``        ``{"escrow": <signed escrow>}`` (spec §7)
+escrow.accepted        an inspector                 ``{"cells_sha256": hex, "root": hex}`` (§7)
+reveal.published       the escrow's ``host``        ``{"phase": id, "sha256": hex, "openings": int ≥ 1}``
+coin.committed         a party of the draw          ``{"context": id, "commitment": hex}`` (§7, §8)
+coin.revealed          a party of the draw          ``{"context": id, "r": hex}`` (§7, §8)
+selection.drawn        any party                    ``{"context": id, "population_sha256": hex,
+                                                    "n": int ≥ 0, "seed": hex, "selection": [id…]}``
+                                                    (length ``n``, no repeats; spec §7, §8)
+verification.recorded  an inspector or observer     ``{"phase": id, "sha256": hex, "valid": bool,
+                       (project-defined)            "problems": [{"index": int | null,
+                                                    "reason": str}]}``: the outcome of checking
+                                                    the reveal file with that SHA-256; ``valid``
+                                                    true requires ``problems`` to be empty
+discrepancy.raised     an inspector                 ``{"id": id, "phase": id, "cell": str,
+                       (project-defined)            "detail": str, "intel": <signed reveal bundle
+                                                    of the inspector's intel escrow> | null}``
+                                                    (spec §9: the opened intel cell proves the
+                                                    suspicion predates the reveal)
+discrepancy.resolved   the inspector that raised it ``{"id": id, "resolution": str}``
+                       (project-defined)
+====================== ============================ ==============================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from unveil.core import shape
+from unveil.core.encoding import is_hex32, is_id, is_integer_token, is_time
+from unveil.core.envelope import parse_signed
+from unveil.core.escrow import parse_escrow
+from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.keys import SigningKey
+from unveil.core.reveal import parse_reveal
+from unveil.core.statements import open_signed, sign_statement
+from unveil.errors import MalformedInputError
+
+__all__ = ["EVENT_TYPE", "KINDS", "Event", "make_event", "parse_event"]
+
+EVENT_TYPE = "unveil/event/v1"
+_FIELDS = ("type", "kind", "escrow_id", "time", "body")
+
+ESCROW_PUBLISHED = "escrow.published"
+ESCROW_ACCEPTED = "escrow.accepted"
+REVEAL_PUBLISHED = "reveal.published"
+COIN_COMMITTED = "coin.committed"
+COIN_REVEALED = "coin.revealed"
+SELECTION_DRAWN = "selection.drawn"
+VERIFICATION_RECORDED = "verification.recorded"
+DISCREPANCY_RAISED = "discrepancy.raised"
+DISCREPANCY_RESOLVED = "discrepancy.resolved"
+
+
+@dataclass(frozen=True)
+class Event:
+    """A parsed event.
+
+    ``entry`` is ``JCS(envelope)``, the bytes the log holds; ``statement_sha256`` is
+    ``SHA256(JCS(statement))``: two envelopes with the same statement are "the same
+    statement" whatever their signatures (idempotency and conflicts, :mod:`.log`).
+    """
+
+    kind: str
+    escrow_id: str
+    time: str
+    body: dict[str, Any]
+    statement: dict[str, Any]
+    signatures: tuple[dict[str, str], ...]
+    entry: bytes
+    statement_sha256: bytes
+    statement_jcs: bytes = b""
+    """``JCS(statement)``, kept so signatures are checked without canonicalizing again."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"statement": self.statement, "signatures": list(self.signatures)}
+
+
+# --- body shapes ---------------------------------------------------------------------------
+
+
+def _id(body: dict[str, Any], name: str, where: str) -> str:
+    value = shape.string(body, name, where)
+    if not is_id(value):
+        raise MalformedInputError(f"{value[:80]!r} is not an id (spec §0)", where=f"{where}.{name}")
+    return value
+
+
+def _hex(body: dict[str, Any], name: str, where: str) -> str:
+    value = shape.string(body, name, where)
+    if not is_hex32(value):
+        raise MalformedInputError("expected 64 lowercase hex digits", where=f"{where}.{name}")
+    return value
+
+
+def _text(body: dict[str, Any], name: str, where: str) -> str:
+    value = shape.string(body, name, where)
+    if not value:
+        raise MalformedInputError("expected a non-empty string", where=f"{where}.{name}")
+    return value
+
+
+def _at_least(body: dict[str, Any], name: str, where: str, least: int) -> int:
+    value = shape.integer(body, name, where)
+    if value < least:
+        raise MalformedInputError(f"{value} is below {least}", where=f"{where}.{name}")
+    return value
+
+
+def _escrow_published(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("escrow",))
+    signed = parse_signed(body["escrow"], f"{where}.escrow")
+    parse_escrow(signed.statement, f"{where}.escrow.statement")
+
+
+def _escrow_accepted(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("cells_sha256", "root"))
+    _hex(body, "cells_sha256", where)
+    _hex(body, "root", where)
+
+
+def _reveal_published(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("phase", "sha256", "openings"))
+    _id(body, "phase", where)
+    _hex(body, "sha256", where)
+    _at_least(body, "openings", where, 1)
+
+
+def _coin_committed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("context", "commitment"))
+    _id(body, "context", where)
+    _hex(body, "commitment", where)
+
+
+def _coin_revealed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("context", "r"))
+    _id(body, "context", where)
+    _hex(body, "r", where)
+
+
+def _selection_drawn(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("context", "population_sha256", "n", "seed", "selection"))
+    _id(body, "context", where)
+    _hex(body, "population_sha256", where)
+    n = _at_least(body, "n", where, 0)
+    _hex(body, "seed", where)
+    selection = shape.strings(body, "selection", where)
+    if len(selection) != n:
+        raise MalformedInputError(f"holds {len(selection)} ids, n is {n}", where=f"{where}.selection")
+    seen: set[str] = set()
+    for i, member in enumerate(selection):
+        if not is_id(member):
+            raise MalformedInputError(f"{member[:80]!r} is not an id", where=f"{where}.selection[{i}]")
+        if member in seen:
+            raise MalformedInputError(f"{member!r} is repeated", where=f"{where}.selection[{i}]")
+        seen.add(member)
+
+
+def _verification_recorded(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("phase", "sha256", "valid", "problems"))
+    _id(body, "phase", where)
+    _hex(body, "sha256", where)
+    if type(body["valid"]) is not bool:
+        raise MalformedInputError(f"expected a boolean, found {shape.json_type(body['valid'])}", where=f"{where}.valid")
+    problems = shape.array(body, "problems", where)
+    for i, problem in enumerate(problems):
+        at = f"{where}.problems[{i}]"
+        shape.fields(problem, at, ("index", "reason"))
+        if problem["index"] is not None and not is_integer_token(problem["index"]):
+            raise MalformedInputError("expected an integer or null", where=f"{at}.index")
+        _text(problem, "reason", at)
+    if body["valid"] and problems:
+        raise MalformedInputError("valid is true but problems are listed", where=f"{where}.valid")
+
+
+def _discrepancy_raised(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("id", "phase", "cell", "detail", "intel"))
+    _id(body, "id", where)
+    _id(body, "phase", where)
+    _text(body, "cell", where)
+    shape.string(body, "detail", where)
+    if body["intel"] is not None:
+        signed = parse_signed(body["intel"], f"{where}.intel")
+        parse_reveal(signed.statement, f"{where}.intel.statement", intel=True)
+
+
+def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("id", "resolution"))
+    _id(body, "id", where)
+    shape.string(body, "resolution", where)
+
+
+_BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
+    ESCROW_PUBLISHED: _escrow_published,
+    ESCROW_ACCEPTED: _escrow_accepted,
+    REVEAL_PUBLISHED: _reveal_published,
+    COIN_COMMITTED: _coin_committed,
+    COIN_REVEALED: _coin_revealed,
+    SELECTION_DRAWN: _selection_drawn,
+    VERIFICATION_RECORDED: _verification_recorded,
+    DISCREPANCY_RAISED: _discrepancy_raised,
+    DISCREPANCY_RESOLVED: _discrepancy_resolved,
+}
+KINDS = tuple(_BODIES)
+"""Every kind the board accepts; any other is malformed."""
+
+
+# --- envelope ------------------------------------------------------------------------------
+
+
+def parse_event(doc: Any) -> Event:
+    """Read a signed event envelope's shape (spec §6, §7); :class:`MalformedInputError` names
+    the field (``statement.body.phase``, ``signatures[1]``…). Signatures are not verified here."""
+    statement, signatures = open_signed(doc)
+    where = "statement"
+    shape.fields(statement, where, _FIELDS)
+    if statement["type"] != EVENT_TYPE:
+        raise MalformedInputError(f"type must be {EVENT_TYPE!r}", where=f"{where}.type")
+    kind = shape.string(statement, "kind", where)
+    check_body = _BODIES.get(kind)
+    if check_body is None:
+        raise MalformedInputError(f"unknown event kind {kind[:80]!r}", where=f"{where}.kind")
+    escrow_id = _id(statement, "escrow_id", where)
+    time = shape.string(statement, "time", where)
+    if not is_time(time):
+        raise MalformedInputError(f"{time[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ (spec §0)", where=f"{where}.time")
+    body = shape.obj(statement, "body", where)
+    check_body(body, f"{where}.body")
+    try:
+        statement_jcs = canonicalize(statement)
+        # JCS(envelope): its two members sorted, "signatures" before "statement" (RFC 8785).
+        entry = b'{"signatures":' + canonicalize(list(signatures)) + b',"statement":' + statement_jcs + b"}"
+    except CanonicalizationError as exc:
+        raise MalformedInputError(f"the event has no canonical form: {exc}") from None
+    return Event(
+        kind=kind,
+        escrow_id=escrow_id,
+        time=time,
+        body=body,
+        statement=statement,
+        signatures=tuple(signatures),
+        entry=entry,
+        statement_sha256=hashlib.sha256(statement_jcs).digest(),
+        statement_jcs=statement_jcs,
+    )
+
+
+def make_event(kind: str, escrow_id: str, time: str, body: dict[str, Any], keys: Sequence[SigningKey]) -> dict[str, Any]:
+    """A signed event envelope (signed by each of ``keys``, statement keys), checked by
+    :func:`parse_event` before it is returned."""
+    statement = {"type": EVENT_TYPE, "kind": kind, "escrow_id": escrow_id, "time": time, "body": body}
+    envelope = sign_statement(statement, keys)
+    parse_event(envelope)
+    return envelope

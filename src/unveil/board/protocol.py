@@ -1,0 +1,388 @@
+"""What the board accepts, in which order, from whom (spec §6–§9): :class:`BoardState`.
+
+The state is in memory and rebuilt by replaying the log's entries; :meth:`BoardState.check`
+refuses an event (raising :class:`Refused`) without changing anything, and
+:meth:`BoardState.apply` records an accepted one.
+
+Roles (``PARTIES.json``, :mod:`.parties`):
+
+====================================== ========================================================
+kind                                   may be written by
+====================================== ========================================================
+escrow.published, reveal.published     the party named in the escrow's ``host``, with role host
+                                       (``purpose: declaration``) or inspector (``purpose:
+                                       intel``, spec §9: the inspector seals its own holdings)
+escrow.accepted                        an inspector (once per inspector and escrow)
+verification.recorded                  an inspector or an observer
+discrepancy.raised                     an inspector
+discrepancy.resolved                   the inspector that raised it
+coin.committed, coin.revealed          a party of the draw: by this project's agreement every
+                                       registered host and inspector (spec §8)
+selection.drawn                        any registered party
+====================================== ========================================================
+
+Reason codes (``Refused.reason``) and the HTTP status each suggests (``Refused.status``):
+
+========================= ====== =================================================================
+reason                    status meaning
+========================= ====== =================================================================
+malformed                 400    the envelope is not an event (spec §0, §7 shapes; :mod:`.log`)
+author-unknown            403    no signature by a registered statement key (:mod:`.log`)
+signature-invalid         403    a signature by a registered key does not verify
+author-ambiguous          422    several registered parties signed: an event has one author
+role-not-allowed          403    the author's role (or name) may not write this kind here
+time-future               422    the event's time is ahead of the board's clock (:mod:`.log`)
+statement-conflict        409    the same statement is logged under other signatures (:mod:`.log`)
+statement-duplicate       409    the same statement is already logged
+escrow-unknown            422    ``escrow_id`` names no published escrow
+escrow-duplicate          409    an escrow with this id is already published
+escrow-invalid            422    the escrow breaks a spec §4 rule, names another id than the
+                                 event, or (intel) does not shadow a published declaration
+                                 escrow with the same ``cells_sha256`` (spec §9)
+escrow-signature-invalid  422    the escrow is not validly signed by the host's registered key
+acceptance-mismatch       422    ``escrow.accepted`` names another ``cells_sha256`` or ``root``
+acceptance-repeat         409    this inspector already accepted this escrow
+phase-duplicate           409    a reveal of this phase of this escrow is already logged
+bundle-missing            422    the board holds no reveal file with ``body.sha256``
+bundle-invalid            422    the reveal file fails its checks against the published escrow
+                                 (spec §5, §6), or its phase or opening count differs from the body
+coin-early                422    ``coin.revealed`` before every draw party's commitment (spec §8)
+coin-repeat               409    a second commitment, or reveal, by one party in one context
+coin-mismatch             422    ``r`` does not open the party's commitment (spec §8)
+context-mismatch          422    the context's earlier events name another escrow
+selection-early           422    ``selection.drawn`` before every draw party's reveal
+selection-invalid         422    the seed is not ``draw_seed(context, reveals)`` of the log
+selection-duplicate       409    this context's selection is already logged
+discrepancy-duplicate     409    a discrepancy with this id is already raised for this escrow
+discrepancy-unknown       422    ``discrepancy.resolved`` names no raised discrepancy
+discrepancy-repeat        409    the discrepancy is already resolved
+intel-invalid             422    the discrepancy's intel bundle is not a valid opening of the
+                                 raiser's published intel escrow shadowing this escrow, or does
+                                 not open ``cell``
+range-invalid             400    a proof or entry range outside the log (:mod:`.log`)
+checkpoint-unknown        404    a cosigned body is not a checkpoint this board signed (:mod:`.log`)
+witness-unknown           403    the cosignature's key name is no registered witness (:mod:`.log`)
+cosignature-invalid       422    the cosignature does not verify under the witness key (:mod:`.log`)
+========================= ====== =================================================================
+
+What the board does not check, and readers must: the board has no ``cells.txt``, so a
+reveal bundle it accepts is "incomplete" (spec §1) — that each opened cell is the right line
+of ``cells.txt``, and that the cells cover the territory, is the inspector's check
+(``escrow.accepted`` records it). A selection's members cannot be recomputed without the
+population, of which the log holds only ``population_sha256``; the board checks the seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from unveil.core.envelope import SignedStatement, parse_signed
+from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
+from unveil.core.jsonparse import loads
+from unveil.core.selection import coin_commitment, draw_seed
+from unveil.core.statements import check_signatures
+from unveil.core.verify import check_bundle
+from unveil.core.vocabulary import lookup
+from unveil.board import events as ev
+from unveil.errors import MalformedInputError, Problem, UnveilError
+
+if TYPE_CHECKING:
+    from unveil.board.events import Event
+    from unveil.board.parties import Parties, Party
+
+__all__ = ["BoardState", "BundleLookup", "Refused", "STATUS"]
+
+BundleLookup = Callable[[str], "bytes | None"]
+
+STATUS: dict[str, int] = {
+    "malformed": 400,
+    "author-unknown": 403,
+    "signature-invalid": 403,
+    "role-not-allowed": 403,
+    "statement-conflict": 409,
+    "statement-duplicate": 409,
+    "escrow-duplicate": 409,
+    "acceptance-repeat": 409,
+    "phase-duplicate": 409,
+    "coin-repeat": 409,
+    "selection-duplicate": 409,
+    "discrepancy-duplicate": 409,
+    "discrepancy-repeat": 409,
+    "range-invalid": 400,
+    "checkpoint-unknown": 404,
+    "witness-unknown": 403,
+}
+"""Statuses other than 422 (the default: a protocol refusal)."""
+
+
+class Refused(UnveilError):
+    """The board refuses an event (or a cosignature): ``reason`` is a code listed in this
+    module's docstring, ``status`` an HTTP status hint (403 role, 409 conflict, 422 protocol),
+    ``problems`` the verifier's findings when a bundle was checked."""
+
+    def __init__(self, reason: str, message: str, *, status: int | None = None, problems: tuple[Problem, ...] = ()):
+        self.reason = reason
+        self.message = message
+        self.status = status if status is not None else STATUS.get(reason, 422)
+        self.problems = problems
+        super().__init__(f"{reason}: {message}")
+
+    def to_json(self) -> dict[str, object]:
+        return {"reason": self.reason, "message": self.message, "problems": [p.to_json() for p in self.problems]}
+
+
+@dataclass
+class PublishedEscrow:
+    """An escrow as the log holds it; ``index`` is its ``escrow.published`` entry."""
+
+    escrow: Escrow
+    signed: SignedStatement
+    index: int
+
+
+@dataclass
+class Draw:
+    """One coin draw (spec §8); commitments and reveals keyed by the party's statement vkey."""
+
+    escrow_id: str
+    commitments: dict[str, bytes] = field(default_factory=dict)
+    reveals: dict[str, bytes] = field(default_factory=dict)
+    seed: bytes | None = None
+
+
+@dataclass
+class Discrepancy:
+    raised_by: str
+    resolved: bool = False
+
+
+_ROLES: dict[str, tuple[str, ...] | None] = {
+    ev.ESCROW_PUBLISHED: ("host", "inspector"),  # narrowed by the escrow's purpose and host
+    ev.REVEAL_PUBLISHED: ("host", "inspector"),  # idem
+    ev.ESCROW_ACCEPTED: ("inspector",),
+    ev.VERIFICATION_RECORDED: ("inspector", "observer"),
+    ev.DISCREPANCY_RAISED: ("inspector",),
+    ev.DISCREPANCY_RESOLVED: ("inspector",),
+    ev.COIN_COMMITTED: ("host", "inspector"),
+    ev.COIN_REVEALED: ("host", "inspector"),
+    ev.SELECTION_DRAWN: None,  # any party
+}
+
+
+def _sealer_role(escrow: Escrow) -> str:
+    return "inspector" if escrow.purpose == "intel" else "host"
+
+
+def _summary(problems: tuple[Problem, ...] | list[Problem]) -> str:
+    shown = "; ".join(str(p) for p in list(problems)[:5])
+    more = len(problems) - 5
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+class BoardState:
+    """Everything the protocol needs to know about the log so far (spec §7–§9)."""
+
+    def __init__(self, parties: Parties):
+        self.parties = parties
+        self.size = 0
+        self.statements: dict[bytes, int] = {}  # SHA256(JCS(statement)) -> entry index
+        self.escrows: dict[str, PublishedEscrow] = {}
+        self.reveals: dict[tuple[str, str], str] = {}  # (escrow_id, phase) -> sha256 of the file
+        self.acceptances: set[tuple[str, str]] = set()  # (escrow_id, inspector name)
+        self.draws: dict[str, Draw] = {}  # context -> draw
+        self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
+
+    # --- checks --------------------------------------------------------------------------
+
+    def check(self, event: Event, author: Party, bundle_lookup: BundleLookup | None) -> None:
+        """Raise :class:`Refused` unless ``event`` by ``author`` may be appended now.
+
+        ``bundle_lookup(sha256_hex)`` returns the reveal file the board holds, or ``None``.
+        Passing ``None`` instead of a function skips the reveal-file checks (an offline audit
+        without the files); everything else is still checked. Changes nothing.
+        """
+        if event.statement_sha256 in self.statements:
+            index = self.statements[event.statement_sha256]
+            raise Refused("statement-duplicate", f"the same statement is already entry {index}")
+        allowed = _ROLES[event.kind]
+        if allowed is not None and author.role not in allowed:
+            raise Refused("role-not-allowed", f"a {author.role} ({author.name}) may not write {event.kind}")
+        if event.kind == ev.ESCROW_PUBLISHED:
+            self._check_escrow(event, author)
+            return
+        published = self.escrows.get(event.escrow_id)
+        if published is None:
+            raise Refused("escrow-unknown", f"no escrow {event.escrow_id!r} is published on this board")
+        getattr(self, "_check_" + event.kind.replace(".", "_"))(event, author, published, bundle_lookup)
+
+    def _check_escrow(self, event: Event, author: Party) -> None:
+        signed = parse_signed(event.body["escrow"], "body.escrow")
+        escrow = parse_escrow(signed.statement, "body.escrow.statement")
+        if author.name != escrow.host or author.role != _sealer_role(escrow):
+            raise Refused(
+                "role-not-allowed",
+                f"{author.name} ({author.role}) may not publish an escrow sealed by {escrow.host[:80]!r}"
+                f" with purpose {escrow.purpose[:20]!r}",
+            )
+        if escrow.escrow_id != event.escrow_id:
+            raise Refused("escrow-invalid", f"the escrow's id {escrow.escrow_id[:80]!r} is not the event's {event.escrow_id!r}")
+        if escrow.escrow_id in self.escrows:
+            raise Refused("escrow-duplicate", f"escrow {escrow.escrow_id!r} is already entry {self.escrows[escrow.escrow_id].index}")
+        problems = escrow_problems(escrow, lookup(escrow.vocabulary))
+        if problems:
+            raise Refused("escrow-invalid", _summary(problems), problems=tuple(problems))
+        signatures = check_signatures(signed.statement, list(signed.signatures), [author.vkey], escrow.host)
+        if not signatures.valid:
+            found = tuple(signatures.problems("escrow-"))
+            raise Refused("escrow-signature-invalid", f"not validly signed by {author.vkey}: {_summary(found)}", problems=found)
+        if escrow.purpose == "intel":
+            target = self.escrows.get(escrow.shadows or "")
+            if target is None or target.escrow.purpose != "declaration":
+                raise Refused("escrow-invalid", f"an intel escrow shadows a published declaration escrow; {escrow.shadows!r} is not one")
+            if target.escrow.grid.cells_sha256 != escrow.grid.cells_sha256:
+                raise Refused("escrow-invalid", "an intel escrow has the same cells_sha256 as the escrow it shadows (spec §9)")
+
+    def _check_escrow_accepted(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        if (event.escrow_id, author.name) in self.acceptances:
+            raise Refused("acceptance-repeat", f"{author.name} already accepted escrow {event.escrow_id!r}")
+        escrow = published.escrow
+        if event.body["cells_sha256"] != escrow.grid.cells_sha256 or event.body["root"] != escrow.root:
+            raise Refused("acceptance-mismatch", "cells_sha256 and root must be the published escrow's")
+
+    def _check_reveal_published(self, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
+        escrow = published.escrow
+        if author.name != escrow.host or author.role != _sealer_role(escrow):
+            raise Refused("role-not-allowed", f"only {escrow.host!r} reveals escrow {escrow.escrow_id!r}")
+        phase, sha = event.body["phase"], event.body["sha256"]
+        if (event.escrow_id, phase) in self.reveals:
+            raise Refused("phase-duplicate", f"phase {phase!r} of escrow {event.escrow_id!r} is already revealed")
+        if bundles is None:
+            return
+        data = bundles(sha)
+        if data is None:
+            raise Refused("bundle-missing", f"the board holds no reveal file with SHA-256 {sha}: upload it first")
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise Refused("bundle-invalid", f"the stored file is not the one with SHA-256 {sha}")
+        try:
+            bundle = parse_signed(loads(data, source=f"reveal file {sha[:16]}"), "bundle")
+            report = check_bundle(published.signed, bundle, None, trusted=[author.vkey])
+        except MalformedInputError as exc:
+            raise Refused("bundle-invalid", f"the reveal file cannot be read: {exc}") from None
+        if report.problems:
+            raise Refused("bundle-invalid", _summary(report.problems), problems=report.problems)
+        if report.reveal.phase != phase or len(report.reveal.openings) != event.body["openings"]:
+            raise Refused(
+                "bundle-invalid",
+                f"the file reveals phase {report.reveal.phase[:80]!r} with {len(report.reveal.openings)} openings;"
+                f" the event says {phase!r} with {event.body['openings']}",
+            )
+
+    def _check_verification_recorded(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        return None  # role and escrow suffice: a verification of any file is evidence
+
+    def _check_discrepancy_raised(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        key = (event.escrow_id, event.body["id"])
+        if key in self.discrepancies:
+            raise Refused("discrepancy-duplicate", f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
+        intel = event.body["intel"]
+        if intel is None:
+            return
+        bundle = parse_signed(intel, "body.intel")
+        target = self.escrows.get(str(bundle.statement.get("escrow_id")))
+        if target is None or target.escrow.purpose != "intel" or target.escrow.shadows != event.escrow_id or target.escrow.host != author.name:
+            raise Refused("intel-invalid", f"the intel bundle must open an intel escrow of {author.name} shadowing {event.escrow_id!r}, published here")
+        try:
+            report = check_bundle(target.signed, bundle, None, trusted=[author.vkey])
+        except MalformedInputError as exc:
+            raise Refused("intel-invalid", f"the intel bundle cannot be read: {exc}") from None
+        if report.problems:
+            raise Refused("intel-invalid", _summary(report.problems), problems=report.problems)
+        if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
+            raise Refused("intel-invalid", f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
+
+    def _check_discrepancy_resolved(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        found = self.discrepancies.get((event.escrow_id, event.body["id"]))
+        if found is None:
+            raise Refused("discrepancy-unknown", f"no discrepancy {event.body['id']!r} was raised for escrow {event.escrow_id!r}")
+        if found.raised_by != author.name:
+            raise Refused("role-not-allowed", f"only {found.raised_by} resolves the discrepancy it raised")
+        if found.resolved:
+            raise Refused("discrepancy-repeat", f"discrepancy {event.body['id']!r} is already resolved")
+
+    def _draw(self, event: Event) -> Draw | None:
+        draw = self.draws.get(event.body["context"])
+        if draw is not None and draw.escrow_id != event.escrow_id:
+            raise Refused("context-mismatch", f"context {event.body['context']!r} belongs to escrow {draw.escrow_id!r}")
+        return draw
+
+    def _missing(self, have: dict[str, bytes]) -> list[str]:
+        parties = self.parties.draw_parties()
+        if not parties:
+            return ["(no host or inspector is registered)"]
+        return [p.name for p in parties if p.vkey not in have]
+
+    def _check_coin_committed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        draw = self._draw(event)
+        if draw is not None and author.vkey in draw.commitments:
+            raise Refused("coin-repeat", f"{author.name} already committed in context {event.body['context']!r}: only the first counts")
+
+    def _check_coin_revealed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        context = event.body["context"]
+        draw = self._draw(event)
+        if draw is not None and author.vkey in draw.reveals:
+            raise Refused("coin-repeat", f"{author.name} already revealed in context {context!r}: only the first counts")
+        missing = self._missing(draw.commitments if draw else {})
+        if missing:
+            raise Refused("coin-early", f"nobody reveals before every party's commitment is logged; missing: {', '.join(missing)}")
+        assert draw is not None
+        r = bytes.fromhex(event.body["r"])
+        if coin_commitment(context, author.vkey, r) != draw.commitments[author.vkey]:
+            raise Refused("coin-mismatch", f"r does not open {author.name}'s commitment in context {context!r}")
+
+    def _check_selection_drawn(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        context = event.body["context"]
+        draw = self._draw(event)
+        missing = self._missing(draw.reveals if draw else {})
+        if missing:
+            raise Refused("selection-early", f"not every party has revealed in context {context!r}; missing: {', '.join(missing)}")
+        assert draw is not None
+        if draw.seed is not None:
+            raise Refused("selection-duplicate", f"the selection of context {context!r} is already logged")
+        seed = self._seed(context, draw)
+        if seed.hex() != event.body["seed"]:
+            raise Refused("selection-invalid", f"the seed of context {context!r} is {seed.hex()} (spec §8), not {event.body['seed']}")
+
+    def _seed(self, context: str, draw: Draw) -> bytes:
+        return draw_seed(context, {p.vkey: draw.reveals[p.vkey] for p in self.parties.draw_parties()})
+
+    # --- recording -------------------------------------------------------------------------
+
+    def apply(self, event: Event, author: Party, index: int | None = None) -> int:
+        """Record ``event`` (already :meth:`check`-ed) as entry ``index`` (default: the next
+        one; an audit passes it, as refused entries still take their place); return it."""
+        index = self.size if index is None else index
+        body, kind = event.body, event.kind
+        if kind == ev.ESCROW_PUBLISHED:
+            signed = parse_signed(body["escrow"], "body.escrow")
+            self.escrows[event.escrow_id] = PublishedEscrow(parse_escrow(signed.statement), signed, index)
+        elif kind == ev.ESCROW_ACCEPTED:
+            self.acceptances.add((event.escrow_id, author.name))
+        elif kind == ev.REVEAL_PUBLISHED:
+            self.reveals[(event.escrow_id, body["phase"])] = body["sha256"]
+        elif kind == ev.DISCREPANCY_RAISED:
+            self.discrepancies[(event.escrow_id, body["id"])] = Discrepancy(author.name)
+        elif kind == ev.DISCREPANCY_RESOLVED:
+            self.discrepancies[(event.escrow_id, body["id"])].resolved = True
+        elif kind == ev.COIN_COMMITTED:
+            draw = self.draws.setdefault(body["context"], Draw(event.escrow_id))
+            draw.commitments[author.vkey] = bytes.fromhex(body["commitment"])
+        elif kind == ev.COIN_REVEALED:
+            self.draws[body["context"]].reveals[author.vkey] = bytes.fromhex(body["r"])
+        elif kind == ev.SELECTION_DRAWN:
+            self.draws[body["context"]].seed = bytes.fromhex(body["seed"])
+        self.statements[event.statement_sha256] = index
+        self.size = index + 1
+        return index
