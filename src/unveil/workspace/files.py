@@ -13,6 +13,7 @@ from typing import Iterator, Mapping
 def staged(out: Path, files: Mapping[str, bytes]) -> Iterator[None]:
     """Write ``files`` into ``out`` as hidden temporaries; when the body succeeds, rename each
     into place; if anything fails, remove them, leaving ``out`` as it was."""
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     temps: dict[str, Path] = {}
     try:
@@ -28,6 +29,8 @@ def staged(out: Path, files: Mapping[str, bytes]) -> Iterator[None]:
     except BaseException:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
+        if created and not any(out.iterdir()):
+            out.rmdir()
         raise
     for name, temp in temps.items():
         os.replace(temp, out / name)
