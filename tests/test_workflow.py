@@ -309,3 +309,32 @@ def test_inspector_notices_two_stories(setup: dict[str, Any], capsys: pytest.Cap
     code, report = cli(capsys, "verify", str(d / "out2" / "p9.json"), "--escrow", str(d / "out2" / "escrow.json"),
                        "--cells", str(d / "out2" / "cells.txt"), "--workspace", str(d / "inspector"))
     assert code == 1 and {p["reason"] for p in report["problems"]} == {"escrow-conflict"}
+
+
+def test_a_failure_inside_the_commit_transaction_leaves_everything_as_it_was(setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interruption after the files are staged and the rows inserted, before COMMIT."""
+    from contextlib import contextmanager
+    from datetime import datetime, timezone
+
+    from unveil.workspace import host
+    from unveil.workspace.workspace import open_workspace
+
+    class Interrupted(Exception):
+        pass
+
+    real = host.transaction
+
+    @contextmanager
+    def interrupted(db):  # type: ignore[no-untyped-def]  # wraps the real transaction
+        with real(db):
+            yield db
+            raise Interrupted
+
+    d = setup["dir"]
+    before = snapshot(d / "host")
+    monkeypatch.setattr(host, "transaction", interrupted)
+    with pytest.raises(Interrupted):
+        host.commit(open_workspace(d / "host"), escrow_id="e-1", cells=["a", "b"], resolution=None, contents={},
+                    out=d / "fresh-out", now=datetime.now(timezone.utc))
+    assert snapshot(d / "host") == before
+    assert not (d / "fresh-out").exists()
