@@ -182,6 +182,70 @@ def demo(
     raise typer.Exit(run(out, json_output))
 
 
+@app.command()
+def serve(
+    db: Annotated[str, typer.Option("--db", metavar="URL", help="The board database: sqlite:///PATH or postgresql://USER@HOST/DB.", show_default=False)],
+    origin: Annotated[str, typer.Option("--origin", help="The log's origin: the board's name in PARTIES.json.", show_default=False)],
+    key: Annotated[Path, typer.Option("--key", help="The board's statement key (WS/keys/statement.pem of 'unveil init --role board').", show_default=False)],
+    parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties.", show_default=False)],
+    host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The port (0: any free port).")] = 8080,
+    json_output: Annotated[bool, typer.Option("--json", help="Print where it listens (and errors) as JSON.")] = False,
+) -> None:
+    """Run the board's HTTP API (spec §7) over its database until interrupted (board)."""
+    from unveil.api.serve import command as run
+
+    raise typer.Exit(run(db, origin, key, parties, host, port, json_output))
+
+
+BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]
+
+
+@app.command()
+def publish(
+    workspace: WorkspaceOpt,
+    board: BoardOpt,
+    escrow: Annotated[Optional[Path], typer.Option("--escrow", help="Publish this signed escrow.json (escrow.published).")] = None,
+    reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published).")] = None,
+    verification: Annotated[Optional[Path], typer.Option("--verification", help="Log this workspace's latest verification of this reveal file (verification.recorded).")] = None,
+    accept: Annotated[Optional[Path], typer.Option("--accept", help="Accept this escrow.json (escrow.accepted); needs --cells.")] = None,
+    cells: Annotated[Optional[Path], typer.Option("--cells", help="The escrow's cells.txt, checked against its cells_sha256 (with --accept).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Sign an event with the workspace's statement key and log it on the board (spec §7)."""
+    from unveil.cli.board_cmd import publish as run
+
+    raise typer.Exit(run(workspace, board, escrow, reveal, verification, accept, cells, json_output))
+
+
+@app.command()
+def sync(
+    workspace: WorkspaceOpt,
+    board: BoardOpt,
+    board_key: Annotated[str, typer.Option("--board-key", metavar="VKEY", help="The board's statement verifier key (its name is the log's origin).", show_default=False)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Mirror the board's log, check it against its signed checkpoint, and witness it:
+    cosign if consistent with the last checkpoint cosigned, else refuse and keep the evidence."""
+    from unveil.cli.board_cmd import sync as run
+
+    raise typer.Exit(run(workspace, board, board_key, json_output))
+
+
+@app.command()
+def audit(
+    origin: Annotated[str, typer.Option("--origin", help="The log's origin (the board's key name).", show_default=False)],
+    parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties and keys.", show_default=False)],
+    board: Annotated[Optional[str], typer.Option("--board", metavar="URL", help="Audit the log a board serves.")] = None,
+    db: Annotated[Optional[str], typer.Option("--db", metavar="URL", help="Audit a board database (sqlite:///PATH or postgresql://…).")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Re-verify a whole board log offline: every entry, checkpoint and reveal file (spec §6, §7)."""
+    from unveil.cli.board_cmd import audit as run
+
+    raise typer.Exit(run(board, db, origin, parties, json_output))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: usage errors exit 2, printing JSON when ``--json`` was asked for."""
     from typer._click import exceptions as click_exceptions  # typer's bundled click

@@ -1,0 +1,151 @@
+"""``unveil serve``: open a board (key, parties, database) and run its API under uvicorn.
+
+- :func:`open_board` loads the board's statement key (``WS/keys/statement.pem`` of a
+  workspace made with ``unveil init --role board --name ORIGIN``), ``PARTIES.json`` and the
+  storage (:func:`unveil.store.board_db.open_storage`, imported only here), checks that the key
+  is the one registered for the board, and replays the log (:meth:`Log.open`).
+- :func:`serve` binds the socket itself (so a busy port is a clear error, and port 0 picks a
+  free one), runs one uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until
+  SIGINT/SIGTERM, and closes the storage on the way out.
+- :func:`command` is the command line's edge: bad input exits 2, a stored log that does not
+  replay exits 1 (every problem listed), a clean shutdown exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from unveil.board.log import Log
+from unveil.board.parties import read_parties
+from unveil.core.keys import STATEMENT_KEY
+from unveil.errors import MalformedInputError, VerificationError
+from unveil.workspace.keystore import read_private
+
+__all__ = ["command", "open_board", "serve"]
+
+EXIT_OK, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
+
+Announce = Callable[[str, int], None]
+"""Called once the socket listens: ``(url, log size)``."""
+
+
+def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str | Path) -> tuple[Log, Any]:
+    """``(log, storage)``; the caller closes the storage. Raises :class:`MalformedInputError`
+    for an unreadable key, parties file or database URL, or a key that is not the board's;
+    :class:`VerificationError` if the stored log does not replay."""
+    key = read_private(Path(key_path), origin, STATEMENT_KEY)
+    parties_file = Path(parties_path)
+    try:
+        data = parties_file.read_bytes()
+    except OSError as exc:
+        raise MalformedInputError(f"cannot read the file: {exc.strerror}", source=str(parties_file)) from None
+    parties = read_parties(data, source=str(parties_file))
+    board = parties.board
+    if board.name != origin:
+        raise MalformedInputError(f"the board is registered as {board.name!r}, not the origin {origin!r}", source=str(parties_file))
+    if board.vkey != key.vkey:
+        raise MalformedInputError(
+            f"this key ({key.vkey}) is not the board's registered key ({board.vkey} in {parties_file})", source=str(key_path)
+        )
+    storage = _open_storage(db_url)
+    try:
+        log = Log.open(storage, origin, key, parties, now=lambda: int(time.time()))
+    except BaseException:
+        storage.close()
+        raise
+    return log, storage
+
+
+def _open_storage(db_url: str) -> Any:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from unveil.store.board_db import open_storage
+
+    try:
+        return open_storage(db_url)
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise MalformedInputError(f"cannot open the board database: {detail}", source="--db") from None
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+        except BaseException:
+            sock.close()
+            raise
+    except OSError as exc:
+        raise MalformedInputError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", where="--host/--port") from None
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
+
+
+def serve(
+    db_url: str,
+    origin: str,
+    key_path: str | Path,
+    parties_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    announce: Announce | None = None,
+) -> None:
+    """Run the board's API until interrupted (see the module docstring)."""
+    import uvicorn
+
+    from unveil.api.app import create_app
+
+    log, storage = open_board(db_url, origin, key_path, parties_path)
+    try:
+        sock = _listen(host, port)
+        try:
+            config = uvicorn.Config(create_app(log), loop="asyncio", workers=1, log_level="warning", lifespan="on")
+            server = uvicorn.Server(config)
+            if announce is not None:
+                announce(_url(sock), log.size)
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+    finally:
+        storage.close()
+
+
+def command(db_url: str, origin: str, key_path: Path, parties_path: Path, host: str, port: int, as_json: bool) -> int:
+    """``unveil serve``: the exit code. Prints where it listens (``--json``: one JSON line
+    ``{"origin", "url", "size"}`` on stdout) once the socket is bound."""
+
+    def announce(url: str, size: int) -> None:
+        if as_json:
+            print(json.dumps({"origin": origin, "url": url, "size": size}), flush=True)
+        else:
+            print(f"unveil board {origin}: {size} entries, serving at {url} (Ctrl-C stops)", flush=True)
+
+    def fail(message: str, problems: list[dict[str, object]] | None = None) -> None:
+        if as_json:
+            print(json.dumps({"error": message, **({"problems": problems} if problems else {})}, ensure_ascii=False), flush=True)
+        else:
+            print(f"error: {message}", file=sys.stderr, flush=True)
+
+    try:
+        serve(db_url, origin, key_path, parties_path, host, port, announce=announce)
+    except MalformedInputError as exc:
+        fail(str(exc))
+        return EXIT_MALFORMED
+    except VerificationError as exc:
+        fail(f"the stored log does not replay: {exc}", [p.to_json() for p in exc.problems])
+        return EXIT_INVALID
+    return EXIT_OK

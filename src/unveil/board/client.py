@@ -1,0 +1,418 @@
+"""A client of the board's HTTP API (spec §7): :class:`BoardClient`.
+
+One typed method per endpoint; every answer is checked before it is returned (shapes, b64,
+32-byte proof hashes, the SHA-256 of a fetched bundle), so callers get bytes and ints, never
+raw JSON. Any failure raises :class:`BoardError` (an :class:`~unveil.errors.UnveilError`)
+carrying the HTTP ``status`` (0 when the board could not be reached), the board's ``reason``
+code and its message:
+
+=================== ===========================================================================
+reason              meaning
+=================== ===========================================================================
+*the board's code*  the board refused the request (``statement-conflict``, ``role-not-allowed``,
+                    ``range-invalid``…: :mod:`unveil.board.protocol`), with its message
+unreachable         no HTTP answer (connection refused, DNS, timeout)
+response-invalid    the board answered something this client cannot accept (not JSON, a
+                    missing field, a non-canonical b64 hash, a bundle whose bytes do not hash
+                    to the name asked for, entries out of order)
+http-error          an error status without the board's ``{"error", "reason"}`` body
+=================== ===========================================================================
+
+HTTP contract (fixed): ``POST /entries``, ``PUT|GET /bundles/{sha256}``, ``GET /checkpoint``,
+``POST /cosignatures``, ``GET /entries/{index}``, ``GET /entries?start=&end=`` (end exclusive,
+pages may be shorter than asked: :meth:`BoardClient.entries` loops), ``GET
+/proofs/inclusion?index=&size=``, ``GET /proofs/consistency?from=&to=``, ``GET /healthz``.
+
+An entry may come back as the JCS text of the envelope, as b64 of its bytes, or as the parsed
+envelope (then re-encoded with JCS, which is what the log holds, spec §7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from unveil.core.encoding import b64decode, is_hex32
+from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jsonparse import loads
+from unveil.errors import MalformedInputError, UnveilError
+
+__all__ = ["BoardClient", "BoardError", "Submitted"]
+
+_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+HASH_SIZE = 32
+
+
+class BoardError(UnveilError):
+    """The board refused a request, could not be reached, or answered nonsense.
+
+    ``status`` is the HTTP status (0: no answer), ``reason`` the board's code (or this
+    client's: ``unreachable``, ``response-invalid``, ``http-error``), ``message`` the detail.
+    """
+
+    def __init__(self, status: int, reason: str, message: str, *, problems: tuple[dict[str, Any], ...] = ()):
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.problems = problems
+        where = f"HTTP {status}" if status else "no answer"
+        super().__init__(f"board: {reason} ({where}): {message}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason, "message": self.message, "problems": list(self.problems)}
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The board's receipt for an event: its ``index``, the checkpoint note (board-signed)
+    that includes it, and whether this request added it (``False``: a byte-identical repeat)."""
+
+    index: int
+    checkpoint: str
+    created: bool
+
+
+def _invalid(status: int, detail: str) -> BoardError:
+    return BoardError(status, "response-invalid", detail)
+
+
+def _error_of(response: httpx.Response) -> BoardError:
+    """The :class:`BoardError` of an error answer, with the board's reason and message."""
+    status = response.status_code
+    try:
+        doc = loads(response.content, source="board answer")
+    except MalformedInputError:
+        doc = None
+    if isinstance(doc, dict):
+        reason, message = doc.get("reason"), doc.get("error", doc.get("message"))
+        # The contract names the fields {"error", "reason"}; accept either order of meaning.
+        if isinstance(reason, str) and isinstance(message, str) and not _CODE.fullmatch(reason) and _CODE.fullmatch(message):
+            reason, message = message, reason
+        if message is None and "detail" in doc:  # FastAPI's own validation errors
+            message = doc["detail"] if isinstance(doc["detail"], str) else str(doc["detail"])[:500]
+            reason = reason or ("malformed" if status in (400, 422) else None)
+        problems = doc.get("problems")
+        problems = tuple(p for p in problems if isinstance(p, dict)) if isinstance(problems, list) else ()
+        if isinstance(reason, str) or isinstance(message, str):
+            return BoardError(
+                status,
+                reason if isinstance(reason, str) and reason else "http-error",
+                message if isinstance(message, str) and message else (reason or response.reason_phrase),
+                problems=problems,
+            )
+    text = response.text.strip()[:300] or response.reason_phrase
+    return BoardError(status, "http-error", text)
+
+
+def _b64_hashes(values: Any, status: int, what: str) -> list[bytes]:
+    if type(values) is not list:
+        raise _invalid(status, f"{what}: expected a list of b64 hashes")
+    out = []
+    for i, value in enumerate(values):
+        try:
+            raw = b64decode(value) if isinstance(value, str) else None
+        except ValueError:
+            raw = None
+        if raw is None or len(raw) != HASH_SIZE:
+            raise _invalid(status, f"{what}[{i}] is not the b64 of a 32-byte hash")
+        out.append(raw)
+    return out
+
+
+def _integer(doc: dict[str, Any], name: str, status: int, what: str) -> int:
+    value = doc.get(name)
+    if type(value) is not int or value < 0:
+        raise _invalid(status, f"{what}: {name!r} is not a non-negative integer")
+    return value
+
+
+class _RawEntry(str):
+    """The exact text of an entry embedded in a page as a JSON object."""
+
+
+def decode_entry(value: Any, status: int = 200, what: str = "entry") -> bytes:
+    """The entry bytes from their JSON form: JCS text, b64 of the bytes, or the envelope."""
+    if isinstance(value, _RawEntry):
+        if value.startswith("{"):
+            return value.encode("utf-8")
+        value = json.loads(value)  # a string (JCS text or b64) embedded in the page
+    if isinstance(value, str):
+        if value.startswith("{"):
+            return value.encode("utf-8")
+        try:
+            return b64decode(value)
+        except ValueError:
+            raise _invalid(status, f"{what} is neither JSON text nor base64") from None
+    if isinstance(value, dict):
+        try:
+            return canonicalize(value)
+        except CanonicalizationError as exc:
+            raise _invalid(status, f"{what} has no canonical form: {exc}") from None
+    raise _invalid(status, f"{what} is not a JSON text, base64 or an object")
+
+
+class _RawScanner:
+    """Walks ``{"entries": [{"index": …, "entry": …}, …]}`` keeping each entry's exact text."""
+
+    def __init__(self, text: str):
+        self.text, self.pos = text, 0
+        self.decoder = json.JSONDecoder()
+
+    def skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t\n\r":
+            self.pos += 1
+
+    def peek(self) -> str:
+        self.skip()
+        return self.text[self.pos] if self.pos < len(self.text) else ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise ValueError(f"expected {char!r} at {self.pos}")
+        self.pos += 1
+
+    def value(self) -> tuple[Any, str]:
+        self.skip()
+        start = self.pos
+        value, self.pos = self.decoder.raw_decode(self.text, start)
+        return value, self.text[start : self.pos]
+
+    def members(self, on_member: Callable[[str], None]) -> None:
+        self.expect("{")
+        if self.peek() == "}":
+            self.pos += 1
+            return
+        while True:
+            name, _ = self.value()
+            if not isinstance(name, str):
+                raise ValueError("a member name is not a string")
+            self.expect(":")
+            on_member(name)
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("}")
+            return
+
+    def items(self, on_item: Callable[[], None]) -> None:
+        self.expect("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            on_item()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.expect("]")
+            return
+
+
+def raw_entries(text: str) -> list[tuple[Any, str]] | None:
+    """``(index, exact JSON text of "entry")`` of each row of an entries page, in order, so an
+    entry that is not canonical stays visible to an audit. ``None`` if the page does not have
+    that shape (the caller has parsed it strictly first)."""
+    scanner = _RawScanner(text)
+    rows: list[tuple[Any, str]] = []
+
+    def row() -> None:
+        found: dict[str, tuple[Any, str]] = {}
+
+        def member(name: str) -> None:
+            found[name] = scanner.value()
+
+        scanner.members(member)
+        if "index" not in found or "entry" not in found:
+            raise ValueError("a row is not {'index', 'entry'}")
+        rows.append((found["index"][0], found["entry"][1]))
+
+    def top(name: str) -> None:
+        if name == "entries" and scanner.peek() == "[":
+            scanner.items(row)
+        else:
+            scanner.value()
+
+    try:
+        scanner.members(top)
+    except (ValueError, IndexError):
+        return None
+    return rows
+
+
+class BoardClient:
+    """The board at ``board``: a base URL (``http(s)://host[:port][/prefix]``), or an
+    ``httpx.Client`` already pointed at it (e.g. a ``fastapi.testclient.TestClient``, whose
+    transport runs the app in process). Close with :meth:`close` or use it as a context
+    manager; a client passed in is left open."""
+
+    def __init__(self, board: str | httpx.Client, *, timeout: float = 30.0, page: int = 1000):
+        if isinstance(board, httpx.Client):
+            self._http, self._owned = board, False
+        else:
+            if not isinstance(board, str) or not re.match(r"https?://[^/\s]+", board):
+                raise MalformedInputError(f"{str(board)[:200]!r} is not an http(s) URL", where="--board")
+            self._http, self._owned = httpx.Client(base_url=board, timeout=timeout, follow_redirects=False), True
+        self.page = page
+
+    def close(self) -> None:
+        if self._owned:
+            self._http.close()
+
+    def __enter__(self) -> BoardClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return str(self._http.base_url)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    def _send(self, method: str, path: str, *, ok: tuple[int, ...] = (200,), **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise BoardError(0, "unreachable", f"{method} {self.url.rstrip('/')}{path}: {exc}") from None
+        if response.status_code not in ok:
+            raise _error_of(response)
+        return response
+
+    @staticmethod
+    def _json(response: httpx.Response, what: str) -> dict[str, Any]:
+        try:
+            doc = loads(response.content, source=what)
+        except MalformedInputError as exc:
+            raise _invalid(response.status_code, str(exc)) from None
+        if not isinstance(doc, dict):
+            raise _invalid(response.status_code, f"{what}: expected a JSON object")
+        return doc
+
+    # --- endpoints -------------------------------------------------------------------------
+
+    def healthz(self) -> dict[str, Any]:
+        """``GET /healthz``: the board's health object (raises unless it answers 200)."""
+        response = self._send("GET", "/healthz")
+        try:
+            doc = loads(response.content, source="/healthz")
+        except MalformedInputError:
+            return {"status": response.text.strip()}
+        return doc if isinstance(doc, dict) else {"status": doc}
+
+    def submit(self, envelope: dict[str, Any] | bytes) -> Submitted:
+        """``POST /entries`` a signed event envelope (sent as its JCS bytes when given as JSON)."""
+        if isinstance(envelope, (bytes, bytearray)):
+            content = bytes(envelope)
+        else:
+            try:
+                content = canonicalize(envelope)
+            except CanonicalizationError as exc:
+                raise MalformedInputError(f"the event has no canonical form: {exc}") from None
+        response = self._send("POST", "/entries", ok=(200, 201), content=content, headers={"content-type": "application/json"})
+        doc = self._json(response, "POST /entries")
+        index = _integer(doc, "index", response.status_code, "POST /entries")
+        note = doc.get("checkpoint")
+        if not isinstance(note, str):
+            raise _invalid(response.status_code, "POST /entries: 'checkpoint' is not a note")
+        return Submitted(index, note, response.status_code == 201)
+
+    def put_bundle(self, data: bytes) -> str:
+        """``PUT /bundles/{sha256}`` the exact bytes of a reveal file; return the SHA-256 hex."""
+        sha = hashlib.sha256(data).hexdigest()
+        self._send("PUT", f"/bundles/{sha}", ok=(200, 201, 204), content=data, headers={"content-type": "application/octet-stream"})
+        return sha
+
+    def get_bundle(self, sha256_hex: str) -> bytes | None:
+        """``GET /bundles/{sha256}``: the file, checked against its name; ``None`` on 404."""
+        if not is_hex32(sha256_hex):
+            raise MalformedInputError(f"{sha256_hex[:80]!r} is not 64 lowercase hex digits", where="sha256")
+        response = self._send("GET", f"/bundles/{sha256_hex}", ok=(200, 404))
+        if response.status_code == 404:
+            return None
+        data = response.content
+        if hashlib.sha256(data).hexdigest() != sha256_hex:
+            raise _invalid(200, f"GET /bundles/{sha256_hex}: the bytes served hash to {hashlib.sha256(data).hexdigest()}")
+        return data
+
+    def checkpoint(self) -> str:
+        """``GET /checkpoint``: the latest checkpoint note with its cosignature lines (unverified:
+        check it with :func:`unveil.core.notes.verify_note`)."""
+        response = self._send("GET", "/checkpoint")
+        try:
+            return response.content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid(200, "GET /checkpoint: the note is not UTF-8") from None
+
+    def add_cosignature(self, body: str, line: str) -> dict[str, Any]:
+        """``POST /cosignatures`` ``{"checkpoint": body, "line": line}``; the board's answer."""
+        response = self._send("POST", "/cosignatures", ok=(200, 201), json={"checkpoint": body, "line": line})
+        try:
+            doc = loads(response.content, source="POST /cosignatures") if response.content else {}
+        except MalformedInputError:
+            doc = {}
+        return doc if isinstance(doc, dict) else {}
+
+    def entry(self, index: int) -> bytes:
+        """``GET /entries/{index}``: the entry bytes (``JCS(envelope)``)."""
+        response = self._send("GET", f"/entries/{int(index)}")
+        content_type = response.headers.get("content-type", "")
+        if not content_type.startswith("application/json"):
+            return response.content  # the raw entry bytes
+        doc = loads(response.content, source=f"GET /entries/{index}") if response.content else None
+        if isinstance(doc, dict) and "entry" in doc:
+            if "index" in doc and doc["index"] != index:
+                raise _invalid(200, f"GET /entries/{index}: the board answered entry {doc['index']!r}")
+            return decode_entry(doc["entry"], 200, f"entry {index}")
+        if isinstance(doc, dict) and "statement" in doc:
+            return response.content  # the envelope itself: its exact logged bytes
+        raise _invalid(200, f"GET /entries/{index}: expected {{'index', 'entry'}}")
+
+    def iter_entries(self, start: int, end: int) -> Iterator[tuple[int, bytes]]:
+        """``GET /entries?start=&end=`` page after page: ``(index, entry)`` for ``start .. end-1``."""
+        if not 0 <= start <= end:
+            raise ValueError(f"bad range [{start}, {end})")
+        at = start
+        while at < end:
+            stop = min(end, at + self.page)
+            response = self._send("GET", "/entries", params={"start": at, "end": stop})
+            doc = self._json(response, "GET /entries")
+            rows = doc.get("entries")
+            if type(rows) is not list:
+                raise _invalid(200, "GET /entries: 'entries' is not a list")
+            raws = raw_entries(response.content.decode("utf-8"))  # it parsed: it is UTF-8
+            if raws is not None and len(raws) == len(rows):
+                rows = [{"index": index, "entry": _RawEntry(text)} for index, text in raws]
+            if not rows:
+                raise _invalid(200, f"GET /entries: no entry returned for [{at}, {stop})")
+            if len(rows) > stop - at:
+                raise _invalid(200, f"GET /entries: {len(rows)} entries returned for [{at}, {stop})")
+            for row in rows:
+                if not isinstance(row, dict) or "entry" not in row:
+                    raise _invalid(200, "GET /entries: a row is not {'index', 'entry'}")
+                if row.get("index") != at:
+                    raise _invalid(200, f"GET /entries: entry {row.get('index')!r} where {at} was due")
+                yield at, decode_entry(row["entry"], 200, f"entry {at}")
+                at += 1
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        """Entries ``start .. end-1`` (every page fetched)."""
+        return [entry for _, entry in self.iter_entries(start, end)]
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """``GET /proofs/inclusion?index=&size=``: the RFC 9162 audit path (32-byte hashes)."""
+        response = self._send("GET", "/proofs/inclusion", params={"index": index, "size": size})
+        doc = self._json(response, "GET /proofs/inclusion")
+        return _b64_hashes(doc.get("proof"), 200, "inclusion proof")
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        """``GET /proofs/consistency?from=&to=``: the RFC 9162 consistency proof."""
+        response = self._send("GET", "/proofs/consistency", params={"from": size1, "to": size2})
+        doc = self._json(response, "GET /proofs/consistency")
+        return _b64_hashes(doc.get("proof"), 200, "consistency proof")

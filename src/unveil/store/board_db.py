@@ -1,0 +1,358 @@
+"""The board's database: a :class:`~unveil.board.log.LogStorage` over SQLite or PostgreSQL.
+
+:func:`open_storage` takes the ``--db`` URL:
+
+- ``sqlite:///PATH`` (``sqlite:////abs/path`` for an absolute path; ``sqlite://`` is an
+  in-memory database, for tests). Every connection runs ``PRAGMA journal_mode=WAL``,
+  ``synchronous=FULL`` and a busy timeout (a SQLAlchemy ``connect`` event); writes take the
+  lock up front (``BEGIN IMMEDIATE``).
+- ``postgresql://USER@HOST[:PORT]/DB`` (or ``postgresql+psycopg://…``; psycopg 3 either way).
+  ``?schema=NAME`` keeps the tables in schema ``NAME`` (created when ``create``), so several
+  boards or test runs can share a database.
+
+Tables (SQLAlchemy Core): ``entries(idx, entry)``, ``bundles(sha256, data)``,
+``checkpoints(size, note)``, ``cosignatures(size, witness, line)``.
+
+Durability: :meth:`BoardStorage.append_entries` is one transaction, committed before it
+returns (SQLite: WAL with ``synchronous=FULL``; PostgreSQL: its default
+``synchronous_commit=on``), so an entry the board acknowledged survives ``kill -9``. A batch
+whose first index is not the current size (a gap, or an overwrite) is refused with
+:class:`EntryIndexError` before anything is written; the primary key on ``idx`` refuses a
+concurrent writer's overwrite (``sqlalchemy.exc.IntegrityError``). Either way nothing of the
+batch is kept, and :class:`~unveil.board.log.Log` rebuilds from storage.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import StaticPool
+
+from unveil.errors import MalformedInputError
+
+__all__ = ["BoardStorage", "EntryIndexError", "open_storage"]
+
+SOURCE = "--db"
+BUSY_TIMEOUT_MS = 30_000
+PAGE = 500  # entries per query when streaming the log
+
+metadata = MetaData()
+
+entries = Table(
+    "entries", metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("entry", LargeBinary, nullable=False),
+)
+bundles = Table(
+    "bundles", metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+checkpoints = Table(
+    "checkpoints", metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),
+)
+cosignatures = Table(
+    "cosignatures", metadata,
+    Column("size", BigInteger, nullable=False),
+    Column("witness", Text, nullable=False),
+    Column("line", Text, nullable=False),
+    PrimaryKeyConstraint("size", "witness"),
+)
+TABLES = (entries, bundles, checkpoints, cosignatures)
+
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
+
+
+class EntryIndexError(ValueError):
+    """A batch of entries that does not continue the log (a gap or an overwrite)."""
+
+
+class BoardStorage:
+    """:class:`~unveil.board.log.LogStorage` over a SQLAlchemy engine. Build with
+    :func:`open_storage`; thread-safe (each call checks out its own connection)."""
+
+    def __init__(self, engine: Engine, *, description: str):
+        """Internal: use :func:`open_storage`."""
+        self._engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._insert = sqlite_dialect.insert if self._sqlite else pg_dialect.insert
+        # An in-memory SQLite database is one shared connection: serialise its users.
+        self._lock: threading.RLock | None = threading.RLock() if isinstance(engine.pool, StaticPool) else None
+        self.description = description  # the URL without its password
+
+    def __repr__(self) -> str:
+        return f"BoardStorage({self.description!r})"
+
+    def __enter__(self) -> BoardStorage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        """Release every pooled connection (the storage is unusable afterwards)."""
+        self._engine.dispose()
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self._lock or nullcontext(), self._engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One transaction, committed on a normal exit (durable when this returns) and
+        rolled back on any exception."""
+        with self._lock or nullcontext(), self._engine.connect() as conn:
+            conn.execution_options(unveil_write=True)  # SQLite: BEGIN IMMEDIATE
+            with conn.begin():
+                yield conn
+
+    # --- entries -------------------------------------------------------------------------
+
+    def load_entries(self) -> Iterator[tuple[int, bytes]]:
+        """Every entry in index order, fetched a page at a time (no connection is held
+        between pages)."""
+        after = -1
+        while True:
+            with self._read() as conn:
+                page = conn.execute(
+                    select(entries.c.idx, entries.c.entry).where(entries.c.idx > after).order_by(entries.c.idx).limit(PAGE)
+                ).all()
+            for idx, entry in page:
+                yield int(idx), bytes(entry)
+            if len(page) < PAGE:
+                return
+            after = int(page[-1][0])
+
+    def read_entries(self, start: int, end: int) -> list[bytes]:
+        if end <= start:
+            return []
+        with self._read() as conn:
+            rows = conn.execute(
+                select(entries.c.entry).where(entries.c.idx >= start, entries.c.idx < end).order_by(entries.c.idx)
+            ).scalars().all()
+        return [bytes(entry) for entry in rows]
+
+    def size(self) -> int:
+        """The number of entries (the next index), from the primary-key index."""
+        with self._read() as conn:
+            return self._next_index(conn)
+
+    @staticmethod
+    def _next_index(conn: Connection) -> int:
+        return int(conn.execute(select(func.coalesce(func.max(entries.c.idx), -1) + 1)).scalar_one())
+
+    def append_entries(self, rows: Sequence[tuple[int, bytes]]) -> None:
+        if not rows:
+            return
+        first = rows[0][0]
+        for offset, (index, _) in enumerate(rows):
+            if index != first + offset:
+                raise EntryIndexError(f"row index {index} does not follow row index {first + offset - 1}")
+        with self._write() as conn:
+            size = self._next_index(conn)
+            if first != size:
+                raise EntryIndexError(f"row index {first} does not follow the log (size {size})")
+            conn.execute(entries.insert(), [{"idx": index, "entry": entry} for index, entry in rows])
+
+    # --- bundles -------------------------------------------------------------------------
+
+    def get_bundle(self, sha256_hex: str) -> bytes | None:
+        with self._read() as conn:
+            data = conn.execute(select(bundles.c.data).where(bundles.c.sha256 == sha256_hex)).scalar_one_or_none()
+        return None if data is None else bytes(data)
+
+    def put_bundle(self, sha256_hex: str, data: bytes) -> None:
+        statement = self._insert(bundles).values(sha256=sha256_hex, data=data)
+        statement = statement.on_conflict_do_update(
+            index_elements=[bundles.c.sha256],
+            set_={"data": statement.excluded.data},
+            where=bundles.c.data != statement.excluded.data,  # a repeat of the same bytes writes nothing
+        )
+        with self._write() as conn:
+            conn.execute(statement)
+
+    # --- checkpoints and cosignatures ----------------------------------------------------
+
+    def save_checkpoint(self, size: int, note: str) -> None:
+        statement = self._insert(checkpoints).values(size=size, note=note)
+        statement = statement.on_conflict_do_update(index_elements=[checkpoints.c.size], set_={"note": statement.excluded.note})
+        with self._write() as conn:
+            conn.execute(statement)
+
+    def get_checkpoint(self, size: int) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar_one_or_none()
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(checkpoints.c.size, checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)
+            ).first()
+        return None if row is None else (int(row[0]), row[1])
+
+    def load_checkpoints(self) -> list[tuple[int, str]]:
+        with self._read() as conn:
+            rows = conn.execute(select(checkpoints.c.size, checkpoints.c.note).order_by(checkpoints.c.size)).all()
+        return [(int(size), note) for size, note in rows]
+
+    def add_cosignature(self, size: int, witness: str, line: str) -> None:
+        statement = self._insert(cosignatures).values(size=size, witness=witness, line=line)
+        statement = statement.on_conflict_do_update(
+            index_elements=[cosignatures.c.size, cosignatures.c.witness], set_={"line": statement.excluded.line}
+        )
+        with self._write() as conn:
+            conn.execute(statement)
+
+    def cosignatures(self, size: int) -> list[str]:
+        """The lines on the checkpoint of ``size``, one per witness, ordered by witness name."""
+        with self._read() as conn:
+            return list(
+                conn.execute(
+                    select(cosignatures.c.line).where(cosignatures.c.size == size).order_by(cosignatures.c.witness)
+                ).scalars()
+            )
+
+
+# --- opening ---------------------------------------------------------------------------------
+
+
+def open_storage(url: str, *, create: bool = True) -> BoardStorage:
+    """Open the board database at ``url`` (see the module docstring).
+
+    ``create``: create the tables (and the PostgreSQL ``schema``, the SQLite file) when
+    absent; otherwise a database without the board's tables is refused. Raises
+    :class:`MalformedInputError` (source ``--db``) for a URL this cannot use; connection
+    failures propagate as SQLAlchemy errors.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise MalformedInputError(
+            "not a database URL: use sqlite:///PATH or postgresql://USER@HOST/DB", source=SOURCE
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        engine = _sqlite_engine(parsed, create)
+    elif backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        engine = _postgresql_engine(parsed, create)
+    else:
+        raise MalformedInputError(
+            f"unsupported database {parsed.drivername!r}: use sqlite:///PATH or postgresql://USER@HOST/DB", source=SOURCE
+        )
+    description = parsed.render_as_string(hide_password=True)
+    try:
+        if create:
+            with engine.connect() as conn:
+                conn.execution_options(unveil_write=True)
+                with conn.begin():
+                    metadata.create_all(conn, checkfirst=True)
+        else:
+            with engine.connect() as conn:
+                missing = [t.name for t in TABLES if not inspect(conn).has_table(t.name, schema=_schema_of(engine))]
+            if missing:
+                raise MalformedInputError(f"{description} holds no board log (missing tables: {', '.join(missing)})", source=SOURCE)
+    except BaseException:
+        engine.dispose()
+        raise
+    return BoardStorage(engine, description=description)
+
+
+def _schema_of(engine: Engine) -> str | None:
+    translate = engine.get_execution_options().get("schema_translate_map") or {}
+    return translate.get(None)
+
+
+def _sqlite_engine(url: URL, create: bool) -> Engine:
+    if set(url.query):
+        raise MalformedInputError(f"a sqlite URL takes no options, not {', '.join(sorted(url.query))}", source=SOURCE)
+    database = url.database or ""
+    if database in ("", ":memory:"):
+        engine = create_engine(
+            "sqlite+pysqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        path = Path(database)
+        if not path.parent.is_dir():
+            raise MalformedInputError(f"directory {path.parent} does not exist", source=SOURCE)
+        if not create and not path.is_file():
+            raise MalformedInputError(f"no board database at {path}", source=SOURCE)
+        engine = create_engine(
+            URL.create("sqlite+pysqlite", database=str(path)),
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transactions out of the driver's hands: SQLAlchemy's "begin" event below
+        # emits BEGIN itself (the pysqlite recipe), and PRAGMAs run outside any transaction.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("unveil_write") else "BEGIN")
+
+    return engine
+
+
+def _postgresql_engine(url: URL, create: bool) -> Engine:
+    query = dict(url.query)
+    schema = query.pop("schema", None)
+    if isinstance(schema, tuple):
+        raise MalformedInputError("give ?schema= once", source=SOURCE)
+    if schema is not None and not _SCHEMA_NAME.match(schema):
+        raise MalformedInputError(f"schema {schema!r} is not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*)", source=SOURCE)
+    url = url.set(drivername="postgresql+psycopg", query=query)
+    engine = create_engine(url, pool_pre_ping=True)
+    if schema is None:
+        return engine
+    if create:
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        except BaseException:
+            engine.dispose()
+            raise
+    return engine.execution_options(schema_translate_map={None: schema})
