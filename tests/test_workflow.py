@@ -338,3 +338,21 @@ def test_a_failure_inside_the_commit_transaction_leaves_everything_as_it_was(set
                     out=d / "fresh-out", now=datetime.now(timezone.utc))
     assert snapshot(d / "host") == before
     assert not (d / "fresh-out").exists()
+
+
+def test_an_invalid_verification_is_recorded_with_its_problems(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    assert cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "p",
+               "--bbox", "9.9,44.9,10.8,45.6", "--out", str(d / "p.json"))[0] == 0
+    doc = json.loads((d / "p.json").read_text())
+    doc["statement"]["phase"] = "other"  # breaks the signature
+    (d / "bad.json").write_text(json.dumps(doc))
+    code, _ = cli(capsys, "verify", str(d / "bad.json"), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"),
+                  "--trust", setup["host"]["vkey"], "--workspace", str(d / "inspector"))
+    assert code == 1
+    status, report = sqlite3.connect(d / "inspector" / "workspace.db").execute("SELECT status, report_json FROM verifications").fetchone()
+    assert status == "invalid"
+    assert {p["reason"] for p in json.loads(report)["problems"]} == {"signature-invalid"}

@@ -69,6 +69,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from unveil import __version__
 from unveil.board.log import Log, Receipt
@@ -231,9 +232,21 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(400, "malformed", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         reason = _HTTP_REASONS.get(exc.status_code, f"http-{exc.status_code}")
-        return _error(exc.status_code, reason, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names the first matching route's methods only
+            headers["Allow"] = ", ".join(_allowed_methods(app, request))
+        return _error(exc.status_code, reason, str(exc.detail), headers=headers or None)
+
+
+def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 # --- bodies ----------------------------------------------------------------------------------
@@ -491,7 +504,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256) ->
         summary="One entry",
         responses={200: {"content": {"application/json": {"schema": ENVELOPE_SCHEMA}}, "description": "The envelope (its logged JCS bytes)"}, **_errors(400, 404)},
     )
-    async def get_entry(index: int) -> Response:
+    async def get_entry(index: Annotated[int, Path(ge=0, description="The entry's index.")]) -> Response:
         entry = await anyio.to_thread.run_sync(one_entry, index)
         return Response(entry, media_type="application/json")
 
@@ -512,8 +525,8 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256) ->
         responses=_errors(400),
     )
     async def get_entries(
-        start: Annotated[int, Query(description="The first index.")],
-        end: Annotated[int | None, Query(description=f"One past the last index (default and cap: start + {PAGE_MAX}, and the log's size).")] = None,
+        start: Annotated[int, Query(ge=0, description="The first index.")],
+        end: Annotated[int | None, Query(ge=0, description=f"One past the last index (default and cap: start + {PAGE_MAX}, and the log's size).")] = None,
     ) -> Response:
         first, entries = await anyio.to_thread.run_sync(page, start, end)
         items = b",".join(b'{"index":%d,"entry":%s}' % (first + i, entry) for i, entry in enumerate(entries))
@@ -524,15 +537,15 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256) ->
 
     @app.get("/proofs/inclusion", response_model=ProofBody, summary="RFC 9162 inclusion proof", responses=_errors(400))
     async def get_inclusion(
-        index: Annotated[int, Query(description="The entry's index.")],
-        size: Annotated[int, Query(description="The tree size (a checkpoint's).")],
+        index: Annotated[int, Query(ge=0, description="The entry's index.")],
+        size: Annotated[int, Query(ge=1, description="The tree size (a checkpoint's).")],
     ) -> JSONResponse:
         return proof(await board.read(log.inclusion_proof, index, size))
 
     @app.get("/proofs/consistency", response_model=ProofBody, summary="RFC 9162 consistency proof", responses=_errors(400))
     async def get_consistency(
-        size1: Annotated[int, Query(alias="from", description="The earlier tree size (≥ 1).")],
-        size2: Annotated[int, Query(alias="to", description="The later tree size.")],
+        size1: Annotated[int, Query(alias="from", ge=1, description="The earlier tree size.")],
+        size2: Annotated[int, Query(alias="to", ge=1, description="The later tree size.")],
     ) -> JSONResponse:
         return proof(await board.read(log.consistency_proof, size1, size2))
 

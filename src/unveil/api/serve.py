@@ -14,10 +14,13 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,11 +120,35 @@ def serve(
             server = uvicorn.Server(config)
             if announce is not None:
                 announce(_url(sock), log.size)
-            server.run(sockets=[sock])
+            with _stopped_by_signals():
+                server.run(sockets=[sock])
         finally:
             sock.close()
     finally:
         storage.close()
+
+
+class _Stop(Exception):
+    """SIGTERM, re-raised by uvicorn after its graceful shutdown."""
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """uvicorn shuts down gracefully on SIGINT/SIGTERM, then raises the signal again with the
+    previous handlers back; here that second delivery is the clean end of :func:`serve`."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _Stop
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, stop) if main else None
+    try:
+        yield
+    except (KeyboardInterrupt, _Stop):
+        pass
+    finally:
+        if main:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def command(db_url: str, origin: str, key_path: Path, parties_path: Path, host: str, port: int, as_json: bool) -> int:

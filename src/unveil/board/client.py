@@ -45,7 +45,6 @@ from unveil.errors import MalformedInputError, UnveilError
 
 __all__ = ["BoardClient", "BoardError", "Submitted"]
 
-_CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 HASH_SIZE = 32
 
 
@@ -83,29 +82,17 @@ def _invalid(status: int, detail: str) -> BoardError:
 
 
 def _error_of(response: httpx.Response) -> BoardError:
-    """The :class:`BoardError` of an error answer, with the board's reason and message."""
+    """The :class:`BoardError` of an error answer: the board's ``{"error": message, "reason":
+    code}`` (plus ``problems`` when it checked a reveal file), else ``http-error``."""
     status = response.status_code
     try:
         doc = loads(response.content, source="board answer")
     except MalformedInputError:
         doc = None
-    if isinstance(doc, dict):
-        reason, message = doc.get("reason"), doc.get("error", doc.get("message"))
-        # The contract names the fields {"error", "reason"}; accept either order of meaning.
-        if isinstance(reason, str) and isinstance(message, str) and not _CODE.fullmatch(reason) and _CODE.fullmatch(message):
-            reason, message = message, reason
-        if message is None and "detail" in doc:  # FastAPI's own validation errors
-            message = doc["detail"] if isinstance(doc["detail"], str) else str(doc["detail"])[:500]
-            reason = reason or ("malformed" if status in (400, 422) else None)
+    if isinstance(doc, dict) and isinstance(doc.get("reason"), str) and isinstance(doc.get("error"), str):
         problems = doc.get("problems")
-        problems = tuple(p for p in problems if isinstance(p, dict)) if isinstance(problems, list) else ()
-        if isinstance(reason, str) or isinstance(message, str):
-            return BoardError(
-                status,
-                reason if isinstance(reason, str) and reason else "http-error",
-                message if isinstance(message, str) and message else (reason or response.reason_phrase),
-                problems=problems,
-            )
+        kept = tuple(p for p in problems if isinstance(p, dict)) if isinstance(problems, list) else ()
+        return BoardError(status, doc["reason"], doc["error"], problems=kept)
     text = response.text.strip()[:300] or response.reason_phrase
     return BoardError(status, "http-error", text)
 
@@ -365,7 +352,10 @@ class BoardClient:
         content_type = response.headers.get("content-type", "")
         if not content_type.startswith("application/json"):
             return response.content  # the raw entry bytes
-        doc = loads(response.content, source=f"GET /entries/{index}") if response.content else None
+        try:
+            doc = loads(response.content, source=f"GET /entries/{index}")
+        except MalformedInputError as exc:
+            raise _invalid(200, str(exc)) from None
         if isinstance(doc, dict) and "entry" in doc:
             if "index" in doc and doc["index"] != index:
                 raise _invalid(200, f"GET /entries/{index}: the board answered entry {doc['index']!r}")

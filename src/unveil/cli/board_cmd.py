@@ -249,6 +249,8 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                 witness = Witness(witness_key, store, clock or _now_unix)
                 note = client.checkpoint()
                 seen = read_checkpoint(note)
+                if seen is not None:  # what the board claims, reported even if refused
+                    size, root = seen.size, seen.root
                 last = store.last(origin)
                 proof: list[bytes] = []
                 if seen is not None and last is not None and 1 <= last.size < seen.size:
@@ -257,7 +259,6 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                 if isinstance(verdict, Refusal):
                     refusal = verdict
                 else:
-                    size, root = verdict.size, verdict.root
                     have = mirror_size(db, origin)
                     fetched = client.entries(have, verdict.size) if verdict.size > have else []
                     tree = AppendOnlyTree()

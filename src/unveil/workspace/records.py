@@ -51,7 +51,7 @@ def record_verification(
     escrow_id, phase = report.escrow.escrow_id, report.reveal.phase
     valid = report.valid and not problems
     sha = hashlib.sha256(bundle).hexdigest()
-    body = {**report.to_json(), "valid": valid, "problems": [p.to_json() for p in problems]}
+    body = {**report.to_json(), "valid": valid, "problems": [p.to_json() for p in (*report.problems, *problems)]}
     with ws.connect() as db, transaction(db):
         db.execute(
             "INSERT INTO verifications (escrow_id, phase, bundle_sha256, status, report_json, recorded) VALUES (?, ?, ?, ?, ?, ?)",
