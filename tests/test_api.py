@@ -28,27 +28,23 @@ with warnings.catch_warnings():  # starlette prefers httpx2; httpx is what the p
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-from tests.test_board_core import (
+from tests.board_fixtures import (
     BOARD,
     DECL,
-    GOOD_BODIES,
     HOST,
-    IMPOSTOR_W,
     INSPECTOR,
     INSPECTOR_W,
-    MALLORY,
-    MALLORY_W,
     NOW,
     OBSERVER_W,
     ORIGIN,
-    PARTIES_DOC,
     R_HOST,
     commit,
     event,
-    file_bytes,
-    new_log,
+    open_log,
     publish,
+    verification,
 )
+from tests.test_board_core import GOOD_BODIES, IMPOSTOR_W, MALLORY, MALLORY_W, PARTIES_DOC, file_bytes  # not in board_fixtures
 from unveil.api import app as api_module
 from unveil.api.app import create_app
 from unveil.api.serve import open_board
@@ -70,9 +66,9 @@ BUNDLE = file_bytes(DECL.bundle("phase-1", [0, 1, 2]))
 BUNDLE_SHA = hashlib.sha256(BUNDLE).hexdigest()
 
 
-def verification(phase: str = "phase-1") -> dict[str, Any]:
-    """A valid ``verification.recorded`` by the inspector (any phase name: distinct events)."""
-    return event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": phase}, INSPECTOR)
+def new_log() -> tuple[Log, MemoryStorage]:
+    storage = MemoryStorage()
+    return open_log(storage), storage
 
 
 def reveal() -> dict[str, Any]:
@@ -85,7 +81,7 @@ def seeded_log() -> tuple[Log, MemoryStorage]:
     log.submit(publish())
     log.put_bundle(BUNDLE)
     log.submit(reveal())
-    log.submit(verification())
+    log.submit(verification(1))
     log.submit(commit(HOST, R_HOST))
     body = open_note(log.checkpoint())[0]
     log.add_cosignature(body, cosign(body, INSPECTOR_W, NOW))
@@ -132,7 +128,7 @@ def test_post_entry_201_then_200_for_a_byte_identical_repeat(board: tuple[TestCl
 def test_post_entry_409_for_the_same_statement_under_other_signatures(board: tuple[TestClient, Log, MemoryStorage]) -> None:
     client, log, _ = board
     client.post("/entries", json=publish())
-    doc = verification()
+    doc = verification(1)
     assert client.post("/entries", json=doc).status_code == 201
     also = sign_statement(doc["statement"], [INSPECTOR, MALLORY])
     refusal(client.post("/entries", json=also), 409, "statement-conflict")
@@ -141,7 +137,7 @@ def test_post_entry_409_for_the_same_statement_under_other_signatures(board: tup
 
 def test_post_entry_refusals_carry_error_and_reason(board: tuple[TestClient, Log, MemoryStorage]) -> None:
     client, log, _ = board
-    refusal(client.post("/entries", json=verification()), 422, "escrow-unknown")
+    refusal(client.post("/entries", json=verification(1)), 422, "escrow-unknown")
     client.post("/entries", json=publish())
     refusal(client.post("/entries", json=event("verification.recorded", GOOD_BODIES["verification.recorded"], MALLORY)), 403, "author-unknown")
     refusal(client.post("/entries", json=event("verification.recorded", GOOD_BODIES["verification.recorded"], HOST)), 403, "role-not-allowed")
@@ -183,8 +179,8 @@ def test_works_without_the_lifespan_each_request_on_its_own_loop() -> None:
     log, _ = new_log()
     client = TestClient(create_app(log))  # no `with`: starlette runs each request on a new loop
     assert client.post("/entries", json=publish()).status_code == 201
-    assert client.post("/entries", json=verification()).json()["index"] == 1
-    assert client.post("/entries", json=verification()).status_code == 200
+    assert client.post("/entries", json=verification(1)).json()["index"] == 1
+    assert client.post("/entries", json=verification(1)).status_code == 200
     assert client.get("/healthz").json() == {"ok": True, "size": 2}
 
 
@@ -193,10 +189,10 @@ def test_a_storage_failure_is_503_and_the_board_recovers(board: tuple[TestClient
     client.post("/entries", json=publish())
     with monkeypatch.context() as patch:
         patch.setattr(storage, "append_entries", lambda rows: (_ for _ in ()).throw(OSError("disk full")))
-        refusal(client.post("/entries", json=verification()), 503, "storage-failure")
+        refusal(client.post("/entries", json=verification(1)), 503, "storage-failure")
     assert "board write failed" in caplog.text
     assert log.size == 1
-    assert client.post("/entries", json=verification()).json()["index"] == 1
+    assert client.post("/entries", json=verification(1)).json()["index"] == 1
 
 
 # --- request size ----------------------------------------------------------------------------
@@ -417,7 +413,7 @@ def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch:
         return submit_many(docs)
 
     monkeypatch.setattr(log, "submit_many", spy)
-    docs = [verification(f"phase-{i}") for i in range(50)]
+    docs = [verification(i) for i in range(50)]
     with LiveServer(create_app(log, batch_max=batch_max)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
         with ThreadPoolExecutor(50) as pool:
             responses = list(pool.map(lambda doc: http.post("/entries", json=doc), docs))
