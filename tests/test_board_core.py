@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+from pathlib import Path
+
 import copy
 import hashlib
 import json
@@ -123,11 +127,39 @@ def new_log(storage: MemoryStorage | None = None, **kwargs: Any) -> tuple[Log, M
     return Log.open(storage, ORIGIN, BOARD, PARTIES, lambda: NOW, **kwargs), storage
 
 
-@pytest.fixture
-def board() -> tuple[Log, MemoryStorage]:
-    log, storage = new_log()
-    assert log.submit(publish()).index == 0
-    return log, storage
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Log, Any]]:
+    """A log with one published escrow, over each storage: every protocol test runs on the
+    in-memory reference, on SQLite and on PostgreSQL (skipped, or failed under CI=true, when
+    no PostgreSQL answers; see tests/board_fixtures.py)."""
+    if request.param == "memory":
+        log, storage = new_log()
+        assert log.submit(publish()).index == 0
+        yield log, storage
+        return
+    from unveil.store.board_db import open_storage
+
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'board.db'}"
+        cleanup = None
+    else:
+        import secrets
+
+        from tests.board_fixtures import pg_execute, postgres_url
+
+        base = postgres_url()
+        schema = "unveil_core_" + secrets.token_hex(6)
+        url = f"{base}{'&' if '?' in base else '?'}schema={schema}"
+        cleanup = (base, schema)
+    storage = open_storage(url)
+    try:
+        log, _ = new_log(storage)
+        assert log.submit(publish()).index == 0
+        yield log, storage
+    finally:
+        storage.close()
+        if cleanup:
+            pg_execute(cleanup[0], f'DROP SCHEMA IF EXISTS "{cleanup[1]}" CASCADE')
 
 
 def refused(log: Log, doc: Any) -> Refused:
@@ -366,7 +398,7 @@ def test_submit_returns_receipts_with_checkpoints_that_prove_inclusion(board: tu
     assert (checkpoint.origin, checkpoint.size, checkpoint.root) == (ORIGIN, 2, log.root())
     entry = log.entries(1, 2)[0]
     verify_inclusion(1, 2, leaf_hash(entry), log.inclusion_proof(1, 2), checkpoint.root)
-    assert storage.entries == log.entries(0, 2)
+    assert list(storage.read_entries(0, 2)) == log.entries(0, 2)
     assert storage.get_checkpoint(2) == receipt.checkpoint_note
     verify_consistency(1, 2, log.consistency_proof(1, 2), log.root(1), log.root(2))
 
@@ -378,7 +410,7 @@ def test_identical_repeat_is_idempotent(board: tuple[Log, MemoryStorage]) -> Non
     again = log.submit(json.dumps(doc).encode())  # the same envelope, other JSON bytes
     assert (first.index, first.created) == (1, True)
     assert (again.index, again.created) == (1, False)
-    assert log.size == 2 and len(storage.entries) == 2
+    assert log.size == 2 and len(list(storage.load_entries())) == 2
 
 
 def test_same_statement_with_other_signatures_is_a_conflict(board: tuple[Log, MemoryStorage]) -> None:
@@ -592,7 +624,7 @@ def test_submit_many_is_one_transaction_and_one_checkpoint(board: tuple[Log, Mem
         (1, True), "coin-early", (2, True), (1, False), (3, True)]
     notes = {r.checkpoint_note for r in results if not isinstance(r, Refused)}
     assert len(notes) == 1 and Checkpoint.parse(open_note(notes.pop())[0]).size == 4
-    assert sorted(storage.checkpoints) == [0, 1, 4]
+    assert sorted(size for size, _ in storage.load_checkpoints()) == [0, 1, 4]
 
 
 def test_a_failed_storage_write_keeps_nothing(board: tuple[Log, MemoryStorage]) -> None:
@@ -663,14 +695,33 @@ def test_reopened_log_reproduces_root_state_and_checkpoint(board: tuple[Log, Mem
     assert again.inclusion_proof(1) == log.inclusion_proof(1)
 
 
-def test_reopening_tampered_storage_fails(board: tuple[Log, MemoryStorage]) -> None:
+def _rewrite_entry(storage: Any, index: int, entry: bytes | None) -> None:
+    """Change (or, with None, delete) a stored entry behind the log's back, in any backend."""
+    if isinstance(storage, MemoryStorage):
+        if entry is None:
+            del storage.entries[index]
+        else:
+            storage.entries[index] = entry
+        return
+    from unveil.store import board_db
+
+    table = board_db.entries
+    with storage._engine.begin() as db:  # the test plays a tampering operator: raw SQL access
+        if entry is None:
+            db.execute(table.delete().where(table.c.idx == index))
+        else:
+            db.execute(table.update().where(table.c.idx == index).values(entry=entry))
+
+
+def test_reopening_tampered_storage_fails(board: tuple[Log, Any]) -> None:
     log, storage = board
     log.submit(commit(HOST, R_HOST))
-    storage.entries[1] = storage.entries[1].replace(b"phase-2:inspect", b"phase-3:inspect")
+    original = log.entries(1, 2)[0]
+    _rewrite_entry(storage, 1, original.replace(b"phase-2:inspect", b"phase-3:inspect"))
     with pytest.raises(VerificationError) as info:
         new_log(storage)
     assert {"signature-invalid", "checkpoint-root-mismatch"} <= info.value.reasons
-    del storage.entries[1]  # truncated below the latest checkpoint
+    _rewrite_entry(storage, 1, None)  # truncated below the latest checkpoint
     with pytest.raises(VerificationError) as info:
         new_log(storage)
     assert "checkpoint-beyond-log" in info.value.reasons
