@@ -40,7 +40,7 @@ def run(out: Path, as_json: bool) -> int:
     started = time.perf_counter()
     when = datetime.now(timezone.utc).replace(microsecond=0)
     out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("reveal-*.json"), *(out / name for name in ARTIFACTS)]:
+    for old in [*out.glob("reveal-*.json"), *(out / name for name in (*ARTIFACTS, "board.db", "board.db-wal", "board.db-shm"))]:
         old.unlink(missing_ok=True)
     shutil.rmtree(out / "workspaces", ignore_errors=True)
     host_ws = create(out / "workspaces" / "host", "host", "Exampleland")
@@ -95,16 +95,21 @@ def run(out: Path, as_json: bool) -> int:
     host.reveal(host_ws, escrow_id=escrow_id, phase="final", indices=rest, out=final, now=when, open_totals=True)
     rows.append(check("final", final))
     final_status = status(inspector_ws, escrow_id)
+    from unveil.cli.demo_board import publish_all
+
+    phases = sorted(out.glob("reveal-phase-[0-9].json")) + [final]
+    board = publish_all(out, host_ws, inspector_ws, phases)
     seconds = time.perf_counter() - started
 
     expected = ["valid", "invalid", "valid", "valid", "valid"]
-    ok = [r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
+    ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
+          and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"]))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "seconds": round(seconds, 1), "as_expected": ok,
     }
     if as_json:
         print(json.dumps(summary))
@@ -159,5 +164,11 @@ def _show(summary: dict[str, Any], description: str) -> None:
                    else "[bold red]not reconciled[/]"), highlight=False)
     console.print(f"artifacts in {summary['out']}/ (escrow.json, cells.txt, leaves.bin, reveal-*.json); workspaces in "
                   f"{summary['out']}/workspaces; {summary['seconds']} s", highlight=False)
+    board = summary["board"]
+    console.print(f"public board {board['origin']}: {len(board['steps']) - 3} events published; checkpoint cosigned by "
+                  f"{', '.join(board['cosigned_by'])}:", highlight=False)
+    console.print(board["checkpoint"].rstrip(), highlight=False, markup=False)
+    console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']})",
+                  highlight=False)
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
