@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(PY) bench/proof_size.py
 	$(PY) bench/verify.py
 	$(PY) bench/cli_startup.py
+	$(PY) bench/board_append.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
