@@ -1,0 +1,348 @@
+"""Read the inspecting party's suspected sites from CSV or GeoJSON (spec §0, §9, §10).
+
+Every suspect is a spec §9 suspect object ``{"id", "kind", "lat", "lon", "radius_m",
+"confidence"}`` plus, when the input gives estimates, ``ext = {"estimates": {category: [min, max]}}``
+with ``null`` for an open side.
+
+- **CSV** a header row naming columns in any order, then one row per suspect: :data:`CSV_REQUIRED`
+  and any number of estimate columns ``min:<category>`` / ``max:<category>`` (category from the
+  vocabulary). An empty estimate cell leaves that side open; both empty means no estimate.
+  Unknown or repeated columns are refused. A leading UTF-8 byte order mark is skipped.
+- **GeoJSON** a FeatureCollection of Point features, ``geometry.coordinates = [lon, lat]``;
+  ``properties`` holds ``id``, ``kind``, ``radius_m``, ``confidence``, the same optional
+  ``min:<category>`` / ``max:<category>`` members (numbers or ``null``) and an optional free-form
+  ``ext`` object (without ``estimates``). A feature's own ``id`` and ``bbox`` are ignored.
+
+Numbers are strict: NaN, Infinity, hex, spaces and overflow are refused, as is a written
+estimate no double holds exactly (its committed JCS form would be another number). The first
+problem stops reading; the :class:`MalformedInputError` names the file, the place (CSV
+``line n``, GeoJSON ``feature i`` with i the 0-based index in ``features``) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from unveil.core import shape
+from unveil.core.content import point_cell
+from unveil.core.encoding import MAX_SAFE_INTEGER, is_id
+from unveil.core.jsonparse import decode_utf8, loads
+from unveil.core.quantities import exact
+from unveil.core.vocabulary import V1, Vocabulary
+from unveil.errors import MalformedInputError
+
+Contains = Callable[[float, float], bool]
+
+FORMATS = ("csv", "geojson")
+EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
+CSV_REQUIRED = ("id", "kind", "lat", "lon", "radius_m", "confidence")
+ESTIMATE_SIDES = ("min", "max")
+_WGS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def read_intel(
+    data: bytes,
+    *,
+    source: str,
+    fmt: str | None = None,
+    contains: Contains | None = None,
+    vocabulary: Vocabulary = V1,
+    max_bytes: int = 64 * 2**20,
+) -> list[dict[str, Any]]:
+    """Read and check suspected sites; return spec §9 suspect objects sorted by id.
+
+    ``fmt`` is one of :data:`FORMATS`, by default taken from the extension of ``source``.
+    ``contains(lon, lat)`` tells whether a point lies in the territory (as for declarations).
+    Raises :class:`MalformedInputError` naming ``source``, the place and the field.
+    """
+    fmt = fmt if fmt is not None else _format_of(source)
+    if fmt not in FORMATS:
+        raise MalformedInputError(f"unknown intelligence format {fmt!r} (one of {', '.join(FORMATS)})", source=source)
+    if len(data) > max_bytes:
+        raise MalformedInputError(f"is {len(data)} bytes, over the limit of {max_bytes}", source=source)
+    if fmt == "csv" and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    text = decode_utf8(data, source=source)
+    if not text.strip():
+        raise MalformedInputError("is empty", source=source)
+    try:
+        placed = _read_csv(text, vocabulary) if fmt == "csv" else _read_geojson(text, vocabulary)
+        suspects: list[dict[str, Any]] = []
+        first: dict[str, str] = {}
+        for where, suspect in placed:
+            _check(suspect, where, vocabulary, contains)
+            seen = first.setdefault(suspect["id"], where)
+            if seen != where:
+                raise MalformedInputError(f"suspect id {suspect['id']!r} is also given at {seen}", where=where("id"))
+            suspects.append(suspect)
+    except MalformedInputError as exc:
+        raise exc.within(source) from None
+    return sorted(suspects, key=lambda s: s["id"].encode())
+
+
+def contents_by_cell(suspects: Iterable[dict[str, Any]], resolution: int) -> dict[str, dict[str, Any]]:
+    """Spec §9 cell contents ``{"cell", "suspects"}`` keyed by H3 cell, cells and suspects ascending."""
+    if not (type(resolution) is int and 0 <= resolution <= 15):
+        raise ValueError(f"resolution {resolution!r} is outside 0..15")
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for suspect in suspects:
+        cells.setdefault(point_cell(suspect["lat"], suspect["lon"], resolution), []).append(suspect)
+    return {
+        cell: {"cell": cell, "suspects": sorted(cells[cell], key=lambda s: s["id"].encode())}
+        for cell in sorted(cells)
+    }
+
+
+def _format_of(source: str) -> str:
+    lowered = source.lower()
+    for extension, fmt in EXTENSIONS.items():
+        if lowered.endswith(extension):
+            return fmt
+    raise MalformedInputError(
+        f"cannot tell the format from the file name; use one of {', '.join(sorted(EXTENSIONS))}", source=source
+    )
+
+
+class _Where:
+    """A place (``line 3`` / ``feature 2``) that names a field when called."""
+
+    def __init__(self, base: str, field: Callable[[str], str]) -> None:
+        self.base = base
+        self._field = field
+
+    def __call__(self, name: str) -> str:
+        return self._field(name)
+
+    def __str__(self) -> str:
+        return self.base
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Where) and other.base == self.base
+
+    def __hash__(self) -> int:
+        return hash(self.base)
+
+
+# --- rules shared by both formats ------------------------------------------------------------
+
+
+def _check(suspect: dict[str, Any], where: _Where, vocabulary: Vocabulary, contains: Contains | None) -> None:
+    def fail(name: str, message: str) -> MalformedInputError:
+        return MalformedInputError(message, where=where(name))
+
+    if not is_id(suspect["id"]):
+        raise fail("id", f"suspect id {suspect['id'][:80]!r} is not an id (1-64 of [A-Za-z0-9._:-])")
+    label = f"suspect {suspect['id']!r}"
+    if suspect["kind"] not in vocabulary.kinds:
+        raise fail("kind", f"{label}: kind {suspect['kind']!r} is not in {vocabulary.name}")
+    lat, lon = suspect["lat"], suspect["lon"]
+    if not -90 <= lat <= 90:
+        raise fail("lat", f"{label}: lat {lat} is outside [-90, 90]")
+    if not -180 <= lon <= 180:
+        raise fail("lon", f"{label}: lon {lon} is outside [-180, 180]")
+    if contains is not None and not contains(lon, lat):
+        raise fail("lat/lon", f"{label}: point (lat {lat}, lon {lon}) is outside the territory")
+    if not suspect["radius_m"] > 0:
+        raise fail("radius_m", f"{label}: radius_m {suspect['radius_m']} is not > 0")
+    if not 0 < suspect["confidence"] <= 1:
+        raise fail("confidence", f"{label}: confidence {suspect['confidence']} is outside (0, 1]")
+    for category, (low, high) in suspect.get("ext", {}).get("estimates", {}).items():
+        for side, value in (("min", low), ("max", high)):
+            if value is not None and value < 0:
+                raise fail(f"{side}:{category}", f"{label}: {side}:{category} {value} is negative")
+        if low is not None and high is not None and exact(low) > exact(high):
+            raise fail(f"min:{category}", f"{label}: min:{category} {low} is greater than max:{category} {high}")
+
+
+def _estimate_column(name: str, vocabulary: Vocabulary) -> tuple[str, str] | None:
+    """``(side, category)`` for ``min:<category>`` / ``max:<category>``, else ``None``."""
+    side, colon, category = name.partition(":")
+    if colon and side in ESTIMATE_SIDES and vocabulary.unit_for(category) is not None:
+        return side, category
+    return None
+
+
+def _estimates(values: dict[tuple[str, str], int | float | None]) -> dict[str, list[int | float | None]]:
+    out: dict[str, list[int | float | None]] = {}
+    for (side, category), value in sorted(values.items(), key=lambda kv: kv[0][1]):
+        if value is None:
+            continue
+        out.setdefault(category, [None, None])[ESTIMATE_SIDES.index(side)] = value
+    return out
+
+
+def _suspect(fields: dict[str, Any], estimates: dict[str, list[Any]], ext: dict[str, Any] | None = None) -> dict[str, Any]:
+    suspect = {name: fields[name] for name in CSV_REQUIRED}
+    extension = dict(ext) if ext else {}
+    if estimates:
+        extension["estimates"] = estimates
+    if extension:
+        suspect["ext"] = extension
+    return suspect
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def _csv_number(text: str, where: str, what: str, *, exact_form: bool = False) -> int | float:
+    if text == "":
+        raise MalformedInputError(f"{what} is required", where=where)
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        raise MalformedInputError(
+            f"{what} {text!r} is not a number (write a decimal such as 0.5: no spaces, hex, NaN or Infinity)", where=where)
+    if match[1] is None and match[2] is None:
+        value = int(text)
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise MalformedInputError(f"{what} {text} is outside ±(2^53−1)", where=where)
+        return value
+    number = float(text)
+    if not math.isfinite(number):
+        raise MalformedInputError(f"{what} {text} is not finite as a JSON number", where=where)
+    if exact_form and exact(number) != Decimal(text):
+        raise MalformedInputError(f"{what} {text} has no exact JSON number form (it would be committed as {exact(number)})",
+                                  where=where)
+    return number
+
+
+def _csv_header(header: list[str], line: int, vocabulary: Vocabulary) -> None:
+    def at(column: str) -> str:
+        return f"line {line} (header), column {column}"
+
+    seen: set[str] = set()
+    for column in header:
+        if column in seen:
+            raise MalformedInputError(f"repeated column {column!r}", where=at(column))
+        seen.add(column)
+        if column not in CSV_REQUIRED and _estimate_column(column, vocabulary) is None:
+            raise MalformedInputError(
+                f"unknown column {column!r} (columns: {', '.join(CSV_REQUIRED)}, and min:<category> / max:<category> "
+                f"with a category of {vocabulary.name})", where=at(column))
+    missing = [c for c in CSV_REQUIRED if c not in seen]
+    if missing:
+        raise MalformedInputError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}",
+                                  where=f"line {line} (header)")
+
+
+def _read_csv(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str, Any]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    found: list[tuple[_Where, dict[str, Any]]] = []
+    last = 0
+    try:
+        for row in reader:
+            line, last = last + 1, reader.line_num
+            if not any(row):
+                continue
+            if header is None:
+                header = row
+                _csv_header(header, line, vocabulary)
+                continue
+            if len(row) != len(header):
+                raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=f"line {line}")
+            found.append(_csv_row(dict(zip(header, row)), line, vocabulary))
+    except csv.Error as exc:
+        raise MalformedInputError(f"not CSV: {exc}", where=f"line {reader.line_num}") from None
+    if header is None:
+        raise MalformedInputError("no header row")
+    return found
+
+
+def _csv_row(values: dict[str, str], line: int, vocabulary: Vocabulary) -> tuple[_Where, dict[str, Any]]:
+    def at(column: str) -> str:
+        return f"line {line}, column{'s' if '/' in column else ''} {column}"
+
+    fields: dict[str, Any] = {}
+    for name in ("id", "kind"):
+        if values[name] == "":
+            raise MalformedInputError(f"{name} is required", where=at(name))
+        fields[name] = values[name]
+    for name in ("lat", "lon", "radius_m", "confidence"):
+        fields[name] = _csv_number(values[name], at(name), name)
+    estimates: dict[tuple[str, str], int | float | None] = {}
+    for column, text in values.items():
+        key = _estimate_column(column, vocabulary)
+        if key is not None:
+            estimates[key] = None if text == "" else _csv_number(text, at(column), column, exact_form=True)
+    return _Where(f"line {line}", at), _suspect(fields, _estimates(estimates))
+
+
+# --- GeoJSON ---------------------------------------------------------------------------------
+
+
+def _read_geojson(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str, Any]]]:
+    doc = loads(text)
+
+    def fail(where: str, message: str) -> MalformedInputError:
+        return MalformedInputError(message, where=where)
+
+    shape.fields(doc, "$", ("type", "features"), ("bbox", "name", "crs"))
+    if doc["type"] != "FeatureCollection":
+        raise fail("$.type", f"expected \"FeatureCollection\", found {doc['type']!r}")
+    crs = doc.get("crs")
+    if crs is not None and not (type(crs) is dict and type(crs.get("properties")) is dict and crs["properties"].get("name") in _WGS84):
+        raise fail("$.crs", "coordinates must be WGS 84 longitude/latitude (RFC 7946): remove crs or name CRS84")
+    found: list[tuple[_Where, dict[str, Any]]] = []
+    for n, feature in enumerate(shape.array(doc, "features", "$")):
+        found.append(_feature(n, feature, vocabulary, fail))
+    return found
+
+
+def _feature(n: int, feature: Any, vocabulary: Vocabulary, fail: Callable[[str, str], MalformedInputError]) -> tuple[_Where, dict[str, Any]]:
+    base = f"feature {n}"
+
+    def at(name: str) -> str:
+        if name in ("lat", "lon", "lat/lon"):
+            return f"{base}, geometry.coordinates"
+        return f"{base}, property {name}"
+
+    shape.fields(feature, base, ("type", "geometry", "properties"), ("id", "bbox"))
+    if feature["type"] != "Feature":
+        raise fail(f"{base}, type", f"expected \"Feature\", found {feature['type']!r}")
+    geometry = feature["geometry"]
+    if type(geometry) is not dict or geometry.get("type") != "Point":
+        kind = geometry.get("type") if type(geometry) is dict else shape.json_type(geometry)
+        raise fail(f"{base}, geometry", f"a suspect is a Point, found {kind!r}")
+    shape.fields(geometry, f"{base}, geometry", ("type", "coordinates"), ("bbox",))
+    point = geometry["coordinates"]
+    if type(point) is not list or len(point) != 2 or any(type(x) not in (int, float) for x in point):
+        raise fail(f"{base}, geometry.coordinates", "expected [lon, lat]: two numbers (no altitude)")
+    properties = feature["properties"]
+    if type(properties) is not dict:
+        raise fail(f"{base}, properties", f"expected an object, found {shape.json_type(properties)}")
+    fields: dict[str, Any] = {"lon": point[0], "lat": point[1]}
+    estimates: dict[tuple[str, str], int | float | None] = {}
+    for name, value in properties.items():
+        key = _estimate_column(name, vocabulary)
+        if name in ("lat", "lon"):
+            raise fail(f"{base}, property {name}", "the point is geometry.coordinates [lon, lat], not a property")
+        if name in ("id", "kind"):
+            if type(value) is not str:
+                raise fail(at(name), f"expected a string, found {shape.json_type(value)}")
+            fields[name] = value
+        elif name in ("radius_m", "confidence"):
+            if type(value) not in (int, float):
+                raise fail(at(name), f"expected a number, found {shape.json_type(value)}")
+            fields[name] = value
+        elif key is not None:
+            if value is not None and type(value) not in (int, float):
+                raise fail(at(name), f"expected a number or null, found {shape.json_type(value)}")
+            estimates[key] = value
+        elif name == "ext":
+            if type(value) is not dict:
+                raise fail(at(name), f"expected an object, found {shape.json_type(value)}")
+            if "estimates" in value:
+                raise fail(at("ext.estimates"), "give estimates as min:<category> / max:<category> properties")
+        else:
+            raise fail(at(name), f"unknown property {name!r} (properties: id, kind, radius_m, confidence, "
+                                 f"min:<category> / max:<category> with a category of {vocabulary.name}, ext)")
+    for name in CSV_REQUIRED:
+        if name not in fields:
+            raise fail(at(name), f"missing required property {name!r}")
+    return _Where(base, at), _suspect(fields, _estimates(estimates), properties.get("ext"))
