@@ -14,7 +14,6 @@ import json
 import shlex
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +80,8 @@ def publish_all(out: Path, host_ws: Any, inspector_ws: Any, phases: list[Path]) 
         except subprocess.TimeoutExpired:
             server.kill()
     cosigned_by = _cosigners(checkpoint, [host_ws, inspector_ws, observer_ws])
-    return {"origin": ORIGIN, "entries": sum(1 for s in steps if s["step"].split()[0].count(".")), "checkpoint": checkpoint,
+    published = [s for s in steps if s["result"] and "index" in s["result"]]
+    return {"origin": ORIGIN, "entries": len(published), "checkpoint": checkpoint,
             "cosigned_by": cosigned_by, "board_db": str(db), "parties": str(out / "parties.json"), "serve_sh": str(serve_sh),
             "steps": [{"step": s["step"], "exit": s["exit"]} for s in steps]}
 
@@ -104,10 +104,3 @@ def _cosigners(note: str, workspaces: list[Any]) -> list[str]:
     return names
 
 
-def wait_for(predicate: Any, seconds: float = 10.0) -> bool:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False

@@ -165,7 +165,7 @@ def _show(summary: dict[str, Any], description: str) -> None:
     console.print(f"artifacts in {summary['out']}/ (escrow.json, cells.txt, leaves.bin, reveal-*.json); workspaces in "
                   f"{summary['out']}/workspaces; {summary['seconds']} s", highlight=False)
     board = summary["board"]
-    console.print(f"public board {board['origin']}: {len(board['steps']) - 3} events published; checkpoint cosigned by "
+    console.print(f"public board {board['origin']}: {board['entries']} events published; checkpoint cosigned by "
                   f"{', '.join(board['cosigned_by'])}:", highlight=False)
     console.print(board["checkpoint"].rstrip(), highlight=False, markup=False)
     console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']})",
