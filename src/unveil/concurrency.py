@@ -24,9 +24,10 @@ def inline(job: Callable[[], T]) -> Callable[[], T]:
     try:
         result = job()
     except BaseException as exc:  # noqa: BLE001  # re-raised, unchanged, when the caller waits
+        error = exc  # ``exc`` itself is unbound when the except block ends
 
         def fail() -> T:
-            raise exc
+            raise error
 
         return fail
     return lambda: result

@@ -25,9 +25,8 @@ from typing import TYPE_CHECKING
 
 from unveil.core import shape
 from unveil.core.jsonparse import loads
-from unveil.core.keys import SIGNATURE_SIZE, STATEMENT_KEY, WITNESS_KEY, VerifierKey
-from unveil.core.encoding import b64decode
-from unveil.core.statements import STATEMENT_TAG, statement_message
+from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, VerifierKey
+from unveil.core.statements import STATEMENT_TAG, signature_problem, statement_message
 from unveil.board.protocol import Refused
 from unveil.errors import MalformedInputError
 
@@ -108,7 +107,7 @@ class Parties:
             party = self._by_vkey.get(signature["vkey"])
             if party is None or party in signers:
                 continue
-            why = _signature_fails(self._keys[party.vkey], message, signature["sig"])
+            why = signature_problem(self._keys[party.vkey], message, signature["sig"])
             if why is not None:
                 raise Refused("signature-invalid", f"{why}: registered key of {party.name}")
             signers.append(party)
@@ -116,17 +115,6 @@ class Parties:
             names = ", ".join(p.name for p in signers)
             raise Refused("author-ambiguous", f"signed by several registered parties ({names}): an event has one author")
         return signers[0] if signers else None
-
-
-def _signature_fails(key: VerifierKey, message: bytes, sig: str) -> str | None:
-    """Why ``sig`` is not ``key``'s valid statement signature on ``message`` (spec §6)."""
-    try:
-        raw = b64decode(sig)
-    except ValueError:
-        return "sig is not canonical base64"
-    if len(raw) != SIGNATURE_SIZE:
-        return f"sig is {len(raw)} bytes, not 64"
-    return None if key.verify(message, raw) else "signature does not verify"
 
 
 def _key(entry: dict[str, object], field: str, where: str, name: str, key_type: int) -> str:

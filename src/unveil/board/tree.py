@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from unveil.core.merkle import EMPTY_ROOT, HASH_SIZE, MerkleTree, node_hash
+from unveil.core.merkle import EMPTY_ROOT, HASH_SIZE, MerkleTree, consistency_path, inclusion_path, node_hash
 
 __all__ = ["AppendOnlyTree"]
 
@@ -135,18 +135,7 @@ class AppendOnlyTree:
         size = self._check_size(size, 1)
         if type(index) is not int or not 0 <= index < size:
             raise ValueError(f"leaf index {index!r} not in [0, {size})")
-        path: list[bytes] = []
-        lo, hi = 0, size
-        while hi - lo > 1:
-            mid = lo + _split(hi - lo)
-            if index < mid:
-                path.append(self._range(mid, hi))
-                hi = mid
-            else:
-                path.append(self._range(lo, mid))
-                lo = mid
-        path.reverse()
-        return path
+        return inclusion_path(index, size, self._range)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.4.1 proof that the first ``size1`` leaves are a prefix of ``size2``.
@@ -157,19 +146,4 @@ class AppendOnlyTree:
         size2 = self._check_size(size2, 1)
         if type(size1) is not int or not 1 <= size1 <= size2:
             raise ValueError(f"size1 {size1!r} not in [1, {size2}]")
-        proof: list[bytes] = []
-        if size1 == size2:
-            return proof
-        m, lo, hi, whole = size1, 0, size2, True
-        while m != hi - lo:
-            k = _split(hi - lo)
-            if m <= k:
-                proof.append(self._range(lo + k, hi))
-                hi = lo + k
-            else:
-                proof.append(self._range(lo, lo + k))
-                lo, m, whole = lo + k, m - k, False
-        if not whole:
-            proof.append(self._range(lo, hi))
-        proof.reverse()
-        return proof
+        return consistency_path(size1, size2, self._range)

@@ -29,7 +29,7 @@ This module is pure: no I/O, no clock, no randomness.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
 
 from unveil.errors import VerificationError
@@ -120,6 +120,45 @@ def root_from_leaf_hashes(hashes: bytes) -> bytes:
 def _split(width: int) -> int:
     """The largest power of two strictly below ``width`` (``width >= 2``; RFC 9162 §2.1.1)."""
     return 1 << ((width - 1).bit_length() - 1)
+
+
+def inclusion_path(index: int, size: int, subtree: Callable[[int, int], bytes]) -> list[bytes]:
+    """RFC 9162 §2.1.3.1 ``PATH(index, D[0:size])``, with ``subtree(lo, hi)`` the MTH of
+    leaves lo..hi-1: the leaf's sibling first, the root's child last. Shared by every tree."""
+    path: list[bytes] = []
+    lo, hi = 0, size
+    while hi - lo > 1:
+        mid = lo + _split(hi - lo)
+        if index < mid:
+            path.append(subtree(mid, hi))
+            hi = mid
+        else:
+            path.append(subtree(lo, mid))
+            lo = mid
+    path.reverse()
+    return path
+
+
+def consistency_path(size1: int, size2: int, subtree: Callable[[int, int], bytes]) -> list[bytes]:
+    """RFC 9162 §2.1.4.1 ``PROOF(size1, D[0:size2])`` (sizes already checked, 0 < size1 ≤ size2),
+    with ``subtree(lo, hi)`` the MTH of leaves lo..hi-1. Equal sizes give ``[]`` (spec §7)."""
+    proof: list[bytes] = []
+    if size1 == size2:
+        return proof
+    # SUBPROOF(m, D[lo:hi], b), unrolled; hashes are collected top-down, then reversed.
+    m, lo, hi, whole = size1, 0, size2, True
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            proof.append(subtree(lo + k, hi))
+            hi = lo + k
+        else:
+            proof.append(subtree(lo, lo + k))
+            lo, m, whole = lo + k, m - k, False
+    if not whole:
+        proof.append(subtree(lo, hi))
+    proof.reverse()
+    return proof
 
 
 class MerkleTree:
@@ -224,18 +263,7 @@ class MerkleTree:
         size = self._check_size(size)
         if not 0 <= index < size:
             raise ValueError(f"leaf index {index} not in [0, {size})")
-        path: list[bytes] = []
-        lo, hi = 0, size
-        while hi - lo > 1:
-            mid = lo + _split(hi - lo)
-            if index < mid:
-                path.append(self._range(mid, hi))
-                hi = mid
-            else:
-                path.append(self._range(lo, mid))
-                lo = mid
-        path.reverse()
-        return path
+        return inclusion_path(index, size, self._range)
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """RFC 9162 §2.1.4.1 consistency proof from the first ``size1`` to ``size2`` leaves.
@@ -246,23 +274,7 @@ class MerkleTree:
         size2 = self._check_size(size2)
         if not 0 < size1 <= size2:
             raise ValueError(f"size1 {size1} not in [1, {size2}]")
-        proof: list[bytes] = []
-        if size1 == size2:
-            return proof
-        # SUBPROOF(m, D[lo:hi], b), unrolled; hashes are collected top-down, then reversed.
-        m, lo, hi, whole = size1, 0, size2, True
-        while m != hi - lo:
-            k = _split(hi - lo)
-            if m <= k:
-                proof.append(self._range(lo + k, hi))
-                hi = lo + k
-            else:
-                proof.append(self._range(lo, lo + k))
-                lo, m, whole = lo + k, m - k, False
-        if not whole:
-            proof.append(self._range(lo, hi))
-        proof.reverse()
-        return proof
+        return consistency_path(size1, size2, self._range)
 
     def multiproof(self, indices: Sequence[int]) -> list[bytes]:
         """Spec §5 multiproof of the leaves at ``indices`` (strictly ascending, at least one).

@@ -65,8 +65,8 @@ def _statement_key(vkey: str, host: str) -> VerifierKey | None:
     return key
 
 
-def _signature_fails(key: VerifierKey, message: bytes, sig: str) -> str | None:
-    """Why ``sig`` is not a valid signature by ``key`` on ``message``, or ``None``."""
+def signature_problem(key: VerifierKey, message: bytes, sig: str) -> str | None:
+    """Why ``sig`` (base64) is not a valid signature by ``key`` on ``message``, or ``None`` (§6)."""
     try:
         raw = b64decode(sig)
     except ValueError:
@@ -146,7 +146,7 @@ def check_signatures(
         if key is None:
             ignored.append(vkey)
             continue
-        why = _signature_fails(key, message, sig)
+        why = signature_problem(key, message, sig)
         if why is None:
             valid.append(vkey)
         else:
@@ -168,6 +168,6 @@ def trusted_signers(signed: dict[str, Any], host: str) -> list[str]:
         key = _statement_key(item["vkey"], host)
         if key is None or item["vkey"] in found:
             continue
-        if _signature_fails(key, message, item["sig"]) is None:
+        if signature_problem(key, message, item["sig"]) is None:
             found.append(item["vkey"])
     return found

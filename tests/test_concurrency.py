@@ -1,0 +1,35 @@
+"""unveil.concurrency: the runners check_bundle takes (inline, and forked on another core)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from unveil.concurrency import forked, inline
+
+
+def test_inline_returns_the_result_and_reraises_the_error() -> None:
+    assert inline(lambda: 41 + 1)() == 42
+
+    def boom() -> int:
+        raise ValueError("from the job")
+
+    wait = inline(boom)
+    with pytest.raises(ValueError, match="from the job"):
+        wait()
+
+
+def test_forked_runs_in_another_process_and_returns_its_result() -> None:
+    big = list(range(100_000))  # seen by the child through fork, not pickled
+    wait = forked(lambda: (os.getpid(), sum(big)))
+    pid, total = wait()
+    assert pid != os.getpid() and total == sum(big)
+
+
+def test_forked_reraises_the_jobs_error() -> None:
+    def boom() -> int:
+        raise KeyError("lost")
+
+    with pytest.raises(KeyError):
+        forked(boom)()
