@@ -356,3 +356,22 @@ def test_an_invalid_verification_is_recorded_with_its_problems(setup: dict[str, 
     status, report = sqlite3.connect(d / "inspector" / "workspace.db").execute("SELECT status, report_json FROM verifications").fetchone()
     assert status == "invalid"
     assert {p["reason"] for p in json.loads(report)["problems"]} == {"signature-invalid"}
+
+
+def test_accept_records_an_escrow_before_any_reveal(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    base = ["accept", "--workspace", str(d / "inspector"), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt")]
+    agreed = ["--territory", str(d / "territory.geojson"), "--territory-filter", "name=Testland"]
+    stranger = setup["inspector"]["vkey"]  # a real key, but not the host's
+    before = snapshot(d / "inspector")
+    code, out = cli(capsys, *base, "--trust", stranger)
+    assert code == 2 and "escrow-signature-untrusted" in out["error"]
+    (d / "short.txt").write_bytes(b"".join((d / "out" / "cells.txt").read_bytes().splitlines(keepends=True)[1:]))
+    code, out = cli(capsys, *base[:-1], str(d / "short.txt"), "--trust", setup["host"]["vkey"])
+    assert code == 2 and "cell list" in out["error"]
+    assert snapshot(d / "inspector") == before
+    code, out = cli(capsys, *base, "--trust", setup["host"]["vkey"], *agreed)
+    assert code == 0 and out["escrow_id"] == "test-1" and out["coverage_checked"] is True
+    code, st = cli(capsys, "status", "--workspace", str(d / "inspector"))
+    assert st["escrow_id"] == "test-1" and st["opened"] == 0 and st["coverage_checked"] is True and st["phases"] == []

@@ -107,6 +107,22 @@ def verify(
 
 
 @app.command()
+def accept(
+    workspace: WorkspaceOpt,
+    escrow: Annotated[Path, typer.Option("--escrow", help="The host's signed escrow.json.", show_default=False)],
+    cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="The host's verifier key (repeatable).")] = None,
+    territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
+    territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Check a received escrow (signature, cell list, coverage) and record it before any reveal."""
+    from unveil.cli.workflow_cmd import accept as run
+
+    raise typer.Exit(run(workspace, escrow, cells, trust or [], territory, territory_filter, json_output))
+
+
+@app.command()
 def export(
     declaration: Annotated[Path, typer.Option("--declaration", help="A declaration: .csv, .geojson, .json or .yaml.", show_default=False)],
     to: Annotated[str, typer.Option("--to", help="geojson, csv or json.", show_default=False)],
@@ -244,6 +260,16 @@ def audit(
     from unveil.cli.board_cmd import audit as run
 
     raise typer.Exit(run(board, db, origin, parties, json_output))
+
+
+def _register_more() -> None:
+    """Command groups kept in their own modules (their heavy imports stay inside commands)."""
+    from unveil.cli import intel_cmd
+
+    intel_cmd.register(app)
+
+
+_register_more()
 
 
 def main(argv: list[str] | None = None) -> int:

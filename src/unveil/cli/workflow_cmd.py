@@ -247,3 +247,56 @@ def export(declaration: Path, to: str, out: Path, territory: Path | None, territ
         return result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})")
 
     return edge(as_json, action)
+
+
+def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territory: Path | None,
+           territory_filter: str | None, as_json: bool) -> int:
+    """Check a received escrow (signature, cell list, coverage) and record it (spec §1)."""
+
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.core import cells as cell_file
+        from unveil.core.envelope import parse_signed
+        from unveil.core.escrow import escrow_problems, parse_escrow
+        from unveil.core.jsonparse import loads
+        from unveil.core.statements import check_signatures, trusted_signers
+        from unveil.core.vocabulary import lookup
+        from unveil.workspace.records import accept_escrow
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        ws.require_role("inspector", "observer")
+        escrow_json, cells_txt = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list")
+        signed = parse_signed(loads(escrow_json, source=str(escrow)), "$")
+        parsed = parse_escrow(signed.statement)
+        keys = trust or trusted_signers(signed.to_json(), parsed.host)
+        problems = [str(p) for p in check_signatures(signed.statement, list(signed.signatures), keys, parsed.host).problems("escrow-")]
+        problems += [str(p) for p in escrow_problems(parsed, lookup(parsed.vocabulary))]
+        cell_list = cell_file.read(cells_txt, source=str(cells))
+        if cell_list.sha256 != parsed.grid.cells_sha256 or len(cell_list) != parsed.grid.cell_count:
+            problems.append("cells.txt is not the escrow's cell list (SHA-256 or count differs)")
+        problems += cell_file.problems(cell_list, parsed.grid.system, parsed.grid.resolution)
+        territory_bytes = None
+        if territory is not None:
+            from unveil.geo.territory import missing_cells
+
+            if parsed.grid.system != "h3" or parsed.grid.resolution is None:
+                raise MalformedInputError("coverage can be checked only for an h3 escrow", where="--territory")
+            territory_bytes = read_bytes(territory, "territory")
+            missing = missing_cells(load_territory(territory, territory_filter), parsed.grid.resolution, cell_list.cells)
+            if missing:
+                problems.append(f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")
+        if problems:
+            raise MalformedInputError("not accepted: " + "; ".join(problems), source=str(escrow))
+        escrow_id = accept_escrow(ws, escrow_json=escrow_json, cells_txt=cells_txt, territory_geojson=territory_bytes, now=now())
+        result = {"escrow_id": escrow_id, "cells": len(cell_list), "coverage_checked": territory is not None,
+                  "host_key_pinned": bool(trust), "root": parsed.root, "cells_sha256": parsed.grid.cells_sha256}
+
+        def show() -> None:
+            from unveil.cli.output import say
+
+            say(f"accepted escrow [bold]{escrow_id}[/]: {len(cell_list)} cells"
+                + (", covering the agreed territory" if territory is not None else " (coverage not checked: give --territory)"))
+
+        return result, show
+
+    return edge(as_json, action)

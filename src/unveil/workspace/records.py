@@ -127,3 +127,27 @@ def status(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
         "escrow_id": escrow_id, "own": bool(row[1]), "cells": escrow.tree_size, "opened": len(opened_contents),
         "coverage_checked": bool(row[2]), "phases": phases, "totals": totals, "reconciled": reconciled,
     }
+
+
+def accept_escrow(
+    ws: Workspace, *, escrow_json: bytes, cells_txt: bytes, territory_geojson: bytes | None, now: datetime
+) -> str:
+    """Record a received escrow before any reveal (spec §1: after its signature, cell list and
+    coverage were checked by the caller). Returns the escrow id; refuses a conflicting one."""
+    statement = loads(escrow_json)["statement"]
+    escrow = parse_escrow(statement)
+    with ws.connect() as db, transaction(db):
+        row = db.execute("SELECT escrow_json FROM escrows WHERE escrow_id = ?", (escrow.escrow_id,)).fetchone()
+        if row is not None:
+            if canonicalize(loads(row[0])["statement"]) != canonicalize(statement):
+                raise MalformedInputError(f"this workspace holds another statement for escrow {escrow.escrow_id!r}", where="--escrow")
+            if territory_geojson is not None:
+                db.execute("UPDATE escrows SET coverage_checked = 1, territory_geojson = ? WHERE escrow_id = ?",
+                           (territory_geojson, escrow.escrow_id))
+            return escrow.escrow_id
+        db.execute(
+            "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
+            " VALUES (?, 0, ?, ?, NULL, ?, ?, ?)",
+            (escrow.escrow_id, escrow_json, cells_txt, territory_geojson, int(territory_geojson is not None), format_time(now)),
+        )
+    return escrow.escrow_id

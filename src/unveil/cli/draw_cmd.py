@@ -1,0 +1,267 @@
+"""``unveil coin commit|reveal``, ``unveil draw``, ``unveil discrepancy raise|resolve``,
+``unveil inspect report``: the verifiable random selection (spec §8) and findings, against a
+board (spec §7). Services: :mod:`unveil.workspace.coins`.
+
+Exit codes: 0 done; 1 the board refused, this workspace refused (a second commitment, no
+commitment to reveal, a conflicting logged selection) or the draw is waiting for a party
+("waiting for …"); 2 an input could not be read (a file, an option, the workspace).
+
+``--json`` prints: coin commit ``{"context", "commitment", "index"}``; coin reveal
+``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus ``context``,
+``index`` of ``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
+``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
+"discrepancy"}``; failures ``{"error", "reason", …}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from unveil.cli.files import read_bytes
+
+if TYPE_CHECKING:
+    from unveil.board.parties import Parties
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+Action = Callable[[], tuple[dict[str, Any], Callable[[], None]]]
+
+
+def _say(message: str) -> None:
+    from unveil.cli.output import say
+
+    say(message)
+
+
+def _board_edge(as_json: bool, action: Action) -> int:
+    """``board_cmd``'s edge (bad input 2, board refusal 1) plus this module's refusals and
+    "waiting for …" (exit 1)."""
+    from unveil.cli.board_cmd import _edge
+    from unveil.workspace.coins import DrawRefused, DrawWaiting
+
+    def outcome() -> tuple[dict[str, Any], Callable[[], None], int]:
+        try:
+            result, show = action()
+        except DrawWaiting as exc:
+            doc = {"error": str(exc), "reason": "waiting", "step": exc.step, "waiting": exc.names}
+            return doc, lambda text=str(exc): _error(text), EXIT_FAILED
+        except DrawRefused as exc:
+            doc = {"error": str(exc), "reason": exc.reason, "message": exc.message}
+            return doc, lambda text=str(exc): _error(text), EXIT_FAILED
+        return result, show, EXIT_OK
+
+    return _edge(as_json, outcome)
+
+
+def _error(message: str) -> None:
+    from unveil.cli.output import error
+
+    error(message)
+
+
+def _parties(path: Path) -> Parties:
+    from unveil.board.parties import read_parties
+
+    return read_parties(read_bytes(path, "parties file"), source=str(path))
+
+
+def _connect(board: str):  # type: ignore[no-untyped-def]  # a BoardClient
+    from unveil.cli import board_cmd
+
+    return board_cmd.connect(board)  # looked up at call time: tests replace it
+
+
+def _now():  # type: ignore[no-untyped-def]  # a datetime
+    from unveil.cli import workflow_cmd
+
+    return workflow_cmd.now()
+
+
+# --- implementations ---------------------------------------------------------------------------
+
+
+def coin(step: str, workspace: Path, board: str, context: str, escrow_id: str, parties: Path, as_json: bool) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace import coins
+        from unveil.workspace.workspace import open_workspace
+
+        registered = _parties(parties)
+        ws = open_workspace(workspace)
+        with _connect(board) as client:
+            if step == "commit":
+                result = coins.commit_coin(ws, client, context, escrow_id, _now(), parties=registered)
+            else:
+                result = coins.reveal_coin(ws, client, context, escrow_id, _now(), parties=registered)
+        verb = "committed" if step == "commit" else "revealed"
+        return result, lambda: _say(f"{ws.name} {verb} its coin in context {context} as entry [bold]{result['index']}[/]")
+
+    return _board_edge(as_json, action)
+
+
+def draw(
+    workspace: Path, board: str, context: str, escrow_id: str, parties: Path, population: Path, n: int,
+    deadline_passed: bool, as_json: bool,
+) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace import coins
+        from unveil.workspace.workspace import open_workspace
+
+        registered = _parties(parties)
+        ws = open_workspace(workspace)
+        try:
+            text = read_bytes(population, "population").decode("utf-8")
+        except UnicodeDecodeError:
+            from unveil.errors import MalformedInputError
+
+            raise MalformedInputError("not UTF-8", source=str(population)) from None
+        members = coins.read_population(text, source=str(population))
+        with _connect(board) as client:
+            result = coins.draw(client, registered, context, escrow_id, members, n, ws, _now(), deadline_passed=deadline_passed)
+
+        def show() -> None:
+            status = result["status"]
+            if status == "void":
+                _say(f"context {context}: the draw is [bold red]void[/] (refused: {', '.join(result['refused']) or 'a reveal came early'}): nothing is inspected")
+            elif status == "host-refused":
+                _say(f"context {context}: the host refused ({', '.join(result['refused'])}): [bold]every[/] member ({len(result['selection'])}) is inspected")
+            else:
+                _say(f"context {context}: seed {result['seed']}, selection.drawn is entry {result['index']}")
+                _say("selection: " + ", ".join(result["selection"]))
+
+        return result, show
+
+    return _board_edge(as_json, action)
+
+
+def discrepancy_raise(
+    workspace: Path, board: str, escrow_id: str, id: str, phase: str, cell: str, detail: str,
+    intel_bundle: Path | None, as_json: bool,
+) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace import coins
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        intel = read_bytes(intel_bundle, "intel bundle") if intel_bundle is not None else None
+        with _connect(board) as client:
+            result = coins.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
+        return result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]")
+
+    return _board_edge(as_json, action)
+
+
+def discrepancy_resolve(workspace: Path, board: str, escrow_id: str, id: str, resolution: str, as_json: bool) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace import coins
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        with _connect(board) as client:
+            result = coins.resolve_discrepancy(ws, client, escrow_id, id, resolution, _now())
+        return result, lambda: _say(f"discrepancy {id} resolved as entry [bold]{result['index']}[/]")
+
+    return _board_edge(as_json, action)
+
+
+def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, as_json: bool) -> int:
+    from unveil.cli.workflow_cmd import edge
+
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.cli.files import read_json
+        from unveil.errors import MalformedInputError
+        from unveil.workspace import coins
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        doc = read_json(results, "results")
+        try:
+            result = coins.inspect_report(ws, escrow_id, phase, doc, _now())
+        except MalformedInputError as exc:
+            raise exc.within(str(results)) from None
+        return result, lambda: _say(
+            f"{phase} of {escrow_id}: {result['sites']} site(s) recorded, {result['consistent']} consistent, "
+            f"{result['discrepancy']} with a discrepancy")
+
+    return edge(as_json, action)
+
+
+# --- typer wiring ----------------------------------------------------------------------------
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+WorkspaceOpt = Annotated[Path, typer.Option("--workspace", help="The workspace directory.", show_default=False)]
+BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]
+ContextOpt = Annotated[str, typer.Option("--context", help="The draw's context id (spec §8), e.g. phase-2-inspect.", show_default=False)]
+EscrowOpt = Annotated[str, typer.Option("--escrow-id", help="The published escrow the events are about.", show_default=False)]
+PartiesOpt = Annotated[Path, typer.Option("--parties", help="PARTIES.json: the draw parties are every host and inspector.", show_default=False)]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``coin``, ``draw``, ``discrepancy`` and ``inspect`` to ``app``."""
+    coin_app = typer.Typer(help="Commit to and reveal this party's coin for a draw (spec §8).", no_args_is_help=True)
+    discrepancy_app = typer.Typer(help="Raise and resolve discrepancies on the board.", no_args_is_help=True)
+    inspect_app = typer.Typer(help="Record on-site inspection results (local).", no_args_is_help=True)
+
+    @coin_app.command("commit")
+    def coin_commit(workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
+                    json_output: JsonFlag = False) -> None:
+        """Draw 32 random bytes, keep them in the workspace, and log their commitment (coin.committed)."""
+        raise typer.Exit(coin("commit", workspace, board, context, escrow_id, parties, json_output))
+
+    @coin_app.command("reveal")
+    def coin_reveal(workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
+                    json_output: JsonFlag = False) -> None:
+        """Log this party's r (coin.revealed), once every draw party's commitment is on the board."""
+        raise typer.Exit(coin("reveal", workspace, board, context, escrow_id, parties, json_output))
+
+    @app.command("draw")
+    def draw_command(
+        workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
+        population: Annotated[Path, typer.Option("--population", help="File of ids, one per line.", show_default=False)],
+        n: Annotated[int, typer.Option("--n", help="How many to select.", show_default=False)],
+        deadline_passed: Annotated[bool, typer.Option("--deadline-passed", help="The context's deadline has passed: a missing commitment or reveal is a refusal (spec §8).")] = False,
+        json_output: JsonFlag = False,
+    ) -> None:
+        """Compute the context's selection from the board's coins and log it (selection.drawn)."""
+        raise typer.Exit(draw(workspace, board, context, escrow_id, parties, population, n, deadline_passed, json_output))
+
+    @discrepancy_app.command("raise")
+    def discrepancy_raise_command(
+        workspace: WorkspaceOpt, board: BoardOpt, escrow_id: EscrowOpt,
+        id: Annotated[str, typer.Option("--id", help="The discrepancy's id.", show_default=False)],
+        phase: Annotated[str, typer.Option("--phase", help="The reveal phase it concerns.", show_default=False)],
+        cell: Annotated[str, typer.Option("--cell", help="The revealed cell.", show_default=False)],
+        detail: Annotated[str, typer.Option("--detail", help="What differs.", show_default=False)],
+        intel_bundle: Annotated[Path | None, typer.Option("--intel-bundle", help="A reveal bundle of this inspector's intel escrow opening the cell (spec §9).")] = None,
+        json_output: JsonFlag = False,
+    ) -> None:
+        """Log a discrepancy (discrepancy.raised; inspector)."""
+        raise typer.Exit(discrepancy_raise(workspace, board, escrow_id, id, phase, cell, detail, intel_bundle, json_output))
+
+    @discrepancy_app.command("resolve")
+    def discrepancy_resolve_command(
+        workspace: WorkspaceOpt, board: BoardOpt, escrow_id: EscrowOpt,
+        id: Annotated[str, typer.Option("--id", help="The discrepancy's id.", show_default=False)],
+        resolution: Annotated[str, typer.Option("--resolution", help="How it was resolved.", show_default=False)],
+        json_output: JsonFlag = False,
+    ) -> None:
+        """Log the resolution of a discrepancy this inspector raised (discrepancy.resolved)."""
+        raise typer.Exit(discrepancy_resolve(workspace, board, escrow_id, id, resolution, json_output))
+
+    @inspect_app.command("report")
+    def inspect_report_command(
+        workspace: WorkspaceOpt,
+        escrow_id: Annotated[str, typer.Option("--escrow-id", show_default=False)],
+        phase: Annotated[str, typer.Option("--phase", help="The phase inspected.", show_default=False)],
+        results: Annotated[Path, typer.Option("--results", help='JSON array of {"site", "result": consistent|discrepancy, "detail"}.', show_default=False)],
+        json_output: JsonFlag = False,
+    ) -> None:
+        """Record per-site inspection results in the workspace (not posted)."""
+        raise typer.Exit(inspect_report(workspace, escrow_id, phase, results, json_output))
+
+    app.add_typer(coin_app, name="coin")
+    app.add_typer(discrepancy_app, name="discrepancy")
+    app.add_typer(inspect_app, name="inspect")

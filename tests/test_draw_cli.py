@@ -1,0 +1,234 @@
+"""``unveil coin | draw | discrepancy | inspect`` (spec §8, §7) against a board running in
+process (``create_app`` over a ``Log`` on ``MemoryStorage``, reached through ``TestClient``):
+the parties are board, Host, Inspector (and Observer) of :mod:`tests.test_board_clients`."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_board_clients import ESCROW_ID, World, cli, publish
+from unveil.cli import board_cmd, draw_cmd
+from unveil.cli.main import app, main
+from unveil.core.selection import coin_commitment, draw_seed, population_sha256, select
+
+POPULATION = ["site-07", "site-01", "site-12", "site-03", "site-10", "site-05", "site-09", "site-02", "site-11", "site-04"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _registered() -> None:
+    """The lead wires ``register`` into main.py; until then, add the commands here once."""
+    if not any(group.name == "coin" for group in app.registered_groups):
+        draw_cmd.register(app)
+
+
+def entries(world: World) -> list[dict[str, Any]]:
+    return [json.loads(e) for e in world.boards["http://board-a"][1].entries]
+
+
+def statements(world: World, kind: str) -> list[dict[str, Any]]:
+    return [e["statement"] for e in entries(world) if e["statement"]["kind"] == kind]
+
+
+def ws(world: World, who: str) -> str:
+    return str(world.ws[who].path)
+
+
+def coin(world: World, capsys: pytest.CaptureFixture[str], step: str, who: str, context: str) -> tuple[int, Any]:
+    return cli(capsys, "coin", step, "--workspace", ws(world, who), "--board", "http://board-a", "--context", context,
+               "--escrow-id", ESCROW_ID, "--parties", str(world.parties_file))
+
+
+def run_draw(world: World, capsys: pytest.CaptureFixture[str], context: str, n: int, *extra: str, who: str = "inspector") -> tuple[int, Any]:
+    return cli(capsys, "draw", "--workspace", ws(world, who), "--board", "http://board-a", "--context", context,
+               "--escrow-id", ESCROW_ID, "--parties", str(world.parties_file), "--population", str(world.root / "population.txt"),
+               "--n", str(n), *extra)
+
+
+@pytest.fixture
+def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> World:
+    """tests.test_board_clients' world (3 workspaces, PARTIES.json, an escrow) with its escrow published."""
+    world = World(tmp_path)
+    monkeypatch.setattr(board_cmd, "connect", lambda url: world.client(url))
+    world.board()
+    code, out = publish(world, capsys, "host", "--escrow", str(world.escrow))
+    assert code == 0, out
+    (world.root / "population.txt").write_text("\n".join(POPULATION) + "\n")
+    return world
+
+
+def test_full_draw_matches_core_and_select(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world, context = board, "phase-2-inspect"
+    code, host_commit = coin(world, capsys, "commit", "host", context)
+    assert code == 0, host_commit
+    code, out = coin(world, capsys, "commit", "host", context)  # a second commitment: refused locally
+    assert code == 1 and out["reason"] == "coin-repeat"
+    code, out = coin(world, capsys, "reveal", "host", context)  # the inspector has not committed: too early
+    assert code == 1 and out["reason"] == "waiting" and out["waiting"] == ["Inspector"], out
+    assert statements(world, "coin.revealed") == []
+    code, out = coin(world, capsys, "reveal", "inspector", context)  # nothing committed here
+    assert code == 1 and out["reason"] == "coin-missing"
+    code, out = run_draw(world, capsys, context, 3)
+    assert code == 1 and out["waiting"] == ["Inspector"] and out["step"] == "commit"
+    code, inspector_commit = coin(world, capsys, "commit", "inspector", context)
+    assert code == 0, inspector_commit
+    code, out = run_draw(world, capsys, context, 3)
+    assert code == 1 and out["step"] == "reveal" and out["waiting"] == ["Host", "Inspector"]
+    for who in ("host", "inspector"):
+        code, out = coin(world, capsys, "reveal", who, context)
+        assert code == 0, out
+    code, out = coin(world, capsys, "reveal", "host", context)
+    assert code == 1 and out["reason"] == "coin-repeat"
+
+    # the stored r opens the logged commitment
+    reveals: dict[str, bytes] = {}
+    for who, committed in (("host", host_commit), ("inspector", inspector_commit)):
+        with sqlite3.connect(world.ws[who].db_path) as db:
+            (r,) = db.execute("SELECT r FROM coins WHERE context = ?", (context,)).fetchone()
+        assert coin_commitment(context, world.ws[who].vkey, r).hex() == committed["commitment"]
+        reveals[world.ws[who].vkey] = r
+    assert sorted(s["body"]["r"] for s in statements(world, "coin.revealed")) == sorted(r.hex() for r in reveals.values())
+
+    code, drawn = run_draw(world, capsys, context, 3)
+    assert code == 0, drawn
+    ordered = sorted(POPULATION)
+    seed = draw_seed(context, reveals)
+    assert drawn["status"] == "drawn" and drawn["seed"] == seed.hex()
+    assert drawn["selection"] == select(ordered, 3, seed) and len(drawn["selection"]) == 3
+
+    select_args = ["select", "--context", context, "--population", str(world.root / "population.txt"), "--n", "3"]
+    for vkey, r in reveals.items():
+        select_args += ["--reveal", vkey, r.hex()]
+    code, offline = cli(capsys, *select_args)
+    assert code == 0 and offline["seed"] == drawn["seed"] and offline["selection"] == drawn["selection"]
+
+    (logged,) = statements(world, "selection.drawn")
+    assert logged["body"] == {"context": context, "population_sha256": population_sha256(ordered).hex(), "n": 3,
+                              "seed": seed.hex(), "selection": drawn["selection"]}
+    assert drawn["index"] == len(entries(world)) - 1
+    code, again = run_draw(world, capsys, context, 3, who="host")  # already logged: same result, no new entry
+    assert code == 0 and again["index"] == drawn["index"] and again["selection"] == drawn["selection"]
+    code, out = run_draw(world, capsys, context, 4)  # another n: conflicts with the logged selection
+    assert code == 1 and out["reason"] == "selection-conflict"
+    assert world.boards["http://board-a"][0].audit().ok
+
+
+def test_host_refuses_every_member_inspected(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world, context = board, "phase-3-inspect"
+    for who in ("host", "inspector"):
+        assert coin(world, capsys, "commit", who, context)[0] == 0
+    assert coin(world, capsys, "reveal", "inspector", context)[0] == 0
+    code, out = run_draw(world, capsys, context, 2)
+    assert code == 1 and out["waiting"] == ["Host"] and "waiting for Host" in out["error"]
+    code, out = run_draw(world, capsys, context, 2, "--deadline-passed")
+    assert code == 0, out
+    assert out["status"] == "host-refused" and out["seed"] is None and out["refused"] == ["Host"]
+    assert out["selection"] == sorted(POPULATION)
+    assert statements(world, "selection.drawn") == []  # the board could not check a seed: nothing logged
+
+
+def test_inspector_never_commits_void(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world, context = board, "phase-4-inspect"
+    assert coin(world, capsys, "commit", "host", context)[0] == 0
+    code, out = run_draw(world, capsys, context, 2, "--deadline-passed", who="host")
+    assert code == 0, out
+    assert out["status"] == "void" and out["selection"] == [] and out["seed"] is None and out["refused"] == ["Inspector"]
+    assert statements(world, "selection.drawn") == []
+
+
+def test_bad_inputs_exit_2(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world = board
+    dupes = world.root / "dupes.txt"
+    dupes.write_text("site-01\nsite-02\nsite-01\n")
+    code, out = cli(capsys, "draw", "--workspace", ws(world, "host"), "--board", "http://board-a", "--context", "c-1",
+                    "--escrow-id", ESCROW_ID, "--parties", str(world.parties_file), "--population", str(dupes), "--n", "1")
+    assert code == 2 and "duplicate id 'site-01'" in out["error"]
+    code, out = run_draw(world, capsys, "c-1", 11)
+    assert code == 2 and "--n" in out["error"]
+    code, out = coin(world, capsys, "commit", "host", "not an id")
+    assert code == 2 and "--context" in out["error"]
+    code, out = coin(world, capsys, "commit", "observer", "c-1")  # not a draw party
+    assert code == 1 and out["reason"] == "not-a-draw-party"
+
+
+def test_discrepancy_raised_and_resolved(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world = board
+    base = ["--workspace", ws(world, "inspector"), "--board", "http://board-a", "--escrow-id", ESCROW_ID]
+    code, raised = cli(capsys, "discrepancy", "raise", *base, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02",
+                       "--detail", "six warheads seen, four declared")
+    assert code == 0, raised
+    code, out = cli(capsys, "discrepancy", "raise", *base, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02", "--detail", "again")
+    assert code == 1 and out["reason"] == "discrepancy-duplicate"
+    code, out = cli(capsys, "discrepancy", "resolve", *base, "--id", "d-2", "--resolution", "x")
+    assert code == 1 and out["reason"] == "discrepancy-unknown"
+    code, resolved = cli(capsys, "discrepancy", "resolve", *base, "--id", "d-1", "--resolution", "recount: six, declaration amended")
+    assert code == 0, resolved
+    (r,) = statements(world, "discrepancy.raised")
+    assert r["body"] == {"id": "d-1", "phase": "phase-1", "cell": "depot-02", "detail": "six warheads seen, four declared", "intel": None}
+    (s,) = statements(world, "discrepancy.resolved")
+    assert s["body"] == {"id": "d-1", "resolution": "recount: six, declaration amended"}
+    assert [raised["index"], resolved["index"]] == [1, 2]  # refused events take no entry
+    code, out = cli(capsys, "discrepancy", "raise", "--workspace", ws(world, "host"), "--board", "http://board-a",
+                    "--escrow-id", ESCROW_ID, "--id", "d-9", "--phase", "phase-1", "--cell", "depot-02", "--detail", "x")
+    assert code == 2 and "inspector workspace" in out["error"]
+
+
+def test_inspect_report_stored(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world = board
+    results = world.root / "results.json"
+    results.write_text(json.dumps([
+        {"site": "D-2", "result": "discrepancy", "detail": "six warheads, four declared"},
+        {"site": "D-7", "result": "consistent", "detail": ""},
+    ]))
+    args = ["inspect", "report", "--workspace", ws(world, "inspector"), "--escrow-id", ESCROW_ID, "--phase", "phase-1"]
+    code, out = cli(capsys, *args, "--results", str(results))
+    assert code == 0 and out == {"escrow_id": ESCROW_ID, "phase": "phase-1", "sites": 2, "consistent": 1, "discrepancy": 1}
+    with sqlite3.connect(world.ws["inspector"].db_path) as db:
+        rows = db.execute("SELECT site, result, detail FROM inspections WHERE escrow_id = ? ORDER BY site", (ESCROW_ID,)).fetchall()
+    assert rows == [("D-2", "discrepancy", "six warheads, four declared"), ("D-7", "consistent", "")]
+    bad = world.root / "bad.json"
+    bad.write_text(json.dumps([{"site": "D-2", "result": "maybe", "detail": ""}]))
+    code, out = cli(capsys, *args, "--results", str(bad))
+    assert code == 2 and "results[0].result" in out["error"]
+    assert len(entries(world)) == 1  # local only: nothing posted
+
+
+def test_commit_keeps_r_before_posting_and_retries(board: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from unveil.board.client import BoardClient
+
+    world, context = board, "phase-5-inspect"
+    reachable = board_cmd.connect
+    monkeypatch.setattr(board_cmd, "connect", lambda url: BoardClient("http://127.0.0.1:1", timeout=2))
+    code, out = coin(world, capsys, "commit", "host", context)
+    assert code == 1 and out["reason"] == "unreachable"
+    with sqlite3.connect(world.ws["host"].db_path) as db:
+        (r, index), = db.execute("SELECT r, committed_index FROM coins WHERE context = ?", (context,)).fetchall()
+    assert len(r) == 32 and index is None  # kept before anything was sent
+    monkeypatch.setattr(board_cmd, "connect", reachable)
+    code, out = coin(world, capsys, "commit", "host", context)  # the same r, posted now
+    assert code == 0 and out["commitment"] == coin_commitment(context, world.ws["host"].vkey, r).hex()
+
+
+def test_human_output(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    world, context = board, "phase-6-inspect"
+    base = ["--board", "http://board-a", "--context", context, "--escrow-id", ESCROW_ID, "--parties", str(world.parties_file)]
+    draw = ["draw", "--workspace", ws(world, "host"), *base, "--population", str(world.root / "population.txt"), "--n", "2"]
+    assert main(["coin", "commit", "--workspace", ws(world, "host"), *base]) == 0
+    assert main(draw) == 1
+    captured = capsys.readouterr()
+    assert "committed its coin" in captured.out and "waiting for Inspector to commit" in captured.err
+    assert main(["coin", "commit", "--workspace", ws(world, "inspector"), *base]) == 0
+    for who in ("host", "inspector"):
+        assert main(["coin", "reveal", "--workspace", ws(world, who), *base]) == 0
+    assert main(draw) == 0
+    assert "selection: " in capsys.readouterr().out
+    bad = world.root / "intel.json"
+    bad.write_text("{}")
+    code, out = cli(capsys, "discrepancy", "raise", "--workspace", ws(world, "inspector"), "--board", "http://board-a",
+                    "--escrow-id", ESCROW_ID, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02", "--detail", "x",
+                    "--intel-bundle", str(bad))
+    assert code == 2
