@@ -231,4 +231,4 @@ def test_human_output(board: World, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = cli(capsys, "discrepancy", "raise", "--workspace", ws(world, "inspector"), "--board", "http://board-a",
                     "--escrow-id", ESCROW_ID, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02", "--detail", "x",
                     "--intel-bundle", str(bad))
-    assert code == 2
+    assert code == 2 and "intel bundle" in out["error"]

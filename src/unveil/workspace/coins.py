@@ -253,6 +253,7 @@ def draw(
     from unveil.board import events as ev
     from unveil.board.parties import INSPECTOR
     from unveil.core.selection import (
+        check_population,
         coin_commitment,
         draw_seed,
         population_sha256,
@@ -265,7 +266,7 @@ def draw(
         raise MalformedInputError("the population repeats an id", where="--population")
     if type(n) is not int or not 0 <= n <= len(members):
         raise MalformedInputError(f"n must be in [0, {len(members)}] (the population size), got {n!r}", where="--n")
-    select(members, 0, b"\x00" * 32)  # checks the ids and order before anything else
+    check_population(members)  # ids, unique, sorted: before anything is fetched
     transcript = read_transcript(client, parties, context, escrow_id)
     draw_parties = parties.draw_parties()
     if not draw_parties:
