@@ -336,12 +336,6 @@ class _Board:
         self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = weakref.WeakKeyDictionary()
         self._writers_lock = threading.Lock()
 
-    @property
-    def storage(self) -> Any:
-        # Log exposes no bundle lookup; its storage is the one place that knows whether a
-        # reveal file is already held (PUT 200 vs 201) and can return it (GET).
-        return self.log._storage  # noqa: SLF001
-
     def commit(self, docs: list[Any]) -> list[Receipt | Refused]:
         """On the writer thread: one batch, under the lock."""
         with self.gate:
@@ -423,7 +417,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256) ->
         if actual != sha256:
             raise ApiError(400, "sha256-mismatch", f"the body's SHA-256 is {actual}, not {sha256}")
         with board.gate:
-            if board.storage.get_bundle(sha256) is not None:
+            if board.log.get_bundle(sha256) is not None:
                 return False
             log.put_bundle(data)  # MalformedInputError (400) unless a signed reveal bundle
             return True
@@ -450,7 +444,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256) ->
         responses={200: {"content": {"application/octet-stream": {"schema": _BINARY}}, "description": "The file"}, **_errors(400, 404)},
     )
     async def get_bundle(sha256: Sha256) -> Response:
-        data = await board.read(board.storage.get_bundle, sha256)
+        data = await board.read(board.log.get_bundle, sha256)
         if data is None:
             raise ApiError(404, "bundle-unknown", f"the board holds no reveal file {sha256}")
         return Response(data, media_type="application/octet-stream")

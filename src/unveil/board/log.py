@@ -289,6 +289,10 @@ class Log:
 
     # --- writing -----------------------------------------------------------------------------
 
+    def get_bundle(self, sha256_hex: str) -> bytes | None:
+        """The exact bytes of a reveal file the board holds, or None."""
+        return self._storage.get_bundle(sha256_hex)
+
     def put_bundle(self, data: bytes) -> str:
         """Store a reveal file (a signed reveal bundle, spec §5, §6); return its SHA-256 hex,
         which ``reveal.published`` names. :class:`MalformedInputError` if it is not one."""

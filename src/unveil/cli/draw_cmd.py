@@ -184,7 +184,8 @@ def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, a
             raise exc.within(str(results)) from None
         return result, lambda: _say(
             f"{phase} of {escrow_id}: {result['sites']} site(s) recorded, {result['consistent']} consistent, "
-            f"{result['discrepancy']} with a discrepancy")
+            f"{result['discrepancy']} with a discrepancy"
+            + (f"; {result['suspects']} suspect(s), {result['found']} found" if "suspects" in result else ""))
 
     return edge(as_json, action)
 
@@ -256,7 +257,7 @@ def register(app: typer.Typer) -> None:
         workspace: WorkspaceOpt,
         escrow_id: Annotated[str, typer.Option("--escrow-id", show_default=False)],
         phase: Annotated[str, typer.Option("--phase", help="The phase inspected.", show_default=False)],
-        results: Annotated[Path, typer.Option("--results", help='JSON array of {"site", "result": consistent|discrepancy, "detail"}.', show_default=False)],
+        results: Annotated[Path, typer.Option("--results", help='JSON array of {"site", "result": consistent|discrepancy, "detail"} and/or {"suspect", "result": nothing-found|found, "detection"}.', show_default=False)],
         json_output: JsonFlag = False,
     ) -> None:
         """Record per-site inspection results in the workspace (not posted)."""

@@ -264,10 +264,11 @@ def audit(
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import draw_cmd, intel_cmd
+    from unveil.cli import confidence_cmd, draw_cmd, intel_cmd
 
     intel_cmd.register(app)
     draw_cmd.register(app)
+    confidence_cmd.register(app)
 
 
 _register_more()

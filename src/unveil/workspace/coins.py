@@ -48,7 +48,12 @@ INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS inspections (
     escrow_id TEXT NOT NULL, phase TEXT NOT NULL, site TEXT NOT NULL, result TEXT NOT NULL,
     detail TEXT NOT NULL, recorded TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, site)
 )"""
+SUSPECT_INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS suspect_inspections (
+    escrow_id TEXT NOT NULL, phase TEXT NOT NULL, suspect TEXT NOT NULL, result TEXT NOT NULL,
+    detection TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, suspect)
+)"""
 RESULTS = ("consistent", "discrepancy")
+SUSPECT_RESULTS = ("nothing-found", "found")
 
 
 class DrawRefused(UnveilError):
@@ -76,6 +81,7 @@ def _check_context(context: str, where: str = "--context") -> None:
 def _ensure(db: Any) -> None:
     db.execute(COINS_TABLE)
     db.execute(INSPECTIONS_TABLE)
+    db.execute(SUSPECT_INSPECTIONS_TABLE)
 
 
 def _me(ws: Workspace, parties: Parties) -> Party:
@@ -349,9 +355,13 @@ def resolve_discrepancy(ws: Workspace, client: BoardClient, escrow_id: str, id: 
 
 
 def inspect_report(ws: Workspace, escrow_id: str, phase: str, results: Any, now: datetime | None = None) -> dict[str, Any]:
-    """Store per-site results ``[{"site": id, "result": "consistent"|"discrepancy", "detail":
-    str}]`` for ``(escrow_id, phase)`` in one transaction (a site reported again is replaced).
-    Local record only: nothing is posted."""
+    """Store per-site results ``{"site": id, "result": "consistent"|"discrepancy", "detail":
+    str}`` (table ``inspections``) and per-suspect results ``{"suspect": id, "result":
+    "nothing-found"|"found", "detection": number in (0, 1]}`` (table ``suspect_inspections``,
+    read by :mod:`unveil.workspace.confidence`) for ``(escrow_id, phase)`` in one transaction
+    (a site or suspect reported again is replaced). Local record only: nothing is posted.
+    The result counts ``suspects``, ``nothing-found`` and ``found`` only when suspects were
+    reported."""
     from unveil.core import shape
 
     _check_context(escrow_id, "--escrow-id")
@@ -359,9 +369,27 @@ def inspect_report(ws: Workspace, escrow_id: str, phase: str, results: Any, now:
     if type(results) is not list:
         raise MalformedInputError(f"expected an array, found {shape.json_type(results)}", where="results")
     sites: set[str] = set()
+    suspects: set[str] = set()
     rows = []
+    suspect_rows = []
     for i, item in enumerate(results):
         where = f"results[{i}]"
+        if type(item) is dict and "suspect" in item:
+            shape.fields(item, where, ("suspect", "result", "detection"))
+            suspect, result = (shape.string(item, name, where) for name in ("suspect", "result"))
+            detection = shape.number(item, "detection", where)
+            if not is_id(suspect):
+                raise MalformedInputError(f"{suspect[:80]!r} is not an id", where=f"{where}.suspect")
+            if result not in SUSPECT_RESULTS:
+                raise MalformedInputError(f"{result[:40]!r} is not one of {', '.join(SUSPECT_RESULTS)}", where=f"{where}.result")
+            if not 0 < detection <= 1:
+                raise MalformedInputError(f"detection {detection!r} is outside (0, 1]", where=f"{where}.detection")
+            if suspect in suspects:
+                raise MalformedInputError(f"suspect {suspect!r} is reported twice", where=f"{where}.suspect")
+            suspects.add(suspect)
+            # kept as the decimal the number prints as, so the model reads it exactly
+            suspect_rows.append((escrow_id, phase, suspect, result, repr(detection)))
+            continue
         shape.fields(item, where, ("site", "result", "detail"))
         site, result, detail = (shape.string(item, name, where) for name in ("site", "result", "detail"))
         if not is_id(site):
@@ -379,8 +407,16 @@ def inspect_report(ws: Workspace, escrow_id: str, phase: str, results: Any, now:
             "INSERT OR REPLACE INTO inspections (escrow_id, phase, site, result, detail, recorded) VALUES (?, ?, ?, ?, ?, ?)",
             [(*row, recorded) for row in rows],
         )
+        db.executemany(
+            "INSERT OR REPLACE INTO suspect_inspections (escrow_id, phase, suspect, result, detection) VALUES (?, ?, ?, ?, ?)",
+            suspect_rows,
+        )
     counts = {r: sum(1 for row in rows if row[3] == r) for r in RESULTS}
-    return {"escrow_id": escrow_id, "phase": phase, "sites": len(rows), **counts}
+    out: dict[str, Any] = {"escrow_id": escrow_id, "phase": phase, "sites": len(rows), **counts}
+    if suspect_rows:
+        out["suspects"] = len(suspect_rows)
+        out.update({r: sum(1 for row in suspect_rows if row[3] == r) for r in SUSPECT_RESULTS})
+    return out
 
 
 def _utcnow() -> datetime:

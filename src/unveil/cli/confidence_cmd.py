@@ -1,0 +1,64 @@
+"""``unveil confidence``: after each verified phase of a declaration escrow, the probability
+that no undeclared site remains (model: docs/confidence.md; evidence:
+:mod:`unveil.workspace.confidence`). The lead wires :func:`register` into
+:mod:`unveil.cli.main`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from unveil.cli.workflow_cmd import edge
+
+
+def confidence(workspace: Path, escrow_id: str | None, background: str, open_credit: str, as_json: bool) -> int:
+    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+        from unveil.workspace.confidence import confidence_by_phase
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        phases = confidence_by_phase(ws, escrow_id, background=background, open_credit=open_credit)
+        chosen = escrow_id
+        if chosen is None:
+            from unveil.workspace.confidence import _choose_declaration
+
+            with ws.connect() as db:
+                chosen = _choose_declaration(db, None)
+        result = {"escrow_id": chosen, "phases": phases}
+
+        def show() -> None:
+            from rich.table import Table
+
+            from unveil.cli.output import _out, say
+
+            say(f"confidence that no undeclared site remains in {chosen} (background λ = {background}, "
+                f"open credit {open_credit})")
+            table = Table("phase", "probability", "suspects (exact part)", "background λ'")
+            for row in phases:
+                table.add_row(row["phase"], f"{row['probability']:.6f}", row["exact_part"], f"{row['background_expected']:.6g}")
+            _out.print(table)
+            if not phases:
+                say("no verified phase yet")
+
+        return result, show
+
+    return edge(as_json, action)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the top-level ``confidence`` command."""
+
+    @app.command("confidence")
+    def confidence_(
+        workspace: Annotated[Path, typer.Option("--workspace", help="The inspector workspace.", show_default=False)],
+        escrow_id: Annotated[str | None, typer.Option("--escrow-id", help="The declaration escrow (default: the only one).")] = None,
+        background: Annotated[str, typer.Option("--background", metavar="LAMBDA", help="Expected number of sites intelligence does not know (e.g. 0.4 or 2/5).")] = "0",
+        open_credit: Annotated[str, typer.Option("--open-credit", metavar="X", help="Thinning credited to an opened, uninspected cell, in [0, 1].")] = "0",
+        json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
+        """Probability after each verified phase that no undeclared site remains (docs/confidence.md)."""
+        raise typer.Exit(confidence(workspace, escrow_id, background, open_credit, json_output))
