@@ -46,3 +46,73 @@ def test_demo_board_is_cosigned_and_serve_sh_serves_it_again(tmp_path: Path, cap
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 5, item 7: intelligence sealed before the reveals; phase 2 exposes hidden site H-01,
+    the false lead X-06 is cleared, H-02 is found in the final phase; every routine draw
+    recomputes with ``unveil select`` from the coins revealed on the board."""
+    import subprocess
+
+    from unveil import exercise
+    from unveil.board.client import BoardClient
+    from unveil.board.events import parse_event
+    from unveil.board.parties import read_parties
+    from unveil.core.jsonparse import loads
+
+    out = tmp_path / "demo-out"
+    assert main(["demo", "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["as_expected"] is True
+    inspector = summary["inspector"]
+    assert inspector["sealed"]["late"] is False and inspector["sealed"]["suspects"] == 8
+    phases = {p["phase"]: p for p in inspector["phases"]}
+    assert list(phases) == ["phase-1", "phase-2", "phase-3", "final"]
+    assert {(h["site"], h["phase"]) for h in inspector["hidden_found"]} == {("H-01", "phase-2"), ("H-02", "final")}
+    assert exercise.HIDDEN_SITES == ("H-01", "H-02")
+    assert inspector["false_leads_cleared"] == [{"suspect": "X-06", "phase": "phase-1"}]
+    assert "X-06" in phases["phase-1"]["undeclared"] and "X-08" in phases["final"]["undeclared"]
+    assert [f["site"] for f in phases["phase-2"]["found"]] == ["H-01"]
+    assert all(f["discrepancy_index"] is not None for p in phases.values() for f in p["found"])
+    # confidence after each phase; a found undeclared site makes it 0 from then on
+    assert [c["phase"] for c in inspector["confidence"]] == list(phases)
+    assert inspector["confidence"][0]["probability"] > 0
+    assert all(c["probability"] == 0 for c in inspector["confidence"][1:])
+    # routine inspections: everything drawn is consistent with the ground truth
+    assert all(r["result"] == "consistent" for p in phases.values() for r in p["inspected"])
+    assert sorted(summary["board"]["cosigned_by"]) == ["Exampleland", "Inspectorate", "Observer"]
+    assert all(step["exit"] == 0 for step in summary["board"]["steps"])
+
+    # Every draw recomputes offline from the coins revealed on the board.
+    parties = read_parties((out / "parties.json").read_bytes())
+    server = subprocess.Popen([str(out / "serve.sh"), "--port", "0", "--json"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = json.loads(server.stdout.readline())["url"]  # type: ignore[union-attr]  # stdout is a pipe
+        with BoardClient(url) as client:
+            size = int(client.checkpoint().split("\n")[1])
+            events = [parse_event(loads(entry)) for entry in client.entries(0, size)]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    kinds = [e.kind for e in events]
+    assert kinds.count("escrow.published") == 2 and kinds.count("discrepancy.raised") == 2
+    for phase in phases.values():
+        draw = phase["draw"]
+        assert draw["status"] == "drawn" and len(draw["selection"]) == draw["n"] <= len(draw["population"])
+        reveals = []
+        for event in events:
+            if event.kind == "coin.revealed" and event.body["context"] == draw["context"]:
+                author = parties.author_of(event)
+                assert author is not None
+                reveals += ["--reveal", author.vkey, event.body["r"]]
+        assert len(reveals) == 6  # host and inspector
+        drawn = [e.body for e in events if e.kind == "selection.drawn" and e.body["context"] == draw["context"]]
+        assert [d["selection"] for d in drawn] == [draw["selection"]]
+        population = tmp_path / f"population-{phase['phase']}.txt"
+        population.write_text("\n".join(draw["population"]) + "\n")
+        assert main(["select", "--context", draw["context"], "--population", str(population), "--n", str(draw["n"]),
+                     *reveals, "--json"]) == 0
+        selected = json.loads(capsys.readouterr().out)
+        assert selected["seed"] == draw["seed"] and selected["selection"] == draw["selection"]

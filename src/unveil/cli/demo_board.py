@@ -14,6 +14,7 @@ import json
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +30,76 @@ def _quiet(call: Any, *args: Any, **kwargs: Any) -> tuple[int, Any]:
     return code, json.loads(text[-1]) if text else None
 
 
-def publish_all(out: Path, host_ws: Any, inspector_ws: Any, phases: list[Path]) -> dict[str, Any]:
-    from unveil.cli import board_cmd
+class BoardSession:
+    """A running demo board: its URL, the board's and observer's workspaces, and the steps run."""
+
+    def __init__(self, out: Path, url: str, host_ws: Any, inspector_ws: Any, board_ws: Any, observer_ws: Any,
+                 serve_sh: Path, db: Path) -> None:
+        self.out, self.url, self.host_ws, self.inspector_ws = out, url, host_ws, inspector_ws
+        self.board_ws, self.observer_ws, self.serve_sh, self.db = board_ws, observer_ws, serve_sh, db
+        self.steps: list[dict[str, Any]] = []
+
+    def step(self, label: str, call: Any, *args: Any) -> Any:
+        code, result = _quiet(call, *args)
+        self.steps.append({"step": label, "exit": code, "result": result})
+        if code != 0:
+            raise RuntimeError(f"{label} failed: {result}")
+        return result
+
+    def record(self, label: str, result: Any) -> None:
+        """A step run through the services directly (coins, draws, discrepancies)."""
+        self.steps.append({"step": label, "exit": 0, "result": result})
+
+    def parties(self) -> Any:
+        from unveil.board.parties import read_parties
+
+        path = self.out / "parties.json"
+        return read_parties(path.read_bytes(), source=str(path))
+
+    def client(self) -> Any:
+        from unveil.board.client import BoardClient
+
+        return BoardClient(self.url)
+
+    def publish_escrow(self) -> None:
+        from unveil.cli import board_cmd
+
+        out = self.out
+        self.step("escrow.published", board_cmd.publish, self.host_ws.path, self.url, out / "escrow.json", None, None, None, None, True)
+        self.step("escrow.accepted", board_cmd.publish, self.inspector_ws.path, self.url, None, None, None,
+                  out / "escrow.json", out / "cells.txt", True)
+
+    def publish_intel_escrow(self, path: Path) -> None:
+        from unveil.cli import board_cmd
+
+        self.step("escrow.published (intel)", board_cmd.publish, self.inspector_ws.path, self.url, path, None, None, None, None, True)
+
+    def publish_phase(self, path: Path) -> None:
+        from unveil.cli import board_cmd
+
+        self.step(f"reveal.published {path.name}", board_cmd.publish, self.host_ws.path, self.url, None, path, None, None, None, True)
+        self.step(f"verification.recorded {path.name}", board_cmd.publish, self.inspector_ws.path, self.url, None, None, path, None, None, True)
+
+    def finish(self) -> dict[str, Any]:
+        """Every party syncs and cosigns; the board's summary (as :func:`publish_all` returns it)."""
+        import httpx
+
+        from unveil.cli import board_cmd
+
+        for ws in (self.host_ws, self.inspector_ws, self.observer_ws):
+            self.step(f"sync and cosign ({ws.name})", board_cmd.sync, ws.path, self.url, self.board_ws.vkey, True)
+        checkpoint = httpx.get(f"{self.url}/checkpoint", timeout=10).text
+        cosigned_by = _cosigners(checkpoint, [self.host_ws, self.inspector_ws, self.observer_ws])
+        published = [s for s in self.steps if s["result"] and "index" in s["result"]]
+        return {"origin": ORIGIN, "entries": len(published), "checkpoint": checkpoint,
+                "cosigned_by": cosigned_by, "board_db": str(self.db), "parties": str(self.out / "parties.json"),
+                "serve_sh": str(self.serve_sh), "steps": [{"step": s["step"], "exit": s["exit"]} for s in self.steps]}
+
+
+@contextlib.contextmanager
+def board_running(out: Path, host_ws: Any, inspector_ws: Any) -> Iterator[BoardSession]:
+    """Start the demo's board (``unveil serve`` as a subprocess on a free loopback port) and
+    yield a :class:`BoardSession`; the server is stopped on leaving."""
     from unveil.workspace.workspace import create
 
     board_ws = create(out / "workspaces" / "board", "board", ORIGIN)
@@ -54,36 +123,22 @@ def publish_all(out: Path, host_ws: Any, inspector_ws: Any, phases: list[Path]) 
         line = server.stdout.readline() if server.stdout else ""
         if not line:
             raise RuntimeError(f"the board did not start: {server.stderr.read() if server.stderr else ''}")
-        url = json.loads(line)["url"]
-        steps = []
-
-        def step(label: str, call: Any, *args: Any) -> None:
-            code, result = _quiet(call, *args)
-            steps.append({"step": label, "exit": code, "result": result})
-            if code != 0:
-                raise RuntimeError(f"{label} failed: {result}")
-
-        step("escrow.published", board_cmd.publish, host_ws.path, url, out / "escrow.json", None, None, None, None, True)
-        step("escrow.accepted", board_cmd.publish, inspector_ws.path, url, None, None, None, out / "escrow.json", out / "cells.txt", True)
-        for path in phases:
-            step(f"reveal.published {path.name}", board_cmd.publish, host_ws.path, url, None, path, None, None, None, True)
-            step(f"verification.recorded {path.name}", board_cmd.publish, inspector_ws.path, url, None, None, path, None, None, True)
-        for ws in (host_ws, inspector_ws, observer_ws):
-            step(f"sync and cosign ({ws.name})", board_cmd.sync, ws.path, url, board_ws.vkey, True)
-        import httpx
-
-        checkpoint = httpx.get(f"{url}/checkpoint", timeout=10).text
+        yield BoardSession(out, json.loads(line)["url"], host_ws, inspector_ws, board_ws, observer_ws, serve_sh, db)
     finally:
         server.terminate()
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-    cosigned_by = _cosigners(checkpoint, [host_ws, inspector_ws, observer_ws])
-    published = [s for s in steps if s["result"] and "index" in s["result"]]
-    return {"origin": ORIGIN, "entries": len(published), "checkpoint": checkpoint,
-            "cosigned_by": cosigned_by, "board_db": str(db), "parties": str(out / "parties.json"), "serve_sh": str(serve_sh),
-            "steps": [{"step": s["step"], "exit": s["exit"]} for s in steps]}
+
+
+def publish_all(out: Path, host_ws: Any, inspector_ws: Any, phases: list[Path]) -> dict[str, Any]:
+    """Start a board, publish the escrow and every phase, and end with a cosigned checkpoint."""
+    with board_running(out, host_ws, inspector_ws) as board:
+        board.publish_escrow()
+        for path in phases:
+            board.publish_phase(path)
+        return board.finish()
 
 
 def _cosigners(note: str, workspaces: list[Any]) -> list[str]:

@@ -14,7 +14,7 @@ import json
 import shutil
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ def run(out: Path, as_json: bool) -> int:
     for old in [*out.glob("reveal-*.json"), *(out / name for name in (*ARTIFACTS, "board.db", "board.db-wal", "board.db-shm"))]:
         old.unlink(missing_ok=True)
     shutil.rmtree(out / "workspaces", ignore_errors=True)
+    shutil.rmtree(out / "intel", ignore_errors=True)
     host_ws = create(out / "workspaces" / "host", "host", "Exampleland")
     inspector_ws = create(out / "workspaces" / "inspector", "inspector", "Inspectorate")
     (out / "territory.geojson").write_bytes(exercise.territory_bytes())
@@ -72,44 +73,61 @@ def run(out: Path, as_json: bool) -> int:
     def check(phase: str, path: Path, leaves: bytes | None = None) -> dict[str, Any]:
         bundle = path.read_bytes()
         report = check_bundle(escrow_signed, parse_signed(loads(bundle)), cell_list, leaves=leaves, trusted=[host_ws.vkey])
+        # recorded a second apart, so the workspace orders the phases as they came (confidence by phase)
         record_verification(inspector_ws, report, [], escrow_json=escrow_json, cells_txt=cells_txt, bundle=bundle,
-                            leaves=leaves, territory_geojson=exercise.territory_bytes(), now=when)
+                            leaves=leaves, territory_geojson=exercise.territory_bytes(), now=when + timedelta(seconds=len(rows)))
         st = status(inspector_ws, escrow_id)
         sites = sum(len(o.content["sites"]) for o in report.reveal.openings)
         return {"bundle": path.name, "phase": phase, "openings": len(report.reveal.openings), "sites": sites,
                 "verdict": report.status, "reasons": sorted({p.reason for p in report.problems}),
                 "opened": f"{st['opened']}/{st['cells']}", "warheads_opened": st["totals"].get("warhead", {}).get("opened", 0)}
 
-    for number, region in enumerate(chosen, start=1):
-        phase = f"phase-{number}"
-        indices = regions.select_indices(cell_list.cells, resolution, parents=[region])
-        path = out / f"reveal-{phase}.json"
-        host.reveal(host_ws, escrow_id=escrow_id, phase=phase, indices=indices, out=path, now=when)
-        rows.append(check(phase, path))
-        if number == 1:
-            rows.append(_tampered(out, path, host_ws, sign_statement, check, (out / "leaves.bin").read_bytes()))
-    opened = {o["index"] for p in out.glob("reveal-phase-*.json") if "tamper" not in p.name
-              for o in loads(p.read_bytes())["statement"]["openings"]}
-    rest = [i for i in range(len(cell_list.cells)) if i not in opened]
-    final = out / "reveal-final.json"
-    host.reveal(host_ws, escrow_id=escrow_id, phase="final", indices=rest, out=final, now=when, open_totals=True)
-    rows.append(check("final", final))
-    final_status = status(inspector_ws, escrow_id)
-    from unveil.cli.demo_board import publish_all
+    from unveil.cli.demo_board import board_running
+    from unveil.cli.demo_inspector import DemoInspector
+    from unveil.cli.demo_inspector import expected as inspector_expected
 
-    phases = sorted(out.glob("reveal-phase-[0-9].json")) + [final]
-    board = publish_all(out, host_ws, inspector_ws, phases)
+    # The board runs from the start: the escrow, the inspector's intelligence escrow, each phase
+    # with its verification, the draws and discrepancies are logged as they happen.
+    with board_running(out, host_ws, inspector_ws) as session:
+        session.publish_escrow()
+        inspector = DemoInspector(out, session, host_ws, inspector_ws, escrow_id, when)
+        try:
+            inspector.prepare(escrow_json, cells_txt, exercise.territory_bytes())
+            for number, region in enumerate(chosen, start=1):
+                phase = f"phase-{number}"
+                indices = regions.select_indices(cell_list.cells, resolution, parents=[region])
+                path = out / f"reveal-{phase}.json"
+                host.reveal(host_ws, escrow_id=escrow_id, phase=phase, indices=indices, out=path, now=when)
+                rows.append(check(phase, path))
+                session.publish_phase(path)
+                inspector.after_phase(phase, path)
+                if number == 1:
+                    rows.append(_tampered(out, path, host_ws, sign_statement, check, (out / "leaves.bin").read_bytes()))
+            opened = {o["index"] for p in out.glob("reveal-phase-*.json") if "tamper" not in p.name
+                      for o in loads(p.read_bytes())["statement"]["openings"]}
+            rest = [i for i in range(len(cell_list.cells)) if i not in opened]
+            final = out / "reveal-final.json"
+            host.reveal(host_ws, escrow_id=escrow_id, phase="final", indices=rest, out=final, now=when, open_totals=True)
+            rows.append(check("final", final))
+            session.publish_phase(final)
+            inspector.after_phase("final", final)
+        finally:
+            inspector.close()
+        board = session.finish()
+    final_status = status(inspector_ws, escrow_id)
+    inspector_summary = inspector.summary()
     seconds = time.perf_counter() - started
 
     expected = ["valid", "invalid", "valid", "valid", "valid"]
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
-          and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"]))
+          and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
+          and inspector_expected(inspector_summary, chosen))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "seconds": round(seconds, 1), "as_expected": ok,
     }
     if as_json:
         print(json.dumps(summary))
@@ -170,5 +188,31 @@ def _show(summary: dict[str, Any], description: str) -> None:
     console.print(board["checkpoint"].rstrip(), highlight=False, markup=False)
     console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']})",
                   highlight=False)
+    if summary.get("inspector"):
+        _show_inspector(console, summary["inspector"])
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
+
+
+def _show_inspector(console: Any, inspector: dict[str, Any]) -> None:
+    """The inspector's side, one row per phase: the truth test, challenges, the draw, the confidence."""
+    from rich.table import Table
+
+    sealed = inspector["sealed"]
+    console.print(f"inspector: {sealed['suspects']} suspects sealed as intel escrow {inspector['intel_escrow']} before any reveal "
+                  f"(root {str(sealed['root'])[:16]}…); inspections are simulated against the FICTIONAL ground truth", highlight=False)
+    table = Table("phase", "confirmed", "undeclared", "found", "cleared", "draw seed", "inspected (drawn)", "P(no undeclared left)")
+    for p in inspector["phases"]:
+        draw = p["draw"]
+        found = ", ".join(f"[red]{f['site']}[/] ({f['suspect']}, entry {f['discrepancy_index']})" for f in p["found"])
+        inspected = ", ".join(r["site"] if r["result"] == "consistent" else f"[red]{r['site']}[/]" for r in p["inspected"])
+        table.add_row(p["phase"], ", ".join(p["confirmed"]), ", ".join(p["undeclared"]), found,
+                      ", ".join(f"[green]{s}[/]" for s in p["cleared"]), (draw["seed"] or "")[:12],
+                      f"{inspected} ({draw['n']} of {len(draw['population'])})", f"{p['confidence']['probability']:.3g}")
+    console.print(table)
+    confidence = "  ".join(f"{c['phase']} {c['probability']:.3g}" for c in inspector["confidence"])
+    console.print("confidence that no undeclared site remains, after each phase (background: 1/2 site no intelligence "
+                  f"points to; 0 once one is found): {confidence}", highlight=False)
+    hidden = ", ".join(f"{h['site']} in {h['phase']}" for h in inspector["hidden_found"]) or "none"
+    cleared = ", ".join(f"{c['suspect']} in {c['phase']}" for c in inspector["false_leads_cleared"]) or "none"
+    console.print(f"undeclared sites found: {hidden}; false leads cleared: {cleared}", highlight=False)

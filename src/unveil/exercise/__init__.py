@@ -10,6 +10,11 @@ strict JSON reader:
 - ``territory.geojson``: a FeatureCollection with one Polygon feature (lon/lat order).
 - ``declaration.json``: ``{"sites": [...]}``, site objects as in spec §2 without ``cell``;
   group them by ``h3.latlng_to_cell(lat, lon, RESOLUTION)`` to build cell contents.
+- ``intel.csv``: the inspector's suspected sites (spec §9 CSV: ``id,kind,lat,lon,radius_m,
+  confidence`` and ``min:warhead,max:warhead``): five on declared sites, two on real undeclared
+  sites, one false lead.
+- ``ground-truth.json``: ``{"sites": [...]}``, what is "really" there: every declared site plus
+  the two undeclared ones (``H-01``, ``H-02``). Only the demo's simulated inspections read it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ DESCRIPTION = (
 
 TERRITORY_FILE = "territory.geojson"
 DECLARATION_FILE = "declaration.json"
+INTEL_FILE = "intel.csv"
+GROUND_TRUTH_FILE = "ground-truth.json"
+HIDDEN_SITES = ("H-01", "H-02")
+FALSE_LEADS = ("X-06",)
 
 
 def _read(name: str) -> bytes:
@@ -40,3 +49,13 @@ def territory_bytes() -> bytes:
 def declaration_bytes() -> bytes:
     """The declaration as JSON bytes: ``{"sites": [...]}`` (spec §2 site objects, no ``cell``)."""
     return _read(DECLARATION_FILE)
+
+
+def intel_bytes() -> bytes:
+    """The inspector's suspects as CSV bytes (spec §9 fields, plus ``min:warhead,max:warhead``)."""
+    return _read(INTEL_FILE)
+
+
+def ground_truth_bytes() -> bytes:
+    """What is really there, as JSON bytes: ``{"sites": [...]}`` (the declared sites and the hidden ones)."""
+    return _read(GROUND_TRUTH_FILE)
