@@ -232,3 +232,26 @@ def test_human_output(board: World, capsys: pytest.CaptureFixture[str]) -> None:
                     "--escrow-id", ESCROW_ID, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02", "--detail", "x",
                     "--intel-bundle", str(bad))
     assert code == 2 and "intel bundle" in out["error"]
+
+
+def test_a_transcript_that_does_not_match_the_signed_checkpoint_is_refused(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """A board that serves other entries than those its checkpoint signs cannot steer a draw."""
+    from unveil.workspace import coins
+
+    world, context = board, "phase-9-inspect"
+    assert coin(world, capsys, "commit", "host", context)[0] == 0
+    real = world.client("http://board-a")
+
+    class LyingBoard:
+        def checkpoint(self) -> str:
+            return real.checkpoint()
+
+        def entries(self, start: int, end: int) -> list[bytes]:
+            honest = list(real.entries(start, end))
+            return [*honest[:-1], honest[0]]  # the last entry swapped for another
+
+    transcript = coins.read_transcript(real, world.parties, context, ESCROW_ID)
+    assert list(transcript.commitments)  # the honest board shows the commitment
+    with pytest.raises(coins.DrawRefused) as caught:
+        coins.read_transcript(LyingBoard(), world.parties, context, ESCROW_ID)  # type: ignore[arg-type]  # a stand-in client
+    assert caught.value.reason == "checkpoint-invalid"

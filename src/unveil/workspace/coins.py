@@ -113,8 +113,9 @@ class Transcript:
 
 
 def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Party]]:
-    """Every entry of the board with its registered author (entries that fail to parse or
-    have no registered author are skipped: the board's audit reports them)."""
+    """Every entry of the board with its registered author, checked against the board's signed
+    checkpoint (entries that fail to parse or have no registered author are skipped: the
+    board's audit reports them)."""
     from unveil.board.events import parse_event
     from unveil.board.witness import read_checkpoint
     from unveil.core.jsonparse import loads
@@ -127,8 +128,15 @@ def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Par
         raise DrawRefused("checkpoint-invalid", f"the board's checkpoint is not signed by {parties.board.name}: {exc}") from None
     checkpoint = read_checkpoint(note)
     size = checkpoint.size if checkpoint is not None else 0
+    entries = client.entries(0, size) if size else []
+    # The entries must be the log the board signed: same count, same RFC 9162 root (§7).
+    from unveil.core.merkle import EMPTY_ROOT, leaf_hash, root_from_leaf_hashes
+
+    root = root_from_leaf_hashes(b"".join(map(leaf_hash, entries))) if entries else EMPTY_ROOT
+    if checkpoint is None or len(entries) != size or root != checkpoint.root:
+        raise DrawRefused("checkpoint-invalid", "the board's entries do not hash to the root of its signed checkpoint")
     out = []
-    for index, entry in enumerate(client.entries(0, size) if size else []):
+    for index, entry in enumerate(entries):
         try:
             event = parse_event(loads(entry, source=f"entry {index}"))
             author = parties.author_of(event)
