@@ -188,7 +188,7 @@ def test_a_storage_failure_is_503_and_the_board_recovers(board: tuple[TestClient
     client, log, storage = board
     client.post("/entries", json=publish())
     with monkeypatch.context() as patch:
-        patch.setattr(storage, "append_entries", lambda rows: (_ for _ in ()).throw(OSError("disk full")))
+        patch.setattr(storage, "append_entries", lambda rows, **kw: (_ for _ in ()).throw(OSError("disk full")))
         refusal(client.post("/entries", json=verification(1)), 503, "storage-failure")
     assert "board write failed" in caplog.text
     assert log.size == 1

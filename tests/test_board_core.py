@@ -616,7 +616,7 @@ def test_submit_many_is_one_transaction_and_one_checkpoint(board: tuple[Log, Mem
     log, storage = board
     calls: list[int] = []
     original = storage.append_entries
-    storage.append_entries = lambda rows: (calls.append(len(rows)), original(rows))[1]  # type: ignore[method-assign]
+    storage.append_entries = lambda rows, **kw: (calls.append(len(rows)), original(rows, **kw))[1]  # type: ignore[method-assign]
     docs = [commit(HOST, R_HOST), reveal_coin(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), reveal_coin(HOST, R_HOST)]
     results = log.submit_many(docs)
     assert calls == [3]
@@ -631,7 +631,7 @@ def test_a_failed_storage_write_keeps_nothing(board: tuple[Log, MemoryStorage]) 
     log, storage = board
     root = log.root()
 
-    def fail(rows: Any) -> None:
+    def fail(rows: Any, **kwargs: Any) -> None:
         raise OSError("disk full")
 
     original = storage.append_entries

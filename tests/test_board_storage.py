@@ -266,3 +266,18 @@ def test_a_refused_append_makes_the_log_rebuild_from_storage(storage_url: str) -
         assert second.size == 2 and second.root() == first.root()  # rebuilt: it sees entry 1
         assert second.submit(verification(2)).index == 2
         assert open_log(store).audit().ok
+
+
+def test_entries_and_their_checkpoint_commit_together(storage_url: str) -> None:
+    """append_entries(rows, checkpoint=…) keeps both or neither (one transaction)."""
+    from unveil.store.board_db import EntryIndexError, open_storage
+
+    storage = open_storage(storage_url)
+    try:
+        storage.append_entries([(0, b"a"), (1, b"b")], checkpoint=(2, "note for 2\n"))
+        assert storage.size() == 2 and storage.get_checkpoint(2) == "note for 2\n"
+        with pytest.raises(EntryIndexError):
+            storage.append_entries([(5, b"gap")], checkpoint=(6, "note for 6\n"))
+        assert storage.size() == 2 and storage.get_checkpoint(6) is None
+    finally:
+        storage.close()

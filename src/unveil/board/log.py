@@ -63,8 +63,9 @@ class LogStorage(Protocol):
         """Entries ``start .. end-1`` (the caller checks ``0 <= start <= end <= size``)."""
         ...
 
-    def append_entries(self, rows: Sequence[tuple[int, bytes]]) -> None:
-        """Append ``rows`` (consecutive indices from the current size) in one transaction."""
+    def append_entries(self, rows: Sequence[tuple[int, bytes]], checkpoint: tuple[int, str] | None = None) -> None:
+        """Append ``rows`` (consecutive indices from the current size) and, when given, save the
+        board-signed ``checkpoint`` ``(size, note)`` covering them: all in one transaction."""
         ...
 
     def get_bundle(self, sha256_hex: str) -> bytes | None:
@@ -116,11 +117,13 @@ class MemoryStorage:
     def read_entries(self, start: int, end: int) -> list[bytes]:
         return self.entries[start:end]
 
-    def append_entries(self, rows: Sequence[tuple[int, bytes]]) -> None:
+    def append_entries(self, rows: Sequence[tuple[int, bytes]], checkpoint: tuple[int, str] | None = None) -> None:
         for offset, (index, _) in enumerate(rows):
             if index != len(self.entries) + offset:
                 raise ValueError(f"row index {index} does not follow the log (size {len(self.entries) + offset})")
         self.entries.extend(entry for _, entry in rows)
+        if checkpoint is not None:
+            self.save_checkpoint(*checkpoint)
 
     def get_bundle(self, sha256_hex: str) -> bytes | None:
         return self.bundles.get(sha256_hex)
@@ -327,9 +330,8 @@ class Log:
                     outcomes.append(refused)
             if rows:
                 note = self._sign(self._tree.size)
-                try:
-                    self._storage.append_entries(rows)
-                    self._storage.save_checkpoint(self._tree.size, note)
+                try:  # entries and their checkpoint in one transaction: one commit per batch
+                    self._storage.append_entries(rows, checkpoint=(self._tree.size, note))
                 except BaseException:
                     self._recover(start)
                     raise

@@ -177,8 +177,10 @@ class BoardStorage:
     def _next_index(conn: Connection) -> int:
         return int(conn.execute(select(func.coalesce(func.max(entries.c.idx), -1) + 1)).scalar_one())
 
-    def append_entries(self, rows: Sequence[tuple[int, bytes]]) -> None:
+    def append_entries(self, rows: Sequence[tuple[int, bytes]], checkpoint: tuple[int, str] | None = None) -> None:
         if not rows:
+            if checkpoint is not None:
+                self.save_checkpoint(*checkpoint)
             return
         first = rows[0][0]
         for offset, (index, _) in enumerate(rows):
@@ -189,6 +191,8 @@ class BoardStorage:
             if first != size:
                 raise EntryIndexError(f"row index {first} does not follow the log (size {size})")
             conn.execute(entries.insert(), [{"idx": index, "entry": entry} for index, entry in rows])
+            if checkpoint is not None:
+                conn.execute(self._checkpoint_upsert(*checkpoint))
 
     # --- bundles -------------------------------------------------------------------------
 
@@ -209,11 +213,13 @@ class BoardStorage:
 
     # --- checkpoints and cosignatures ----------------------------------------------------
 
-    def save_checkpoint(self, size: int, note: str) -> None:
+    def _checkpoint_upsert(self, size: int, note: str) -> Any:
         statement = self._insert(checkpoints).values(size=size, note=note)
-        statement = statement.on_conflict_do_update(index_elements=[checkpoints.c.size], set_={"note": statement.excluded.note})
+        return statement.on_conflict_do_update(index_elements=[checkpoints.c.size], set_={"note": statement.excluded.note})
+
+    def save_checkpoint(self, size: int, note: str) -> None:
         with self._write() as conn:
-            conn.execute(statement)
+            conn.execute(self._checkpoint_upsert(size, note))
 
     def get_checkpoint(self, size: int) -> str | None:
         with self._read() as conn:
