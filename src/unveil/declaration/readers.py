@@ -50,6 +50,7 @@ from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
 from unveil.declaration.writers import CSV_COLUMNS, SERIAL_SEPARATOR
 from unveil.errors import MalformedInputError
+from unveil.textformats import NUMBER, format_of, text_number
 
 Contains = Callable[[float, float], bool]
 Hint = Callable[[float, float], "str | None"]
@@ -63,7 +64,6 @@ CSV_OPTIONAL = ("name", "type", "serials")  # type and serials need the item col
 MAX_LISTED = 20
 COMPUTED = "the cell is computed from lat/lon, not given"
 
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _SHAPE_PATH = re.compile(r"\$\.sites\[(\d+)\](?:\.items\[(\d+)\])?(?:\.(.+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -102,7 +102,7 @@ def read_declaration(
     also cut into cells and every cell content checked under §2 as a verifier will check it.
     Raises :class:`MalformedInputError` naming ``source``, the place and the field.
     """
-    fmt = fmt if fmt is not None else _format_of(source)
+    fmt = fmt if fmt is not None else format_of(source, EXTENSIONS)
     if fmt not in FORMATS:
         raise MalformedInputError(f"unknown declaration format {fmt!r} (one of {', '.join(FORMATS)})", source=source)
     if resolution is not None and not (type(resolution) is int and 0 <= resolution <= 15):
@@ -131,16 +131,6 @@ def swap_hint(contains: Contains) -> Hint:
         return None
 
     return hint
-
-
-def _format_of(source: str) -> str:
-    lowered = source.lower()
-    for extension, fmt in EXTENSIONS.items():
-        if lowered.endswith(extension):
-            return fmt
-    raise MalformedInputError(
-        f"cannot tell the format from the file name; use one of {', '.join(sorted(EXTENSIONS))}", source=source
-    )
 
 
 # --- checking (shared by every format) -------------------------------------------------------
@@ -433,7 +423,7 @@ def _construct_int(loader: _StrictLoader, node: Any) -> int:
 
 
 def _construct_float(loader: _StrictLoader, node: Any) -> float:
-    if not _NUMBER.fullmatch(node.value):
+    if not NUMBER.fullmatch(node.value):
         raise _yaml_error(f"{node.value!r} is not a finite JSON number (write e.g. 0.5, 41.5, 1.0e-7)", node.start_mark)
     value = float(node.value)
     if not math.isfinite(value):
@@ -510,23 +500,6 @@ class _Rows:
     bare_line: int | None = None  # the line of an item-less row
 
 
-def _csv_number(text: str, where: str, what: str) -> int | float:
-    if text == "":
-        raise MalformedInputError(f"{what} is required", where=where)
-    match = _NUMBER.fullmatch(text)
-    if match is None:
-        raise MalformedInputError(f"{what} {text!r} is not a number (write a decimal such as 41.5: no spaces, hex, NaN or Infinity)", where=where)
-    if match[1] is None and match[2] is None:
-        value = int(text)
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise MalformedInputError(f"{what} {text} is outside ±(2^53−1)", where=where)
-        return value
-    number = float(text)
-    if not math.isfinite(number):
-        raise MalformedInputError(f"{what} {text} is not finite as a JSON number", where=where)
-    return number
-
-
 def _read_csv(text: str) -> _Input:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -589,8 +562,8 @@ def _csv_row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None
         return f"line {line}, column {column}"
 
     site: dict[str, Any] = {"id": values["site_id"], "kind": values["kind"],
-                            "lat": _csv_number(values["lat"], at("lat"), "lat"),
-                            "lon": _csv_number(values["lon"], at("lon"), "lon"), "items": []}
+                            "lat": text_number(values["lat"], at("lat"), "lat"),
+                            "lon": text_number(values["lon"], at("lon"), "lon"), "items": []}
     if values.get("name"):
         site["name"] = values["name"]
     entry = sites.setdefault(site["id"], _Rows(site, line))
@@ -612,9 +585,7 @@ def _csv_row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None
     for column in ("category", "unit"):
         if not values.get(column):
             raise MalformedInputError(f"{column} is required when the row declares an item", where=at(column))
-    quantity = _csv_number(values.get("quantity", ""), at("quantity"), "quantity")
-    if type(quantity) is float and exact(quantity) != Decimal(values["quantity"]):
-        raise MalformedInputError(_inexact(values["quantity"], quantity), where=at("quantity"))
+    quantity = text_number(values.get("quantity", ""), at("quantity"), "quantity", exact_form=True)
     item: dict[str, Any] = {"category": values["category"], "quantity": quantity, "unit": values["unit"]}
     if values.get("type"):
         item["type"] = values["type"]

@@ -23,18 +23,16 @@ from __future__ import annotations
 
 import csv
 import io
-import math
-import re
-from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from unveil.core import shape
 from unveil.core.content import point_cell
-from unveil.core.encoding import MAX_SAFE_INTEGER, is_id
+from unveil.core.encoding import is_id
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1, Vocabulary
 from unveil.errors import MalformedInputError
+from unveil.textformats import format_of, text_number
 
 Contains = Callable[[float, float], bool]
 
@@ -43,7 +41,6 @@ EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
 CSV_REQUIRED = ("id", "kind", "lat", "lon", "radius_m", "confidence")
 ESTIMATE_SIDES = ("min", "max")
 _WGS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
 def read_intel(
@@ -61,7 +58,7 @@ def read_intel(
     ``contains(lon, lat)`` tells whether a point lies in the territory (as for declarations).
     Raises :class:`MalformedInputError` naming ``source``, the place and the field.
     """
-    fmt = fmt if fmt is not None else _format_of(source)
+    fmt = fmt if fmt is not None else format_of(source, EXTENSIONS)
     if fmt not in FORMATS:
         raise MalformedInputError(f"unknown intelligence format {fmt!r} (one of {', '.join(FORMATS)})", source=source)
     if len(data) > max_bytes:
@@ -97,16 +94,6 @@ def contents_by_cell(suspects: Iterable[dict[str, Any]], resolution: int) -> dic
         cell: {"cell": cell, "suspects": sorted(cells[cell], key=lambda s: s["id"].encode())}
         for cell in sorted(cells)
     }
-
-
-def _format_of(source: str) -> str:
-    lowered = source.lower()
-    for extension, fmt in EXTENSIONS.items():
-        if lowered.endswith(extension):
-            return fmt
-    raise MalformedInputError(
-        f"cannot tell the format from the file name; use one of {', '.join(sorted(EXTENSIONS))}", source=source
-    )
 
 
 class _Where:
@@ -190,27 +177,6 @@ def _suspect(fields: dict[str, Any], estimates: dict[str, list[Any]], ext: dict[
 # --- CSV -------------------------------------------------------------------------------------
 
 
-def _csv_number(text: str, where: str, what: str, *, exact_form: bool = False) -> int | float:
-    if text == "":
-        raise MalformedInputError(f"{what} is required", where=where)
-    match = _NUMBER.fullmatch(text)
-    if match is None:
-        raise MalformedInputError(
-            f"{what} {text!r} is not a number (write a decimal such as 0.5: no spaces, hex, NaN or Infinity)", where=where)
-    if match[1] is None and match[2] is None:
-        value = int(text)
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise MalformedInputError(f"{what} {text} is outside ±(2^53−1)", where=where)
-        return value
-    number = float(text)
-    if not math.isfinite(number):
-        raise MalformedInputError(f"{what} {text} is not finite as a JSON number", where=where)
-    if exact_form and exact(number) != Decimal(text):
-        raise MalformedInputError(f"{what} {text} has no exact JSON number form (it would be committed as {exact(number)})",
-                                  where=where)
-    return number
-
-
 def _csv_header(header: list[str], line: int, vocabulary: Vocabulary) -> None:
     def at(column: str) -> str:
         return f"line {line} (header), column {column}"
@@ -264,12 +230,12 @@ def _csv_row(values: dict[str, str], line: int, vocabulary: Vocabulary) -> tuple
             raise MalformedInputError(f"{name} is required", where=at(name))
         fields[name] = values[name]
     for name in ("lat", "lon", "radius_m", "confidence"):
-        fields[name] = _csv_number(values[name], at(name), name)
+        fields[name] = text_number(values[name], at(name), name)
     estimates: dict[tuple[str, str], int | float | None] = {}
     for column, text in values.items():
         key = _estimate_column(column, vocabulary)
         if key is not None:
-            estimates[key] = None if text == "" else _csv_number(text, at(column), column, exact_form=True)
+            estimates[key] = None if text == "" else text_number(text, at(column), column, exact_form=True)
     return _Where(f"line {line}", at), _suspect(fields, _estimates(estimates))
 
 
