@@ -17,42 +17,14 @@ from typer.testing import CliRunner
 
 from unveil.cli.confidence_cmd import register
 from unveil.cli.intel_cmd import register as register_intel
-from unveil.cli.main import main
-
-# Fixtures copied from tests/test_intel_cli.py: a small fictional territory and declaration.
-TERRITORY = {
-    "type": "FeatureCollection",
-    "features": [
-        {"type": "Feature", "properties": {"name": "Testland"}, "geometry": {"type": "Polygon", "coordinates": [
-            [[10.0, 45.0], [10.6, 45.05], [10.65, 45.4], [10.05, 45.45], [10.0, 45.0]]]}},
-    ],
-}
-CSV = """site_id,kind,name,lat,lon,category,quantity,unit,type,serials
-S-1,weapons-storage,North depot,45.30,10.20,warhead,3,count,,W-1;W-2;W-3
-S-1,weapons-storage,North depot,45.30,10.20,plutonium,4.5,kg,,
-S-2,enrichment,,45.10,10.50,heu,10.25,kg,90% U-235,
-S-3,research,Lab,45.20,10.30,,,,,
-"""
-RES = 6
-EMPTY = (45.25, 10.40)  # a point in a cell where nothing is declared
-UNOPENED = (45.38, 10.30)  # a point in a cell phase-1 does not open
-INTEL = f"""id,kind,lat,lon,radius_m,confidence,min:warhead,max:warhead
-X-1,weapons-storage,45.3005,10.2005,500,0.9,2,5
-X-2,enrichment,{EMPTY[0]},{EMPTY[1]},300,0.5,,
-X-3,research,{UNOPENED[0]},{UNOPENED[1]},300,0.4,,
-"""
+from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli
+from tests.workflow_fixtures import TESTLAND_ONLY as TERRITORY
 
 runner = CliRunner()
 
 
 def cell(point: tuple[float, float]) -> str:
     return h3.latlng_to_cell(point[0], point[1], RES)
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    code = main([*args, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else None
 
 
 def sub_cli(reg: Any, *args: str, as_json: bool = True) -> tuple[int, Any]:

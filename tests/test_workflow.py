@@ -12,32 +12,7 @@ from typing import Any
 import h3
 import pytest
 
-from unveil.cli.main import main
-
-# A small fictional quadrilateral (lon, lat order, GeoJSON), about 50 km across.
-TERRITORY = {
-    "type": "FeatureCollection",
-    "features": [
-        {"type": "Feature", "properties": {"name": "Testland"}, "geometry": {"type": "Polygon", "coordinates": [
-            [[10.0, 45.0], [10.6, 45.05], [10.65, 45.4], [10.05, 45.45], [10.0, 45.0]]]}},
-        {"type": "Feature", "properties": {"name": "Elsewhere"}, "geometry": {"type": "Polygon", "coordinates": [
-            [[20.0, 45.0], [20.2, 45.0], [20.2, 45.2], [20.0, 45.0]]]}},
-    ],
-}
-CSV = """site_id,kind,name,lat,lon,category,quantity,unit,type,serials
-S-1,weapons-storage,North depot,45.30,10.20,warhead,3,count,,W-1;W-2;W-3
-S-1,weapons-storage,North depot,45.30,10.20,plutonium,4.5,kg,,
-S-2,enrichment,,45.10,10.50,heu,10.25,kg,90% U-235,
-S-3,research,Lab,45.20,10.30,,,,,
-"""
-RES = 6
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
-    code = main([*args, "--json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out.strip() else None
-
+from tests.workflow_fixtures import CSV, RES, TERRITORY, cli
 
 def snapshot(*folders: Path) -> dict[str, str]:
     return {
