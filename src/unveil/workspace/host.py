@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -145,16 +146,25 @@ def reveal(
         bundle = dump(sign_statement(statement, [key]))
         already = {i for (i,) in db.execute("SELECT cell_index FROM opened WHERE escrow_id = ?", (escrow_id,))}
         reopened = [cells[i] for i in indices if i in already]
-        with staged(out.parent, {out.name: bundle}), transaction(db):
-            db.execute(
-                "INSERT INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-                (escrow_id, phase, bundle, hashlib.sha256(bundle).hexdigest(), len(indices), format_time(now)),
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO opened (escrow_id, cell_index, cell, phase, content_json) VALUES (?, ?, ?, ?, ?)",
-                [(escrow_id, o["index"], o["cell"], phase, json.dumps(o["content"], ensure_ascii=False)) for o in openings],
-            )
-            if open_totals:
-                db.execute("INSERT OR IGNORE INTO opened_totals (escrow_id, totals_json, phase) VALUES (?, ?, ?)",
-                           (escrow_id, sealed_json, phase))
+        record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out)
+
+
+def record_opening(
+    db: sqlite3.Connection, out: Path, escrow_id: str, phase: str, bundle: bytes,
+    openings: Sequence[Mapping[str, Any]], now: datetime, totals_json: str | None = None,
+) -> None:
+    """Write a signed reveal bundle to ``out`` and record its phase and opened cells, all or
+    nothing (shared by the host's reveals and the inspector's intel openings)."""
+    with staged(out.resolve().parent, {out.name: bundle}), transaction(db):
+        db.execute(
+            "INSERT INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+            (escrow_id, phase, bundle, hashlib.sha256(bundle).hexdigest(), len(openings), format_time(now)),
+        )
+        db.executemany(
+            "INSERT OR IGNORE INTO opened (escrow_id, cell_index, cell, phase, content_json) VALUES (?, ?, ?, ?, ?)",
+            [(escrow_id, o["index"], o["cell"], phase, json.dumps(o["content"], ensure_ascii=False)) for o in openings],
+        )
+        if totals_json is not None:
+            db.execute("INSERT OR IGNORE INTO opened_totals (escrow_id, totals_json, phase) VALUES (?, ?, ?)",
+                       (escrow_id, totals_json, phase))

@@ -33,7 +33,7 @@ from unveil.escrowing import commit_cells, open_cells
 from unveil.inspection import TruthTest, contents_by_cell, read_intel, truth_test
 from unveil.store.workspace_db import transaction
 from unveil.workspace.files import staged
-from unveil.workspace.host import dump
+from unveil.workspace.host import dump, record_opening
 from unveil.workspace.workspace import Workspace
 
 TABLES = """
@@ -220,15 +220,7 @@ def open_intel(
         openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, [index], intel=True)
         statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, salter=Salter(secret, escrow_id))
         bundle = dump(sign_statement(statement, [key]))
-        with staged(out.resolve().parent, {out.name: bundle}), transaction(db):
-            db.execute(
-                "INSERT INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-                (escrow_id, phase, bundle, hashlib.sha256(bundle).hexdigest(), 1, format_time(now)),
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO opened (escrow_id, cell_index, cell, phase, content_json) VALUES (?, ?, ?, ?, ?)",
-                [(escrow_id, o["index"], o["cell"], phase, json.dumps(o["content"], ensure_ascii=False)) for o in openings],
-            )
+        record_opening(db, out, escrow_id, phase, bundle, openings, now)
     return out
 
 
