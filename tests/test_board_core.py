@@ -286,6 +286,8 @@ SHAPE_ERRORS = [
     ("time with a space", _with("time", "2019-01-18 15:00:00Z"), "statement.time"),
     ("time second 60", _with("time", "2019-01-18T15:00:60Z"), "statement.time"),
     ("time not a date", _with("time", "2019-02-30T15:00:00Z"), "statement.time"),
+    ("time hour 24", _with("time", "2019-01-18T24:00:00Z"), "statement.time"),
+    ("time in non-ASCII digits", _with("time", "\u0662\u0660\u0661\u0669-01-18T15:00:00Z"), "statement.time"),
     ("unknown body field", _with("body.extra", 1), "statement.body"),
     ("missing body field", _with("body.openings", _DELETE), "statement.body"),
     ("openings a string", _with("body.openings", "3"), "statement.body.openings"),

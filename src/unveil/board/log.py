@@ -26,9 +26,9 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Protocol
 
+from unveil.core.encoding import unix_time
 from unveil.core.envelope import parse_signed
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
@@ -161,10 +161,6 @@ class Receipt:
     index: int
     checkpoint_note: str
     created: bool
-
-
-def _unix(time: str) -> int:
-    return int(datetime.strptime(time, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
 
 
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
@@ -378,7 +374,7 @@ class Log:
         if self._max_skew is None:
             return
         now = self._now()
-        if _unix(event.time) > now + self._max_skew:
+        if (unix_time(event.time) or 0) > now + self._max_skew:  # parse_event checked the format
             raise Refused("time-future", f"time {event.time} is more than {self._max_skew} s after the board's clock")
 
     def _sign(self, size: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import re
 import struct
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from datetime import datetime, timezone
 MAX_SAFE_INTEGER = 2**53 - 1
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")  # ASCII digits only (\d is Unicode)
 
 
 def tag(s: str) -> bytes:
@@ -55,13 +56,22 @@ def b64decode(value: str) -> bytes:
 
 def is_time(value: object) -> bool:
     """True for ``YYYY-MM-DDTHH:MM:SSZ`` naming a real UTC instant, seconds 00–59 (spec §0)."""
-    if not isinstance(value, str) or _TIME.fullmatch(value) is None:
-        return False
+    return unix_time(value) is not None
+
+
+def unix_time(value: object) -> int | None:
+    """The unix seconds of a spec §0 time (see :func:`is_time`), or ``None`` if it is not one."""
+    match = _TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = map(int, match.groups())
+    if second > 59:
+        return None
     try:
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
-    except ValueError:
-        return False
-    return value[17:19] < "60"
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:  # no such day, hour or minute
+        return None
+    return calendar.timegm(moment.utctimetuple())
 
 
 def format_time(moment: datetime) -> str:
