@@ -126,10 +126,12 @@ def test_gap_and_overwrite_are_refused(storage: BoardStorage, monkeypatch: pytes
             storage.append_entries(rows)
         assert snapshot(storage) == before
     # Without the check (a concurrent writer read the same size), the primary key refuses.
-    monkeypatch.setattr(BoardStorage, "_next_index", staticmethod(lambda conn: 1))
+    hot = storage._hot_sql()
+    monkeypatch.setattr(storage, "_hot", ("SELECT 1", *hot[1:]))
     with pytest.raises(IntegrityError):
         storage.append_entries([(1, b"overwrite"), (2, b"c")])
     monkeypatch.undo()
+    assert storage._hot_sql() == hot
     assert snapshot(storage) == before
     storage.append_entries([(2, b"c")])
     assert storage.read_entries(0, 3) == [b"a", b"b", b"c"]

@@ -35,7 +35,7 @@ _STRIP_DEGREES = 90.0
 _AREA_SEGMENT_DEGREES = 0.05
 
 _GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "GeometryCollection"}
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits (\d is Unicode)
 
 Geometry = Polygon | MultiPolygon
 
