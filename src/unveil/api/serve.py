@@ -109,7 +109,6 @@ def serve(
 ) -> None:
     """Run the board's API until interrupted (see the module docstring)."""
     import uvicorn
-    import sys as _s; _s.setswitchinterval(float(__import__("os").environ.get("SWI", "0.005")))
 
     from unveil.api.app import create_app
 

@@ -37,12 +37,12 @@ from unveil.core.notes import Checkpoint, assemble_note, open_note, parse_signat
 from unveil.core.reveal import REVEAL_TYPE
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
 from unveil.board.events import Event, parse_event
-from unveil.board.parties import Parties
+from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState, Refused
 from unveil.board.tree import AppendOnlyTree
 from unveil.errors import MalformedInputError, VerificationError
 
-__all__ = ["Log", "LogStorage", "MemoryStorage", "Receipt"]
+__all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
 
 
 class LogStorage(Protocol):
@@ -151,6 +151,18 @@ class MemoryStorage:
 
     def cosignatures(self, size: int) -> list[str]:
         return list(self.cosigs.get(size, {}).values())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A submission after :meth:`Log.prepare`: the parsed ``event`` (``None`` if malformed),
+    its ``author`` (``None`` if no registered key signed it) and the ``refusal`` found so far,
+    which :meth:`Log.submit_many` reports after its idempotency check (a byte-identical or
+    conflicting repeat is judged first, as for an unprepared document)."""
+
+    event: Event | None
+    author: Party | None
+    refusal: Refused | None
 
 
 @dataclass(frozen=True)
@@ -311,7 +323,7 @@ class Log:
         return result
 
     def submit_many(self, docs: Sequence[Any]) -> list[Receipt | Refused]:
-        """Check and append each of ``docs`` in order (later ones see earlier ones), in one
+        """Check and append each of ``docs`` (envelopes, or :meth:`prepare`'s results) in order (later ones see earlier ones), in one
         storage transaction and under one new checkpoint. Each result is a :class:`Receipt` or
         the :class:`Refused` for that document; a storage failure raises (nothing is kept)."""
         with self._lock:
@@ -348,19 +360,34 @@ class Log:
         if self._broken is not None:
             raise RuntimeError(f"the board log must be reopened after a storage failure: {self._broken}")
 
-    def _accept(self, doc: Any, rows: list[tuple[int, bytes]]) -> tuple[int, bool]:
+    def prepare(self, doc: Any) -> Prepared:
+        """The checks of one submission that need no log state: parse the envelope (bytes or
+        parsed JSON) and verify its signatures against the registered keys. Thread-safe, and
+        the costly part of a submission (an Ed25519 verification, which releases the GIL), so a
+        server runs it for many requests at once and hands :meth:`submit_many` the results."""
         try:
             if isinstance(doc, (bytes, bytearray, str)):
                 doc = loads(bytes(doc) if isinstance(doc, bytearray) else doc, source="event")
             event = parse_event(doc)
         except MalformedInputError as exc:
-            raise Refused("malformed", str(exc)) from None
+            return Prepared(None, None, Refused("malformed", str(exc)))
+        try:
+            return Prepared(event, self.parties.author_of(event), None)
+        except Refused as refused:
+            return Prepared(event, None, refused)
+
+    def _accept(self, doc: Any, rows: list[tuple[int, bytes]]) -> tuple[int, bool]:
+        prepared = doc if isinstance(doc, Prepared) else self.prepare(doc)
+        event, author = prepared.event, prepared.author
+        if event is None:
+            raise prepared.refusal  # type: ignore[misc]  # Prepared: no event means a refusal
         existing = self._state.statements.get(event.statement_sha256)
-        if existing is not None:
+        if existing is not None:  # before the signatures' verdict: a repeat is judged by its bytes
             if self._tree.leaf_hash_at(existing) == leaf_hash(event.entry):
                 return existing, False
             raise Refused("statement-conflict", f"entry {existing} holds this statement under other signatures")
-        author = self.parties.author_of(event)
+        if prepared.refusal is not None:
+            raise prepared.refusal
         if author is None:
             raise Refused("author-unknown", "no signature by a registered statement key")
         self._check_time(event)
