@@ -116,7 +116,7 @@ def serve(
     try:
         sock = _listen(host, port)
         try:
-            config = uvicorn.Config(create_app(log), loop="auto", http="auto", workers=1, log_level="warning", lifespan="on")  # uvloop and httptools when installed
+            config = uvicorn.Config(create_app(log), loop="auto", http="auto", workers=1, log_level="warning", lifespan="on", access_log=False, proxy_headers=False)  # uvloop and httptools when installed
             server = uvicorn.Server(config)
             if announce is not None:
                 announce(_url(sock), log.size)
