@@ -183,6 +183,12 @@ def main() -> None:
             out["postgresql"] = run_db("postgresql", f"{PG_URL}?schema={schema}", tmp, events, escrow, args)
         except Exception as exc:  # noqa: BLE001  # reported, not hidden: the figure is simply absent
             out["postgresql"] = {"skipped": f"no PostgreSQL: {exc}"}
+    targets = out["targets"]
+    for name, floor in (("sqlite", targets["sqlite_per_second"]), ("postgresql", targets["postgresql_per_second"])):  # type: ignore[index]
+        figures = out[name]
+        if "per_second" in figures:  # type: ignore[operator]
+            figures["meets_targets"] = (figures["per_second"] >= floor and figures["p99_ms"] <= targets["p99_ms"]  # type: ignore[index]
+                                        and figures["lost_after_restart"] == 0 and figures["audit_exit"] == 0)  # type: ignore[index]
     print(json.dumps(out))
 
 
