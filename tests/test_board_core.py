@@ -434,6 +434,30 @@ def test_forged_signature_by_a_registered_key_is_refused(board: tuple[Log, Memor
     assert (error.reason, error.status) == ("signature-invalid", 403)
 
 
+def test_prepared_submissions_are_judged_as_unprepared_ones() -> None:
+    """Log.prepare (parse and signatures, run by the server on other threads) then submit_many
+    gives the same results, in the same order of checks, as submit_many on the raw envelopes:
+    a repeat is judged by its bytes before its signatures, a forgery is still refused."""
+    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    forged_repeat = copy.deepcopy(doc)
+    forged_repeat["signatures"][0]["sig"] = b64encode(b"\x01" * 64)
+    forged_new = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-9"}, INSPECTOR)
+    forged_new["signatures"][0]["sig"] = doc["signatures"][0]["sig"]
+    stranger = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-8"}, MALLORY)
+    docs = [publish(), doc, json.dumps(doc).encode(), forged_repeat, forged_new, stranger, b"{", {"statement": 1}]
+
+    def outcomes(log: Log, items: list[Any]) -> list[Any]:
+        return [(r.reason, r.status) if isinstance(r, Refused) else (r.index, r.created) for r in log.submit_many(items)]
+
+    raw_log, raw_storage = new_log()
+    prepared_log, prepared_storage = new_log()
+    expected = outcomes(raw_log, docs)
+    assert outcomes(prepared_log, [prepared_log.prepare(d) for d in docs]) == expected
+    assert expected == [(0, True), (1, True), (1, False), ("statement-conflict", 409), ("signature-invalid", 403),
+                        ("author-unknown", 403), ("malformed", 400), ("malformed", 400)]
+    assert raw_storage.entries == prepared_storage.entries and raw_log.checkpoint() == prepared_log.checkpoint()
+
+
 def test_unregistered_key_is_refused(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     for key in (MALLORY, IMPOSTOR_HOST):

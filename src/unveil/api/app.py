@@ -385,11 +385,8 @@ class _Board:
         verifier threads (:meth:`Log.prepare`, many requests at once), then the writer appends.
         Raises :class:`ApiError`, :class:`_Disconnected`; a :class:`Refused` is answered."""
         body = await _receive_body(declared, receive, max_body)
-        try:
-            prepared = await asyncio.get_running_loop().run_in_executor(self.verifiers, self.log.prepare, body)
-            result = await self.writer().submit(prepared) if prepared.event is not None else prepared.refusal
-        except Refused as refused:  # not expected from prepare or submit_many, which return them
-            result = refused
+        prepared = await asyncio.get_running_loop().run_in_executor(self.verifiers, self.log.prepare, body)
+        result = await self.writer().submit(prepared) if prepared.event is not None else prepared.refusal
         if isinstance(result, Refused):
             return result.status, _json_bytes(_error_content(result.reason, result.message, result.problems))
         assert result is not None  # a Prepared without an event carries its refusal

@@ -158,7 +158,8 @@ class Prepared:
     """A submission after :meth:`Log.prepare`: the parsed ``event`` (``None`` if malformed),
     its ``author`` (``None`` if no registered key signed it) and the ``refusal`` found so far,
     which :meth:`Log.submit_many` reports after its idempotency check (a byte-identical or
-    conflicting repeat is judged first, as for an unprepared document)."""
+    conflicting repeat is judged first, as for an unprepared document). Made only by
+    :meth:`Log.prepare`: ``submit_many`` trusts its ``author``, so never build one by hand."""
 
     event: Event | None
     author: Party | None
@@ -323,9 +324,10 @@ class Log:
         return result
 
     def submit_many(self, docs: Sequence[Any]) -> list[Receipt | Refused]:
-        """Check and append each of ``docs`` (envelopes, or :meth:`prepare`'s results) in order (later ones see earlier ones), in one
-        storage transaction and under one new checkpoint. Each result is a :class:`Receipt` or
-        the :class:`Refused` for that document; a storage failure raises (nothing is kept)."""
+        """Check and append each of ``docs`` (envelopes, or :meth:`prepare`'s results) in
+        order (later ones see earlier ones), in one storage transaction and under one new
+        checkpoint. Each result is a :class:`Receipt` or the :class:`Refused` for that
+        document; a storage failure raises (nothing is kept)."""
         with self._lock:
             self._check_usable()
             start = self._tree.size
