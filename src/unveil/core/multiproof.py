@@ -29,18 +29,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from hashlib import sha256
 from operator import lt
-from itertools import chain
+
+import numpy as np
 
 from unveil.core.merkle import HASH_SIZE, MerkleTree
 from unveil.errors import VerificationError
 
 __all__ = ["multiproof_root", "produce", "verify_multiproof"]
-
-# How an ancestor p of S sits at its level, and whether each node it brings to the level's
-# touched list is an ancestor (True) or an emitted sibling (False), in position order.
-_PAIRED, _LEFT, _RIGHT = 0, 1, 2  # sibling also an ancestor (or absent) | p is a left | a right child
-_TOUCHED: tuple[tuple[bool, ...], ...] = ((True,), (True, False), (False, True))
-
 
 def produce(tree: MerkleTree, indices: Sequence[int]) -> list[bytes]:
     """The spec §5 proof for the leaves at ``indices`` (strictly ascending) of ``tree``."""
@@ -82,51 +77,91 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
     ``tree_size < 1``, nothing is opened, an index is out of range or not strictly ascending, or
     a hash is not 32 bytes; ``proof-hash-count`` if the walk needs more hashes than ``proof``
     holds or leaves some unused.
+
+    Positions are numpy integer arrays and each level's hashes one ``(n, 32)`` byte array, so
+    the bookkeeping is whole-array work and the SHA-256 calls (one per pair) are what is left.
     """
     _check_inputs(tree_size, opened, proof)
 
-    # Pass 1, positions only. At each level, for every ancestor p of S (sorted): is its sibling
-    # an ancestor too, or emitted by the walk (first leaf (p ^ 1) << t), or absent (p is the
-    # unpaired last node, carried up). From that, which of the level's touched nodes (ancestors
-    # and emitted siblings, in position order) are ancestors.
-    ancestors = [index for index, _ in opened]
-    levels: list[tuple[list[bool] | None, list[int]]] = []
-    starts: list[int] = []
+    # Pass 1, positions only. At each level t, for every ancestor p of S (sorted, unique): is
+    # its sibling p ^ 1 an ancestor too (then it is p's neighbour in the sorted array), emitted
+    # by the walk (first leaf (p ^ 1) << t), or absent (p is the unpaired last node, carried
+    # up). The level's touched nodes, in position order, are each ancestor preceded (p a right
+    # child) or followed (p a left child) by its emitted sibling: their slots come from a
+    # running sum of group sizes.
+    ancestors = np.fromiter((index for index, _ in opened), dtype=np.int64, count=len(opened))
+    levels: list[tuple[int, np.ndarray, np.ndarray, int] | None] = []
+    starts: list[np.ndarray] = []
     count, t = tree_size, 0  # nodes at level t
     while count > 1:
-        known = set(ancestors)
-        kinds = [_PAIRED if p ^ 1 in known else _LEFT + (p & 1) for p in ancestors]
-        if kinds[-1] == _LEFT and ancestors[-1] == count - 1:
-            kinds[-1] = _PAIRED  # no sibling: touched alone, like one of a pair
-        if any(kinds):
-            emitted = [(p ^ 1) << t for p, kind in zip(ancestors, kinds) if kind]
-            levels.append((list(chain.from_iterable(map(_TOUCHED.__getitem__, kinds))), emitted))
-            starts += emitted
+        odd = (ancestors & 1).astype(bool)
+        right_is_next = np.zeros(len(ancestors), dtype=bool)
+        right_is_next[:-1] = ancestors[1:] == ancestors[:-1] + 1
+        left_is_previous = np.zeros(len(ancestors), dtype=bool)
+        left_is_previous[1:] = right_is_next[:-1]
+        emits = ~np.where(odd, left_is_previous, right_is_next)
+        if not odd[-1] and ancestors[-1] == count - 1:
+            emits[-1] = False  # no sibling: touched alone
+        if emits.any():
+            sizes = 1 + emits
+            group = np.cumsum(sizes) - sizes
+            ancestor_slots = group + (odd & emits)  # after its left sibling when a right child
+            sibling_slots = (group + ~odd)[emits]  # after a left child, else first
+            emitted = (ancestors[emits] ^ 1) << t
+            levels.append((int(sizes.sum()), ancestor_slots, sibling_slots, len(emitted)))
+            starts.append(emitted)
         else:
-            levels.append((None, []))
-        ancestors = list(dict.fromkeys([p >> 1 for p in ancestors]))
+            levels.append(None)
+        parents = ancestors >> 1
+        keep = np.ones(len(parents), dtype=bool)
+        keep[1:] = parents[1:] != parents[:-1]
+        ancestors = parents[keep]
         count, t = (count + 1) >> 1, t + 1
 
-    if len(starts) != len(proof):
-        few = len(proof) < len(starts)
+    needed = sum(map(len, starts))
+    if needed != len(proof):
+        few = len(proof) < needed
         raise VerificationError.because(
             "proof-hash-count",
-            f"the walk over {len(opened)} opened leaves of {tree_size} takes {len(starts)} proof hashes, "
-            + (f"only {len(proof)} given" if few else f"{len(proof) - len(starts)} of {len(proof)} unused"),
+            f"the walk over {len(opened)} opened leaves of {tree_size} takes {needed} proof hashes, "
+            + (f"only {len(proof)} given" if few else f"{len(proof) - needed} of {len(proof)} unused"),
         )
-    by_start = dict(zip(sorted(starts), proof))
+    # The proof lists emitted nodes by ascending first leaf: node k (in walk-level order)
+    # takes proof hash rank[k].
+    rank = np.empty(needed, dtype=np.int64)
+    if needed:
+        rank[np.argsort(np.concatenate(starts), kind="stable")] = np.arange(needed)
+    proof_rows = np.frombuffer(b"".join(proof), dtype=np.uint8).reshape(-1, HASH_SIZE)
 
-    # Pass 2, hashes: interleave computed and proof hashes in position order, pair, repeat.
-    hashes = [leaf for _, leaf in opened]
-    for is_ancestor, emitted in levels:
-        if is_ancestor is not None:
-            sources = (iter([by_start[s] for s in emitted]), iter(hashes))
-            hashes = list(map(next, map(sources.__getitem__, is_ancestor)))
-        paired = [sha256(b"\x01" + left + right).digest() for left, right in zip(hashes[0::2], hashes[1::2])]
-        if len(hashes) & 1:
-            paired.append(hashes[-1])  # unpaired last node, carried up
-        hashes = paired
-    return hashes[0]
+    # Pass 2, hashes: place computed and proof hashes at their slots, hash adjacent pairs.
+    hashes = np.frombuffer(b"".join(leaf for _, leaf in opened), dtype=np.uint8).reshape(-1, HASH_SIZE)
+    taken = 0
+    for level in levels:
+        if level is not None:
+            width, ancestor_slots, sibling_slots, emitted_count = level
+            merged = np.empty((width, HASH_SIZE), dtype=np.uint8)
+            merged[ancestor_slots] = hashes
+            merged[sibling_slots] = proof_rows[rank[taken : taken + emitted_count]]
+            taken += emitted_count
+            hashes = merged
+        hashes = _hash_pairs(hashes)
+    return hashes[0].tobytes()
+
+
+def _hash_pairs(hashes: np.ndarray) -> np.ndarray:
+    """The next level up: ``SHA256(0x01 ‖ left ‖ right)`` of each adjacent pair, an unpaired
+    last node carried up unchanged (RFC 9162)."""
+    pairs = len(hashes) // 2
+    if pairs == 0:
+        return hashes
+    nodes = np.empty((pairs, 1 + 2 * HASH_SIZE), dtype=np.uint8)
+    nodes[:, 0] = 1
+    nodes[:, 1:] = hashes[: 2 * pairs].reshape(pairs, 2 * HASH_SIZE)
+    data = memoryview(nodes.tobytes())
+    step = 1 + 2 * HASH_SIZE
+    parents = np.frombuffer(b"".join([sha256(data[i : i + step]).digest() for i in range(0, len(data), step)]), dtype=np.uint8)
+    parents = parents.reshape(pairs, HASH_SIZE)
+    return np.concatenate((parents, hashes[-1:])) if len(hashes) & 1 else parents
 
 
 def verify_multiproof(
