@@ -114,6 +114,18 @@ def test_duplicate_member_name_exits_2(capsys: pytest.CaptureFixture[str], tmp_p
     assert "duplicate member name 'phase'" in malformed(capsys, args_for(p))
 
 
+def test_a_malformed_bundle_leaves_no_checking_process_behind(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The signature checks run in a child forked before the bundle is parsed; when the
+    parent finds the bundle malformed it reports its own error and reaps that child."""
+    import multiprocessing
+
+    p = copy_vector(tmp_path, "valid")
+    p["bundle"].write_bytes(p["bundle"].read_bytes()[:-40])
+    message = malformed(capsys, args_for(p))
+    assert str(p["bundle"]) in message
+    assert multiprocessing.active_children() == []
+
+
 def test_unknown_field_exits_2_naming_its_path(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     p = copy_vector(tmp_path, "valid")
     doc = json.loads(p["bundle"].read_text())

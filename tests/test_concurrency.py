@@ -1,4 +1,4 @@
-"""unveil.concurrency: the runners check_bundle takes (inline, and forked on another core)."""
+"""unveil.concurrency: the runners (inline, and forked on another core) the command line uses."""
 
 from __future__ import annotations
 

@@ -1,10 +1,11 @@
 """Run one piece of independent work beside the caller, on another core.
 
-The core stays pure: functions such as :func:`unveil.core.verify.check_bundle` take a
-``run`` argument (see :data:`Runner`) and call ``run(job)`` to get a waiter for ``job()``'s
-result. :func:`inline` runs the job at once; :func:`forked` runs it in a forked child process,
-which sees the parent's memory as it was (no pickling of large inputs) and sends back only
-the result. Only the command-line edge chooses :func:`forked`.
+The core stays pure: it takes waiters, such as the ``independent`` argument of
+:func:`unveil.core.verify.check_bundle`, and never starts processes. A runner turns a job
+into a waiter for ``job()``'s result (see :data:`Runner`): :func:`inline` runs the job at
+once; :func:`forked` runs it in a forked child process, which sees the parent's memory as it
+was (no pickling of large inputs) and sends back only the result. Only the command-line edge
+chooses :func:`forked`.
 """
 
 from __future__ import annotations

@@ -30,14 +30,6 @@ from unveil.errors import Problem, VerificationError
 VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
 
 
-Runner = Callable[[Callable[[], list[Problem]]], Callable[[], list[Problem]]]
-
-
-def _inline(job: Callable[[], list[Problem]]) -> Callable[[], list[Problem]]:
-    result = job()
-    return lambda: result
-
-
 @dataclass(frozen=True)
 class BundleReport:
     """The outcome of checking one reveal bundle against its escrow."""
@@ -88,7 +80,7 @@ def check_bundle(
     *,
     leaves: bytes | None = None,
     trusted: Collection[str] | None = None,
-    run: Runner = _inline,
+    independent: Callable[[], list[Problem]] | None = None,
 ) -> BundleReport:
     """Check a signed reveal bundle against its signed escrow (spec §1–§6).
 
@@ -96,17 +88,18 @@ def check_bundle(
     keys that validly signed the escrow under the host's name: a convenience reported as
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
 
-    ``run`` schedules the checks that do not depend on the openings (signatures, cells.txt):
-    ``run(job)`` returns a waiter for ``job()``. The default runs the job at once;
-    :func:`unveil.concurrency.forked` runs it on another core.
+    ``independent``, when given, returns the problems of the checks that do not depend on
+    the openings (signatures and cells.txt, :func:`signature_and_cell_problems`), computed
+    elsewhere from the same inputs: the command line runs them in a process of its own. The
+    caller answers for those inputs being these (a waiter over another bundle would stand in
+    for this one's signature checks). By default they are computed here.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
     pinned = trusted is not None
     trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
-    # Signatures (canonicalizing a large bundle) and cells.txt's own rules do not depend on
-    # the openings: they may run beside the rest.
-    independent = run(lambda: _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust))
+    if independent is None:
+        independent = _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust).copy
 
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
@@ -128,6 +121,16 @@ def check_bundle(
     _check_totals(escrow, reveal, openings, vocabulary, found)
     problems = independent() + found.problems
     return BundleReport(escrow, reveal, tuple(problems), tuple(found.warnings), pinned, cells is not None)
+
+
+def signature_and_cell_problems(
+    escrow_signed: SignedStatement, reveal_signed: SignedStatement, cells: cell_rules.CellList | None, trusted: Collection[str] | None
+) -> list[Problem]:
+    """The problems :func:`check_bundle` finds in the signatures and cells.txt (the rest of
+    the bundle unread), for a caller that computes them elsewhere and passes ``independent``."""
+    escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
+    return _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust)
 
 
 def _independent_checks(
