@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import unveil.core.multiproof as multiproof_module
 from unveil.core.merkle import MerkleTree, leaf_hash, node_hash, root_from_inclusion_proof
-from unveil.core.multiproof import multiproof_root, produce, verify_multiproof
+from unveil.core.multiproof import multiproof_root, packed_multiproof_root, produce, verify_multiproof, verify_packed_multiproof
 from unveil.errors import VerificationError
 
 # --- Reference: spec §5 MPROOF as written, recursive ----------------------------------------
@@ -164,6 +164,29 @@ def test_verifier_agrees_with_reference_on_any_proof(case: tuple[int, list[int]]
         assert reason_of(lambda: multiproof_root(n, opened, proof)) == {"proof-hash-count"}
     else:
         assert multiproof_root(n, opened, proof) == want
+
+
+def _packed(opened: list[tuple[int, bytes]], proof: list[bytes]) -> tuple[list[int], bytes, bytes]:
+    return [i for i, _ in opened], b"".join(h for _, h in opened), b"".join(proof)
+
+
+@given(tree_and_indices(64), st.integers(0, 40), st.integers(0, 2**32))
+def test_packed_form_agrees_with_the_list_form(case: tuple[int, list[int]], length: int, seed: int) -> None:
+    """verify_packed_multiproof (bundles in bulk) gives the list form's root or its error."""
+    n, indices = case
+    rng = random.Random(seed)
+    hashes, tree = tree_of(n)
+    proof = produce(tree, indices) if seed % 2 else [rng.randbytes(32) for _ in range(length)]
+    opened = [(i, hashes[i]) for i in indices]
+    try:
+        want: object = multiproof_root(n, opened, proof)
+    except VerificationError as exc:
+        want = {p.reason for p in exc.problems}
+        assert reason_of(lambda: packed_multiproof_root(n, *_packed(opened, proof))) == want
+    else:
+        assert packed_multiproof_root(n, *_packed(opened, proof)) == want
+        if want == tree.root:
+            verify_packed_multiproof(n, *_packed(opened, proof), tree.root)
 
 
 def test_all_leaves_opened_needs_no_proof() -> None:
@@ -356,6 +379,18 @@ def test_malformed_inputs(reveal) -> None:
     ]
     for size, opened, path, root in cases:
         assert reason_of(lambda: verify_multiproof(size, opened, path, root)) == {"proof-malformed"}
+        if all(type(h) is bytes for h in path):
+            assert reason_of(lambda: verify_packed_multiproof(size, *_packed(opened, path), root)) == {"proof-malformed"}
+    indices, leaves, packed_proof = _packed(good, proof)
+    packed_cases = [
+        (n, indices, leaves + b"\x00", packed_proof),  # leaf hashes not 32 bytes apiece
+        (n, indices, leaves, packed_proof[:-1]),  # proof not 32 bytes apiece
+        (n, [float(i) for i in indices], leaves, packed_proof),  # indices not integers
+        (n, [True, *indices[1:]], leaves, packed_proof),  # a boolean is not an index
+        (2**70, [2**64, *indices[1:]], leaves, packed_proof),  # beyond 64 bits
+    ]
+    for size, at, leaf_hashes, path_bytes in packed_cases:
+        assert reason_of(lambda: verify_packed_multiproof(size, at, leaf_hashes, path_bytes, tree.root)) == {"proof-malformed"}
 
 
 def test_producer_rejects_bad_index_sets() -> None:

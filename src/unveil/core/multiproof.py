@@ -27,6 +27,7 @@ This module is pure: no I/O, no clock, no randomness.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NoReturn
 from hashlib import sha256
 from operator import lt
 
@@ -35,7 +36,7 @@ import numpy as np
 from unveil.core.merkle import HASH_SIZE, MerkleTree
 from unveil.errors import VerificationError
 
-__all__ = ["multiproof_root", "produce", "verify_multiproof"]
+__all__ = ["multiproof_root", "packed_multiproof_root", "produce", "verify_multiproof", "verify_packed_multiproof"]
 
 def produce(tree: MerkleTree, indices: Sequence[int]) -> list[bytes]:
     """The spec §5 proof for the leaves at ``indices`` (strictly ascending) of ``tree``."""
@@ -55,18 +56,26 @@ def _check_inputs(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Se
     indices = [index for index, _ in opened]
     leaves = [leaf for _, leaf in opened]
     if not (0 <= indices[0] and indices[-1] < tree_size and all(map(lt, indices, indices[1:]))):
-        previous = -1
-        for index in indices:
-            if index <= previous:
-                raise _malformed(f"opened indices not strictly ascending: {previous} then {index}")
-            if not index < tree_size:
-                raise _malformed(f"opened index {index} not in [0, {tree_size})")
-            previous = index
-        raise _malformed(f"opened index {indices[0]} not in [0, {tree_size})")
+        _check_indices(indices, tree_size)
     for what, values in (("leaf hash of opening", leaves), ("proof hash", proof)):
         if values and (set(map(type, values)) != {bytes} or set(map(len, values)) != {HASH_SIZE}):
             bad = next(i for i, v in enumerate(values) if not isinstance(v, bytes) or len(v) != HASH_SIZE)
             raise _malformed(f"{what} {bad} is not {HASH_SIZE} bytes")
+
+
+def _check_indices(indices: Sequence[object], tree_size: int) -> NoReturn:
+    """For indices that failed a whole-list check: raise ``proof-malformed`` naming the first
+    one that is not an integer, out of order or out of range."""
+    previous = -1
+    for index in indices:
+        if type(index) is not int or not -(2**63) <= index < 2**63:
+            raise _malformed(f"opened index {index!r} is not a 64-bit integer")
+        if index <= previous:
+            raise _malformed(f"opened indices not strictly ascending: {previous} then {index}")
+        if not index < tree_size:
+            raise _malformed(f"opened index {index} not in [0, {tree_size})")
+        previous = index
+    raise _malformed(f"opened index {indices[0]!r} not in [0, {tree_size})")
 
 
 def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> bytes:
@@ -82,6 +91,33 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
     the bookkeeping is whole-array work and the SHA-256 calls (one per pair) are what is left.
     """
     _check_inputs(tree_size, opened, proof)
+    indices = np.fromiter((index for index, _ in opened), dtype=np.int64, count=len(opened))
+    return _root(tree_size, indices, b"".join(leaf for _, leaf in opened), b"".join(proof))
+
+
+def packed_multiproof_root(tree_size: int, indices: Sequence[int], leaf_hashes: bytes, proof: bytes) -> bytes:
+    """:func:`multiproof_root` for inputs in bulk, as a large bundle is checked: ``indices``
+    strictly ascending, ``leaf_hashes`` their leaf hashes concatenated (32 bytes each, in the
+    same order) and ``proof`` the proof hashes concatenated. Same errors."""
+    if tree_size < 1:
+        raise _malformed(f"tree size {tree_size} is below 1")
+    if not len(indices):
+        raise _malformed("no opened leaves")
+    if not (all(type(v) is int for v in indices) and -(2**63) <= min(indices) and max(indices) < 2**63):
+        _check_indices(indices, tree_size)
+    positions = np.asarray(indices, dtype=np.int64)
+    if positions[0] < 0 or positions[-1] >= tree_size or not bool(np.all(positions[1:] > positions[:-1])):
+        _check_indices(indices, tree_size)
+    if len(leaf_hashes) != HASH_SIZE * len(indices):
+        raise _malformed(f"the leaf hashes are {len(leaf_hashes)} bytes, not {HASH_SIZE} × {len(indices)}")
+    if len(proof) % HASH_SIZE:
+        raise _malformed(f"the proof is {len(proof)} bytes, not a multiple of {HASH_SIZE}")
+    return _root(tree_size, positions, leaf_hashes, proof)
+
+
+def _root(tree_size: int, indices: np.ndarray, leaf_hashes: bytes, proof_hashes: bytes) -> bytes:
+    """Both passes, on checked inputs: ``indices`` strictly ascending in range, 32 bytes a hash."""
+    opened_count, proof_count = len(indices), len(proof_hashes) // HASH_SIZE
 
     # Pass 1, positions only. At each level t, for every ancestor p of S (sorted, unique): is
     # its sibling p ^ 1 an ancestor too (then it is p's neighbour in the sorted array), emitted
@@ -89,7 +125,7 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
     # up). The level's touched nodes, in position order, are each ancestor preceded (p a right
     # child) or followed (p a left child) by its emitted sibling: their slots come from a
     # running sum of group sizes.
-    ancestors = np.fromiter((index for index, _ in opened), dtype=np.int64, count=len(opened))
+    ancestors = indices
     levels: list[tuple[int, np.ndarray, np.ndarray, int] | None] = []
     starts: list[np.ndarray] = []
     count, t = tree_size, 0  # nodes at level t
@@ -119,22 +155,22 @@ def multiproof_root(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: 
         count, t = (count + 1) >> 1, t + 1
 
     needed = sum(map(len, starts))
-    if needed != len(proof):
-        few = len(proof) < needed
+    if needed != proof_count:
+        few = proof_count < needed
         raise VerificationError.because(
             "proof-hash-count",
-            f"the walk over {len(opened)} opened leaves of {tree_size} takes {needed} proof hashes, "
-            + (f"only {len(proof)} given" if few else f"{len(proof) - needed} of {len(proof)} unused"),
+            f"the walk over {opened_count} opened leaves of {tree_size} takes {needed} proof hashes, "
+            + (f"only {proof_count} given" if few else f"{proof_count - needed} of {proof_count} unused"),
         )
     # The proof lists emitted nodes by ascending first leaf: node k (in walk-level order)
     # takes proof hash rank[k].
     rank = np.empty(needed, dtype=np.int64)
     if needed:
         rank[np.argsort(np.concatenate(starts), kind="stable")] = np.arange(needed)
-    proof_rows = np.frombuffer(b"".join(proof), dtype=np.uint8).reshape(-1, HASH_SIZE)
+    proof_rows = np.frombuffer(proof_hashes, dtype=np.uint8).reshape(-1, HASH_SIZE)
 
     # Pass 2, hashes: place computed and proof hashes at their slots, hash adjacent pairs.
-    hashes = np.frombuffer(b"".join(leaf for _, leaf in opened), dtype=np.uint8).reshape(-1, HASH_SIZE)
+    hashes = np.frombuffer(leaf_hashes, dtype=np.uint8).reshape(-1, HASH_SIZE)
     taken = 0
     for level in levels:
         if level is not None:
@@ -173,10 +209,23 @@ def verify_multiproof(
     :func:`multiproof_root`; also ``proof-malformed`` if ``root`` is not 32 bytes), or
     ``proof-root-mismatch``.
     """
+    _check_root(root)
+    _compare(multiproof_root(tree_size, opened, proof), root, len(opened))
+
+
+def verify_packed_multiproof(tree_size: int, indices: Sequence[int], leaf_hashes: bytes, proof: bytes, root: bytes) -> None:
+    """:func:`verify_multiproof` for inputs in bulk (see :func:`packed_multiproof_root`)."""
+    _check_root(root)
+    _compare(packed_multiproof_root(tree_size, indices, leaf_hashes, proof), root, len(indices))
+
+
+def _check_root(root: bytes) -> None:
     if not isinstance(root, bytes) or len(root) != HASH_SIZE:
         raise _malformed(f"root is not {HASH_SIZE} bytes")
-    computed = multiproof_root(tree_size, opened, proof)
+
+
+def _compare(computed: bytes, root: bytes, opened_count: int) -> None:
     if computed != root:
         raise VerificationError.because(
-            "proof-root-mismatch", f"multiproof over {len(opened)} opened leaves leads to another root"
+            "proof-root-mismatch", f"multiproof over {opened_count} opened leaves leads to another root"
         )

@@ -20,7 +20,7 @@ from unveil.core.encoding import is_hex32, is_id
 from unveil.core.envelope import SignedStatement
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_problems
 from unveil.core.merkle import hash_leaves, leaf_hash, root_from_leaf_hashes
-from unveil.core.multiproof import verify_multiproof
+from unveil.core.multiproof import verify_packed_multiproof
 from unveil.core.quantities import exact, exact_sum, render
 from unveil.core.reveal import Opening, Reveal, parse_reveal
 from unveil.core.statements import check_signatures, trusted_signers
@@ -213,11 +213,12 @@ def _check_openings(
     known_leaves: bytes | None,
     vocabulary: Vocabulary | None,
     found: _Findings,
-) -> list[tuple[int, bytes]] | None:
-    """Every per-opening check; the ``(index, leaf hash)`` pairs for the proof, or None if a
-    leaf cannot be computed. Whole-list passes first; slow per-opening scans name failures."""
+) -> tuple[list[int], bytes] | None:
+    """Every per-opening check; for the proof, the indices and their leaf hashes concatenated,
+    or None if a leaf cannot be computed. Whole-list passes first; slow per-opening scans name
+    failures."""
     if not openings:
-        return []
+        return [], b""
     add = found.add
     indices = [o.index for o in openings]
     cells_opened = [o.cell for o in openings]
@@ -240,7 +241,7 @@ def _check_openings(
             for i, want, value in zip(indices, stored, values):
                 if want != value:
                     add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
-    return list(zip(indices, map(leaf_hash, values)))
+    return indices, b"".join(map(leaf_hash, values))
 
 
 def _check_contents(escrow: Escrow, openings: list[Opening], vocabulary: Vocabulary | None, found: _Findings) -> None:
@@ -270,8 +271,14 @@ def _salts(openings: list[Opening], found: _Findings) -> list[bytes] | None:
 
 def _hex32_list(values: list[str] | tuple[str, ...]) -> list[bytes] | None:
     """32-byte values from 64-lowercase-hex strings, all checked at once; None if any is not."""
+    raw = _hex32_packed(values)
+    return None if raw is None else [raw[i : i + 32] for i in range(0, len(raw), 32)]
+
+
+def _hex32_packed(values: list[str] | tuple[str, ...]) -> bytes | None:
+    """:func:`_hex32_list`, the values concatenated."""
     if not values:
-        return []
+        return b""
     if min(map(len, values)) != 64 or max(map(len, values)) != 64:
         return None
     joined = "".join(values)
@@ -281,21 +288,22 @@ def _hex32_list(values: list[str] | tuple[str, ...]) -> list[bytes] | None:
         return None
     if raw.hex() != joined:  # uppercase hex decodes too; readers reject it (spec §0)
         return None
-    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+    return raw
 
 
-def _check_proof(escrow: Escrow, reveal: Reveal, opened: list[tuple[int, bytes]] | None, found: _Findings) -> None:
-    if not opened or not is_hex32(escrow.root) or escrow.tree_size < 1:
+def _check_proof(escrow: Escrow, reveal: Reveal, opened: tuple[list[int], bytes] | None, found: _Findings) -> None:
+    if opened is None or not opened[0] or not is_hex32(escrow.root) or escrow.tree_size < 1:
         if opened is None:
             found.add("proof-unchecked", "the multiproof could not be checked: an opening's leaf could not be computed")
         return
-    hashes = _hex32_list(reveal.proof)
+    hashes = _hex32_packed(reveal.proof)
     if hashes is None:
         bad = next(n for n, h in enumerate(reveal.proof) if not is_hex32(h))
         found.add("proof-malformed", f"proof hash {bad} is not 64 lowercase hex digits")
         return
+    indices, leaf_hashes = opened
     try:
-        verify_multiproof(escrow.tree_size, opened, hashes, bytes.fromhex(escrow.root))
+        verify_packed_multiproof(escrow.tree_size, indices, leaf_hashes, hashes, bytes.fromhex(escrow.root))
     except VerificationError as exc:
         found.problems.extend(exc.problems)
 
