@@ -10,7 +10,7 @@ The producer runs the spec's walk as written::
 
 The verifier recomputes the same tree bottom-up, one level at a time, instead of depth first:
 it touches only the ancestors of opened leaves and their siblings, needs no recursion, and does
-its bookkeeping with whole-level list and set operations: O(|S| log(N/|S|)) hashes. It relies on
+its bookkeeping with whole-level numpy array operations: O(|S| log(N/|S|)) hashes. It relies on
 two facts:
 
 - Level by level, pairing adjacent nodes and carrying an unpaired last node up unchanged builds
