@@ -262,6 +262,25 @@ def test_413_stops_reading_a_streamed_body_at_the_limit() -> None:
     assert (status, read) == (413, 0)  # refused on the header alone
 
 
+def test_a_client_that_goes_away_mid_body_gets_no_answer_and_nothing_is_logged() -> None:
+    log, _ = new_log()
+    app = create_app(log)
+    messages = iter([{"type": "http.request", "body": json.dumps(publish()).encode()[:50], "more_body": True}, {"type": "http.disconnect"}])
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return next(messages)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": "/entries", "raw_path": b"/entries", "root_path": "", "query_string": b"", "headers": [],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+    asyncio.run(app(scope, receive, send))
+    assert sent == [] and log.size == 0
+
+
 # --- bundles ---------------------------------------------------------------------------------
 
 
