@@ -260,6 +260,9 @@ def test_413_stops_reading_a_streamed_body_at_the_limit() -> None:
     assert read == 5  # 5 KiB > 4 KiB: the other 95 chunks were never read
     status, _, read = _asgi_post(app, "/entries", [b" " * 1024] * 100, [(b"content-length", b"102400")])
     assert (status, read) == (413, 0)  # refused on the header alone
+    for declared in (b"\xb2", b"1e3", b"-1"):  # "²" is str.isdigit(); none is a decimal length
+        status, body, read = _asgi_post(app, "/entries", [b"{}"], [(b"content-length", declared)])
+        assert (status, json.loads(body)["reason"], read) == (400, "malformed", 0)
 
 
 def test_a_client_that_goes_away_mid_body_gets_no_answer_and_nothing_is_logged() -> None:

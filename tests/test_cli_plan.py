@@ -44,12 +44,16 @@ def test_plan_from_a_goal_quantity(capsys: pytest.CaptureFixture[str]) -> None:
         ["--population", "100", "--falsified", "5", "--detection", "nan"],
         ["--population", "100", "--detection", "0.5"],
         ["--population", "100", "--goal-quantity", "3", "--detection", "0.5"],
+        ["--population", "100", "--falsified", "\u00b2", "--detection", "0.5"],
+        ["--population", "100", "--falsified", "\u0665", "--detection", "0.5"],
     ],
-    ids=["more-falsified-than-items", "probability-over-1", "empty-population", "nan", "no-falsified", "goal-without-item-size"],
+    ids=["more-falsified-than-items", "probability-over-1", "empty-population", "nan", "no-falsified", "goal-without-item-size",
+         "superscript-digit", "arabic-indic-digit"],
 )
 def test_impossible_plans_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, out = run(capsys, "plan", *args)
     assert code == 2 and out["error"]
+    assert "invalid literal" not in out["error"]  # a message about the option, not Python's int()
 
 
 def test_select_recomputes_the_spec_draw(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -276,7 +276,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def _receive_body(declared: str | None, receive: Receive, limit: int) -> bytes:
     """:func:`_read_body` on bare ASGI: ``declared`` is the Content-Length header, if any."""
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):  # str.isdigit alone admits "²" and "١"
             raise ApiError(400, "malformed", "Content-Length is not a number")
         if int(declared) > limit:
             raise ApiError(413, "body-too-large", f"the body is {declared} bytes; the limit is {limit}")

@@ -22,7 +22,7 @@ def plan(population: str, falsified: str | None, goal_quantity: str | None, item
                     raise MalformedInputError("--goal-quantity and --item-size go together", where="--goal-quantity")
                 m = falsified_from_goal(goal_quantity, item_size)
             else:
-                m = int(falsified) if falsified.isdigit() else falsified
+                m = int(falsified) if falsified.isascii() and falsified.isdigit() else falsified  # "²".isdigit() too
             result = make_plan(population, m, detection).to_json()
         except ValueError as exc:
             name = str(exc).split(" ", 1)[0].split(":", 1)[0]
