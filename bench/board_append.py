@@ -6,6 +6,10 @@ one published escrow) for --seconds, recording each acknowledgement's latency. R
 per second and p50/p99 latency. Then, under the same load, the server is killed with SIGKILL,
 restarted, and every acknowledged entry is looked up; `unveil audit --db` must pass.
 Targets: SQLite ≥ 1,000/s, PostgreSQL ≥ 500/s, p99 ≤ 100 ms, zero acknowledged entries lost.
+
+Baseline, measured in the same run with the same clients: ``http_floor_per_second``, a bare
+uvicorn ASGI app that reads each body and answers a receipt-sized 201 without looking at it,
+the most this machine's HTTP stack and clients allow; each database reports its ratio to it.
 """
 
 from __future__ import annotations
@@ -116,6 +120,38 @@ def load(port: int, events: list[bytes], clients: int, seconds: float) -> tuple[
     return acks, elapsed, shares
 
 
+FLOOR_APP = """
+import sys, uvicorn
+ANSWER = b'{"index":0,"checkpoint":"' + b"x" * 300 + b'"}'
+HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(ANSWER))]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    while (await receive()).get("more_body"):
+        pass
+    await send({"type": "http.response.start", "status": 201, "headers": HEADERS})
+    await send({"type": "http.response.body", "body": ANSWER})
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False, lifespan="off")
+"""
+
+
+def http_floor(events: list[bytes], args: argparse.Namespace) -> int:
+    """Requests per second of the bare ASGI app above under the same load (the baseline)."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", FLOOR_APP, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        acks, elapsed, _ = load(port, events, args.clients, args.seconds)
+    finally:
+        server.kill()
+        server.wait()
+    return round(len(acks) / elapsed)
+
+
 def run_db(name: str, db: str, tmp: Path, events: list[bytes], escrow: bytes, args: argparse.Namespace) -> dict[str, object]:
     port = free_port()
     server = start(db, tmp, port)
@@ -174,11 +210,12 @@ def main() -> None:
     out: dict[str, object] = {"bench": "board_append", "clients": args.clients, "targets": {"sqlite_per_second": 1000, "postgresql_per_second": 500, "p99_ms": 100}}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp, events, escrow, _ = prepare(Path(tmp_name), args.entries)
+        out["http_floor_per_second"] = floor_rate = http_floor(events, args)
         out["sqlite"] = run_db("sqlite", f"sqlite:///{tmp / 'board.db'}", tmp, events, escrow, args)
         try:
             import psycopg
 
-            psycopg.connect(PG_URL.replace("postgresql://", "postgresql://"), connect_timeout=2).close()
+            psycopg.connect(PG_URL, connect_timeout=2).close()
             schema = "bench_" + uuid.uuid4().hex[:8]
             out["postgresql"] = run_db("postgresql", f"{PG_URL}?schema={schema}", tmp, events, escrow, args)
         except Exception as exc:  # noqa: BLE001  # reported, not hidden: the figure is simply absent
@@ -187,6 +224,7 @@ def main() -> None:
     for name, floor in (("sqlite", targets["sqlite_per_second"]), ("postgresql", targets["postgresql_per_second"])):  # type: ignore[index]
         figures = out[name]
         if "per_second" in figures:  # type: ignore[operator]
+            figures["ratio_to_http_floor"] = round(figures["per_second"] / floor_rate, 3)  # type: ignore[index]
             figures["meets_targets"] = (figures["per_second"] >= floor and figures["p99_ms"] <= targets["p99_ms"]  # type: ignore[index]
                                         and figures["lost_after_restart"] == 0 and figures["audit_exit"] == 0)  # type: ignore[index]
     print(json.dumps(out))
