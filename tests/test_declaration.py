@@ -342,6 +342,27 @@ def test_json_and_geojson_structure_errors() -> None:
 
 
 @pytest.mark.parametrize(
+    ("change", "where", "says"),
+    [
+        (lambda g: g.update(type="Feature"), "$.type", "FeatureCollection"),
+        (lambda g: g.update(crs={"type": "name", "properties": {"name": "EPSG:3857"}}), "$.crs", "longitude/latitude"),
+        (lambda g: g["features"][0].update(type="Point"), "feature 0, type", "Feature"),
+        (lambda g: g["features"][0]["geometry"].update(coordinates=[10, 45, 120]), "feature 0, geometry.coordinates", "no altitude"),
+        (lambda g: g["features"][0].update(properties=[]), "feature 0, properties", "expected an object"),
+    ],
+    ids=["not-a-collection", "projected-crs", "not-a-feature", "altitude", "properties-not-an-object"],
+)
+def test_geojson_feature_errors_name_the_field(change: Any, where: str, says: str) -> None:
+    """The GeoJSON frame shared with intelligence files (unveil.textformats.point_feature)."""
+    geo = to_geojson(Declaration.of([site()]))
+    change(geo)
+    fails(json.dumps(geo).encode(), "d.geojson", where, says)
+    geo_crs84 = to_geojson(Declaration.of([site()]))
+    geo_crs84["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    assert read_declaration(json.dumps(geo_crs84).encode(), source="d.geojson").sites  # CRS84 is lon/lat: accepted
+
+
+@pytest.mark.parametrize(
     ("text", "parts"),
     [
         ("sites:\n- id: S-1\n  id: S-2\n", ("line 3 column 3", "duplicate key 'id'", "line 2")),

@@ -1,5 +1,6 @@
 """Shared pieces of the input-file readers (declarations, intelligence): which format a file
-is in, and strict numbers in text cells (the JSON number grammar, spec §0)."""
+is in, strict numbers in text cells (the JSON number grammar, spec §0), and GeoJSON point
+features (RFC 7946)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import math
 import re
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
+
+from unveil.core import shape
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.core.quantities import exact
 from unveil.errors import MalformedInputError
 
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # RFC 8259 §6
+WGS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
+"""``crs`` names that mean RFC 7946's longitude/latitude (an absent ``crs`` means it too)."""
 
 
 def format_of(source: str, extensions: Mapping[str, str]) -> str:
@@ -48,3 +54,36 @@ def text_number(text: str, where: str, what: str, *, exact_form: bool = False) -
         raise MalformedInputError(
             f"{what} {text} has no exact JSON number form (it would be committed as {exact(number)})", where=where)
     return number
+
+
+def geojson_features(doc: Any) -> list[Any]:
+    """The features of a GeoJSON FeatureCollection in longitude/latitude (RFC 7946); a
+    MalformedInputError names the field otherwise."""
+    shape.fields(doc, "$", ("type", "features"), ("bbox", "name", "crs"))
+    if doc["type"] != "FeatureCollection":
+        raise MalformedInputError(f"expected \"FeatureCollection\", found {doc['type']!r}", where="$.type")
+    crs = doc.get("crs")
+    if crs is not None and not (type(crs) is dict and type(crs.get("properties")) is dict and crs["properties"].get("name") in WGS84):
+        raise MalformedInputError("coordinates must be WGS 84 longitude/latitude (RFC 7946): remove crs or name CRS84", where="$.crs")
+    return shape.array(doc, "features", "$")
+
+
+def point_feature(feature: Any, at: str, what: str) -> tuple[list[int | float], dict[str, Any]]:
+    """``(coordinates [lon, lat], properties)`` of a GeoJSON Feature whose geometry is a
+    Point; ``at`` names the feature (``"feature 3"``) and ``what`` the thing it places (``"a
+    site"``) in a MalformedInputError."""
+    shape.fields(feature, at, ("type", "geometry", "properties"), ("id", "bbox"))
+    if feature["type"] != "Feature":
+        raise MalformedInputError(f"expected \"Feature\", found {feature['type']!r}", where=f"{at}, type")
+    geometry = feature["geometry"]
+    if type(geometry) is not dict or geometry.get("type") != "Point":
+        kind = geometry.get("type") if type(geometry) is dict else shape.json_type(geometry)
+        raise MalformedInputError(f"{what} is a Point, found {kind!r}", where=f"{at}, geometry")
+    shape.fields(geometry, f"{at}, geometry", ("type", "coordinates"), ("bbox",))
+    point = geometry["coordinates"]
+    if type(point) is not list or len(point) != 2 or any(type(x) not in (int, float) for x in point):
+        raise MalformedInputError("expected [lon, lat]: two numbers (no altitude)", where=f"{at}, geometry.coordinates")
+    properties = feature["properties"]
+    if type(properties) is not dict:
+        raise MalformedInputError(f"expected an object, found {shape.json_type(properties)}", where=f"{at}, properties")
+    return point, properties

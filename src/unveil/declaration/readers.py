@@ -50,7 +50,7 @@ from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
 from unveil.declaration.writers import CSV_COLUMNS, SERIAL_SEPARATOR
 from unveil.errors import MalformedInputError
-from unveil.textformats import NUMBER, format_of, text_number
+from unveil.textformats import NUMBER, format_of, geojson_features, point_feature, text_number
 
 Contains = Callable[[float, float], bool]
 Hint = Callable[[float, float], "str | None"]
@@ -67,7 +67,6 @@ COMPUTED = "the cell is computed from lat/lon, not given"
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _SHAPE_PATH = re.compile(r"\$\.sites\[(\d+)\](?:\.items\[(\d+)\])?(?:\.(.+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_WGS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
 _SITE_REASONS = {"site-id-invalid": "id", "kind-unknown": "kind", "field-empty": "name"}
 _ITEM_REASONS = {
     "category-unknown": "category", "unit-mismatch": "unit", "field-empty": "type", "quantity-invalid": "quantity",
@@ -291,30 +290,11 @@ def _read_geojson(text: str) -> _Input:
     def fail(where: str, message: str) -> MalformedInputError:
         return MalformedInputError(message, where=where)
 
-    shape.fields(doc, "$", ("type", "features"), ("bbox", "name", "crs"))
-    if doc["type"] != "FeatureCollection":
-        raise fail("$.type", f"expected \"FeatureCollection\", found {doc['type']!r}")
-    crs = doc.get("crs")
-    if crs is not None and not (type(crs) is dict and type(crs.get("properties")) is dict and crs["properties"].get("name") in _WGS84):
-        raise fail("$.crs", "coordinates must be WGS 84 longitude/latitude (RFC 7946): remove crs or name CRS84")
-    features = shape.array(doc, "features", "$")
+    features = geojson_features(doc)
     sites: list[Any] = []
     for n, feature in enumerate(features):
         at = f"feature {n}"
-        shape.fields(feature, at, ("type", "geometry", "properties"), ("id", "bbox"))
-        if feature["type"] != "Feature":
-            raise fail(f"{at}, type", f"expected \"Feature\", found {feature['type']!r}")
-        geometry = feature["geometry"]
-        if type(geometry) is not dict or geometry.get("type") != "Point":
-            kind = geometry.get("type") if type(geometry) is dict else shape.json_type(geometry)
-            raise fail(f"{at}, geometry", f"a site is a Point, found {kind!r}")
-        shape.fields(geometry, f"{at}, geometry", ("type", "coordinates"), ("bbox",))
-        point = geometry["coordinates"]
-        if type(point) is not list or len(point) != 2 or any(type(x) not in (int, float) for x in point):
-            raise fail(f"{at}, geometry.coordinates", "expected [lon, lat]: two numbers (no altitude)")
-        properties = feature["properties"]
-        if type(properties) is not dict:
-            raise fail(f"{at}, properties", f"expected an object, found {shape.json_type(properties)}")
+        point, properties = point_feature(feature, at, "a site")
         for name in ("lat", "lon"):
             if name in properties:
                 raise fail(f"{at}, property {name}", "the point is geometry.coordinates [lon, lat], not a property")

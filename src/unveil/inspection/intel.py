@@ -32,7 +32,7 @@ from unveil.core.jsonparse import decode_utf8, loads
 from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1, Vocabulary
 from unveil.errors import MalformedInputError
-from unveil.textformats import format_of, text_number
+from unveil.textformats import format_of, geojson_features, point_feature, text_number
 
 Contains = Callable[[float, float], bool]
 
@@ -40,7 +40,6 @@ FORMATS = ("csv", "geojson")
 EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
 CSV_REQUIRED = ("id", "kind", "lat", "lon", "radius_m", "confidence")
 ESTIMATE_SIDES = ("min", "max")
-_WGS84 = {"urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:OGC::CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326"}
 
 
 def read_intel(
@@ -248,14 +247,8 @@ def _read_geojson(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[
     def fail(where: str, message: str) -> MalformedInputError:
         return MalformedInputError(message, where=where)
 
-    shape.fields(doc, "$", ("type", "features"), ("bbox", "name", "crs"))
-    if doc["type"] != "FeatureCollection":
-        raise fail("$.type", f"expected \"FeatureCollection\", found {doc['type']!r}")
-    crs = doc.get("crs")
-    if crs is not None and not (type(crs) is dict and type(crs.get("properties")) is dict and crs["properties"].get("name") in _WGS84):
-        raise fail("$.crs", "coordinates must be WGS 84 longitude/latitude (RFC 7946): remove crs or name CRS84")
     found: list[tuple[_Where, dict[str, Any]]] = []
-    for n, feature in enumerate(shape.array(doc, "features", "$")):
+    for n, feature in enumerate(geojson_features(doc)):
         found.append(_feature(n, feature, vocabulary, fail))
     return found
 
@@ -268,20 +261,7 @@ def _feature(n: int, feature: Any, vocabulary: Vocabulary, fail: Callable[[str, 
             return f"{base}, geometry.coordinates"
         return f"{base}, property {name}"
 
-    shape.fields(feature, base, ("type", "geometry", "properties"), ("id", "bbox"))
-    if feature["type"] != "Feature":
-        raise fail(f"{base}, type", f"expected \"Feature\", found {feature['type']!r}")
-    geometry = feature["geometry"]
-    if type(geometry) is not dict or geometry.get("type") != "Point":
-        kind = geometry.get("type") if type(geometry) is dict else shape.json_type(geometry)
-        raise fail(f"{base}, geometry", f"a suspect is a Point, found {kind!r}")
-    shape.fields(geometry, f"{base}, geometry", ("type", "coordinates"), ("bbox",))
-    point = geometry["coordinates"]
-    if type(point) is not list or len(point) != 2 or any(type(x) not in (int, float) for x in point):
-        raise fail(f"{base}, geometry.coordinates", "expected [lon, lat]: two numbers (no altitude)")
-    properties = feature["properties"]
-    if type(properties) is not dict:
-        raise fail(f"{base}, properties", f"expected an object, found {shape.json_type(properties)}")
+    point, properties = point_feature(feature, base, "a suspect")
     fields: dict[str, Any] = {"lon": point[0], "lat": point[1]}
     estimates: dict[tuple[str, str], int | float | None] = {}
     for name, value in properties.items():
