@@ -10,6 +10,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m compileall -q src  # an editable install leaves src uncompiled; PYTHONDONTWRITEBYTECODE may keep it so
 	touch $(STAMP)
 
 test: $(STAMP)
@@ -19,6 +20,7 @@ demo: $(STAMP)
 	$(VENV)/bin/unveil demo --out demo-out
 
 bench: $(STAMP)
+	$(PY) -m compileall -q src  # bytecode caches current, as on a user's machine after the first run
 	$(PY) bench/commit.py
 	$(PY) bench/merkle_vs_pymerkle.py
 	$(PY) bench/proof_size.py
