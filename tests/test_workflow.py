@@ -350,3 +350,36 @@ def test_accept_records_an_escrow_before_any_reveal(setup: dict[str, Any], capsy
     assert code == 0 and out["escrow_id"] == "test-1" and out["coverage_checked"] is True
     code, st = cli(capsys, "status", "--workspace", str(d / "inspector"))
     assert st["escrow_id"] == "test-1" and st["opened"] == 0 and st["coverage_checked"] is True and st["phases"] == []
+
+
+def test_verify_and_accept_read_each_input_once(setup: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a workspace records (escrow, cells, bundle, territory) is the bytes that were checked:
+    each file is read once, so a file swapped between two reads cannot be recorded unchecked."""
+    import unveil.cli.files as files
+    import unveil.cli.verify_cmd as verify_cmd
+    import unveil.cli.workflow_cmd as workflow_cmd
+
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    parent = h3.cell_to_parent(h3.latlng_to_cell(45.30, 10.20, RES), 4)
+    assert cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "phase-1",
+               "--region", parent, "--out", str(d / "out" / "reveal-phase-1.json"))[0] == 0
+    reads: list[str] = []
+    original = files.read_bytes
+
+    def counting(path: Path, what: str) -> bytes:
+        reads.append(Path(path).name)
+        return original(path, what)
+
+    for module in (files, verify_cmd, workflow_cmd):
+        monkeypatch.setattr(module, "read_bytes", counting)
+    agreed = ["--territory", str(d / "territory.geojson"), "--territory-filter", "name=Testland"]
+    code, out = cli(capsys, "accept", "--workspace", str(d / "inspector"), "--escrow", str(d / "out" / "escrow.json"),
+                    "--cells", str(d / "out" / "cells.txt"), "--trust", setup["host"]["vkey"], *agreed)
+    assert code == 0, out
+    assert sorted(reads) == ["cells.txt", "escrow.json", "territory.geojson"]
+    reads.clear()
+    code, report = cli(capsys, "verify", str(d / "out" / "reveal-phase-1.json"), "--escrow", str(d / "out" / "escrow.json"),
+                       "--cells", str(d / "out" / "cells.txt"), "--trust", setup["host"]["vkey"], "--workspace", str(d / "inspector"), *agreed)
+    assert code == 0 and report["recorded"], report
+    assert sorted(reads) == ["cells.txt", "escrow.json", "reveal-phase-1.json", "territory.geojson"]

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from unveil.cli.files import read_bytes, read_json
+from unveil.cli.files import read_bytes
 from unveil.errors import MalformedInputError, Problem
 
 
@@ -36,9 +36,10 @@ def run(
             except MalformedInputError as exc:
                 raise MalformedInputError(exc.message, source="--trust") from None
         ws = _open(workspace)
-        escrow_signed = _within(lambda: parse_signed(read_json(escrow, "escrow"), "$"), escrow)
-        cell_list = cell_file.read(read_bytes(cells, "cell list"), source=str(cells))
-        bundle_bytes = read_bytes(bundle, "bundle")
+        # Each file is read once: what a workspace records is exactly what was checked.
+        escrow_bytes, cells_bytes, bundle_bytes = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list"), read_bytes(bundle, "bundle")
+        escrow_signed = _within(lambda: parse_signed(loads(escrow_bytes, source=str(escrow)), "$"), escrow)
+        cell_list = cell_file.read(cells_bytes, source=str(cells))
         trusted = trust or None
         # The signatures and cells.txt are checked in a child forked before the bundle is
         # parsed: each process parses the same bytes into objects of its own, so neither pays
@@ -59,15 +60,14 @@ def run(
         territory_bytes = None
         if territory is not None:
             territory_bytes = read_bytes(territory, "territory")
-            extra += _coverage(report, territory, territory_filter, cell_list.cells)
+            extra += _coverage(report, territory, territory_filter, territory_bytes, cell_list.cells)
         if ws is not None:
             from unveil.cli.workflow_cmd import now
             from unveil.workspace.records import conflicts, record_verification
 
-            escrow_bytes, bundle_bytes = read_bytes(escrow, "escrow"), read_bytes(bundle, "bundle")
             extra += conflicts(ws, escrow_bytes, report, bundle_bytes)
             record_verification(
-                ws, report, extra, escrow_json=escrow_bytes, cells_txt=read_bytes(cells, "cell list"), bundle=bundle_bytes,
+                ws, report, extra, escrow_json=escrow_bytes, cells_txt=cells_bytes, bundle=bundle_bytes,
                 leaves=leaf_bytes, territory_geojson=territory_bytes, now=now(),
             )
     except MalformedInputError as exc:
@@ -98,7 +98,7 @@ def _open(workspace: Path | None):  # type: ignore[no-untyped-def]  # Workspace 
     return open_workspace(workspace)
 
 
-def _coverage(report: Any, territory: Path, territory_filter: str | None, cells: tuple[str, ...]) -> list[Problem]:
+def _coverage(report: Any, territory: Path, territory_filter: str | None, data: bytes, cells: tuple[str, ...]) -> list[Problem]:
     """Spec §1: every cell overlapping the agreed territory, computed here, must be committed."""
     from unveil.cli.workflow_cmd import load_territory
     from unveil.geo.territory import missing_cells
@@ -106,7 +106,7 @@ def _coverage(report: Any, territory: Path, territory_filter: str | None, cells:
     grid = report.escrow.grid
     if grid.system != "h3" or grid.resolution is None:
         raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
-    missing = missing_cells(load_territory(territory, territory_filter), grid.resolution, cells)
+    missing = missing_cells(load_territory(territory, territory_filter, data), grid.resolution, cells)
     if not missing:
         return []
     return [Problem(None, "coverage-missing", f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]

@@ -65,10 +65,14 @@ def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_j
     return edge(as_json, action)
 
 
-def load_territory(path: Path, territory_filter: str | None):  # type: ignore[no-untyped-def]  # an unveil.geo Territory, imported lazily
+def load_territory(path: Path, territory_filter: str | None, data: bytes | None = None):  # type: ignore[no-untyped-def]  # an unveil.geo Territory, imported lazily
+    """The territory in ``path``; ``data``: its bytes, when the caller read them to record
+    them (the file is then read once, and what is recorded is what was checked)."""
     from unveil.geo.territory import read_territory
 
-    return read_territory(read_bytes(path, "territory"), source=str(path), filter=territory_filter)
+    if data is None:
+        data = read_bytes(path, "territory")
+    return read_territory(data, source=str(path), filter=territory_filter)
 
 
 def _categories(text: str | None, option: str) -> list[str]:
@@ -282,7 +286,7 @@ def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territo
             if parsed.grid.system != "h3" or parsed.grid.resolution is None:
                 raise MalformedInputError("coverage can be checked only for an h3 escrow", where="--territory")
             territory_bytes = read_bytes(territory, "territory")
-            missing = missing_cells(load_territory(territory, territory_filter), parsed.grid.resolution, cell_list.cells)
+            missing = missing_cells(load_territory(territory, territory_filter, territory_bytes), parsed.grid.resolution, cell_list.cells)
             if missing:
                 problems.append(f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")
         if problems:
