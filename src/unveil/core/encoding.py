@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import calendar
 import re
 import struct
 from datetime import datetime, timezone
@@ -71,7 +70,7 @@ def unix_time(value: object) -> int | None:
         moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     except ValueError:  # no such day, hour or minute
         return None
-    return calendar.timegm(moment.utctimetuple())
+    return int(moment.timestamp())
 
 
 def format_time(moment: datetime) -> str:

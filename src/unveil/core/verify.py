@@ -97,9 +97,8 @@ def check_bundle(
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
     pinned = trusted is not None
-    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
     if independent is None:
-        independent = _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust).copy
+        independent = _independent_checks(escrow, escrow_signed, reveal_signed, cells, trusted).copy
 
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
@@ -128,9 +127,7 @@ def signature_and_cell_problems(
 ) -> list[Problem]:
     """The problems :func:`check_bundle` finds in the signatures and cells.txt (the rest of
     the bundle unread), for a caller that computes them elsewhere and passes ``independent``."""
-    escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
-    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
-    return _independent_checks(escrow, escrow_signed, reveal_signed, cells, trust)
+    return _independent_checks(parse_escrow(escrow_signed.statement, "escrow.statement"), escrow_signed, reveal_signed, cells, trusted)
 
 
 def _independent_checks(
@@ -138,9 +135,11 @@ def _independent_checks(
     escrow_signed: SignedStatement,
     reveal_signed: SignedStatement,
     cells: cell_rules.CellList | None,
-    trust: list[str],
+    trusted: Collection[str] | None,
 ) -> list[Problem]:
-    """Signatures on escrow and bundle (spec §6), and the cell list against the escrow (§1)."""
+    """Signatures on escrow and bundle (spec §6), and the cell list against the escrow (§1).
+    ``trusted`` ``None`` trusts the keys that validly signed the escrow under the host's name."""
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
     problems = check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-")
     problems += check_signatures(reveal_signed.statement, list(reveal_signed.signatures), trust, escrow.host).problems("")
     if cells is not None:
