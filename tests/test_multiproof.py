@@ -388,6 +388,8 @@ def test_malformed_inputs(reveal) -> None:
         (n, [float(i) for i in indices], leaves, packed_proof),  # indices not integers
         (n, [True, *indices[1:]], leaves, packed_proof),  # a boolean is not an index
         (2**70, [2**64, *indices[1:]], leaves, packed_proof),  # beyond 64 bits
+        (n, indices, list(leaves), packed_proof),  # leaf hashes not one bytes object (same length)
+        (n, indices, leaves, bytearray(packed_proof)),  # nor the proof
     ]
     for size, at, leaf_hashes, path_bytes in packed_cases:
         assert reason_of(lambda: verify_packed_multiproof(size, at, leaf_hashes, path_bytes, tree.root)) == {"proof-malformed"}

@@ -108,6 +108,8 @@ def packed_multiproof_root(tree_size: int, indices: Sequence[int], leaf_hashes: 
     positions = np.asarray(indices, dtype=np.int64)
     if positions[0] < 0 or positions[-1] >= tree_size or not bool(np.all(positions[1:] > positions[:-1])):
         _check_indices(indices, tree_size)
+    if type(leaf_hashes) is not bytes or type(proof) is not bytes:
+        raise _malformed("the leaf hashes and the proof are each one bytes object")
     if len(leaf_hashes) != HASH_SIZE * len(indices):
         raise _malformed(f"the leaf hashes are {len(leaf_hashes)} bytes, not {HASH_SIZE} × {len(indices)}")
     if len(proof) % HASH_SIZE:
