@@ -71,3 +71,75 @@ def test_fields_reject_unknown_and_missing() -> None:
         shape.fields({"a": 1, "extra": 2}, "$.x", ("a",))
     with pytest.raises(MalformedInputError, match="missing required field 'b'"):
         shape.fields({"a": 1}, "$.x", ("a", "b"))
+
+
+# --- nesting (spec §0: at most 64 deep, checked before parsing, without recursion) ------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from unveil.core.jsonparse import MAX_DEPTH, nesting_depth  # noqa: E402
+
+
+def _depth(value: object) -> int:
+    """The reference: nesting depth of a parsed value, recursively."""
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+_tricky_text = st.text(alphabet=st.sampled_from('[]{}"\\ab\u00e9\u2028\n\t/'), max_size=12)
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10) | _tricky_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_tricky_text, inner, max_size=4),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values, st.booleans(), st.integers(0, 3))
+def test_nesting_depth_matches_the_parsed_value(value: object, ascii_only: bool, padding: int) -> None:
+    import json
+
+    text = json.dumps(value, ensure_ascii=ascii_only) + " " * padding
+    assert nesting_depth(text.encode("utf-8", "surrogatepass")) == _depth(value)
+
+
+@pytest.mark.parametrize("depth", [1, 2, MAX_DEPTH - 1, MAX_DEPTH])
+@pytest.mark.parametrize("shape_", ["arrays", "objects", "mixed"])
+def test_nesting_up_to_the_limit_is_read(depth: int, shape_: str) -> None:
+    loads(_nested(depth, shape_))
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 970, 100_000])
+@pytest.mark.parametrize("shape_", ["arrays", "objects", "mixed"])
+def test_nesting_beyond_the_limit_is_refused_before_parsing(depth: int, shape_: str) -> None:
+    with pytest.raises(MalformedInputError, match=f"nest {depth} deep; at most 64"):
+        loads(_nested(depth, shape_), source="deep.json")
+    with pytest.raises(MalformedInputError, match="deep.json"):
+        loads(_nested(depth, shape_).encode(), source="deep.json")
+
+
+def test_brackets_inside_strings_do_not_count() -> None:
+    deep_string = '"' + "[" * 500 + '\\"' + "{" * 500 + '\\\\"'
+    assert loads("[" + deep_string + "]") == ["[" * 500 + '"' + "{" * 500 + "\\"]
+    padded = '{"pad": "' + "x" * 5000 + '", "v": [' + deep_string + "]}"
+    assert nesting_depth(padded.encode()) == 2
+
+
+def test_nesting_check_reads_large_documents_exactly() -> None:
+    # Past the small-document shortcut: depth 65 hidden after 10 kB of flat content.
+    flat = "[" + ",".join(["1"] * 5000) + "]"
+    with pytest.raises(MalformedInputError, match="nest 65 deep"):
+        loads("[" + flat + "," + _nested(64, "arrays") + "]")
+    assert loads("[" + flat + "," + _nested(63, "arrays") + "]")[0][0] == 1
+
+
+def _nested(depth: int, shape_: str) -> str:
+    opening = {"arrays": ["["], "objects": ['{"k":'], "mixed": ["[", '{"k":']}[shape_]
+    closing = {"[": "]", '{"k":': "}"}
+    opens = [opening[i % len(opening)] for i in range(depth)]
+    inner = "1" if opens[-1] == '{"k":' else ""
+    return "".join(opens) + inner + "".join(closing[o] for o in reversed(opens))

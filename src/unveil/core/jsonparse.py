@@ -5,6 +5,11 @@ disagree about bytes: duplicate member names, invalid UTF-8, a byte order mark, 
 surrogates, non-finite numbers (NaN, Infinity, ``1e400``) and integer tokens outside
 [−(2^53−1), 2^53−1]. The last rule is this project's most secure reading of §0 and I-JSON:
 such integers have no exact JCS form (RFC 8785 §3.2.2.3), so they are refused everywhere.
+
+Nesting (spec §0): a document whose arrays and objects nest more than :data:`MAX_DEPTH` deep
+is refused before it is parsed, by :func:`nesting_depth`, a scan of the bytes that uses no
+recursion, so every reader in every process accepts and rejects the same documents whatever
+its stack (a parser's recursion limit is not a format rule).
 """
 
 from __future__ import annotations
@@ -14,11 +19,54 @@ import math
 import re
 from typing import Any
 
+import numpy as np
+
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.errors import MalformedInputError
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+MAX_DEPTH = 64
+"""Arrays and objects nest at most this deep (spec §0): ``[[]]`` nests 2 deep."""
+
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
+_STRING_LEFT = re.compile(rb'"[^"]*"')
+_STEP = np.zeros(256, np.int8)
+_STEP[[ord("["), ord("{")]] = 1
+_STEP[[ord("]"), ord("}")]] = -1
+
+
+def nesting_depth(data: bytes) -> int:
+    """How deep the arrays and objects of the JSON text ``data`` nest (0 for a scalar).
+
+    Exact for every text a JSON parser accepts (brackets inside strings do not count); on
+    other texts it is some number, and the parser refuses them anyway. Linear, no recursion:
+    escaped backslashes and quotes are dropped, then everything but quotes and brackets, then
+    every string (only brackets can remain inside one), and the depth is the largest prefix
+    sum of +1 per opening and -1 per closing bracket.
+    """
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Quotes alternate open/close; removing '""' drops an empty string or joins two adjacent
+    # strings (nothing structural lies between them), so the rest still alternates.
+    skeleton = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = _STRING_LEFT.sub(b"", skeleton)
+    if not skeleton:
+        return 0
+    return int(np.cumsum(_STEP[np.frombuffer(skeleton, np.uint8)], dtype=np.int64).max(initial=0))
+
+
+def check_nesting(data: bytes | str, *, source: str | None = None) -> None:
+    """:class:`MalformedInputError` if ``data`` nests deeper than :data:`MAX_DEPTH` (spec §0)."""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    if len(raw) < 4096 and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return  # cannot nest deeper than it has brackets
+    depth = nesting_depth(raw)
+    if depth > MAX_DEPTH:
+        raise MalformedInputError(f"arrays and objects nest {depth} deep; at most {MAX_DEPTH} are allowed (spec §0)", source=source)
 
 
 class _Reject(ValueError):
@@ -89,6 +137,7 @@ def decode_utf8(data: bytes, *, source: str | None = None) -> str:
 
 def loads(data: bytes | str, *, source: str | None = None) -> Any:
     """Parse one I-JSON text strictly; raise :class:`MalformedInputError` naming the place."""
+    check_nesting(data, source=source)
     text = decode_utf8(data, source=source) if isinstance(data, bytes) else data
     try:
         value = _DECODER.decode(text)
