@@ -546,3 +546,27 @@ def test_unveil_serve_live_over_sqlite(tmp_path: Path, board_files: tuple[Path, 
         assert log.size == 1 and log.entries(0, 1) == [canonicalize(publish())]
     finally:
         storage.close()
+
+
+def test_serve_announces_its_url_only_once_the_socket_listens(
+    board_files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that connects as soon as it reads the announced URL is not refused (on a loaded
+    machine uvicorn may start accepting later: the connection waits in the backlog)."""
+    import socket as socket_module
+
+    import uvicorn
+
+    from unveil.api.serve import serve
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)  # stop right after the announcement
+    key, parties = board_files
+    seen: list[tuple[str, int]] = []
+
+    def announce(url: str, size: int) -> None:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        with socket_module.create_connection((host, int(port)), timeout=5):
+            seen.append((url, size))  # connected: the socket was listening
+
+    serve("sqlite://", ORIGIN, key, parties, port=0, announce=announce)
+    assert len(seen) == 1 and seen[0][1] == 0

@@ -4,8 +4,8 @@
   workspace made with ``unveil init --role board --name ORIGIN``), ``PARTIES.json`` and the
   storage (:func:`unveil.store.board_db.open_storage`, imported only here), checks that the key
   is the one registered for the board, and replays the log (:meth:`Log.open`).
-- :func:`serve` binds the socket itself (so a busy port is a clear error, and port 0 picks a
-  free one), runs one uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until
+- :func:`serve` binds the socket and listens on it itself (so a busy port is a clear error,
+  port 0 picks a free one, and the URL is announced only once a client can connect), runs one uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until
   SIGINT/SIGTERM, and closes the storage on the way out.
 - :func:`command` is the command line's edge: bad input exits 2, a stored log that does not
   replay exits 1 (every problem listed), a clean shutdown exits 0.
@@ -36,6 +36,8 @@ EXIT_OK, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
 
 Announce = Callable[[str, int], None]
 """Called once the socket listens: ``(url, log size)``."""
+
+_BACKLOG = 2048  # uvicorn's own default
 
 
 def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str | Path) -> tuple[Log, Any]:
@@ -84,6 +86,9 @@ def _listen(host: str, port: int) -> socket.socket:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
+            # Listening before the URL is announced: a client that connects as soon as it reads
+            # the URL waits in the backlog until uvicorn accepts, instead of being refused.
+            sock.listen(_BACKLOG)
         except BaseException:
             sock.close()
             raise
