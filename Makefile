@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(PY) bench/verify.py
 	$(PY) bench/cli_startup.py
 	$(PY) bench/board_append.py
+	$(PY) bench/upload_stall.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
