@@ -35,9 +35,9 @@ from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, open_note, verify_note
 from unveil.board.events import parse_event
 from unveil.board.parties import Parties
-from unveil.board.protocol import BoardState, BundleLookup, Refused
+from unveil.board.protocol import BoardState, BundleLookup
 from unveil.board.tree import AppendOnlyTree
-from unveil.errors import MalformedInputError, Problem, VerificationError
+from unveil.errors import BoardRefused, MalformedInputError, Problem, VerificationError
 
 __all__ = ["AuditReport", "audit", "replay"]
 
@@ -79,9 +79,9 @@ def _replay_one(index: int, entry: bytes, state: BoardState, parties: Parties, b
     try:
         author = parties.author_of(event)
         if author is None:
-            raise Refused("author-unknown", "no signature by a registered statement key")
+            raise BoardRefused("author-unknown", "no signature by a registered statement key")
         state.check(event, author, bundles)
-    except Refused as refused:
+    except BoardRefused as refused:
         found.append(Problem(index, refused.reason, refused.message))
         return found
     state.apply(event, author, index)

@@ -2,7 +2,7 @@
 
 One typed method per endpoint; every answer is checked before it is returned (shapes, b64,
 32-byte proof hashes, the SHA-256 of a fetched bundle), so callers get bytes and ints, never
-raw JSON. Any failure raises :class:`BoardError` (an :class:`~unveil.errors.UnveilError`)
+raw JSON. Any failure raises :class:`~unveil.errors.BoardError`
 carrying the HTTP ``status`` (0 when the board could not be reached), the board's ``reason``
 code and its message:
 
@@ -39,32 +39,13 @@ from typing import Any
 import httpx
 
 from unveil.core.encoding import b64decode, is_hex32
-from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
-from unveil.errors import MalformedInputError, UnveilError
+from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
 
-__all__ = ["BoardClient", "BoardError", "Submitted"]
+__all__ = ["BoardClient", "Submitted"]
 
 HASH_SIZE = 32
-
-
-class BoardError(UnveilError):
-    """The board refused a request, could not be reached, or answered nonsense.
-
-    ``status`` is the HTTP status (0: no answer), ``reason`` the board's code (or this
-    client's: ``unreachable``, ``response-invalid``, ``http-error``), ``message`` the detail.
-    """
-
-    def __init__(self, status: int, reason: str, message: str, *, problems: tuple[dict[str, Any], ...] = ()):
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.problems = problems
-        where = f"HTTP {status}" if status else "no answer"
-        super().__init__(f"board: {reason} ({where}): {message}")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "message": self.message, "problems": list(self.problems)}
 
 
 @dataclass(frozen=True)

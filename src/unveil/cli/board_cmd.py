@@ -43,7 +43,7 @@ def connect(url: str) -> BoardClient:
 
 def _edge(as_json: bool, action: Callable[[], Outcome]) -> int:
     """Run ``action``; bad input exits 2, a board's refusal or a failed check exits 1."""
-    from unveil.board.client import BoardError
+    from unveil.errors import BoardError
 
     try:
         result, show, code = action()
@@ -217,7 +217,7 @@ def publish(
 
 def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: Callable[[], int] | None = None) -> int:
     def action() -> Outcome:
-        from unveil.board.client import BoardError
+        from unveil.errors import BoardError
         from unveil.board.tree import AppendOnlyTree
         from unveil.board.witness import (
             Refusal,

@@ -41,7 +41,7 @@ def _board_edge(as_json: bool, action: Action) -> int:
     """``board_cmd``'s edge (bad input 2, board refusal 1) plus this module's refusals and
     "waiting for …" (exit 1)."""
     from unveil.cli.board_cmd import _edge
-    from unveil.workspace.coins import DrawRefused, DrawWaiting
+    from unveil.errors import DrawRefused, DrawWaiting
 
     def outcome() -> tuple[dict[str, Any], Callable[[], None], int]:
         try:

@@ -18,9 +18,9 @@ from typing import Any
 
 from unveil.core.encoding import b64decode, b64encode, tag
 from unveil.core.envelope import parse_signed, signature_objects
-from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jcs import canonicalize
 from unveil.core.keys import SIGNATURE_SIZE, STATEMENT_KEY, SigningKey, VerifierKey
-from unveil.errors import MalformedInputError, Problem
+from unveil.errors import CanonicalizationError, MalformedInputError, Problem
 
 STATEMENT_TAG = tag("unveil/v1/statement")
 

@@ -12,10 +12,11 @@
 The draw parties are, by this project's agreement, every registered host and inspector
 (:meth:`unveil.board.parties.Parties.draw_parties`). "Refused by the deadline" is the caller's
 judgement: with ``deadline_passed`` false, a missing commitment or reveal means *wait*
-(:class:`DrawWaiting`); with it true, it is a refusal.
+(:class:`~unveil.errors.DrawWaiting`); with it true, it is a refusal.
 
-Local refusals raise :class:`DrawRefused` (``reason`` code, CLI exit 1); the board's refusals
-raise :class:`~unveil.board.client.BoardError`.
+Local refusals raise :class:`~unveil.errors.DrawRefused` (``reason`` code, CLI exit 1), and
+"not yet" :class:`~unveil.errors.DrawWaiting`; the board's refusals raise
+:class:`~unveil.errors.BoardError`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from unveil.core.encoding import format_time, is_id
-from unveil.errors import MalformedInputError, UnveilError
+from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilError
 from unveil.store.workspace_db import transaction
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from unveil.workspace.workspace import Workspace
 
 __all__ = [
-    "DrawRefused", "DrawWaiting", "Transcript", "commit_coin", "draw", "inspect_report", "raise_discrepancy",
+    "Transcript", "commit_coin", "draw", "inspect_report", "raise_discrepancy",
     "read_population", "read_transcript", "resolve_discrepancy", "reveal_coin",
 ]
 
@@ -54,23 +55,6 @@ SUSPECT_INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS suspect_inspections (
 )"""
 RESULTS = ("consistent", "discrepancy")
 SUSPECT_RESULTS = ("nothing-found", "found")
-
-
-class DrawRefused(UnveilError):
-    """This workspace will not do it (``reason``: ``coin-repeat``, ``coin-missing``,
-    ``not-a-draw-party``, ``selection-conflict``)."""
-
-    def __init__(self, reason: str, message: str):
-        self.reason, self.message = reason, message
-        super().__init__(f"{reason}: {message}")
-
-
-class DrawWaiting(UnveilError):
-    """Not yet: the named parties have not committed (or revealed) in the context."""
-
-    def __init__(self, step: str, names: Sequence[str]):
-        self.step, self.names = step, list(names)
-        super().__init__(f"waiting for {', '.join(self.names)} to {step}")
 
 
 def _check_context(context: str, where: str = "--context") -> None:
