@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from unveil.core.reasons import Reason
+
 
 
 class UnveilError(Exception):
@@ -72,7 +74,7 @@ class Problem:
     """
 
     index: int | None
-    reason: str
+    reason: Reason
     detail: str
 
     def to_json(self) -> dict[str, object]:
@@ -93,7 +95,7 @@ class VerificationError(UnveilError):
         super().__init__("; ".join(str(p) for p in self.problems))
 
     @classmethod
-    def because(cls, reason: str, detail: str, index: int | None = None) -> VerificationError:
+    def because(cls, reason: Reason, detail: str, index: int | None = None) -> VerificationError:
         return cls([Problem(index, reason, detail)])
 
     @property
@@ -110,7 +112,7 @@ class BoardRefused(UnveilError):
     (:func:`unveil.api.errors.status_of`).
     """
 
-    def __init__(self, reason: str, message: str, *, problems: Sequence[Problem] = ()):
+    def __init__(self, reason: Reason, message: str, *, problems: Sequence[Problem] = ()):
         self.reason = reason
         self.message = message
         self.problems = tuple(problems)
@@ -149,7 +151,7 @@ class DrawRefused(DrawError):
     """This workspace will not do it (``reason``: ``coin-repeat``, ``coin-missing``,
     ``not-a-draw-party``, ``selection-conflict``, ``checkpoint-invalid``)."""
 
-    def __init__(self, reason: str, message: str):
+    def __init__(self, reason: Reason, message: str):
         self.reason, self.message = reason, message
         super().__init__(f"{reason}: {message}")
 

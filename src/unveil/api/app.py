@@ -80,6 +80,7 @@ from unveil.core.jsonparse import loads
 from unveil.core.notes import Checkpoint
 from unveil.api.errors import Disconnected, install_error_handlers, json_bytes, refusal_body, status_of
 from unveil.errors import BoardRefused
+from unveil.core.reasons import Reason
 
 __all__ = ["PAGE_MAX", "create_app"]
 
@@ -200,9 +201,9 @@ async def _receive_body(declared: str | None, receive: Receive, limit: int) -> b
     """:func:`_read_body` on bare ASGI: ``declared`` is the Content-Length header, if any."""
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):  # str.isdigit alone admits "²" and "١"
-            raise BoardRefused("malformed", "Content-Length is not a number")
+            raise BoardRefused(Reason.MALFORMED, "Content-Length is not a number")
         if int(declared) > limit:
-            raise BoardRefused("body-too-large", f"the body is {declared} bytes; the limit is {limit}")
+            raise BoardRefused(Reason.BODY_TOO_LARGE, f"the body is {declared} bytes; the limit is {limit}")
     body = bytearray()
     while True:
         message = await receive()
@@ -210,7 +211,7 @@ async def _receive_body(declared: str | None, receive: Receive, limit: int) -> b
             raise Disconnected
         body += message.get("body", b"")
         if len(body) > limit:
-            raise BoardRefused("body-too-large", f"the body exceeds the limit of {limit} bytes")
+            raise BoardRefused(Reason.BODY_TOO_LARGE, f"the body exceeds the limit of {limit} bytes")
         if not message.get("more_body", False):
             return bytes(body)
 
@@ -255,7 +256,7 @@ class _Writer:
                 raise
             except Exception as exc:  # noqa: BLE001  # every request of the batch learns of it
                 log_.exception("board write failed")
-                failure = BoardRefused("storage-failure", f"the board could not write: {type(exc).__name__}")
+                failure = BoardRefused(Reason.STORAGE_FAILURE, f"the board could not write: {type(exc).__name__}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
@@ -392,7 +393,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     def store_bundle(data: bytes, sha256: str) -> bool:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
-            raise BoardRefused("sha256-mismatch", f"the body's SHA-256 is {actual}, not {sha256}")
+            raise BoardRefused(Reason.SHA256_MISMATCH, f"the body's SHA-256 is {actual}, not {sha256}")
         with board.gate:
             if board.log.get_bundle(sha256) is not None:
                 return False
@@ -423,7 +424,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     async def get_bundle(sha256: Sha256) -> Response:
         data = await board.read(board.log.get_bundle, sha256)
         if data is None:
-            raise BoardRefused("bundle-unknown", f"the board holds no reveal file {sha256}")
+            raise BoardRefused(Reason.BUNDLE_UNKNOWN, f"the board holds no reveal file {sha256}")
         return Response(data, media_type="application/octet-stream")
 
     @app.get("/checkpoint", response_class=PlainTextResponse, summary="The latest checkpoint, cosigned")
@@ -457,7 +458,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     async def post_cosignature(request: Request) -> JSONResponse:
         doc = loads(await _read_body(request, min(max_body, COSIGNATURE_MAX)), source="cosignature")  # ≤ 64 KiB: inline
         if type(doc) is not dict or set(doc) != {"checkpoint", "line"} or not all(type(v) is str for v in doc.values()):
-            raise BoardRefused("malformed", 'expected {"checkpoint": string, "line": string}')
+            raise BoardRefused(Reason.MALFORMED, 'expected {"checkpoint": string, "line": string}')
         time = await board.read(log.add_cosignature, doc["checkpoint"], doc["line"])
         size = Checkpoint.parse(doc["checkpoint"]).size  # it parsed: the log accepted it
         return JSONResponse({"ok": True, "size": size, "time": time})
@@ -466,7 +467,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         with board.gate:
             size = log.size
             if not 0 <= index < size:
-                raise BoardRefused("entry-unknown", f"entry {index} is not in the log (size {size})")
+                raise BoardRefused(Reason.ENTRY_UNKNOWN, f"entry {index} is not in the log (size {size})")
             return log.entries(index, index + 1)[0]
 
     @app.get(
@@ -483,9 +484,9 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         with board.gate:
             size = log.size
             if not 0 <= start <= size:
-                raise BoardRefused("range-invalid", f"start {start} is not within [0, {size}]")
+                raise BoardRefused(Reason.RANGE_INVALID, f"start {start} is not within [0, {size}]")
             if end is not None and end < start:
-                raise BoardRefused("range-invalid", f"end {end} is before start {start}")
+                raise BoardRefused(Reason.RANGE_INVALID, f"end {end} is before start {start}")
             stop = min(size, start + PAGE_MAX, size if end is None else end)
             return start, log.entries(start, stop)
 

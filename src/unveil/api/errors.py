@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from unveil.errors import BoardRefused, MalformedInputError, Problem
+from unveil.core.reasons import Reason
 
 __all__ = ["STATUS", "Disconnected", "error_content", "install_error_handlers", "json_bytes", "status_of"]
 
@@ -29,38 +30,38 @@ PROTOCOL_STATUS = 422
 STATUS: Mapping[str, int] = MappingProxyType(
     {
         # the request cannot be read, or names something outside the log
-        "malformed": 400,
-        "disconnected": 400,
-        "sha256-mismatch": 400,
-        "range-invalid": 400,
+        Reason.MALFORMED: 400,
+        Reason.DISCONNECTED: 400,
+        Reason.SHA256_MISMATCH: 400,
+        Reason.RANGE_INVALID: 400,
         # author or role
-        "author-unknown": 403,
-        "signature-invalid": 403,
-        "role-not-allowed": 403,
-        "witness-unknown": 403,
+        Reason.AUTHOR_UNKNOWN: 403,
+        Reason.SIGNATURE_INVALID: 403,
+        Reason.ROLE_NOT_ALLOWED: 403,
+        Reason.WITNESS_UNKNOWN: 403,
         # not here
-        "checkpoint-unknown": 404,
-        "not-found": 404,
-        "bundle-unknown": 404,
-        "entry-unknown": 404,
-        "method-not-allowed": 405,
+        Reason.CHECKPOINT_UNKNOWN: 404,
+        Reason.NOT_FOUND: 404,
+        Reason.BUNDLE_UNKNOWN: 404,
+        Reason.ENTRY_UNKNOWN: 404,
+        Reason.METHOD_NOT_ALLOWED: 405,
         # conflicts with the log
-        "statement-conflict": 409,
-        "statement-duplicate": 409,
-        "escrow-duplicate": 409,
-        "acceptance-repeat": 409,
-        "phase-duplicate": 409,
-        "coin-repeat": 409,
-        "selection-duplicate": 409,
-        "discrepancy-duplicate": 409,
-        "discrepancy-repeat": 409,
-        "body-too-large": 413,
-        "storage-failure": 503,
+        Reason.STATEMENT_CONFLICT: 409,
+        Reason.STATEMENT_DUPLICATE: 409,
+        Reason.ESCROW_DUPLICATE: 409,
+        Reason.ACCEPTANCE_REPEAT: 409,
+        Reason.PHASE_DUPLICATE: 409,
+        Reason.COIN_REPEAT: 409,
+        Reason.SELECTION_DUPLICATE: 409,
+        Reason.DISCREPANCY_DUPLICATE: 409,
+        Reason.DISCREPANCY_REPEAT: 409,
+        Reason.BODY_TOO_LARGE: 413,
+        Reason.STORAGE_FAILURE: 503,
     }
 )
 """Statuses other than :data:`PROTOCOL_STATUS`, by reason."""
 
-_HTTP_REASONS = {404: "not-found", 405: "method-not-allowed"}
+_HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.METHOD_NOT_ALLOWED}
 
 
 class Disconnected(Exception):
@@ -102,11 +103,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Disconnected)
     async def disconnected(_: Request, exc: Disconnected) -> JSONResponse:
-        return _error(status_of("disconnected"), "disconnected", "the client went away before its request body was complete")
+        return _error(status_of(Reason.DISCONNECTED), Reason.DISCONNECTED, "the client went away before its request body was complete")
 
     @app.exception_handler(MalformedInputError)
     async def malformed(_: Request, exc: MalformedInputError) -> JSONResponse:
-        return _error(status_of("malformed"), "malformed", str(exc))
+        return _error(status_of(Reason.MALFORMED), Reason.MALFORMED, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -114,7 +115,7 @@ def install_error_handlers(app: FastAPI) -> None:
         for error in exc.errors():
             where = ".".join(str(part) for part in error.get("loc", ()))
             parts.append(f"{where}: {error.get('msg', 'invalid')}")
-        return _error(status_of("malformed"), "malformed", "; ".join(parts) or "invalid request")
+        return _error(status_of(Reason.MALFORMED), Reason.MALFORMED, "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

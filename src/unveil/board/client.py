@@ -42,6 +42,7 @@ from unveil.core.encoding import b64decode, is_hex32
 from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
+from unveil.core.reasons import Reason
 
 __all__ = ["BoardClient", "Submitted"]
 
@@ -59,7 +60,7 @@ class Submitted:
 
 
 def _invalid(status: int, detail: str) -> BoardError:
-    return BoardError(status, "response-invalid", detail)
+    return BoardError(status, Reason.RESPONSE_INVALID, detail)
 
 
 def _error_of(response: httpx.Response) -> BoardError:
@@ -75,7 +76,7 @@ def _error_of(response: httpx.Response) -> BoardError:
         kept = tuple(p for p in problems if isinstance(p, dict)) if isinstance(problems, list) else ()
         return BoardError(status, doc["reason"], doc["error"], problems=kept)
     text = response.text.strip()[:300] or response.reason_phrase
-    return BoardError(status, "http-error", text)
+    return BoardError(status, Reason.HTTP_ERROR, text)
 
 
 def _b64_hashes(values: Any, status: int, what: str) -> list[bytes]:
@@ -248,7 +249,7 @@ class BoardClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise BoardError(0, "unreachable", f"{method} {self.url.rstrip('/')}{path}: {exc}") from None
+            raise BoardError(0, Reason.UNREACHABLE, f"{method} {self.url.rstrip('/')}{path}: {exc}") from None
         if response.status_code not in ok:
             raise _error_of(response)
         return response

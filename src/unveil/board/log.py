@@ -41,6 +41,7 @@ from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState
 from unveil.board.tree import AppendOnlyTree
 from unveil.errors import BoardRefused, MalformedInputError, VerificationError
+from unveil.core.reasons import Reason
 
 __all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
 
@@ -179,7 +180,7 @@ class Receipt:
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
     for expected, (index, entry) in enumerate(rows):
         if index != expected:
-            raise VerificationError.because("entry-index-gap", f"storage returned entry {index} where {expected} was due")
+            raise VerificationError.because(Reason.ENTRY_INDEX_GAP, f"storage returned entry {index} where {expected} was due")
         yield entry
 
 
@@ -275,7 +276,7 @@ class Log:
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``)."""
         if type(start) is not int or type(end) is not int or not 0 <= start <= end <= self.size:
-            raise BoardRefused("range-invalid", f"entries [{start}, {end}) are not within [0, {self.size}]")
+            raise BoardRefused(Reason.RANGE_INVALID, f"entries [{start}, {end}) are not within [0, {self.size}]")
         return list(self._storage.read_entries(start, end))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
@@ -283,14 +284,14 @@ class Log:
         try:
             return self._tree.inclusion_proof(index, size)
         except ValueError as exc:
-            raise BoardRefused("range-invalid", str(exc)) from None
+            raise BoardRefused(Reason.RANGE_INVALID, str(exc)) from None
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (spec §7 rules)."""
         try:
             return self._tree.consistency_proof(size1, size2)
         except ValueError as exc:
-            raise BoardRefused("range-invalid", str(exc)) from None
+            raise BoardRefused(Reason.RANGE_INVALID, str(exc)) from None
 
     def audit(self) -> AuditReport:
         """A fresh :func:`~unveil.board.audit.audit` of everything in storage."""
@@ -372,7 +373,7 @@ class Log:
                 doc = loads(bytes(doc) if isinstance(doc, bytearray) else doc, source="event")
             event = parse_event(doc)
         except MalformedInputError as exc:
-            return Prepared(None, None, BoardRefused("malformed", str(exc)))
+            return Prepared(None, None, BoardRefused(Reason.MALFORMED, str(exc)))
         try:
             return Prepared(event, self.parties.author_of(event), None)
         except BoardRefused as refused:
@@ -387,11 +388,11 @@ class Log:
         if existing is not None:  # before the signatures' verdict: a repeat is judged by its bytes
             if self._tree.leaf_hash_at(existing) == leaf_hash(event.entry):
                 return existing, False
-            raise BoardRefused("statement-conflict", f"entry {existing} holds this statement under other signatures")
+            raise BoardRefused(Reason.STATEMENT_CONFLICT, f"entry {existing} holds this statement under other signatures")
         if prepared.refusal is not None:
             raise prepared.refusal
         if author is None:
-            raise BoardRefused("author-unknown", "no signature by a registered statement key")
+            raise BoardRefused(Reason.AUTHOR_UNKNOWN, "no signature by a registered statement key")
         self._check_time(event)
         self._state.check(event, author, self._storage.get_bundle)
         index = self._state.apply(event, author)
@@ -404,7 +405,7 @@ class Log:
             return
         now = self._now()
         if (unix_time(event.time) or 0) > now + self._max_skew:  # parse_event checked the format
-            raise BoardRefused("time-future", f"time {event.time} is more than {self._max_skew} s after the board's clock")
+            raise BoardRefused(Reason.TIME_FUTURE, f"time {event.time} is more than {self._max_skew} s after the board's clock")
 
     def _sign(self, size: int) -> str:
         body = Checkpoint(self.origin, size, self._tree.root(size)).body()
@@ -422,17 +423,17 @@ class Log:
             checkpoint = Checkpoint.parse(body)
             name, _ = parse_signature_line(line)
         except MalformedInputError as exc:
-            raise BoardRefused("malformed", str(exc)) from None
+            raise BoardRefused(Reason.MALFORMED, str(exc)) from None
         if not self._signed_body(checkpoint, body):
-            raise BoardRefused("checkpoint-unknown", f"this board did not sign a checkpoint {checkpoint.origin!r} of size {checkpoint.size} with that root")
+            raise BoardRefused(Reason.CHECKPOINT_UNKNOWN, f"this board did not sign a checkpoint {checkpoint.origin!r} of size {checkpoint.size} with that root")
         witness = self.parties.by_name(name)
         key = witness.witness_key if witness is not None else None
         if witness is None or key is None:
-            raise BoardRefused("witness-unknown", f"{name!r} is not a registered witness")
+            raise BoardRefused(Reason.WITNESS_UNKNOWN, f"{name!r} is not a registered witness")
         try:
             time = verify_cosignature(body, line, key)
         except VerificationError as exc:
-            raise BoardRefused("cosignature-invalid", str(exc), problems=exc.problems) from None
+            raise BoardRefused(Reason.COSIGNATURE_INVALID, str(exc), problems=exc.problems) from None
         self._storage.add_cosignature(checkpoint.size, name, line if line.endswith("\n") else line + "\n")
         return time
 

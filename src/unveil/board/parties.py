@@ -28,6 +28,7 @@ from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, VerifierKey
 from unveil.core.statements import STATEMENT_TAG, signature_problem, statement_message
 from unveil.errors import BoardRefused, MalformedInputError
+from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.events import Event
@@ -108,11 +109,11 @@ class Parties:
                 continue
             why = signature_problem(self._keys[party.vkey], message, signature["sig"])
             if why is not None:
-                raise BoardRefused("signature-invalid", f"{why}: registered key of {party.name}")
+                raise BoardRefused(Reason.SIGNATURE_INVALID, f"{why}: registered key of {party.name}")
             signers.append(party)
         if len(signers) > 1:
             names = ", ".join(p.name for p in signers)
-            raise BoardRefused("author-ambiguous", f"signed by several registered parties ({names}): an event has one author")
+            raise BoardRefused(Reason.AUTHOR_AMBIGUOUS, f"signed by several registered parties ({names}): an event has one author")
         return signers[0] if signers else None
 
 

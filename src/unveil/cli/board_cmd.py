@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from unveil.cli.files import read_bytes, read_json
 from unveil.errors import MalformedInputError, VerificationError
+from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.client import BoardClient
@@ -142,10 +143,10 @@ def _verification_body(ws: Any, path: Path) -> tuple[str, dict[str, Any]]:
     if not valid:
         for problem in report.get("problems") or []:
             index = problem.get("index")
-            reason = problem.get("reason") or "invalid"
+            reason = problem.get("reason") or Reason.BUNDLE_INVALID  # as recorded: a plain string
             problems.append({"index": index if type(index) is int else None, "reason": str(reason)})
         if not problems:
-            problems.append({"index": None, "reason": f"bundle-{status}"})
+            problems.append({"index": None, "reason": str(Reason.BUNDLE_INVALID)})
     return escrow_id, {"phase": phase, "sha256": sha, "valid": valid, "problems": problems}
 
 
@@ -158,7 +159,7 @@ def _acceptance_body(escrow_path: Path, cells_path: Path) -> tuple[str, dict[str
     cell_list = cell_file.read(data, source=str(cells_path))
     if cell_list.sha256 != escrow.grid.cells_sha256:
         raise VerificationError([Problem(
-            None, "cells-mismatch",
+            None, Reason.CELLS_MISMATCH,
             f"{cells_path} hashes to {cell_list.sha256}; escrow {escrow_id!r} commits to cells_sha256 {escrow.grid.cells_sha256}",
         )])
     return escrow_id, {"cells_sha256": escrow.grid.cells_sha256, "root": escrow.root}
@@ -269,7 +270,7 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                     if tree.root(verdict.size) != verdict.root:
                         mirrored = f"the first {have} entries this workspace mirrored and the {len(fetched)} new ones" if have else f"the {len(fetched)} entries served"
                         refusal = Refusal(
-                            "mirror-root-mismatch",
+                            Reason.MIRROR_ROOT_MISMATCH,
                             f"{mirrored} hash to {tree.root(verdict.size).hex()}, but the board's signed checkpoint of size "
                             f"{verdict.size} has root {verdict.root.hex()}: the board is showing something else",
                             note, origin, last.note if last else None, tuple(proof), evidence=True,
@@ -291,7 +292,7 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                     client.add_cosignature(cosign.body, cosign.line)
                     cosigned = True
                 except BoardError as exc:
-                    if exc.reason != "witness-unknown":
+                    if exc.reason != Reason.WITNESS_UNKNOWN:
                         raise
                     posted_note = f"the board does not register {ws.name}'s witness key: cosignature kept locally, not posted"
         result = {

@@ -79,7 +79,7 @@ def run(out: Path, as_json: bool) -> int:
         st = status(inspector_ws, escrow_id)
         sites = sum(len(o.content["sites"]) for o in report.reveal.openings)
         return {"bundle": path.name, "phase": phase, "openings": len(report.reveal.openings), "sites": sites,
-                "verdict": report.status, "reasons": sorted({p.reason for p in report.problems}),
+                "verdict": report.status, "reasons": sorted({str(p.reason) for p in report.problems}),
                 "opened": f"{st['opened']}/{st['cells']}", "warheads_opened": st["totals"].get("warhead", {}).get("opened", 0)}
 
     from unveil.cli.demo_board import board_running

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from unveil.cli.files import read_bytes
+from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.parties import Parties
@@ -47,10 +48,10 @@ def _board_edge(as_json: bool, action: Action) -> int:
         try:
             result, show = action()
         except DrawWaiting as exc:
-            doc = {"error": str(exc), "reason": "waiting", "step": exc.step, "waiting": exc.names}
+            doc = {"error": str(exc), "reason": str(Reason.WAITING), "step": exc.step, "waiting": exc.names}
             return doc, lambda text=str(exc): _error(text), EXIT_FAILED
         except DrawRefused as exc:
-            doc = {"error": str(exc), "reason": exc.reason, "message": exc.message}
+            doc = {"error": str(exc), "reason": str(exc.reason), "message": exc.message}
             return doc, lambda text=str(exc): _error(text), EXIT_FAILED
         return result, show, EXIT_OK
 

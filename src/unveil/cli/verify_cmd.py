@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from unveil.cli.files import read_bytes
 from unveil.errors import MalformedInputError, Problem
+from unveil.core.reasons import Reason
 
 
 def run(
@@ -109,7 +110,7 @@ def _coverage(report: Any, territory: Path, territory_filter: str | None, data: 
     missing = missing_cells(load_territory(territory, territory_filter, data), grid.resolution, cells)
     if not missing:
         return []
-    return [Problem(None, "coverage-missing", f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
+    return [Problem(None, Reason.COVERAGE_MISSING, f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
 
 
 def _within(action: Callable[[], Any], path: Path) -> Any:

@@ -273,7 +273,7 @@ def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territo
         signed = parse_signed(loads(escrow_json, source=str(escrow)), "$")
         parsed = parse_escrow(signed.statement)
         keys = trust or trusted_signers(signed.to_json(), parsed.host)
-        problems = [str(p) for p in check_signatures(signed.statement, list(signed.signatures), keys, parsed.host).problems("escrow-")]
+        problems = [str(p) for p in check_signatures(signed.statement, list(signed.signatures), keys, parsed.host).problems(escrow=True)]
         problems += [str(p) for p in escrow_problems(parsed, lookup(parsed.vocabulary))]
         cell_list = cell_file.read(cells_txt, source=str(cells))
         if cell_list.sha256 != parsed.grid.cells_sha256 or len(cell_list) != parsed.grid.cell_count:

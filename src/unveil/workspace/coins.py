@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from unveil.core.encoding import format_time, is_id
 from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilError
 from unveil.store.workspace_db import transaction
+from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.client import BoardClient
@@ -71,7 +72,7 @@ def _ensure(db: Any) -> None:
 def _me(ws: Workspace, parties: Parties) -> Party:
     me = parties.by_vkey(ws.vkey)
     if me is None or me not in parties.draw_parties():
-        raise DrawRefused("not-a-draw-party", f"{ws.name}'s statement key is not a registered host or inspector: it takes no part in draws")
+        raise DrawRefused(Reason.NOT_A_DRAW_PARTY, f"{ws.name}'s statement key is not a registered host or inspector: it takes no part in draws")
     return me
 
 
@@ -109,7 +110,7 @@ def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Par
     try:
         verify_note(note, [parties.board.statement_key])
     except UnveilError as exc:
-        raise DrawRefused("checkpoint-invalid", f"the board's checkpoint is not signed by {parties.board.name}: {exc}") from None
+        raise DrawRefused(Reason.CHECKPOINT_INVALID, f"the board's checkpoint is not signed by {parties.board.name}: {exc}") from None
     checkpoint = read_checkpoint(note)
     size = checkpoint.size if checkpoint is not None else 0
     entries = client.entries(0, size) if size else []
@@ -118,7 +119,7 @@ def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Par
 
     root = root_from_leaf_hashes(b"".join(map(leaf_hash, entries))) if entries else EMPTY_ROOT
     if checkpoint is None or len(entries) != size or root != checkpoint.root:
-        raise DrawRefused("checkpoint-invalid", "the board's entries do not hash to the root of its signed checkpoint")
+        raise DrawRefused(Reason.CHECKPOINT_INVALID, "the board's entries do not hash to the root of its signed checkpoint")
     out = []
     for index, entry in enumerate(entries):
         try:
@@ -173,7 +174,7 @@ def commit_coin(
         _ensure(db)
         row = db.execute("SELECT r, committed_index FROM coins WHERE context = ?", (context,)).fetchone()
         if row is not None and row[1] is not None:
-            raise DrawRefused("coin-repeat", f"{ws.name} already committed in context {context!r} (entry {row[1]}): only the first counts")
+            raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already committed in context {context!r} (entry {row[1]}): only the first counts")
         if row is None:
             r = random(32)
             if len(r) != 32:
@@ -199,9 +200,9 @@ def reveal_coin(ws: Workspace, client: BoardClient, context: str, escrow_id: str
         _ensure(db)
         row = db.execute("SELECT r, committed_index, revealed_index FROM coins WHERE context = ?", (context,)).fetchone()
     if row is None or row[1] is None:
-        raise DrawRefused("coin-missing", f"{ws.name} has no commitment on the board in context {context!r}: run 'unveil coin commit' first")
+        raise DrawRefused(Reason.COIN_MISSING, f"{ws.name} has no commitment on the board in context {context!r}: run 'unveil coin commit' first")
     if row[2] is not None:
-        raise DrawRefused("coin-repeat", f"{ws.name} already revealed in context {context!r} (entry {row[2]}): only the first counts")
+        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already revealed in context {context!r} (entry {row[2]}): only the first counts")
     transcript = read_transcript(client, parties, context, escrow_id)
     missing = [p.name for p in parties.draw_parties() if p.vkey not in transcript.commitments]
     if missing:
@@ -295,7 +296,7 @@ def draw(
     if transcript.selection is not None:
         if transcript.selection != body:
             raise DrawRefused(
-                "selection-conflict",
+                Reason.SELECTION_CONFLICT,
                 f"entry {transcript.selection_index} already logs another selection for context {context!r}"
                 " (a different population or n?)",
             )
