@@ -12,11 +12,11 @@ from typing import Annotated, Any
 
 import typer
 
-from unveil.cli.workflow_cmd import edge
+from unveil.cli.edge import Done, run
 
 
 def confidence(workspace: Path, escrow_id: str | None, background: str, open_credit: str, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.confidence import confidence_by_phase
         from unveil.workspace.workspace import open_workspace
 
@@ -44,9 +44,9 @@ def confidence(workspace: Path, escrow_id: str | None, background: str, open_cre
             if not phases:
                 say("no verified phase yet")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from unveil.core.verify import BundleReport
@@ -12,7 +13,8 @@ _err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 
 
 
 def error(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """``error: message`` on stderr; the message is text, never markup (it may quote input)."""
+    _err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
 
 
 def show_report(report: BundleReport) -> None:

@@ -1,7 +1,8 @@
 """``unveil init | commit | reveal | status``: the host's and inspector's workflow (issue 3).
 
-Each command reads its files here, at the edge, and calls the workspace services; a
-MalformedInputError (bad input, wrong workspace) exits 2 and changes nothing on disk.
+Each command reads its files here and calls the workspace services, in the one edge
+(:func:`unveil.cli.edge.run`): a MalformedInputError (bad input, wrong workspace) exits 2 and
+changes nothing on disk.
 """
 
 from __future__ import annotations
@@ -12,29 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from unveil.cli.edge import Done, run
 from unveil.cli.files import read_bytes
 from unveil.errors import MalformedInputError
-
-EXIT_OK, EXIT_MALFORMED = 0, 2
-
-
-def edge(as_json: bool, action: Callable[[], tuple[dict[str, Any], Callable[[], None]]]) -> int:
-    """Run ``action`` (returning a JSON result and a human printer); map bad input to exit 2."""
-    try:
-        result, show = action()
-    except MalformedInputError as exc:
-        if as_json:
-            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        else:
-            from unveil.cli.output import error
-
-            error(str(exc))
-        return EXIT_MALFORMED
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        show()
-    return EXIT_OK
 
 
 def now() -> datetime:
@@ -42,7 +23,7 @@ def now() -> datetime:
 
 
 def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.workspace import create
 
         passphrase = None
@@ -60,9 +41,9 @@ def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_j
             say(f"statement key: {ws.vkey}")
             say(f"witness key:   {ws.witness_vkey}")
 
-        return ws.to_json(), show
+        return Done(ws.to_json(), show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def load_territory(path: Path, territory_filter: str | None, data: bytes | None = None):  # type: ignore[no-untyped-def]  # an unveil.geo Territory, imported lazily
@@ -88,7 +69,7 @@ def commit(
     workspace: Path, escrow_id: str, territory: Path, territory_filter: str | None, resolution: int,
     declaration: Path, out: Path, public_totals: str | None, sealed_totals: str | None, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.declaration.readers import read_declaration
         from unveil.geo.territory import swapped_hint
         from unveil.workspace import host
@@ -121,16 +102,16 @@ def commit(
             say(f"sealed escrow [bold]{done.escrow_id}[/]: {done.cells} cells ({done.non_empty} with sites), root {done.root}")
             say(f"publish {out}/escrow.json, cells.txt and leaves.bin; the master secret stays in {workspace}")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def reveal(
     workspace: Path, escrow_id: str, phase: str, region: str | None, polygon: Path | None, bbox: str | None,
     cells_file: Path | None, out: Path, open_totals: bool, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import host
         from unveil.workspace.workspace import open_workspace
 
@@ -148,9 +129,9 @@ def reveal(
             if done.reopened:
                 say(f"[yellow]note:[/] {len(done.reopened)} of them were opened in an earlier phase")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def _committed_cells(ws, escrow_id: str) -> tuple[tuple[str, ...], int | None]:  # type: ignore[no-untyped-def]  # ws: Workspace
@@ -183,7 +164,7 @@ def _select(cells, resolution, region, polygon, bbox, cells_file) -> list[int]: 
 
 
 def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.records import status as status_of
         from unveil.workspace.workspace import open_workspace
 
@@ -194,9 +175,9 @@ def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
 
             show_status(result)
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 class _progress:
@@ -226,7 +207,7 @@ class _progress:
 def export(declaration: Path, to: str, out: Path, territory: Path | None, territory_filter: str | None, as_json: bool) -> int:
     """Check a declaration and write it in another format (GeoJSON, CSV or JSON)."""
 
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.declaration import read_declaration, to_csv, to_geojson, to_json
         from unveil.workspace.files import staged
 
@@ -248,16 +229,16 @@ def export(declaration: Path, to: str, out: Path, territory: Path | None, territ
         with staged(out.resolve().parent, {out.name: text.encode("utf-8")}):
             pass
         result = {"sites": len(decl.sites), "format": to, "out": str(out)}
-        return result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})")
+        return Done(result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})"))
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territory: Path | None,
            territory_filter: str | None, as_json: bool) -> int:
     """Check a received escrow (signature, cell list, coverage) and record it (spec §1)."""
 
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.core import cells as cell_file
         from unveil.core.envelope import parse_signed
         from unveil.core.escrow import escrow_problems, parse_escrow
@@ -301,6 +282,6 @@ def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territo
             say(f"accepted escrow [bold]{escrow_id}[/]: {len(cell_list)} cells"
                 + (", covering the agreed territory" if territory is not None else " (coverage not checked: give --territory)"))
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
