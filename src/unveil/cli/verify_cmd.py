@@ -59,8 +59,10 @@ def run(
         extra: list[Problem] = []
         territory_bytes = None
         if territory is not None:
+            from unveil.cli.workflow_cmd import coverage_problems
+
             territory_bytes = read_bytes(territory, "territory")
-            extra += _coverage(report, territory, territory_filter, territory_bytes, cell_list.cells)
+            extra += coverage_problems(report.escrow.grid, territory, territory_filter, territory_bytes, cell_list.cells)
         if ws is not None:
             from unveil.cli.workflow_cmd import now
             from unveil.workspace.records import conflicts, record_verification
@@ -103,20 +105,6 @@ def _open(workspace: Path | None):  # type: ignore[no-untyped-def]  # Workspace 
     from unveil.workspace.workspace import open_workspace
 
     return open_workspace(workspace)
-
-
-def _coverage(report: Any, territory: Path, territory_filter: str | None, data: bytes, cells: tuple[str, ...]) -> list[Problem]:
-    """Spec §1: every cell overlapping the agreed territory, computed here, must be committed."""
-    from unveil.cli.workflow_cmd import load_territory
-    from unveil.geo.territory import missing_cells
-
-    grid = report.escrow.grid
-    if grid.system != "h3" or grid.resolution is None:
-        raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
-    missing = missing_cells(load_territory(territory, territory_filter, data), grid.resolution, cells)
-    if not missing:
-        return []
-    return [Problem(None, Reason.COVERAGE_MISSING, f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
 
 
 def _within(action: Callable[[], Any], path: Path) -> Any:

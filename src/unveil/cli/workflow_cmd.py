@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from unveil.cli.edge import Done, run
+from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes
-from unveil.errors import MalformedInputError
+from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, Problem
 
 
 def now() -> datetime:
@@ -234,52 +236,71 @@ def export(declaration: Path, to: str, out: Path, territory: Path | None, territ
     return run(as_json, action)
 
 
+def coverage_problems(grid: Any, territory: Path, territory_filter: str | None, data: bytes, cells: tuple[str, ...]) -> list[Problem]:
+    """Spec §1: every cell overlapping the agreed territory, computed here, must be committed
+    (``coverage-missing``). ``grid`` is the escrow's; ``data`` the territory's bytes."""
+    from unveil.geo.territory import missing_cells
+
+    if grid.system != "h3" or grid.resolution is None:
+        raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
+    missing = missing_cells(load_territory(territory, territory_filter, data), grid.resolution, cells)
+    if not missing:
+        return []
+    return [Problem(None, Reason.COVERAGE_MISSING, f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
+
+
 def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territory: Path | None,
            territory_filter: str | None, as_json: bool) -> int:
-    """Check a received escrow (signature, cell list, coverage) and record it (spec §1)."""
+    """Check a received escrow (signatures, spec §4 rules, cell list, coverage) and record it
+    (spec §1). Exit 1 with every problem listed if it fails; nothing is recorded then."""
 
     def action() -> Done:
         from unveil.core import cells as cell_file
         from unveil.core.envelope import parse_signed
-        from unveil.core.escrow import escrow_problems, parse_escrow
         from unveil.core.jsonparse import loads
-        from unveil.core.statements import check_signatures, trusted_signers
-        from unveil.core.vocabulary import lookup
+        from unveil.core.keys import VerifierKey
+        from unveil.core.verify import check_escrow
         from unveil.workspace.records import accept_escrow
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         ws.require_role("inspector", "observer")
+        for vkey in trust:
+            try:
+                VerifierKey.parse(vkey)
+            except MalformedInputError as exc:
+                raise MalformedInputError(exc.message, source="--trust") from None
         escrow_json, cells_txt = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list")
-        signed = parse_signed(loads(escrow_json, source=str(escrow)), "$")
-        parsed = parse_escrow(signed.statement)
-        keys = trust or trusted_signers(signed.to_json(), parsed.host)
-        problems = [str(p) for p in check_signatures(signed.statement, list(signed.signatures), keys, parsed.host).problems(escrow=True)]
-        problems += [str(p) for p in escrow_problems(parsed, lookup(parsed.vocabulary))]
         cell_list = cell_file.read(cells_txt, source=str(cells))
-        if cell_list.sha256 != parsed.grid.cells_sha256 or len(cell_list) != parsed.grid.cell_count:
-            problems.append("cells.txt is not the escrow's cell list (SHA-256 or count differs)")
-        problems += cell_file.problems(cell_list, parsed.grid.system, parsed.grid.resolution)
+        try:
+            report = check_escrow(parse_signed(loads(escrow_json, source=str(escrow)), "$"), cell_list, trusted=trust or None)
+        except MalformedInputError as exc:
+            raise exc.within(str(escrow)) from None
+        cell_count, parsed = len(cell_list), report.escrow
+        problems = list(report.problems)
         territory_bytes = None
         if territory is not None:
-            from unveil.geo.territory import missing_cells
-
-            if parsed.grid.system != "h3" or parsed.grid.resolution is None:
-                raise MalformedInputError("coverage can be checked only for an h3 escrow", where="--territory")
             territory_bytes = read_bytes(territory, "territory")
-            missing = missing_cells(load_territory(territory, territory_filter, territory_bytes), parsed.grid.resolution, cell_list.cells)
-            if missing:
-                problems.append(f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")
+            problems += coverage_problems(parsed.grid, territory, territory_filter, territory_bytes, cell_list.cells)
+        result: dict[str, Any] = {"escrow_id": parsed.escrow_id, "cells": cell_count, "coverage_checked": territory is not None,
+                                  "host_key_pinned": bool(trust), "root": parsed.root, "cells_sha256": parsed.grid.cells_sha256}
         if problems:
-            raise MalformedInputError("not accepted: " + "; ".join(problems), source=str(escrow))
+            failed = {"valid": False, "status": "invalid", **result, "problems": [p.to_json() for p in problems],
+                      "warnings": [w.to_json() for w in report.warnings]}
+
+            def show_failure() -> None:
+                from unveil.cli.output import show_problems
+
+                show_problems("invalid", f"escrow {parsed.escrow_id}: {cell_count} cells, not accepted", problems, report.warnings,
+                              pinned=bool(trust))
+
+            return Done(failed, show_failure, ExitCode.INVALID)
         escrow_id = accept_escrow(ws, escrow_json=escrow_json, cells_txt=cells_txt, territory_geojson=territory_bytes, now=now())
-        result = {"escrow_id": escrow_id, "cells": len(cell_list), "coverage_checked": territory is not None,
-                  "host_key_pinned": bool(trust), "root": parsed.root, "cells_sha256": parsed.grid.cells_sha256}
 
         def show() -> None:
             from unveil.cli.output import say
 
-            say(f"accepted escrow [bold]{escrow_id}[/]: {len(cell_list)} cells"
+            say(f"accepted escrow [bold]{escrow_id}[/]: {cell_count} cells"
                 + (", covering the agreed territory" if territory is not None else " (coverage not checked: give --territory)"))
 
         return Done(result, show)

@@ -65,6 +65,24 @@ class BundleReport:
         }
 
 
+@dataclass(frozen=True)
+class EscrowReport:
+    """The outcome of checking a received escrow before any reveal (:func:`check_escrow`)."""
+
+    escrow: Escrow
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    host_key_pinned: bool
+
+    @property
+    def status(self) -> str:
+        return INVALID if self.problems else VALID
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
 @dataclass
 class _Findings:
     problems: list[Problem] = field(default_factory=list)
@@ -104,7 +122,7 @@ def check_bundle(
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
     if vocabulary is None:
-        found.warnings.append(Problem(None, Reason.VOCABULARY_UNKNOWN, f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)"))
+        found.warnings.append(_vocabulary_unknown(escrow))
     found.problems.extend(escrow_problems(escrow, vocabulary))
     if reveal.escrow_id != escrow.escrow_id:
         found.add(Reason.ESCROW_ID_MISMATCH, f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
@@ -148,6 +166,29 @@ def _independent_checks(
         _check_cells(escrow, cells, found)
         problems += found.problems
     return problems
+
+
+def check_escrow(escrow_signed: SignedStatement, cells: cell_rules.CellList, *, trusted: Collection[str] | None = None) -> EscrowReport:
+    """Check a signed escrow and its cell list before any reveal (spec §1, §4, §6): the
+    signatures (``escrow-signature-invalid``, ``escrow-signature-untrusted``), the §4 value
+    rules (``escrow-invalid``, ``totals-invalid``) and ``cells`` against the escrow
+    (``cells-sha256-mismatch``, ``cell-count-mismatch``, ``cells-invalid``); every problem.
+
+    ``trusted`` as for :func:`check_bundle`. Malformed input raises MalformedInputError first.
+    """
+    escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
+    found = _Findings(check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems(escrow=True))
+    vocabulary = lookup(escrow.vocabulary)
+    if vocabulary is None:
+        found.warnings.append(_vocabulary_unknown(escrow))
+    found.problems.extend(escrow_problems(escrow, vocabulary))
+    _check_cells(escrow, cells, found)
+    return EscrowReport(escrow, tuple(found.problems), tuple(found.warnings), trusted is not None)
+
+
+def _vocabulary_unknown(escrow: Escrow) -> Problem:
+    return Problem(None, Reason.VOCABULARY_UNKNOWN, f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)")
 
 
 def verify_bundle(
