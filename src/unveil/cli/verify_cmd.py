@@ -1,19 +1,30 @@
 """``unveil verify``: check one reveal bundle, list every problem; optionally check coverage of
-the agreed territory and record the result in a workspace."""
+the agreed territory and record the result in a workspace.
+
+The check is :func:`unveil.core.verify.check_bundle`'s, on a private fast path
+(:func:`_check_forked`): the signature and cells.txt checks run in a forked child while this
+process checks the openings. A test holds its reports byte-identical to ``check_bundle``'s on
+the whole tamper suite; nothing outside this module can take the path.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from unveil.cli import edge
 from unveil.cli.edge import Done, failure_json
 from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes
 from unveil.errors import MalformedInputError, Problem, UnveilError
-from unveil.core.reasons import Reason
+
+if TYPE_CHECKING:
+    from unveil.core.cells import CellList
+    from unveil.core.envelope import SignedStatement
+    from unveil.core.verify import BundleReport
 
 
 def run(
@@ -22,12 +33,10 @@ def run(
 ) -> int:
     import gc
 
-    from unveil.concurrency import forked
     from unveil.core import cells as cell_file
     from unveil.core.envelope import parse_signed
-    from unveil.core.keys import VerifierKey
     from unveil.core.jsonparse import loads
-    from unveil.core.verify import check_bundle, signature_and_cell_problems
+    from unveil.core.keys import VerifierKey
 
     def action() -> Done:
         for vkey in trust:
@@ -40,22 +49,8 @@ def run(
         escrow_bytes, cells_bytes, bundle_bytes = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list"), read_bytes(bundle, "bundle")
         escrow_signed = _within(lambda: parse_signed(loads(escrow_bytes, source=str(escrow)), "$"), escrow)
         cell_list = cell_file.read(cells_bytes, source=str(cells))
-        trusted = trust or None
-        # The signatures and cells.txt are checked in a child forked before the bundle is
-        # parsed: each process parses the same bytes into objects of its own, so neither pays
-        # for copy-on-write of the other's pages (which cost as much as the parallelism saved).
-        independent = forked(lambda: signature_and_cell_problems(escrow_signed, parse_signed(loads(bundle_bytes), "$"), cell_list, trusted))
-        try:
-            reveal_signed = _within(lambda: parse_signed(loads(bundle_bytes, source=str(bundle)), "$"), bundle)
-            leaf_bytes = read_bytes(leaves, "leaves file") if leaves is not None else None
-            report = _within(
-                lambda: check_bundle(escrow_signed, reveal_signed, cell_list, leaves=leaf_bytes, trusted=trusted, independent=independent),
-                bundle,
-            )
-        except BaseException:
-            with suppress(Exception):  # the parent's error is reported; the child's duplicate is not
-                independent()
-            raise
+        leaf_bytes = read_bytes(leaves, "leaves file") if leaves is not None else None
+        report = _check_forked(escrow_signed, bundle_bytes, bundle, cell_list, leaf_bytes, trust or None)
         extra: list[Problem] = []
         territory_bytes = None
         if territory is not None:
@@ -84,7 +79,7 @@ def run(
         return Done({**report.to_json(), **recorded}, show, ExitCode.OK if report.valid else ExitCode.INVALID)
 
     # The check builds millions of acyclic objects: the cycle collector would only rescan them
-    # (about a fifth of the run on a 100,000-opening bundle). Off for the check, back on after.
+    # (about a fifth of the run on a 100,000-opening bundle). Off for the command, back on after.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -92,6 +87,37 @@ def run(
     finally:
         if collecting:
             gc.enable()
+
+
+def _check_forked(
+    escrow_signed: SignedStatement, bundle_bytes: bytes, bundle: Path, cells: CellList | None, leaves: bytes | None,
+    trusted: Collection[str] | None,
+) -> BundleReport:
+    """:func:`~unveil.core.verify.check_bundle` of the bundle in ``bundle_bytes`` (read from
+    ``bundle``, which names it in errors), the same report on a faster path.
+
+    The signatures and cells.txt are checked in a child forked before the bundle is parsed:
+    each process parses the same bytes into objects of its own, so neither pays for
+    copy-on-write of the other's pages (which cost as much as the parallelism saved). The
+    child's waiter is built here, from these bytes, and handed to nothing else.
+    """
+    from unveil.concurrency import forked
+    from unveil.core.envelope import parse_signed
+    from unveil.core.jsonparse import loads
+    from unveil.core.verify import _check_bundle_with, _signature_and_cell_problems
+
+    independent = forked(lambda: _signature_and_cell_problems(escrow_signed, parse_signed(loads(bundle_bytes), "$"), cells, trusted))
+    try:
+        reveal_signed = _within(lambda: parse_signed(loads(bundle_bytes, source=str(bundle)), "$"), bundle)
+        report: BundleReport = _within(
+            lambda: _check_bundle_with(escrow_signed, reveal_signed, cells, leaves=leaves, trusted=trusted, independent=independent),
+            bundle,
+        )
+    except BaseException:
+        with suppress(Exception):  # the parent's error is reported; the child's duplicate is not
+            independent()
+        raise
+    return report
 
 
 def _failure(error: UnveilError) -> dict[str, Any]:

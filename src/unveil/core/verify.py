@@ -99,19 +99,32 @@ def check_bundle(
     *,
     leaves: bytes | None = None,
     trusted: Collection[str] | None = None,
-    independent: Callable[[], list[Problem]] | None = None,
 ) -> BundleReport:
-    """Check a signed reveal bundle against its signed escrow (spec §1–§6).
+    """Check a signed reveal bundle against its signed escrow (spec §1–§6): every check, always.
 
     ``trusted`` are whole vkey strings trusted for the host (spec §6). ``None`` trusts the
     keys that validly signed the escrow under the host's name: a convenience reported as
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
+    """
+    return _check_bundle_with(escrow_signed, reveal_signed, cells, leaves=leaves, trusted=trusted, independent=None)
 
-    ``independent``, when given, returns the problems of the checks that do not depend on
-    the openings (signatures and cells.txt, :func:`signature_and_cell_problems`), computed
-    elsewhere from the same inputs: the command line runs them in a process of its own. The
-    caller answers for those inputs being these (a waiter over another bundle would stand in
-    for this one's signature checks). By default they are computed here.
+
+def _check_bundle_with(
+    escrow_signed: SignedStatement,
+    reveal_signed: SignedStatement,
+    cells: cell_rules.CellList | None,
+    *,
+    leaves: bytes | None,
+    trusted: Collection[str] | None,
+    independent: Callable[[], list[Problem]] | None,
+) -> BundleReport:
+    """:func:`check_bundle`, with the checks that do not read the openings (signatures and
+    cells.txt, :func:`_signature_and_cell_problems`) taken from ``independent()`` when given.
+
+    Private to ``unveil verify``, which computes them in a forked process from the same bytes
+    (:func:`unveil.cli.verify_cmd._check_forked`; a test holds its reports equal to
+    :func:`check_bundle`'s on the whole tamper suite). A waiter over other inputs would stand
+    in for these inputs' signature checks: never pass one from elsewhere.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
@@ -141,11 +154,11 @@ def check_bundle(
     return BundleReport(escrow, reveal, tuple(problems), tuple(found.warnings), pinned, cells is not None)
 
 
-def signature_and_cell_problems(
+def _signature_and_cell_problems(
     escrow_signed: SignedStatement, reveal_signed: SignedStatement, cells: cell_rules.CellList | None, trusted: Collection[str] | None
 ) -> list[Problem]:
     """The problems :func:`check_bundle` finds in the signatures and cells.txt (the rest of
-    the bundle unread), for a caller that computes them elsewhere and passes ``independent``."""
+    the bundle unread), for :func:`_check_bundle_with`'s ``independent``."""
     return _independent_checks(parse_escrow(escrow_signed.statement, "escrow.statement"), escrow_signed, reveal_signed, cells, trusted)
 
 
@@ -279,8 +292,8 @@ def _check_openings(
     if known_leaves is not None:
         stored = [known_leaves[32 * i : 32 * i + 32] for i in indices]
         if stored != values:
-            for i, want, value in zip(indices, stored, values):
-                if want != value:
+            for i, stored_leaf, value in zip(indices, stored, values):
+                if stored_leaf != value:
                     add(Reason.LEAF_MISMATCH, f"the recomputed leaf differs from leaves.bin entry {i}", i)
     return indices, b"".join(map(leaf_hash, values))
 
