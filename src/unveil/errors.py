@@ -31,7 +31,6 @@ from typing import Any
 from unveil.core.reasons import Reason
 
 
-
 class UnveilError(Exception):
     """Base of every error unveil raises on purpose."""
 

@@ -79,8 +79,8 @@ from unveil.core.encoding import b64encode
 from unveil.core.jsonparse import loads
 from unveil.core.notes import Checkpoint
 from unveil.api.errors import Disconnected, install_error_handlers, json_bytes, refusal_body, status_of
-from unveil.errors import BoardRefused
 from unveil.core.reasons import Reason
+from unveil.errors import BoardRefused
 
 __all__ = ["PAGE_MAX", "create_app"]
 

@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from unveil.errors import BoardRefused, MalformedInputError, Problem
 from unveil.core.reasons import Reason
+from unveil.errors import BoardRefused, MalformedInputError, Problem
 
 __all__ = ["STATUS", "Disconnected", "error_content", "install_error_handlers", "json_bytes", "status_of"]
 

@@ -28,6 +28,9 @@ from unveil.workspace.keystore import read_private
 
 __all__ = ["open_board", "serve"]
 
+LISTEN_BACKLOG = 2048
+"""Pending connections the socket holds (uvicorn's default backlog)."""
+
 Announce = Callable[[str, int], None]
 """Called once the socket listens: ``(url, log size)``."""
 
@@ -78,6 +81,9 @@ def _listen(host: str, port: int) -> socket.socket:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
+            # Listening before the address is announced: a client that connects at once waits
+            # in the backlog until uvicorn accepts, instead of being refused.
+            sock.listen(LISTEN_BACKLOG)
         except BaseException:
             sock.close()
             raise

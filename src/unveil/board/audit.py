@@ -37,8 +37,8 @@ from unveil.board.events import parse_event
 from unveil.board.parties import Parties
 from unveil.board.protocol import BoardState, BundleLookup
 from unveil.board.tree import AppendOnlyTree
-from unveil.errors import BoardRefused, MalformedInputError, Problem, VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import BoardRefused, MalformedInputError, Problem, VerificationError
 
 __all__ = ["AuditReport", "audit", "replay"]
 

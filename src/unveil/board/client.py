@@ -2,9 +2,9 @@
 
 One typed method per endpoint; every answer is checked before it is returned (shapes, b64,
 32-byte proof hashes, the SHA-256 of a fetched bundle), so callers get bytes and ints, never
-raw JSON. Any failure raises :class:`~unveil.errors.BoardError`
-carrying the HTTP ``status`` (0 when the board could not be reached), the board's ``reason``
-code and its message:
+raw JSON. Any failure raises :class:`~unveil.errors.BoardError` carrying the HTTP ``status``
+(0 when the board could not be reached), the board's ``reason`` code (as the board sent it: a
+plain string) and its message:
 
 =================== ===========================================================================
 reason              meaning
@@ -41,8 +41,8 @@ import httpx
 from unveil.core.encoding import b64decode, is_hex32
 from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
-from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
 from unveil.core.reasons import Reason
+from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
 
 __all__ = ["BoardClient", "Submitted"]
 

@@ -34,6 +34,7 @@ from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
 from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, assemble_note, open_note, parse_signature_line, sign_note, verify_cosignature, verify_note
+from unveil.core.reasons import Reason
 from unveil.core.reveal import REVEAL_TYPE
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
 from unveil.board.events import Event, parse_event
@@ -41,7 +42,6 @@ from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState
 from unveil.board.tree import AppendOnlyTree
 from unveil.errors import BoardRefused, MalformedInputError, VerificationError
-from unveil.core.reasons import Reason
 
 __all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
 

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 from unveil.core import shape
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, VerifierKey
+from unveil.core.reasons import Reason
 from unveil.core.statements import STATEMENT_TAG, signature_problem, statement_message
 from unveil.errors import BoardRefused, MalformedInputError
-from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.events import Event

@@ -49,8 +49,8 @@ from unveil.core.encoding import b64encode, format_time
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, VerifierKey
 from unveil.core.merkle import verify_consistency
 from unveil.core.notes import Checkpoint, cosign, open_note, verify_note
-from unveil.errors import MalformedInputError, VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, VerificationError
 
 __all__ = [
     "Cosign",

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from unveil.cli.edge import Done, run
 from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes, read_json
-from unveil.errors import MalformedInputError, VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, VerificationError
 
 if TYPE_CHECKING:
     from unveil.board.client import BoardClient

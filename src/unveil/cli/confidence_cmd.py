@@ -6,9 +6,8 @@ that no undeclared site remains (model: docs/confidence.md; evidence:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 

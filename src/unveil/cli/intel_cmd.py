@@ -10,9 +10,8 @@ Heavy imports stay inside the functions so the CLI starts fast. The lead wires
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from unveil.cli.files import read_bytes
 from unveil.cli.edge import Done, run

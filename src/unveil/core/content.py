@@ -14,8 +14,8 @@ from typing import Any
 from unveil.core import shape
 from unveil.core.encoding import is_id
 from unveil.core.quantities import is_integral
-from unveil.core.vocabulary import Vocabulary
 from unveil.core.reasons import Reason
+from unveil.core.vocabulary import Vocabulary
 
 SITE_REQUIRED = ("id", "kind", "items")
 SITE_OPTIONAL = ("name", "lat", "lon", "ext")

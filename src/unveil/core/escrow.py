@@ -9,9 +9,9 @@ from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_time
 from unveil.core.keys import is_key_name
 from unveil.core.quantities import is_integral
+from unveil.core.reasons import Reason
 from unveil.core.vocabulary import Vocabulary
 from unveil.errors import MalformedInputError, Problem
-from unveil.core.reasons import Reason
 
 ESCROW_TYPE = "unveil/escrow/v1"
 PURPOSES = ("declaration", "intel")

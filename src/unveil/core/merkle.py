@@ -32,8 +32,8 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
 
-from unveil.errors import VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import VerificationError
 
 __all__ = [
     "EMPTY_ROOT",

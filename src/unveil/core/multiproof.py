@@ -34,8 +34,8 @@ from operator import lt
 import numpy as np
 
 from unveil.core.merkle import HASH_SIZE, MerkleTree
-from unveil.errors import VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import VerificationError
 
 __all__ = ["multiproof_root", "packed_multiproof_root", "produce", "verify_multiproof", "verify_packed_multiproof"]
 

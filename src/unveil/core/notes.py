@@ -24,8 +24,8 @@ from unveil.core.keys import (
     VerifierKey,
     key_name_problem,
 )
-from unveil.errors import MalformedInputError, VerificationError
 from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, VerificationError
 
 SIGNATURE_PREFIX = "\u2014 "
 """``— `` : em dash U+2014 and a space start every signature line."""

@@ -22,11 +22,11 @@ from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_pro
 from unveil.core.merkle import hash_leaves, leaf_hash, root_from_leaf_hashes
 from unveil.core.multiproof import verify_packed_multiproof
 from unveil.core.quantities import exact, exact_sum, render
+from unveil.core.reasons import Reason
 from unveil.core.reveal import Opening, Reveal, parse_reveal
 from unveil.core.statements import check_signatures, trusted_signers
 from unveil.core.vocabulary import Vocabulary, lookup
 from unveil.errors import Problem, VerificationError
-from unveil.core.reasons import Reason
 
 VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
 

@@ -46,12 +46,12 @@ from unveil.core.content import DeclarationIndex, GridRules, check_shape, conten
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.core.quantities import exact
+from unveil.core.reasons import Reason
 from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
 from unveil.declaration.writers import CSV_COLUMNS, SERIAL_SEPARATOR
 from unveil.errors import MalformedInputError
 from unveil.textformats import NUMBER, format_of, geojson_features, point_feature, text_number
-from unveil.core.reasons import Reason
 
 Contains = Callable[[float, float], bool]
 Hint = Callable[[float, float], "str | None"]

@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from unveil.core.encoding import format_time, is_id
+from unveil.core.reasons import Reason
 from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilError
 from unveil.store.workspace_db import transaction
-from unveil.core.reasons import Reason
 
 if TYPE_CHECKING:
     from unveil.board.client import BoardClient
@@ -271,12 +271,12 @@ def draw(
     if not draw_parties:
         raise MalformedInputError("no host or inspector is registered: a draw has no parties", where="--parties")
     if not deadline_passed:
-        uncommitted = [p.name for p in draw_parties if p.vkey not in transcript.commitments]
-        if uncommitted:
-            raise DrawWaiting("commit", uncommitted)
-        unrevealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
-        if unrevealed:
-            raise DrawWaiting("reveal", unrevealed)
+        not_committed = [p.name for p in draw_parties if p.vkey not in transcript.commitments]
+        if not_committed:
+            raise DrawWaiting("commit", not_committed)
+        not_revealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
+        if not_revealed:
+            raise DrawWaiting("reveal", not_revealed)
     uncommitted = [p for p in draw_parties if p.vkey not in transcript.commitments]
     # with a commitment missing nobody could reveal (spec §8): only the non-committers refused
     refused = uncommitted or [

@@ -14,11 +14,11 @@ from unveil.core.escrow import parse_escrow
 from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.core.quantities import exact, exact_sum
+from unveil.core.reasons import Reason
 from unveil.core.verify import BundleReport
 from unveil.errors import MalformedInputError, Problem
 from unveil.store.workspace_db import transaction
 from unveil.workspace.workspace import Workspace
-from unveil.core.reasons import Reason
 
 
 def conflicts(ws: Workspace, escrow_json: bytes, report: BundleReport, bundle: bytes) -> list[Problem]:
