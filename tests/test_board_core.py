@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from unveil.api.errors import status_of
 from unveil.board.audit import audit
 from unveil.board.events import KINDS, make_event, parse_event
 from unveil.board.log import Log, MemoryStorage
 from unveil.board.parties import read_parties
-from unveil.board.protocol import Refused
 from unveil.board.tree import AppendOnlyTree
 from unveil.core import cells as cell_file
 from unveil.core.build import escrow_statement, reveal_statement
@@ -33,7 +33,7 @@ from unveil.core.notes import Checkpoint, assemble_note, cosign, open_note, sign
 from unveil.core.selection import coin_commitment, draw_seed
 from unveil.core.statements import sign_statement
 from unveil.escrowing import commit_cells, open_cells
-from unveil.errors import MalformedInputError, VerificationError
+from unveil.errors import BoardRefused, MalformedInputError, VerificationError
 
 # --- fixtures: keys, parties, a real escrow and bundles -------------------------------------
 
@@ -162,8 +162,8 @@ def board(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Log,
             pg_execute(cleanup[0], f'DROP SCHEMA IF EXISTS "{cleanup[1]}" CASCADE')
 
 
-def refused(log: Log, doc: Any) -> Refused:
-    with pytest.raises(Refused) as info:
+def refused(log: Log, doc: Any) -> BoardRefused:
+    with pytest.raises(BoardRefused) as info:
         log.submit(doc)
     return info.value
 
@@ -421,7 +421,7 @@ def test_same_statement_with_other_signatures_is_a_conflict(board: tuple[Log, Me
     log.submit(doc)
     also = sign_statement(doc["statement"], [INSPECTOR, MALLORY])
     error = refused(log, also)
-    assert (error.reason, error.status) == ("statement-conflict", 409)
+    assert (error.reason, status_of(error.reason)) == ("statement-conflict", 409)
     assert log.size == 2
 
 
@@ -431,7 +431,7 @@ def test_forged_signature_by_a_registered_key_is_refused(board: tuple[Log, Memor
     other = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-9"}, INSPECTOR)
     doc["signatures"][0]["sig"] = other["signatures"][0]["sig"]  # a real signature, on another statement
     error = refused(log, doc)
-    assert (error.reason, error.status) == ("signature-invalid", 403)
+    assert (error.reason, status_of(error.reason)) == ("signature-invalid", 403)
 
 
 def test_prepared_submissions_are_judged_as_unprepared_ones() -> None:
@@ -447,7 +447,7 @@ def test_prepared_submissions_are_judged_as_unprepared_ones() -> None:
     docs = [publish(), doc, json.dumps(doc).encode(), forged_repeat, forged_new, stranger, b"{", {"statement": 1}]
 
     def outcomes(log: Log, items: list[Any]) -> list[Any]:
-        return [(r.reason, r.status) if isinstance(r, Refused) else (r.index, r.created) for r in log.submit_many(items)]
+        return [(r.reason, status_of(r.reason)) if isinstance(r, BoardRefused) else (r.index, r.created) for r in log.submit_many(items)]
 
     raw_log, raw_storage = new_log()
     prepared_log, prepared_storage = new_log()
@@ -462,7 +462,7 @@ def test_unregistered_key_is_refused(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     for key in (MALLORY, IMPOSTOR_HOST):
         error = refused(log, event("verification.recorded", GOOD_BODIES["verification.recorded"], key))
-        assert (error.reason, error.status) == ("author-unknown", 403)
+        assert (error.reason, status_of(error.reason)) == ("author-unknown", 403)
 
 
 def test_two_registered_authors_are_ambiguous(board: tuple[Log, MemoryStorage]) -> None:
@@ -474,7 +474,7 @@ def test_two_registered_authors_are_ambiguous(board: tuple[Log, MemoryStorage]) 
 def test_malformed_and_future_events_are_refused(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     error = refused(log, {"statement": {}, "signatures": []})
-    assert (error.reason, error.status) == ("malformed", 400)
+    assert (error.reason, status_of(error.reason)) == ("malformed", 400)
     assert refused(log, b"{not json").reason == "malformed"
     late = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="2019-01-18T16:06:00Z")
     assert refused(log, late).reason == "time-future"
@@ -497,18 +497,18 @@ def test_role_refusals(board: tuple[Log, MemoryStorage]) -> None:
     ]
     for doc in cases:
         error = refused(log, doc)
-        assert (error.reason, error.status) == ("role-not-allowed", 403), doc["statement"]["kind"]
+        assert (error.reason, status_of(error.reason)) == ("role-not-allowed", 403), doc["statement"]["kind"]
     assert log.size == 1
 
 
 def test_unknown_and_duplicate_escrow(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     error = refused(log, event("reveal.published", GOOD_BODIES["reveal.published"], escrow_id="never-published"))
-    assert (error.reason, error.status) == ("escrow-unknown", 422)
+    assert (error.reason, status_of(error.reason)) == ("escrow-unknown", 422)
     assert refused(log, event("escrow.accepted", GOOD_BODIES["escrow.accepted"], INSPECTOR, escrow_id="never-published")).reason == "escrow-unknown"
     again = Escrowed(ESCROW_ID, HOST, CONTENTS, created="2019-01-19T15:00:00Z")  # another statement, same id
     error = refused(log, publish(again))
-    assert (error.reason, error.status) == ("escrow-duplicate", 409)
+    assert (error.reason, status_of(error.reason)) == ("escrow-duplicate", 409)
 
 
 def test_escrow_must_be_signed_by_the_registered_host_key() -> None:
@@ -526,7 +526,7 @@ def test_bundle_missing_invalid_and_valid(board: tuple[Log, MemoryStorage]) -> N
     bundle = DECL.bundle("phase-1", [1, 2])
     sha = hashlib.sha256(file_bytes(bundle)).hexdigest()
     error = refused(log, event("reveal.published", {"phase": "phase-1", "sha256": sha, "openings": 2}))
-    assert (error.reason, error.status) == ("bundle-missing", 422)
+    assert (error.reason, status_of(error.reason)) == ("bundle-missing", 422)
 
     tampered = copy.deepcopy(bundle)
     tampered["statement"]["openings"][0]["content"]["sites"][0]["items"][0]["quantity"] = 3
@@ -544,7 +544,7 @@ def test_bundle_missing_invalid_and_valid(board: tuple[Log, MemoryStorage]) -> N
 
     assert log.submit(reveal_event(log, bundle)).created
     error = refused(log, reveal_event(log, DECL.bundle("phase-1", [3])))
-    assert (error.reason, error.status) == ("phase-duplicate", 409)
+    assert (error.reason, status_of(error.reason)) == ("phase-duplicate", 409)
 
 
 def test_escrow_acceptance(board: tuple[Log, MemoryStorage]) -> None:
@@ -555,7 +555,7 @@ def test_escrow_acceptance(board: tuple[Log, MemoryStorage]) -> None:
     right = {"cells_sha256": statement["grid"]["cells_sha256"], "root": statement["root"]}
     assert log.submit(event("escrow.accepted", right, INSPECTOR)).created
     error = refused(log, event("escrow.accepted", right, INSPECTOR, time="2019-01-18T15:00:01Z"))
-    assert (error.reason, error.status) == ("acceptance-repeat", 409)
+    assert (error.reason, status_of(error.reason)) == ("acceptance-repeat", 409)
 
 
 CONTEXT = "phase-2:inspect"
@@ -580,7 +580,7 @@ def test_coin_reveal_before_every_commitment_is_refused(board: tuple[Log, Memory
     log, _ = board
     log.submit(commit(HOST, R_HOST))
     error = refused(log, reveal_coin(HOST, R_HOST))
-    assert (error.reason, error.status) == ("coin-early", 422)
+    assert (error.reason, status_of(error.reason)) == ("coin-early", 422)
     assert "Inspector" in error.message
     assert refused(log, reveal_coin(INSPECTOR, R_INSPECTOR, context="other-context")).reason == "coin-early"
 
@@ -589,10 +589,10 @@ def test_coin_mismatch_repeat_and_selection(board: tuple[Log, MemoryStorage]) ->
     log, _ = board
     log.submit(commit(HOST, R_HOST))
     error = refused(log, commit(HOST, R_INSPECTOR))  # a second commitment: only the first counts
-    assert (error.reason, error.status) == ("coin-repeat", 409)
+    assert (error.reason, status_of(error.reason)) == ("coin-repeat", 409)
     log.submit(commit(INSPECTOR, R_INSPECTOR))
     error = refused(log, reveal_coin(HOST, R_INSPECTOR))
-    assert (error.reason, error.status) == ("coin-mismatch", 422)
+    assert (error.reason, status_of(error.reason)) == ("coin-mismatch", 422)
     log.submit(reveal_coin(HOST, R_HOST))
     assert log.submit(reveal_coin(HOST, R_HOST)).created is False  # the same event: idempotent
     later = event("coin.revealed", {"context": CONTEXT, "r": R_HOST.hex()}, HOST, time="2019-01-18T15:00:09Z")
@@ -602,7 +602,7 @@ def test_coin_mismatch_repeat_and_selection(board: tuple[Log, MemoryStorage]) ->
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))
     wrong = draw_seed(CONTEXT, {HOST.vkey: R_INSPECTOR, INSPECTOR.vkey: R_HOST})
     error = refused(log, selection(wrong))
-    assert (error.reason, error.status) == ("selection-invalid", 422)
+    assert (error.reason, status_of(error.reason)) == ("selection-invalid", 422)
     assert log.submit(selection(seed)).created
     other = event("selection.drawn", {**selection(seed)["statement"]["body"], "n": 0, "selection": []}, OBSERVER)
     assert refused(log, other).reason == "selection-duplicate"
@@ -635,7 +635,7 @@ def test_discrepancies_and_intel(board: tuple[Log, MemoryStorage]) -> None:
     assert refused(log, event("discrepancy.resolved", {"id": "D-9", "resolution": "x"}, INSPECTOR)).reason == "discrepancy-unknown"
     assert log.submit(event("discrepancy.resolved", {"id": "D-1", "resolution": "inspected"}, INSPECTOR)).created
     error = refused(log, event("discrepancy.resolved", {"id": "D-1", "resolution": "again"}, INSPECTOR))
-    assert (error.reason, error.status) == ("discrepancy-repeat", 409)
+    assert (error.reason, status_of(error.reason)) == ("discrepancy-repeat", 409)
 
 
 def test_submit_many_is_one_transaction_and_one_checkpoint(board: tuple[Log, MemoryStorage]) -> None:
@@ -646,9 +646,9 @@ def test_submit_many_is_one_transaction_and_one_checkpoint(board: tuple[Log, Mem
     docs = [commit(HOST, R_HOST), reveal_coin(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), reveal_coin(HOST, R_HOST)]
     results = log.submit_many(docs)
     assert calls == [3]
-    assert [r.reason if isinstance(r, Refused) else (r.index, r.created) for r in results] == [
+    assert [r.reason if isinstance(r, BoardRefused) else (r.index, r.created) for r in results] == [
         (1, True), "coin-early", (2, True), (1, False), (3, True)]
-    notes = {r.checkpoint_note for r in results if not isinstance(r, Refused)}
+    notes = {r.checkpoint_note for r in results if not isinstance(r, BoardRefused)}
     assert len(notes) == 1 and Checkpoint.parse(open_note(notes.pop())[0]).size == 4
     assert sorted(size for size, _ in storage.load_checkpoints()) == [0, 1, 4]
 
@@ -690,7 +690,7 @@ def test_cosignatures_from_registered_witnesses_only(board: tuple[Log, MemorySto
     assert log.add_cosignature(first_body, cosign(first_body, OBSERVER_W, NOW)) == NOW  # a past checkpoint
 
     error = _refused_cosig(log, body, cosign(body, MALLORY_W, NOW))
-    assert (error.reason, error.status) == ("witness-unknown", 403)
+    assert (error.reason, status_of(error.reason)) == ("witness-unknown", 403)
     assert _refused_cosig(log, body, cosign(body, IMPOSTOR_W, NOW)).reason == "cosignature-invalid"
     assert _refused_cosig(log, body, sign_note(body, INSPECTOR)).reason == "cosignature-invalid"  # 0x01 line
     forged = Checkpoint(ORIGIN, 2, b"\x07" * 32).body()
@@ -701,8 +701,8 @@ def test_cosignatures_from_registered_witnesses_only(board: tuple[Log, MemorySto
     assert log.checkpoint().count("\u2014 ") == 2
 
 
-def _refused_cosig(log: Log, body: str, line: str) -> Refused:
-    with pytest.raises(Refused) as info:
+def _refused_cosig(log: Log, body: str, line: str) -> BoardRefused:
+    with pytest.raises(BoardRefused) as info:
         log.add_cosignature(body, line)
     return info.value
 
@@ -763,9 +763,9 @@ def test_board_key_must_match_parties() -> None:
 def test_proof_ranges_are_refused(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     for call in (lambda: log.inclusion_proof(1), lambda: log.consistency_proof(0, 1), lambda: log.entries(0, 2)):
-        with pytest.raises(Refused) as info:
+        with pytest.raises(BoardRefused) as info:
             call()
-        assert (info.value.reason, info.value.status) == ("range-invalid", 400)
+        assert (info.value.reason, status_of(info.value.reason)) == ("range-invalid", 400)
 
 
 # --- audit -----------------------------------------------------------------------------------

@@ -34,10 +34,9 @@ from tests.board_fixtures import (
     verification,
 )
 from unveil.board.log import Log, LogStorage
-from unveil.board.protocol import Refused
 from unveil.core.notes import cosign, open_note
 from unveil.core.selection import draw_seed
-from unveil.errors import MalformedInputError, VerificationError
+from unveil.errors import BoardRefused, MalformedInputError, VerificationError
 from unveil.store import board_db
 from unveil.store.board_db import BoardStorage, EntryIndexError, entries, open_storage
 
@@ -215,7 +214,7 @@ def _busy(log: Log) -> None:
     log.submit(publish())
     log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
     results = log.submit_many([commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), verification(1)])
-    assert not any(isinstance(r, Refused) for r in results)
+    assert not any(isinstance(r, BoardRefused) for r in results)
     log.submit(reveal_coin(HOST, R_HOST))
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))
     log.submit(selection(draw_seed(CONTEXT, {HOST.vkey: R_HOST, INSPECTOR.vkey: R_INSPECTOR})))
@@ -237,7 +236,7 @@ def test_log_over_the_database_reopens_with_the_same_root_and_checkpoint(storage
         assert (again.size, again.root(), again.checkpoint()) == (size, root, note)
         assert again.audit().ok, again.audit().problems
         assert again.submit(verification(1)).created is False
-        with pytest.raises(Refused) as info:
+        with pytest.raises(BoardRefused) as info:
             again.submit(commit(HOST, R_INSPECTOR))
         assert info.value.reason == "coin-repeat"
         assert again.submit(verification(2)).index == 8

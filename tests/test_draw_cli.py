@@ -15,6 +15,7 @@ from tests.test_board_clients import ESCROW_ID, World, cli, publish
 from unveil.cli import board_cmd, draw_cmd
 from unveil.cli.main import app, main
 from unveil.core.selection import coin_commitment, draw_seed, population_sha256, select
+from unveil.errors import DrawRefused
 
 POPULATION = ["site-07", "site-01", "site-12", "site-03", "site-10", "site-05", "site-09", "site-02", "site-11", "site-04"]
 
@@ -252,6 +253,6 @@ def test_a_transcript_that_does_not_match_the_signed_checkpoint_is_refused(board
 
     transcript = coins.read_transcript(real, world.parties, context, ESCROW_ID)
     assert list(transcript.commitments)  # the honest board shows the commitment
-    with pytest.raises(coins.DrawRefused) as caught:
+    with pytest.raises(DrawRefused) as caught:
         coins.read_transcript(LyingBoard(), world.parties, context, ESCROW_ID)  # type: ignore[arg-type]  # a stand-in client
     assert caught.value.reason == "checkpoint-invalid"

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from unveil.core.jcs import CanonicalizationError, canonicalize, canonicalize_reference
+from unveil.core.jcs import canonicalize, canonicalize_reference
+from unveil.errors import CanonicalizationError
 
 SAFE = 2**53 - 1
 ascii_keys = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127), max_size=8)

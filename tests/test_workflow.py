@@ -13,6 +13,7 @@ import h3
 import pytest
 
 from tests.workflow_fixtures import CSV, RES, TERRITORY, cli
+from unveil.cli.main import main
 
 def snapshot(*folders: Path) -> dict[str, str]:
     return {
@@ -341,15 +342,47 @@ def test_accept_records_an_escrow_before_any_reveal(setup: dict[str, Any], capsy
     stranger = setup["inspector"]["vkey"]  # a real key, but not the host's
     before = snapshot(d / "inspector")
     code, out = cli(capsys, *base, "--trust", stranger)
-    assert code == 2 and "escrow-signature-untrusted" in out["error"]
+    assert code == 1 and out["valid"] is False and out["status"] == "invalid" and out["escrow_id"] == "test-1"
+    assert [(p["index"], p["reason"]) for p in out["problems"]] == [(None, "escrow-signature-untrusted")]
     (d / "short.txt").write_bytes(b"".join((d / "out" / "cells.txt").read_bytes().splitlines(keepends=True)[1:]))
     code, out = cli(capsys, *base[:-1], str(d / "short.txt"), "--trust", setup["host"]["vkey"])
-    assert code == 2 and "cell list" in out["error"]
+    assert code == 1 and {p["reason"] for p in out["problems"]} == {"cells-sha256-mismatch", "cell-count-mismatch"}
     assert snapshot(d / "inspector") == before
     code, out = cli(capsys, *base, "--trust", setup["host"]["vkey"], *agreed)
     assert code == 0 and out["escrow_id"] == "test-1" and out["coverage_checked"] is True
     code, st = cli(capsys, "status", "--workspace", str(d / "inspector"))
     assert st["escrow_id"] == "test-1" and st["opened"] == 0 and st["coverage_checked"] is True and st["phases"] == []
+
+
+def test_accept_lists_every_problem_and_records_nothing(setup: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """A received escrow that fails a check is "invalid" (exit 1), with every problem as a
+    reason code, as ``verify`` reports a bundle; the workspace is left as it was."""
+    d = setup["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    doc = json.loads((d / "out" / "escrow.json").read_text())
+    sig = doc["signatures"][0]["sig"]
+    doc["signatures"][0]["sig"] = ("B" if sig[0] != "B" else "C") + sig[1:]  # a signature by the host's key that fails
+    (d / "bad-escrow.json").write_text(json.dumps(doc))
+    bigger = json.loads(json.dumps(TERRITORY))
+    bigger["features"][0]["geometry"]["coordinates"][0][1] = [10.9, 45.05]  # the agreed territory reaches further east
+    (d / "agreed.geojson").write_text(json.dumps(bigger))
+    (d / "short.txt").write_bytes(b"".join((d / "out" / "cells.txt").read_bytes().splitlines(keepends=True)[1:]))
+    before = snapshot(d / "inspector")
+    args = ["accept", "--workspace", str(d / "inspector"), "--escrow", str(d / "bad-escrow.json"), "--cells", str(d / "short.txt"),
+            "--trust", setup["host"]["vkey"], "--territory", str(d / "agreed.geojson"), "--territory-filter", "name=Testland"]
+    code, out = cli(capsys, *args)
+    assert code == 1 and out["valid"] is False and out["status"] == "invalid" and out["host_key_pinned"] is True
+    assert [p["reason"] for p in out["problems"]] == [
+        "escrow-signature-invalid", "cells-sha256-mismatch", "cell-count-mismatch", "coverage-missing"]
+    assert all(p["index"] is None and p["detail"] for p in out["problems"]) and out["warnings"] == []
+    assert snapshot(d / "inspector") == before
+    assert main(args) == 1  # for a person: the verdict and a table of reasons
+    printed = capsys.readouterr().out
+    assert "INVALID" in printed and "escrow-signature-invalid" in printed and "coverage-missing" in printed
+    code, out = cli(capsys, *args[:7], "--trust", "not-a-key")
+    assert code == 2 and "--trust" in out["error"]  # a key that cannot be read is bad input
+    code, st = cli(capsys, "status", "--workspace", str(d / "inspector"))
+    assert code == 2 and "no escrow" in st["error"]  # nothing was accepted
 
 
 def test_verify_and_accept_read_each_input_once(setup: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

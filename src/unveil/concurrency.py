@@ -1,7 +1,7 @@
 """Run one piece of independent work beside the caller, on another core.
 
-The core stays pure: it takes waiters, such as the ``independent`` argument of
-:func:`unveil.core.verify.check_bundle`, and never starts processes. A runner turns a job
+The core stays pure: it may take waiters (``unveil verify``'s private fast path hands the
+verifier one), and never starts processes. A runner turns a job
 into a waiter for ``job()``'s result (see :data:`Runner`): :func:`inline` runs the job at
 once; :func:`forked` runs it in a forked child process, which sees the parent's memory as it
 was (no pickling of large inputs) and sends back only the result. Only the command-line edge

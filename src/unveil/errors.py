@@ -1,16 +1,34 @@
-"""One error tree for the whole project.
+"""One error tree for the whole project: every exception unveil raises on purpose.
 
-``UnveilError``
-├── ``MalformedInputError``  an input cannot be read as its format (CLI exit 2)
-└── ``VerificationError``    a well-formed input failed verification (CLI exit 1);
-                             carries every :class:`Problem` found
+::
 
-Each edge maps these once: the CLI to exit codes, the API to HTTP statuses.
+    UnveilError
+    ├── MalformedInputError      an input cannot be read as its format; names the source and
+    │   │                        where in it (file, line, field)
+    │   └── CanonicalizationError  a value has no JCS form (spec §0, RFC 8785)
+    ├── VerificationError        a well-formed input failed verification; carries every
+    │                            :class:`Problem` found
+    ├── BoardRefused             the board refuses an event, a cosignature, a range or a
+    │                            request: ``reason``, ``message``, ``problems``
+    ├── BoardError               talking to a board failed (client side): the board refused,
+    │                            could not be reached, or answered nonsense
+    └── DrawError                this workspace will not take a draw step now (spec §8)
+        ├── DrawRefused          a refusal with a ``reason`` (a second commitment, …)
+        └── DrawWaiting          not yet: named parties have not committed or revealed
+
+Each edge maps these once: the command line to exit codes (:mod:`unveil.cli.exits`), the
+board's HTTP API to statuses (:mod:`unveil.api.errors`, by ``reason``). Every ``reason`` the
+project emits is a member of :class:`unveil.core.reasons.Reason`; reasons that arrive from
+outside (a board's answer, an event body) stay plain strings.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from unveil.core.reasons import Reason
 
 
 class UnveilError(Exception):
@@ -41,20 +59,25 @@ class MalformedInputError(UnveilError):
         return MalformedInputError(self.message, source=source, where=self.where)
 
 
+class CanonicalizationError(MalformedInputError):
+    """The value has no JCS form (a lone surrogate, a non-finite or out-of-range number)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One reason an artifact is not valid.
 
-    ``index`` is the opening's ``index`` field, or ``None`` for an artifact-level problem;
-    ``reason`` is a stable code listed in ``tests/vectors/README.md``.
+    ``index`` is the opening's (or entry's) index, or ``None`` for an artifact-level problem;
+    ``reason`` is a stable code (:class:`~unveil.core.reasons.Reason`), serialized as its
+    plain string.
     """
 
     index: int | None
-    reason: str
+    reason: Reason
     detail: str
 
     def to_json(self) -> dict[str, object]:
-        return {"index": self.index, "reason": self.reason, "detail": self.detail}
+        return {"index": self.index, "reason": str(self.reason), "detail": self.detail}
 
     def __str__(self) -> str:
         where = "bundle" if self.index is None else f"opening {self.index}"
@@ -64,16 +87,77 @@ class Problem:
 class VerificationError(UnveilError):
     """Verification failed; ``problems`` lists every reason found (at least one)."""
 
-    def __init__(self, problems: list[Problem] | tuple[Problem, ...]):
+    def __init__(self, problems: Sequence[Problem]):
         if not problems:
             raise ValueError("VerificationError needs at least one problem")
         self.problems = tuple(problems)
         super().__init__("; ".join(str(p) for p in self.problems))
 
     @classmethod
-    def because(cls, reason: str, detail: str, index: int | None = None) -> VerificationError:
+    def because(cls, reason: Reason, detail: str, index: int | None = None) -> VerificationError:
         return cls([Problem(index, reason, detail)])
 
     @property
     def reasons(self) -> set[str]:
-        return {p.reason for p in self.problems}
+        return {str(p.reason) for p in self.problems}
+
+
+class BoardRefused(UnveilError):
+    """The board refuses an event, a cosignature, a range or a request (spec §7).
+
+    ``reason`` is a code listed in :mod:`unveil.board.protocol` (or :mod:`unveil.api.app`
+    for the API's own), ``message`` the detail for a person, ``problems`` the verifier's
+    findings when a reveal file was checked. The HTTP status is the API's business
+    (:func:`unveil.api.errors.status_of`).
+    """
+
+    def __init__(self, reason: Reason, message: str, *, problems: Sequence[Problem] = ()):
+        self.reason = reason
+        self.message = message
+        self.problems = tuple(problems)
+        super().__init__(f"{reason}: {message}")
+
+    def to_json(self) -> dict[str, object]:
+        return {"reason": str(self.reason), "message": self.message, "problems": [p.to_json() for p in self.problems]}
+
+
+class BoardError(UnveilError):
+    """A request to a board failed: it refused, could not be reached, or answered nonsense.
+
+    ``status`` is the HTTP status (0: no answer); ``reason`` the board's code as it sent it
+    (a plain string: a board may be another implementation) or this client's
+    (``unreachable``, ``response-invalid``, ``http-error``); ``message`` the detail;
+    ``problems`` the board's problem objects as it sent them.
+    """
+
+    def __init__(self, status: int, reason: str, message: str, *, problems: Sequence[dict[str, Any]] = ()):
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.problems = tuple(problems)
+        where = f"HTTP {status}" if status else "no answer"
+        super().__init__(f"board: {reason} ({where}): {message}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": str(self.reason), "message": self.message, "problems": list(self.problems)}
+
+
+class DrawError(UnveilError):
+    """This workspace will not take a step of a coin draw now (spec §8)."""
+
+
+class DrawRefused(DrawError):
+    """This workspace will not do it (``reason``: ``coin-repeat``, ``coin-missing``,
+    ``not-a-draw-party``, ``selection-conflict``, ``checkpoint-invalid``)."""
+
+    def __init__(self, reason: Reason, message: str):
+        self.reason, self.message = reason, message
+        super().__init__(f"{reason}: {message}")
+
+
+class DrawWaiting(DrawError):
+    """Not yet: the named parties have not committed (or revealed) in the context."""
+
+    def __init__(self, step: str, names: Sequence[str]):
+        self.step, self.names = step, list(names)
+        super().__init__(f"waiting for {', '.join(self.names)} to {step}")

@@ -6,8 +6,8 @@ Endpoints (JSON unless said otherwise; every error is ``{"error": str, "reason":
 =============================== ==================================================================
 ``POST /entries``               a signed event envelope (JSON). 201 ``{"index", "checkpoint"}`` for
                                 a new entry, 200 for a byte-identical repeat; a refusal carries
-                                :attr:`Refused.status` (400 malformed, 403 author or role, 409
-                                conflict, 422 protocol) and :attr:`Refused.reason`
+                                the status of its reason (400 malformed, 403 author or role, 409
+                                conflict, 422 protocol: :data:`unveil.api.errors.STATUS`)
 ``PUT /bundles/{sha256}``       the exact bytes of a reveal file (any content type). 201 stored, 200
                                 already held, 400 if the body's SHA-256 is not ``{sha256}`` or it is
                                 not a signed reveal bundle
@@ -42,7 +42,7 @@ parallel and off the event loop), then ``(prepared, future)`` goes on the event 
 :class:`asyncio.Queue`. A single writer task drains up to ``batch_max`` pending submissions,
 hands them to :meth:`Log.submit_many` on the one writer thread (a dedicated single-thread
 executor, so the event loop never blocks and the Log is written from one thread only), and
-resolves each future with its :class:`Receipt` or :class:`Refused`: one storage transaction
+resolves each future with its :class:`Receipt` or :class:`~unveil.errors.BoardRefused`: one storage transaction
 and one checkpoint signature per batch. The writer is started when a submission arrives and
 exits when the queue is empty (so no task outlives its event loop: without a lifespan,
 Starlette's ``TestClient`` runs each request on a loop of its own; each loop then has a writer
@@ -59,7 +59,6 @@ attribute) without the lock.
 
 import asyncio
 import hashlib
-import json
 import logging
 import threading
 import weakref
@@ -70,20 +69,18 @@ from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from unveil import __version__
 from unveil.board.log import Log, Prepared, Receipt
-from unveil.board.protocol import Refused
 from unveil.core.encoding import b64encode
 from unveil.core.jsonparse import loads
 from unveil.core.notes import Checkpoint
-from unveil.errors import MalformedInputError, Problem
+from unveil.api.errors import Disconnected, install_error_handlers, json_bytes, refusal_body, status_of
+from unveil.core.reasons import Reason
+from unveil.errors import BoardRefused
 
 __all__ = ["PAGE_MAX", "create_app"]
 
@@ -192,79 +189,6 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
-# --- errors ----------------------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """An HTTP error of this API (not a protocol refusal)."""
-
-    def __init__(self, status: int, reason: str, message: str):
-        super().__init__(message)
-        self.status, self.reason, self.message = status, reason, message
-
-
-def _error_content(reason: str, message: str, problems: tuple[Problem, ...] = ()) -> dict[str, Any]:
-    content: dict[str, Any] = {"error": message, "reason": reason}
-    if problems:
-        content["problems"] = [p.to_json() for p in problems]
-    return content
-
-
-def _error(status: int, reason: str, message: str, problems: tuple[Problem, ...] = (), headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(_error_content(reason, message, problems), status_code=status, headers=headers)
-
-
-def _json_bytes(content: Any) -> bytes:
-    """What Starlette's :class:`JSONResponse` sends for ``content``, byte for byte."""
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode()
-
-
-_HTTP_REASONS = {404: "not-found", 405: "method-not-allowed"}
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(Refused)
-    async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return _error(exc.status, exc.reason, exc.message, exc.problems)
-
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _error(exc.status, exc.reason, exc.message)
-
-    @app.exception_handler(_Disconnected)
-    async def disconnected(_: Request, exc: _Disconnected) -> JSONResponse:
-        return _error(400, "disconnected", "the client went away before its request body was complete")
-
-    @app.exception_handler(MalformedInputError)
-    async def malformed(_: Request, exc: MalformedInputError) -> JSONResponse:
-        return _error(400, "malformed", str(exc))
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for error in exc.errors():
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            parts.append(f"{where}: {error.get('msg', 'invalid')}")
-        return _error(400, "malformed", "; ".join(parts) or "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        reason = _HTTP_REASONS.get(exc.status_code, f"http-{exc.status_code}")
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:  # Starlette names the first matching route's methods only
-            headers["Allow"] = ", ".join(_allowed_methods(app, request))
-        return _error(exc.status_code, reason, str(exc.detail), headers=headers or None)
-
-
-def _allowed_methods(app: FastAPI, request: Request) -> list[str]:
-    methods: set[str] = set()
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
-
-
 # --- bodies ----------------------------------------------------------------------------------
 
 
@@ -277,23 +201,19 @@ async def _receive_body(declared: str | None, receive: Receive, limit: int) -> b
     """:func:`_read_body` on bare ASGI: ``declared`` is the Content-Length header, if any."""
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):  # str.isdigit alone admits "²" and "١"
-            raise ApiError(400, "malformed", "Content-Length is not a number")
+            raise BoardRefused(Reason.MALFORMED, "Content-Length is not a number")
         if int(declared) > limit:
-            raise ApiError(413, "body-too-large", f"the body is {declared} bytes; the limit is {limit}")
+            raise BoardRefused(Reason.BODY_TOO_LARGE, f"the body is {declared} bytes; the limit is {limit}")
     body = bytearray()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            raise _Disconnected
+            raise Disconnected
         body += message.get("body", b"")
         if len(body) > limit:
-            raise ApiError(413, "body-too-large", f"the body exceeds the limit of {limit} bytes")
+            raise BoardRefused(Reason.BODY_TOO_LARGE, f"the body exceeds the limit of {limit} bytes")
         if not message.get("more_body", False):
             return bytes(body)
-
-
-class _Disconnected(Exception):
-    """The client went away before its request body was complete: nothing to answer."""
 
 
 # --- the board: one log, one lock, one writer per event loop ---------------------------------
@@ -304,12 +224,12 @@ class _Writer:
 
     def __init__(self, board: "_Board"):
         self.board = board
-        self.queue: asyncio.Queue[tuple[Prepared, asyncio.Future[Receipt | Refused]]] = asyncio.Queue()
+        self.queue: asyncio.Queue[tuple[Prepared, asyncio.Future[Receipt | BoardRefused]]] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
 
-    async def submit(self, doc: Prepared) -> Receipt | Refused:
+    async def submit(self, doc: Prepared) -> Receipt | BoardRefused:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Receipt | Refused] = loop.create_future()
+        future: asyncio.Future[Receipt | BoardRefused] = loop.create_future()
         self.queue.put_nowait((doc, future))
         if self.task is None or self.task.done():
             self.task = loop.create_task(self._drain(), name="unveil-board-writer")
@@ -320,7 +240,7 @@ class _Writer:
         # The emptiness check and the task's end happen in one step of the loop: a document
         # queued after the check finds the task done and starts a new one.
         while not self.queue.empty():
-            batch: list[tuple[Prepared, asyncio.Future[Receipt | Refused]]] = []
+            batch: list[tuple[Prepared, asyncio.Future[Receipt | BoardRefused]]] = []
             while len(batch) < self.board.batch_max and not self.queue.empty():
                 doc, future = self.queue.get_nowait()
                 if not future.done():  # its request was cancelled: nothing was promised
@@ -336,7 +256,7 @@ class _Writer:
                 raise
             except Exception as exc:  # noqa: BLE001  # every request of the batch learns of it
                 log_.exception("board write failed")
-                failure = ApiError(503, "storage-failure", f"the board could not write: {type(exc).__name__}")
+                failure = BoardRefused(Reason.STORAGE_FAILURE, f"the board could not write: {type(exc).__name__}")
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(failure)
@@ -358,7 +278,7 @@ class _Board:
         self._writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Writer] = weakref.WeakKeyDictionary()
         self._writers_lock = threading.Lock()
 
-    def commit(self, docs: list[Prepared]) -> list[Receipt | Refused]:
+    def commit(self, docs: list[Prepared]) -> list[Receipt | BoardRefused]:
         """On the writer thread: one batch, under the lock."""
         with self.gate:
             return self.log.submit_many(docs)
@@ -383,14 +303,15 @@ class _Board:
     async def submit_entry(self, declared: str | None, receive: Receive, max_body: int) -> tuple[int, bytes]:
         """``POST /entries``: ``(status, JSON body)``. Parsing and signature checks run on the
         verifier threads (:meth:`Log.prepare`, many requests at once), then the writer appends.
-        Raises :class:`ApiError`, :class:`_Disconnected`; a :class:`Refused` is answered."""
+        Raises :class:`BoardRefused` (the request itself), :class:`Disconnected`; the log's
+        refusal of the event is answered."""
         body = await _receive_body(declared, receive, max_body)
         prepared = await asyncio.get_running_loop().run_in_executor(self.verifiers, self.log.prepare, body)
         result = await self.writer().submit(prepared) if prepared.event is not None else prepared.refusal
-        if isinstance(result, Refused):
-            return result.status, _json_bytes(_error_content(result.reason, result.message, result.problems))
+        if isinstance(result, BoardRefused):
+            return status_of(result.reason), json_bytes(refusal_body(result))
         assert result is not None  # a Prepared without an event carries its refusal
-        return (201 if result.created else 200), _json_bytes({"index": result.index, "checkpoint": result.checkpoint_note})
+        return (201 if result.created else 200), json_bytes({"index": result.index, "checkpoint": result.checkpoint_note})
 
     async def drain(self) -> None:
         """Wait for this loop's writer to finish its queue (at shutdown)."""
@@ -418,9 +339,9 @@ class _EntriesFastPath:
         declared = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"content-length"), None)
         try:
             status, body = await self.board.submit_entry(declared, receive, self.max_body)
-        except ApiError as exc:
-            status, body = exc.status, _json_bytes(_error_content(exc.reason, exc.message))
-        except _Disconnected:
+        except BoardRefused as exc:
+            status, body = status_of(exc.reason), json_bytes(refusal_body(exc))
+        except Disconnected:
             return
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -448,7 +369,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         lifespan=lifespan,
     )
     app.state.board = board
-    _install_error_handlers(app)
+    install_error_handlers(app)
 
     @app.post(
         "/entries",
@@ -472,7 +393,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     def store_bundle(data: bytes, sha256: str) -> bool:
         actual = hashlib.sha256(data).hexdigest()
         if actual != sha256:
-            raise ApiError(400, "sha256-mismatch", f"the body's SHA-256 is {actual}, not {sha256}")
+            raise BoardRefused(Reason.SHA256_MISMATCH, f"the body's SHA-256 is {actual}, not {sha256}")
         with board.gate:
             if board.log.get_bundle(sha256) is not None:
                 return False
@@ -503,7 +424,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     async def get_bundle(sha256: Sha256) -> Response:
         data = await board.read(board.log.get_bundle, sha256)
         if data is None:
-            raise ApiError(404, "bundle-unknown", f"the board holds no reveal file {sha256}")
+            raise BoardRefused(Reason.BUNDLE_UNKNOWN, f"the board holds no reveal file {sha256}")
         return Response(data, media_type="application/octet-stream")
 
     @app.get("/checkpoint", response_class=PlainTextResponse, summary="The latest checkpoint, cosigned")
@@ -537,7 +458,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
     async def post_cosignature(request: Request) -> JSONResponse:
         doc = loads(await _read_body(request, min(max_body, COSIGNATURE_MAX)), source="cosignature")  # ≤ 64 KiB: inline
         if type(doc) is not dict or set(doc) != {"checkpoint", "line"} or not all(type(v) is str for v in doc.values()):
-            raise ApiError(400, "malformed", 'expected {"checkpoint": string, "line": string}')
+            raise BoardRefused(Reason.MALFORMED, 'expected {"checkpoint": string, "line": string}')
         time = await board.read(log.add_cosignature, doc["checkpoint"], doc["line"])
         size = Checkpoint.parse(doc["checkpoint"]).size  # it parsed: the log accepted it
         return JSONResponse({"ok": True, "size": size, "time": time})
@@ -546,7 +467,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         with board.gate:
             size = log.size
             if not 0 <= index < size:
-                raise ApiError(404, "entry-unknown", f"entry {index} is not in the log (size {size})")
+                raise BoardRefused(Reason.ENTRY_UNKNOWN, f"entry {index} is not in the log (size {size})")
             return log.entries(index, index + 1)[0]
 
     @app.get(
@@ -563,9 +484,9 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         with board.gate:
             size = log.size
             if not 0 <= start <= size:
-                raise Refused("range-invalid", f"start {start} is not within [0, {size}]")
+                raise BoardRefused(Reason.RANGE_INVALID, f"start {start} is not within [0, {size}]")
             if end is not None and end < start:
-                raise Refused("range-invalid", f"end {end} is before start {start}")
+                raise BoardRefused(Reason.RANGE_INVALID, f"end {end} is before start {start}")
             stop = min(size, start + PAGE_MAX, size if end is None else end)
             return start, log.entries(start, stop)
 
@@ -615,7 +536,7 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
 
 def _published(schema: dict[str, Any]) -> dict[str, Any]:
     """FastAPI's document, made accurate: parameter errors are 400 :class:`ErrorBody` here
-    (see ``_install_error_handlers``), never FastAPI's 422 ``HTTPValidationError``; an
+    (see :func:`unveil.api.errors.install_error_handlers`), never FastAPI's 422 ``HTTPValidationError``; an
     optional query parameter is a plain integer (absent, not null)."""
     for path in schema.get("paths", {}).values():
         for operation in path.values():

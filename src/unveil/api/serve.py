@@ -5,18 +5,15 @@
   storage (:func:`unveil.store.board_db.open_storage`, imported only here), checks that the key
   is the one registered for the board, and replays the log (:meth:`Log.open`).
 - :func:`serve` binds the socket and listens on it itself (so a busy port is a clear error,
-  port 0 picks a free one, and the URL is announced only once a client can connect), runs one uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until
-  SIGINT/SIGTERM, and closes the storage on the way out.
-- :func:`command` is the command line's edge: bad input exits 2, a stored log that does not
-  replay exits 1 (every problem listed), a clean shutdown exits 0.
+  port 0 picks a free one, and the URL is announced only once a client can connect), runs one
+  uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until SIGINT/SIGTERM,
+  and closes the storage on the way out.
 """
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,23 +24,22 @@ from typing import Any
 from unveil.board.log import Log
 from unveil.board.parties import read_parties
 from unveil.core.keys import STATEMENT_KEY
-from unveil.errors import MalformedInputError, VerificationError
+from unveil.errors import MalformedInputError
 from unveil.workspace.keystore import read_private
 
-__all__ = ["command", "open_board", "serve"]
+__all__ = ["open_board", "serve"]
 
-EXIT_OK, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
+LISTEN_BACKLOG = 2048
+"""Pending connections the socket holds (uvicorn's default backlog)."""
 
 Announce = Callable[[str, int], None]
 """Called once the socket listens: ``(url, log size)``."""
-
-_BACKLOG = 2048  # uvicorn's own default
 
 
 def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str | Path) -> tuple[Log, Any]:
     """``(log, storage)``; the caller closes the storage. Raises :class:`MalformedInputError`
     for an unreadable key, parties file or database URL, or a key that is not the board's;
-    :class:`VerificationError` if the stored log does not replay."""
+    :class:`~unveil.errors.VerificationError` if the stored log does not replay."""
     key = read_private(Path(key_path), origin, STATEMENT_KEY)
     parties_file = Path(parties_path)
     try:
@@ -86,9 +82,9 @@ def _listen(host: str, port: int) -> socket.socket:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
-            # Listening before the URL is announced: a client that connects as soon as it reads
-            # the URL waits in the backlog until uvicorn accepts, instead of being refused.
-            sock.listen(_BACKLOG)
+            # Listening before the address is announced: a client that connects at once waits
+            # in the backlog until uvicorn accepts, instead of being refused.
+            sock.listen(LISTEN_BACKLOG)
         except BaseException:
             sock.close()
             raise
@@ -154,30 +150,3 @@ def _stopped_by_signals() -> Iterator[None]:
     finally:
         if main:
             signal.signal(signal.SIGTERM, previous)
-
-
-def command(db_url: str, origin: str, key_path: Path, parties_path: Path, host: str, port: int, as_json: bool) -> int:
-    """``unveil serve``: the exit code. Prints where it listens (``--json``: one JSON line
-    ``{"origin", "url", "size"}`` on stdout) once the socket is bound."""
-
-    def announce(url: str, size: int) -> None:
-        if as_json:
-            print(json.dumps({"origin": origin, "url": url, "size": size}), flush=True)
-        else:
-            print(f"unveil board {origin}: {size} entries, serving at {url} (Ctrl-C stops)", flush=True)
-
-    def fail(message: str, problems: list[dict[str, object]] | None = None) -> None:
-        if as_json:
-            print(json.dumps({"error": message, **({"problems": problems} if problems else {})}, ensure_ascii=False), flush=True)
-        else:
-            print(f"error: {message}", file=sys.stderr, flush=True)
-
-    try:
-        serve(db_url, origin, key_path, parties_path, host, port, announce=announce)
-    except MalformedInputError as exc:
-        fail(str(exc))
-        return EXIT_MALFORMED
-    except VerificationError as exc:
-        fail(f"the stored log does not replay: {exc}", [p.to_json() for p in exc.problems])
-        return EXIT_INVALID
-    return EXIT_OK

@@ -5,7 +5,7 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.tree`     :class:`AppendOnlyTree`, the RFC 9162 tree grown one entry at a time
 - :mod:`.events`   the event envelope and body shapes (:func:`parse_event`, :func:`make_event`)
 - :mod:`.parties`  ``PARTIES.json`` and who wrote an event (:func:`read_parties`)
-- :mod:`.protocol` who may write what, in which order (:class:`BoardState`, :class:`Refused`)
+- :mod:`.protocol` who may write what, in which order (:class:`BoardState`; it raises :class:`~unveil.errors.BoardRefused`)
 - :mod:`.log`      :class:`Log`: submit, checkpoints, proofs, cosignatures
 - :mod:`.audit`    :func:`audit`: recompute a log offline and check its checkpoints
 """
@@ -14,7 +14,7 @@ from unveil.board.audit import AuditReport, audit
 from unveil.board.events import Event, make_event, parse_event
 from unveil.board.log import Log, LogStorage, MemoryStorage, Receipt
 from unveil.board.parties import Parties, Party, read_parties
-from unveil.board.protocol import BoardState, Refused
+from unveil.board.protocol import BoardState
 from unveil.board.tree import AppendOnlyTree
 
 __all__ = [
@@ -28,7 +28,6 @@ __all__ = [
     "Parties",
     "Party",
     "Receipt",
-    "Refused",
     "audit",
     "make_event",
     "parse_event",

@@ -35,9 +35,10 @@ from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, open_note, verify_note
 from unveil.board.events import parse_event
 from unveil.board.parties import Parties
-from unveil.board.protocol import BoardState, BundleLookup, Refused
+from unveil.board.protocol import BoardState, BundleLookup
 from unveil.board.tree import AppendOnlyTree
-from unveil.errors import MalformedInputError, Problem, VerificationError
+from unveil.core.reasons import Reason
+from unveil.errors import BoardRefused, MalformedInputError, Problem, VerificationError
 
 __all__ = ["AuditReport", "audit", "replay"]
 
@@ -72,16 +73,16 @@ def _replay_one(index: int, entry: bytes, state: BoardState, parties: Parties, b
         doc = loads(entry, source=f"entry {index}")
         event = parse_event(doc)
     except MalformedInputError as exc:
-        return [Problem(index, "entry-malformed", str(exc))]
+        return [Problem(index, Reason.ENTRY_MALFORMED, str(exc))]
     found: list[Problem] = []
     if event.entry != entry:
-        found.append(Problem(index, "entry-not-canonical", "the entry is not JCS of its JSON (spec §7)"))
+        found.append(Problem(index, Reason.ENTRY_NOT_CANONICAL, "the entry is not JCS of its JSON (spec §7)"))
     try:
         author = parties.author_of(event)
         if author is None:
-            raise Refused("author-unknown", "no signature by a registered statement key")
+            raise BoardRefused(Reason.AUTHOR_UNKNOWN, "no signature by a registered statement key")
         state.check(event, author, bundles)
-    except Refused as refused:
+    except BoardRefused as refused:
         found.append(Problem(index, refused.reason, refused.message))
         return found
     state.apply(event, author, index)
@@ -110,24 +111,24 @@ def check_checkpoint(note: str, tree: AppendOnlyTree, parties: Parties, origin: 
         text, _ = open_note(note)
         checkpoint = Checkpoint.parse(text)
     except MalformedInputError as exc:
-        return [Problem(None, "checkpoint-malformed", f"{where}: {exc}")]
+        return [Problem(None, Reason.CHECKPOINT_MALFORMED, f"{where}: {exc}")]
     where = f"checkpoint of size {checkpoint.size}"
     found: list[Problem] = []
     if checkpoint.origin != origin or origin != parties.board.name:
-        found.append(Problem(None, "checkpoint-origin", f"{where}: origin {checkpoint.origin!r}, the board is {origin!r}"))
+        found.append(Problem(None, Reason.CHECKPOINT_ORIGIN, f"{where}: origin {checkpoint.origin!r}, the board is {origin!r}"))
     board = parties.board.statement_key
     witnesses = [k for k in (p.witness_key for p in parties.witnesses()) if k is not None]
     try:
         good = verify_note(note, [board, *witnesses])
         if board not in good:
-            found.append(Problem(None, "checkpoint-signature-invalid", f"{where}: no signature by the board key {board}"))
+            found.append(Problem(None, Reason.CHECKPOINT_SIGNATURE_INVALID, f"{where}: no signature by the board key {board}"))
     except VerificationError as exc:
-        found.append(Problem(None, "checkpoint-signature-invalid", f"{where}: {exc}"))
+        found.append(Problem(None, Reason.CHECKPOINT_SIGNATURE_INVALID, f"{where}: {exc}"))
     if checkpoint.size > tree.size:
-        found.append(Problem(None, "checkpoint-beyond-log", f"{where}: only {tree.size} entries were given"))
+        found.append(Problem(None, Reason.CHECKPOINT_BEYOND_LOG, f"{where}: only {tree.size} entries were given"))
     elif tree.root(checkpoint.size) != checkpoint.root:
         found.append(
-            Problem(None, "checkpoint-root-mismatch", f"{where}: root {b64encode(checkpoint.root)}, recomputed {b64encode(tree.root(checkpoint.size))}")
+            Problem(None, Reason.CHECKPOINT_ROOT_MISMATCH, f"{where}: root {b64encode(checkpoint.root)}, recomputed {b64encode(tree.root(checkpoint.size))}")
         )
     return found
 

@@ -2,9 +2,9 @@
 
 One typed method per endpoint; every answer is checked before it is returned (shapes, b64,
 32-byte proof hashes, the SHA-256 of a fetched bundle), so callers get bytes and ints, never
-raw JSON. Any failure raises :class:`BoardError` (an :class:`~unveil.errors.UnveilError`)
-carrying the HTTP ``status`` (0 when the board could not be reached), the board's ``reason``
-code and its message:
+raw JSON. Any failure raises :class:`~unveil.errors.BoardError` carrying the HTTP ``status``
+(0 when the board could not be reached), the board's ``reason`` code (as the board sent it: a
+plain string) and its message:
 
 =================== ===========================================================================
 reason              meaning
@@ -39,32 +39,14 @@ from typing import Any
 import httpx
 
 from unveil.core.encoding import b64decode, is_hex32
-from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
-from unveil.errors import MalformedInputError, UnveilError
+from unveil.core.reasons import Reason
+from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
 
-__all__ = ["BoardClient", "BoardError", "Submitted"]
+__all__ = ["BoardClient", "Submitted"]
 
 HASH_SIZE = 32
-
-
-class BoardError(UnveilError):
-    """The board refused a request, could not be reached, or answered nonsense.
-
-    ``status`` is the HTTP status (0: no answer), ``reason`` the board's code (or this
-    client's: ``unreachable``, ``response-invalid``, ``http-error``), ``message`` the detail.
-    """
-
-    def __init__(self, status: int, reason: str, message: str, *, problems: tuple[dict[str, Any], ...] = ()):
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.problems = problems
-        where = f"HTTP {status}" if status else "no answer"
-        super().__init__(f"board: {reason} ({where}): {message}")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "message": self.message, "problems": list(self.problems)}
 
 
 @dataclass(frozen=True)
@@ -78,7 +60,7 @@ class Submitted:
 
 
 def _invalid(status: int, detail: str) -> BoardError:
-    return BoardError(status, "response-invalid", detail)
+    return BoardError(status, Reason.RESPONSE_INVALID, detail)
 
 
 def _error_of(response: httpx.Response) -> BoardError:
@@ -94,7 +76,7 @@ def _error_of(response: httpx.Response) -> BoardError:
         kept = tuple(p for p in problems if isinstance(p, dict)) if isinstance(problems, list) else ()
         return BoardError(status, doc["reason"], doc["error"], problems=kept)
     text = response.text.strip()[:300] or response.reason_phrase
-    return BoardError(status, "http-error", text)
+    return BoardError(status, Reason.HTTP_ERROR, text)
 
 
 def _b64_hashes(values: Any, status: int, what: str) -> list[bytes]:
@@ -267,7 +249,7 @@ class BoardClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise BoardError(0, "unreachable", f"{method} {self.url.rstrip('/')}{path}: {exc}") from None
+            raise BoardError(0, Reason.UNREACHABLE, f"{method} {self.url.rstrip('/')}{path}: {exc}") from None
         if response.status_code not in ok:
             raise _error_of(response)
         return response

@@ -46,11 +46,11 @@ from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_integer_token, is_time
 from unveil.core.envelope import parse_signed
 from unveil.core.escrow import parse_escrow
-from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jcs import canonicalize
 from unveil.core.keys import SigningKey
 from unveil.core.reveal import parse_reveal
 from unveil.core.statements import open_signed, sign_statement
-from unveil.errors import MalformedInputError
+from unveil.errors import CanonicalizationError, MalformedInputError
 
 __all__ = ["EVENT_TYPE", "KINDS", "Event", "make_event", "parse_event"]
 

@@ -34,13 +34,14 @@ from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
 from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, assemble_note, open_note, parse_signature_line, sign_note, verify_cosignature, verify_note
+from unveil.core.reasons import Reason
 from unveil.core.reveal import REVEAL_TYPE
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
 from unveil.board.events import Event, parse_event
 from unveil.board.parties import Parties, Party
-from unveil.board.protocol import BoardState, Refused
+from unveil.board.protocol import BoardState
 from unveil.board.tree import AppendOnlyTree
-from unveil.errors import MalformedInputError, VerificationError
+from unveil.errors import BoardRefused, MalformedInputError, VerificationError
 
 __all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
 
@@ -163,7 +164,7 @@ class Prepared:
 
     event: Event | None
     author: Party | None
-    refusal: Refused | None
+    refusal: BoardRefused | None
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,7 @@ class Receipt:
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
     for expected, (index, entry) in enumerate(rows):
         if index != expected:
-            raise VerificationError.because("entry-index-gap", f"storage returned entry {index} where {expected} was due")
+            raise VerificationError.because(Reason.ENTRY_INDEX_GAP, f"storage returned entry {index} where {expected} was due")
         yield entry
 
 
@@ -273,9 +274,9 @@ class Log:
         return note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def entries(self, start: int, end: int) -> list[bytes]:
-        """Entries ``start .. end-1`` (``Refused("range-invalid")`` outside ``[0, size]``)."""
+        """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``)."""
         if type(start) is not int or type(end) is not int or not 0 <= start <= end <= self.size:
-            raise Refused("range-invalid", f"entries [{start}, {end}) are not within [0, {self.size}]")
+            raise BoardRefused(Reason.RANGE_INVALID, f"entries [{start}, {end}) are not within [0, {self.size}]")
         return list(self._storage.read_entries(start, end))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
@@ -283,14 +284,14 @@ class Log:
         try:
             return self._tree.inclusion_proof(index, size)
         except ValueError as exc:
-            raise Refused("range-invalid", str(exc)) from None
+            raise BoardRefused(Reason.RANGE_INVALID, str(exc)) from None
 
     def consistency_proof(self, size1: int, size2: int | None = None) -> list[bytes]:
         """RFC 9162 consistency proof from ``size1`` to ``size2`` (spec §7 rules)."""
         try:
             return self._tree.consistency_proof(size1, size2)
         except ValueError as exc:
-            raise Refused("range-invalid", str(exc)) from None
+            raise BoardRefused(Reason.RANGE_INVALID, str(exc)) from None
 
     def audit(self) -> AuditReport:
         """A fresh :func:`~unveil.board.audit.audit` of everything in storage."""
@@ -317,26 +318,26 @@ class Log:
         return sha
 
     def submit(self, envelope_doc: Any) -> Receipt:
-        """Append one event (a signed envelope, parsed JSON or its bytes); raise :class:`Refused`."""
+        """Append one event (a signed envelope, parsed JSON or its bytes); raise :class:`BoardRefused`."""
         result = self.submit_many([envelope_doc])[0]
-        if isinstance(result, Refused):
+        if isinstance(result, BoardRefused):
             raise result
         return result
 
-    def submit_many(self, docs: Sequence[Any]) -> list[Receipt | Refused]:
+    def submit_many(self, docs: Sequence[Any]) -> list[Receipt | BoardRefused]:
         """Check and append each of ``docs`` (envelopes, or :meth:`prepare`'s results) in
         order (later ones see earlier ones), in one storage transaction and under one new
-        checkpoint. Each result is a :class:`Receipt` or the :class:`Refused` for that
+        checkpoint. Each result is a :class:`Receipt` or the :class:`BoardRefused` for that
         document; a storage failure raises (nothing is kept)."""
         with self._lock:
             self._check_usable()
             start = self._tree.size
             rows: list[tuple[int, bytes]] = []
-            outcomes: list[tuple[int, bool] | Refused] = []
+            outcomes: list[tuple[int, bool] | BoardRefused] = []
             for doc in docs:
                 try:
                     outcomes.append(self._accept(doc, rows))
-                except Refused as refused:
+                except BoardRefused as refused:
                     outcomes.append(refused)
             if rows:
                 note = self._sign(self._tree.size)
@@ -347,7 +348,7 @@ class Log:
                     raise
                 self._note = note
             note = self._note
-        return [o if isinstance(o, Refused) else Receipt(o[0], note, o[1]) for o in outcomes]
+        return [o if isinstance(o, BoardRefused) else Receipt(o[0], note, o[1]) for o in outcomes]
 
     def _recover(self, size: int) -> None:
         """After a failed write: rebuild everything from storage (it kept all rows or none).
@@ -372,10 +373,10 @@ class Log:
                 doc = loads(bytes(doc) if isinstance(doc, bytearray) else doc, source="event")
             event = parse_event(doc)
         except MalformedInputError as exc:
-            return Prepared(None, None, Refused("malformed", str(exc)))
+            return Prepared(None, None, BoardRefused(Reason.MALFORMED, str(exc)))
         try:
             return Prepared(event, self.parties.author_of(event), None)
-        except Refused as refused:
+        except BoardRefused as refused:
             return Prepared(event, None, refused)
 
     def _accept(self, doc: Any, rows: list[tuple[int, bytes]]) -> tuple[int, bool]:
@@ -387,11 +388,11 @@ class Log:
         if existing is not None:  # before the signatures' verdict: a repeat is judged by its bytes
             if self._tree.leaf_hash_at(existing) == leaf_hash(event.entry):
                 return existing, False
-            raise Refused("statement-conflict", f"entry {existing} holds this statement under other signatures")
+            raise BoardRefused(Reason.STATEMENT_CONFLICT, f"entry {existing} holds this statement under other signatures")
         if prepared.refusal is not None:
             raise prepared.refusal
         if author is None:
-            raise Refused("author-unknown", "no signature by a registered statement key")
+            raise BoardRefused(Reason.AUTHOR_UNKNOWN, "no signature by a registered statement key")
         self._check_time(event)
         self._state.check(event, author, self._storage.get_bundle)
         index = self._state.apply(event, author)
@@ -404,7 +405,7 @@ class Log:
             return
         now = self._now()
         if (unix_time(event.time) or 0) > now + self._max_skew:  # parse_event checked the format
-            raise Refused("time-future", f"time {event.time} is more than {self._max_skew} s after the board's clock")
+            raise BoardRefused(Reason.TIME_FUTURE, f"time {event.time} is more than {self._max_skew} s after the board's clock")
 
     def _sign(self, size: int) -> str:
         body = Checkpoint(self.origin, size, self._tree.root(size)).body()
@@ -414,7 +415,7 @@ class Log:
         """Store a registered witness's cosignature (spec §7) on ``body``, the current or an
         earlier checkpoint this board signed; return the cosignature's time.
 
-        Raises :class:`Refused`: ``malformed`` (400), ``checkpoint-unknown`` (404),
+        Raises :class:`BoardRefused`: ``malformed`` (400), ``checkpoint-unknown`` (404),
         ``witness-unknown`` (403), ``cosignature-invalid`` (422).
         """
         self._check_usable()
@@ -422,17 +423,17 @@ class Log:
             checkpoint = Checkpoint.parse(body)
             name, _ = parse_signature_line(line)
         except MalformedInputError as exc:
-            raise Refused("malformed", str(exc)) from None
+            raise BoardRefused(Reason.MALFORMED, str(exc)) from None
         if not self._signed_body(checkpoint, body):
-            raise Refused("checkpoint-unknown", f"this board did not sign a checkpoint {checkpoint.origin!r} of size {checkpoint.size} with that root")
+            raise BoardRefused(Reason.CHECKPOINT_UNKNOWN, f"this board did not sign a checkpoint {checkpoint.origin!r} of size {checkpoint.size} with that root")
         witness = self.parties.by_name(name)
         key = witness.witness_key if witness is not None else None
         if witness is None or key is None:
-            raise Refused("witness-unknown", f"{name!r} is not a registered witness")
+            raise BoardRefused(Reason.WITNESS_UNKNOWN, f"{name!r} is not a registered witness")
         try:
             time = verify_cosignature(body, line, key)
         except VerificationError as exc:
-            raise Refused("cosignature-invalid", str(exc), problems=exc.problems) from None
+            raise BoardRefused(Reason.COSIGNATURE_INVALID, str(exc), problems=exc.problems) from None
         self._storage.add_cosignature(checkpoint.size, name, line if line.endswith("\n") else line + "\n")
         return time
 

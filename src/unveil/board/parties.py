@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 from unveil.core import shape
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, VerifierKey
+from unveil.core.reasons import Reason
 from unveil.core.statements import STATEMENT_TAG, signature_problem, statement_message
-from unveil.board.protocol import Refused
-from unveil.errors import MalformedInputError
+from unveil.errors import BoardRefused, MalformedInputError
 
 if TYPE_CHECKING:
     from unveil.board.events import Event
@@ -97,7 +97,7 @@ class Parties:
         """The registered party whose statement key validly signed ``event``.
 
         ``None`` if no signature is by a registered statement key (unknown keys are ignored,
-        spec §6). Raises :class:`Refused`: ``signature-invalid`` (403) if a signature by a
+        spec §6). Raises :class:`BoardRefused`: ``signature-invalid`` (403) if a signature by a
         registered key fails, ``author-ambiguous`` (422) if several registered parties signed
         (an event has one author).
         """
@@ -109,11 +109,11 @@ class Parties:
                 continue
             why = signature_problem(self._keys[party.vkey], message, signature["sig"])
             if why is not None:
-                raise Refused("signature-invalid", f"{why}: registered key of {party.name}")
+                raise BoardRefused(Reason.SIGNATURE_INVALID, f"{why}: registered key of {party.name}")
             signers.append(party)
         if len(signers) > 1:
             names = ", ".join(p.name for p in signers)
-            raise Refused("author-ambiguous", f"signed by several registered parties ({names}): an event has one author")
+            raise BoardRefused(Reason.AUTHOR_AMBIGUOUS, f"signed by several registered parties ({names}): an event has one author")
         return signers[0] if signers else None
 
 

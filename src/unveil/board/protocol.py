@@ -1,7 +1,7 @@
 """What the board accepts, in which order, from whom (spec §6–§9): :class:`BoardState`.
 
 The state is in memory and rebuilt by replaying the log's entries; :meth:`BoardState.check`
-refuses an event (raising :class:`Refused`) without changing anything, and
+refuses an event (raising :class:`~unveil.errors.BoardRefused`) without changing anything, and
 :meth:`BoardState.apply` records an accepted one.
 
 Roles (``PARTIES.json``, :mod:`.parties`):
@@ -21,7 +21,8 @@ coin.committed, coin.revealed          a party of the draw: by this project's ag
 selection.drawn                        any registered party
 ====================================== ========================================================
 
-Reason codes (``Refused.reason``) and the HTTP status each suggests (``Refused.status``):
+Reason codes (``BoardRefused.reason``) and the HTTP status the API answers with (its one table,
+:data:`unveil.api.errors.STATUS`; a test holds this table and that one equal):
 
 ========================= ====== =================================================================
 reason                    status meaning
@@ -82,57 +83,21 @@ from typing import TYPE_CHECKING
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
+from unveil.core.reasons import Reason
 from unveil.core.selection import coin_commitment, draw_seed
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
 from unveil.board import events as ev
-from unveil.errors import MalformedInputError, Problem, UnveilError
+from unveil.errors import BoardRefused, MalformedInputError, Problem
 
 if TYPE_CHECKING:
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
-__all__ = ["BoardState", "BundleLookup", "Refused", "STATUS"]
+__all__ = ["BoardState", "BundleLookup"]
 
 BundleLookup = Callable[[str], "bytes | None"]
-
-STATUS: dict[str, int] = {
-    "malformed": 400,
-    "author-unknown": 403,
-    "signature-invalid": 403,
-    "role-not-allowed": 403,
-    "statement-conflict": 409,
-    "statement-duplicate": 409,
-    "escrow-duplicate": 409,
-    "acceptance-repeat": 409,
-    "phase-duplicate": 409,
-    "coin-repeat": 409,
-    "selection-duplicate": 409,
-    "discrepancy-duplicate": 409,
-    "discrepancy-repeat": 409,
-    "range-invalid": 400,
-    "checkpoint-unknown": 404,
-    "witness-unknown": 403,
-}
-"""Statuses other than 422 (the default: a protocol refusal)."""
-
-
-class Refused(UnveilError):
-    """The board refuses an event (or a cosignature): ``reason`` is a code listed in this
-    module's docstring, ``status`` an HTTP status hint (403 role, 409 conflict, 422 protocol),
-    ``problems`` the verifier's findings when a bundle was checked."""
-
-    def __init__(self, reason: str, message: str, *, status: int | None = None, problems: tuple[Problem, ...] = ()):
-        self.reason = reason
-        self.message = message
-        self.status = status if status is not None else STATUS.get(reason, 422)
-        self.problems = problems
-        super().__init__(f"{reason}: {message}")
-
-    def to_json(self) -> dict[str, object]:
-        return {"reason": self.reason, "message": self.message, "problems": [p.to_json() for p in self.problems]}
-
 
 @dataclass
 class PublishedEscrow:
@@ -198,7 +163,7 @@ class BoardState:
     # --- checks --------------------------------------------------------------------------
 
     def check(self, event: Event, author: Party, bundle_lookup: BundleLookup | None) -> None:
-        """Raise :class:`Refused` unless ``event`` by ``author`` may be appended now.
+        """Raise :class:`BoardRefused` unless ``event`` by ``author`` may be appended now.
 
         ``bundle_lookup(sha256_hex)`` returns the reveal file the board holds, or ``None``.
         Passing ``None`` instead of a function skips the reveal-file checks (an offline audit
@@ -206,76 +171,76 @@ class BoardState:
         """
         if event.statement_sha256 in self.statements:
             index = self.statements[event.statement_sha256]
-            raise Refused("statement-duplicate", f"the same statement is already entry {index}")
+            raise BoardRefused(Reason.STATEMENT_DUPLICATE, f"the same statement is already entry {index}")
         allowed = _ROLES[event.kind]
         if allowed is not None and author.role not in allowed:
-            raise Refused("role-not-allowed", f"a {author.role} ({author.name}) may not write {event.kind}")
+            raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"a {author.role} ({author.name}) may not write {event.kind}")
         if event.kind == ev.ESCROW_PUBLISHED:
             self._check_escrow(event, author)
             return
         published = self.escrows.get(event.escrow_id)
         if published is None:
-            raise Refused("escrow-unknown", f"no escrow {event.escrow_id!r} is published on this board")
+            raise BoardRefused(Reason.ESCROW_UNKNOWN, f"no escrow {event.escrow_id!r} is published on this board")
         getattr(self, "_check_" + event.kind.replace(".", "_"))(event, author, published, bundle_lookup)
 
     def _check_escrow(self, event: Event, author: Party) -> None:
         signed = parse_signed(event.body["escrow"], "body.escrow")
         escrow = parse_escrow(signed.statement, "body.escrow.statement")
         if author.name != escrow.host or author.role != _sealer_role(escrow):
-            raise Refused(
-                "role-not-allowed",
+            raise BoardRefused(
+                Reason.ROLE_NOT_ALLOWED,
                 f"{author.name} ({author.role}) may not publish an escrow sealed by {escrow.host[:80]!r}"
                 f" with purpose {escrow.purpose[:20]!r}",
             )
         if escrow.escrow_id != event.escrow_id:
-            raise Refused("escrow-invalid", f"the escrow's id {escrow.escrow_id[:80]!r} is not the event's {event.escrow_id!r}")
+            raise BoardRefused(Reason.ESCROW_INVALID, f"the escrow's id {escrow.escrow_id[:80]!r} is not the event's {event.escrow_id!r}")
         if escrow.escrow_id in self.escrows:
-            raise Refused("escrow-duplicate", f"escrow {escrow.escrow_id!r} is already entry {self.escrows[escrow.escrow_id].index}")
+            raise BoardRefused(Reason.ESCROW_DUPLICATE, f"escrow {escrow.escrow_id!r} is already entry {self.escrows[escrow.escrow_id].index}")
         problems = escrow_problems(escrow, lookup(escrow.vocabulary))
         if problems:
-            raise Refused("escrow-invalid", _summary(problems), problems=tuple(problems))
+            raise BoardRefused(Reason.ESCROW_INVALID, _summary(problems), problems=tuple(problems))
         signatures = check_signatures(signed.statement, list(signed.signatures), [author.vkey], escrow.host)
         if not signatures.valid:
-            found = tuple(signatures.problems("escrow-"))
-            raise Refused("escrow-signature-invalid", f"not validly signed by {author.vkey}: {_summary(found)}", problems=found)
+            found = tuple(signatures.problems(escrow=True))
+            raise BoardRefused(Reason.ESCROW_SIGNATURE_INVALID, f"not validly signed by {author.vkey}: {_summary(found)}", problems=found)
         if escrow.purpose == "intel":
             target = self.escrows.get(escrow.shadows or "")
             if target is None or target.escrow.purpose != "declaration":
-                raise Refused("escrow-invalid", f"an intel escrow shadows a published declaration escrow; {escrow.shadows!r} is not one")
+                raise BoardRefused(Reason.ESCROW_INVALID, f"an intel escrow shadows a published declaration escrow; {escrow.shadows!r} is not one")
             if target.escrow.grid.cells_sha256 != escrow.grid.cells_sha256:
-                raise Refused("escrow-invalid", "an intel escrow has the same cells_sha256 as the escrow it shadows (spec §9)")
+                raise BoardRefused(Reason.ESCROW_INVALID, "an intel escrow has the same cells_sha256 as the escrow it shadows (spec §9)")
 
     def _check_escrow_accepted(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         if (event.escrow_id, author.name) in self.acceptances:
-            raise Refused("acceptance-repeat", f"{author.name} already accepted escrow {event.escrow_id!r}")
+            raise BoardRefused(Reason.ACCEPTANCE_REPEAT, f"{author.name} already accepted escrow {event.escrow_id!r}")
         escrow = published.escrow
         if event.body["cells_sha256"] != escrow.grid.cells_sha256 or event.body["root"] != escrow.root:
-            raise Refused("acceptance-mismatch", "cells_sha256 and root must be the published escrow's")
+            raise BoardRefused(Reason.ACCEPTANCE_MISMATCH, "cells_sha256 and root must be the published escrow's")
 
     def _check_reveal_published(self, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
         escrow = published.escrow
         if author.name != escrow.host or author.role != _sealer_role(escrow):
-            raise Refused("role-not-allowed", f"only {escrow.host!r} reveals escrow {escrow.escrow_id!r}")
+            raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"only {escrow.host!r} reveals escrow {escrow.escrow_id!r}")
         phase, sha = event.body["phase"], event.body["sha256"]
         if (event.escrow_id, phase) in self.reveals:
-            raise Refused("phase-duplicate", f"phase {phase!r} of escrow {event.escrow_id!r} is already revealed")
+            raise BoardRefused(Reason.PHASE_DUPLICATE, f"phase {phase!r} of escrow {event.escrow_id!r} is already revealed")
         if bundles is None:
             return
         data = bundles(sha)
         if data is None:
-            raise Refused("bundle-missing", f"the board holds no reveal file with SHA-256 {sha}: upload it first")
+            raise BoardRefused(Reason.BUNDLE_MISSING, f"the board holds no reveal file with SHA-256 {sha}: upload it first")
         if hashlib.sha256(data).hexdigest() != sha:
-            raise Refused("bundle-invalid", f"the stored file is not the one with SHA-256 {sha}")
+            raise BoardRefused(Reason.BUNDLE_INVALID, f"the stored file is not the one with SHA-256 {sha}")
         try:
             bundle = parse_signed(loads(data, source=f"reveal file {sha[:16]}"), "bundle")
             report = check_bundle(published.signed, bundle, None, trusted=[author.vkey])
         except MalformedInputError as exc:
-            raise Refused("bundle-invalid", f"the reveal file cannot be read: {exc}") from None
+            raise BoardRefused(Reason.BUNDLE_INVALID, f"the reveal file cannot be read: {exc}") from None
         if report.problems:
-            raise Refused("bundle-invalid", _summary(report.problems), problems=report.problems)
+            raise BoardRefused(Reason.BUNDLE_INVALID, _summary(report.problems), problems=report.problems)
         if report.reveal.phase != phase or len(report.reveal.openings) != event.body["openings"]:
-            raise Refused(
-                "bundle-invalid",
+            raise BoardRefused(
+                Reason.BUNDLE_INVALID,
                 f"the file reveals phase {report.reveal.phase[:80]!r} with {len(report.reveal.openings)} openings;"
                 f" the event says {phase!r} with {event.body['openings']}",
             )
@@ -286,36 +251,36 @@ class BoardState:
     def _check_discrepancy_raised(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         key = (event.escrow_id, event.body["id"])
         if key in self.discrepancies:
-            raise Refused("discrepancy-duplicate", f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
+            raise BoardRefused(Reason.DISCREPANCY_DUPLICATE, f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
         intel = event.body["intel"]
         if intel is None:
             return
         bundle = parse_signed(intel, "body.intel")
         target = self.escrows.get(str(bundle.statement.get("escrow_id")))
         if target is None or target.escrow.purpose != "intel" or target.escrow.shadows != event.escrow_id or target.escrow.host != author.name:
-            raise Refused("intel-invalid", f"the intel bundle must open an intel escrow of {author.name} shadowing {event.escrow_id!r}, published here")
+            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle must open an intel escrow of {author.name} shadowing {event.escrow_id!r}, published here")
         try:
             report = check_bundle(target.signed, bundle, None, trusted=[author.vkey])
         except MalformedInputError as exc:
-            raise Refused("intel-invalid", f"the intel bundle cannot be read: {exc}") from None
+            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle cannot be read: {exc}") from None
         if report.problems:
-            raise Refused("intel-invalid", _summary(report.problems), problems=report.problems)
+            raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
         if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
-            raise Refused("intel-invalid", f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
+            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
 
     def _check_discrepancy_resolved(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         found = self.discrepancies.get((event.escrow_id, event.body["id"]))
         if found is None:
-            raise Refused("discrepancy-unknown", f"no discrepancy {event.body['id']!r} was raised for escrow {event.escrow_id!r}")
+            raise BoardRefused(Reason.DISCREPANCY_UNKNOWN, f"no discrepancy {event.body['id']!r} was raised for escrow {event.escrow_id!r}")
         if found.raised_by != author.name:
-            raise Refused("role-not-allowed", f"only {found.raised_by} resolves the discrepancy it raised")
+            raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"only {found.raised_by} resolves the discrepancy it raised")
         if found.resolved:
-            raise Refused("discrepancy-repeat", f"discrepancy {event.body['id']!r} is already resolved")
+            raise BoardRefused(Reason.DISCREPANCY_REPEAT, f"discrepancy {event.body['id']!r} is already resolved")
 
     def _draw(self, event: Event) -> Draw | None:
         draw = self.draws.get(event.body["context"])
         if draw is not None and draw.escrow_id != event.escrow_id:
-            raise Refused("context-mismatch", f"context {event.body['context']!r} belongs to escrow {draw.escrow_id!r}")
+            raise BoardRefused(Reason.CONTEXT_MISMATCH, f"context {event.body['context']!r} belongs to escrow {draw.escrow_id!r}")
         return draw
 
     def _missing(self, have: dict[str, bytes]) -> list[str]:
@@ -327,33 +292,33 @@ class BoardState:
     def _check_coin_committed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         draw = self._draw(event)
         if draw is not None and author.vkey in draw.commitments:
-            raise Refused("coin-repeat", f"{author.name} already committed in context {event.body['context']!r}: only the first counts")
+            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already committed in context {event.body['context']!r}: only the first counts")
 
     def _check_coin_revealed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         context = event.body["context"]
         draw = self._draw(event)
         if draw is not None and author.vkey in draw.reveals:
-            raise Refused("coin-repeat", f"{author.name} already revealed in context {context!r}: only the first counts")
+            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already revealed in context {context!r}: only the first counts")
         missing = self._missing(draw.commitments if draw else {})
         if missing:
-            raise Refused("coin-early", f"nobody reveals before every party's commitment is logged; missing: {', '.join(missing)}")
+            raise BoardRefused(Reason.COIN_EARLY, f"nobody reveals before every party's commitment is logged; missing: {', '.join(missing)}")
         assert draw is not None
         r = bytes.fromhex(event.body["r"])
         if coin_commitment(context, author.vkey, r) != draw.commitments[author.vkey]:
-            raise Refused("coin-mismatch", f"r does not open {author.name}'s commitment in context {context!r}")
+            raise BoardRefused(Reason.COIN_MISMATCH, f"r does not open {author.name}'s commitment in context {context!r}")
 
     def _check_selection_drawn(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         context = event.body["context"]
         draw = self._draw(event)
         missing = self._missing(draw.reveals if draw else {})
         if missing:
-            raise Refused("selection-early", f"not every party has revealed in context {context!r}; missing: {', '.join(missing)}")
+            raise BoardRefused(Reason.SELECTION_EARLY, f"not every party has revealed in context {context!r}; missing: {', '.join(missing)}")
         assert draw is not None
         if draw.seed is not None:
-            raise Refused("selection-duplicate", f"the selection of context {context!r} is already logged")
+            raise BoardRefused(Reason.SELECTION_DUPLICATE, f"the selection of context {context!r} is already logged")
         seed = self._seed(context, draw)
         if seed.hex() != event.body["seed"]:
-            raise Refused("selection-invalid", f"the seed of context {context!r} is {seed.hex()} (spec §8), not {event.body['seed']}")
+            raise BoardRefused(Reason.SELECTION_INVALID, f"the seed of context {context!r} is {seed.hex()} (spec §8), not {event.body['seed']}")
 
     def _seed(self, context: str, draw: Draw) -> bytes:
         return draw_seed(context, {p.vkey: draw.reveals[p.vkey] for p in self.parties.draw_parties()})

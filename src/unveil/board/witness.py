@@ -49,6 +49,7 @@ from unveil.core.encoding import b64encode, format_time
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, VerifierKey
 from unveil.core.merkle import verify_consistency
 from unveil.core.notes import Checkpoint, cosign, open_note, verify_note
+from unveil.core.reasons import Reason
 from unveil.errors import MalformedInputError, VerificationError
 
 __all__ = [
@@ -96,7 +97,7 @@ class Refusal:
     """Why the witness did not cosign ``new_note``. ``evidence``: the board signed the new note,
     so (``previous_note``, ``new_note``, ``proof``) is kept as evidence of misbehaviour."""
 
-    reason: str
+    reason: Reason
     message: str
     new_note: str
     origin: str | None = None
@@ -109,7 +110,7 @@ class Refusal:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "reason": self.reason,
+            "reason": str(self.reason),
             "message": self.message,
             "origin": self.origin,
             "evidence": self.evidence,
@@ -197,28 +198,28 @@ class Witness:
             body, _ = open_note(note)
             checkpoint = Checkpoint.parse(body)
         except MalformedInputError as exc:
-            return Refusal("checkpoint-malformed", f"the board's checkpoint is not a signed checkpoint note: {exc}", note, origin)
+            return Refusal(Reason.CHECKPOINT_MALFORMED, f"the board's checkpoint is not a signed checkpoint note: {exc}", note, origin)
         if checkpoint.origin != origin:
-            return Refusal("checkpoint-origin", f"the checkpoint's origin is {checkpoint.origin!r}, the board key is named {origin!r}", note, origin)
+            return Refusal(Reason.CHECKPOINT_ORIGIN, f"the checkpoint's origin is {checkpoint.origin!r}, the board key is named {origin!r}", note, origin)
         try:
             verify_note(note, [key])
         except VerificationError as exc:
-            return Refusal("checkpoint-signature-invalid", f"the checkpoint is not signed by the board key {key}: {exc}", note, origin)
+            return Refusal(Reason.CHECKPOINT_SIGNATURE_INVALID, f"the checkpoint is not signed by the board key {key}: {exc}", note, origin)
         last = self.store.last(origin)
         proof = tuple(consistency_proof)
 
-        def refuse(reason: str, message: str) -> Refusal:
+        def refuse(reason: Reason, message: str) -> Refusal:
             return Refusal(reason, message, note, origin, last.note if last else None, proof, evidence=True)
 
         if last is None:
             return checkpoint
         if last.size == 0:
             if checkpoint.size == 0 and checkpoint.root != last.root:
-                return refuse("checkpoint-inconsistent", "two signed checkpoints of size 0 with different roots")
+                return refuse(Reason.CHECKPOINT_INCONSISTENT, "two signed checkpoints of size 0 with different roots")
             return checkpoint
         if checkpoint.size < last.size:
             return refuse(
-                "checkpoint-rollback",
+                Reason.CHECKPOINT_ROLLBACK,
                 f"the board shows size {checkpoint.size}, smaller than the size {last.size} this witness cosigned",
             )
         try:
@@ -227,7 +228,7 @@ class Witness:
             detail = "; ".join(p.detail for p in exc.problems)
             what = "same size, different roots" if last.size == checkpoint.size else "the consistency proof does not verify"
             return refuse(
-                "checkpoint-inconsistent",
+                Reason.CHECKPOINT_INCONSISTENT,
                 f"the board's checkpoint of size {checkpoint.size} does not extend the checkpoint of size {last.size} "
                 f"this witness cosigned ({what}: {detail}): the board shows different logs (a fork)",
             )

@@ -10,28 +10,27 @@
 - ``audit`` re-verifies a whole log (from a board's API, or its database) with
   :func:`unveil.board.audit.audit`.
 
-Exit codes: 0 done / valid; 1 the board refused, a check failed (every problem listed), or the
-witness refused; 2 an input could not be read (a file, an option, the workspace).
+Exit codes (:mod:`unveil.cli.exits`): 0 done / valid; 1 the board refused, a check failed
+(every problem listed), or the witness refused; 2 an input could not be read (a file, an
+option, the workspace). Failures print ``{"error", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from unveil.cli.edge import Done, run
+from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes, read_json
+from unveil.core.reasons import Reason
 from unveil.errors import MalformedInputError, VerificationError
 
 if TYPE_CHECKING:
     from unveil.board.client import BoardClient
-
-EXIT_OK, EXIT_FAILED, EXIT_MALFORMED = 0, 1, 2
-
-Outcome = tuple[dict[str, Any], Callable[[], None], int]
 
 
 def connect(url: str) -> BoardClient:
@@ -39,36 +38,6 @@ def connect(url: str) -> BoardClient:
     from unveil.board.client import BoardClient
 
     return BoardClient(url)
-
-
-def _edge(as_json: bool, action: Callable[[], Outcome]) -> int:
-    """Run ``action``; bad input exits 2, a board's refusal or a failed check exits 1."""
-    from unveil.board.client import BoardError
-
-    try:
-        result, show, code = action()
-    except MalformedInputError as exc:
-        return _fail(as_json, {"error": str(exc)}, str(exc), EXIT_MALFORMED)
-    except BoardError as exc:
-        return _fail(as_json, {"error": str(exc), **exc.to_json()}, str(exc), EXIT_FAILED)
-    except VerificationError as exc:
-        problems = [p.to_json() for p in exc.problems]
-        return _fail(as_json, {"error": str(exc), "problems": problems}, str(exc), EXIT_FAILED)
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        show()
-    return code
-
-
-def _fail(as_json: bool, doc: dict[str, Any], message: str, code: int) -> int:
-    if as_json:
-        print(json.dumps(doc, ensure_ascii=False))
-    else:
-        from unveil.cli.output import error
-
-        error(message)
-    return code
 
 
 def _say(message: str) -> None:
@@ -142,10 +111,10 @@ def _verification_body(ws: Any, path: Path) -> tuple[str, dict[str, Any]]:
     if not valid:
         for problem in report.get("problems") or []:
             index = problem.get("index")
-            reason = problem.get("reason") or "invalid"
+            reason = problem.get("reason") or Reason.BUNDLE_INVALID  # as recorded: a plain string
             problems.append({"index": index if type(index) is int else None, "reason": str(reason)})
         if not problems:
-            problems.append({"index": None, "reason": f"bundle-{status}"})
+            problems.append({"index": None, "reason": str(Reason.BUNDLE_INVALID)})
     return escrow_id, {"phase": phase, "sha256": sha, "valid": valid, "problems": problems}
 
 
@@ -158,7 +127,7 @@ def _acceptance_body(escrow_path: Path, cells_path: Path) -> tuple[str, dict[str
     cell_list = cell_file.read(data, source=str(cells_path))
     if cell_list.sha256 != escrow.grid.cells_sha256:
         raise VerificationError([Problem(
-            None, "cells-mismatch",
+            None, Reason.CELLS_MISMATCH,
             f"{cells_path} hashes to {cell_list.sha256}; escrow {escrow_id!r} commits to cells_sha256 {escrow.grid.cells_sha256}",
         )])
     return escrow_id, {"cells_sha256": escrow.grid.cells_sha256, "root": escrow.root}
@@ -168,7 +137,7 @@ def publish(
     workspace: Path, board: str, escrow: Path | None, reveal: Path | None, verification: Path | None,
     accept: Path | None, cells: Path | None, as_json: bool,
 ) -> int:
-    def action() -> Outcome:
+    def action() -> Done:
         from unveil.board import events as ev
         from unveil.board.events import make_event
         from unveil.cli.workflow_cmd import now
@@ -207,17 +176,17 @@ def publish(
             what = "logged" if receipt.created else "already logged"
             _say(f"{kind} for {escrow_id} {what} as entry [bold]{receipt.index}[/]")
 
-        return result, show, EXIT_OK
+        return Done(result, show)
 
-    return _edge(as_json, action)
+    return run(as_json, action)
 
 
 # --- sync ------------------------------------------------------------------------------------
 
 
 def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: Callable[[], int] | None = None) -> int:
-    def action() -> Outcome:
-        from unveil.board.client import BoardError
+    def action() -> Done:
+        from unveil.errors import BoardError
         from unveil.board.tree import AppendOnlyTree
         from unveil.board.witness import (
             Refusal,
@@ -269,7 +238,7 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                     if tree.root(verdict.size) != verdict.root:
                         mirrored = f"the first {have} entries this workspace mirrored and the {len(fetched)} new ones" if have else f"the {len(fetched)} entries served"
                         refusal = Refusal(
-                            "mirror-root-mismatch",
+                            Reason.MIRROR_ROOT_MISMATCH,
                             f"{mirrored} hash to {tree.root(verdict.size).hex()}, but the board's signed checkpoint of size "
                             f"{verdict.size} has root {verdict.root.hex()}: the board is showing something else",
                             note, origin, last.note if last else None, tuple(proof), evidence=True,
@@ -291,7 +260,7 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
                     client.add_cosignature(cosign.body, cosign.line)
                     cosigned = True
                 except BoardError as exc:
-                    if exc.reason != "witness-unknown":
+                    if exc.reason != Reason.WITNESS_UNKNOWN:
                         raise
                     posted_note = f"the board does not register {ws.name}'s witness key: cosignature kept locally, not posted"
         result = {
@@ -316,9 +285,9 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
             elif posted_note:
                 _say(posted_note)
 
-        return result, show, EXIT_FAILED if refusal is not None else EXIT_OK
+        return Done(result, show, ExitCode.INVALID if refusal is not None else ExitCode.OK)
 
-    return _edge(as_json, action)
+    return run(as_json, action)
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -385,7 +354,7 @@ def _from_db(url: str) -> tuple[list[bytes], list[str], dict[str, bytes]]:
 
 
 def audit(board: str | None, db: str | None, origin: str, parties: Path, as_json: bool) -> int:
-    def action() -> Outcome:
+    def action() -> Done:
         from unveil.board.audit import audit as run_audit
         from unveil.board.parties import read_parties
 
@@ -410,6 +379,6 @@ def audit(board: str | None, db: str | None, origin: str, parties: Path, as_json
                 table.add_row("-" if p.index is None else str(p.index), p.reason, p.detail)
             Console(width=None if sys.stdout.isatty() else 120).print(table)
 
-        return result, show, EXIT_OK if report.ok else EXIT_FAILED
+        return Done(result, show, ExitCode.OK if report.ok else ExitCode.INVALID)
 
-    return _edge(as_json, action)
+    return run(as_json, action)

@@ -6,17 +6,16 @@ that no undeclared site remains (model: docs/confidence.md; evidence:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from unveil.cli.workflow_cmd import edge
+from unveil.cli.edge import Done, run
 
 
 def confidence(workspace: Path, escrow_id: str | None, background: str, open_credit: str, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.confidence import confidence_by_phase
         from unveil.workspace.workspace import open_workspace
 
@@ -44,9 +43,9 @@ def confidence(workspace: Path, escrow_id: str | None, background: str, open_cre
             if not phases:
                 say("no verified phase yet")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def register(app: typer.Typer) -> None:

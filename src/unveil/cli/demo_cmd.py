@@ -18,10 +18,20 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from unveil.cli.edge import Done
+from unveil.cli.exits import ExitCode
+
 ARTIFACTS = ("escrow.json", "cells.txt", "leaves.bin")
 
 
 def run(out: Path, as_json: bool) -> int:
+    """Run the exercise; exit 0 when every step came out as expected, 1 otherwise."""
+    from unveil.cli.edge import run as run_command
+
+    return run_command(as_json, lambda: _exercise(out))
+
+
+def _exercise(out: Path) -> Done:
     import h3
 
     from unveil import exercise
@@ -79,7 +89,7 @@ def run(out: Path, as_json: bool) -> int:
         st = status(inspector_ws, escrow_id)
         sites = sum(len(o.content["sites"]) for o in report.reveal.openings)
         return {"bundle": path.name, "phase": phase, "openings": len(report.reveal.openings), "sites": sites,
-                "verdict": report.status, "reasons": sorted({p.reason for p in report.problems}),
+                "verdict": report.status, "reasons": sorted({str(p.reason) for p in report.problems}),
                 "opened": f"{st['opened']}/{st['cells']}", "warheads_opened": st["totals"].get("warhead", {}).get("opened", 0)}
 
     from unveil.cli.demo_board import board_running
@@ -129,11 +139,7 @@ def run(out: Path, as_json: bool) -> int:
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
         "board": board, "inspector": inspector_summary, "seconds": round(seconds, 1), "as_expected": ok,
     }
-    if as_json:
-        print(json.dumps(summary))
-    else:
-        _show(summary, exercise.DESCRIPTION)
-    return 0 if ok else 1
+    return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
 
 def _tampered(out: Path, path: Path, host_ws: Any, sign_statement: Any, check: Any, leaves: bytes) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 ``unveil inspect report``: the verifiable random selection (spec §8) and findings, against a
 board (spec §7). Services: :mod:`unveil.workspace.coins`.
 
-Exit codes: 0 done; 1 the board refused, this workspace refused (a second commitment, no
+Exit codes (:mod:`unveil.cli.exits`): 0 done; 1 the board refused, this workspace refused (a second commitment, no
 commitment to reveal, a conflicting logged selection) or the draw is waiting for a party
 ("waiting for …"); 2 an input could not be read (a file, an option, the workspace).
 
@@ -10,57 +10,26 @@ commitment to reveal, a conflicting logged selection) or the draw is waiting for
 ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus ``context``,
 ``index`` of ``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
 ``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
-"discrepancy"}``; failures ``{"error", "reason", …}``.
+"discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from unveil.cli.edge import Done, run
 from unveil.cli.files import read_bytes
 
 if TYPE_CHECKING:
     from unveil.board.parties import Parties
 
-EXIT_OK, EXIT_FAILED = 0, 1
-
-Action = Callable[[], tuple[dict[str, Any], Callable[[], None]]]
-
-
 def _say(message: str) -> None:
     from unveil.cli.output import say
 
     say(message)
-
-
-def _board_edge(as_json: bool, action: Action) -> int:
-    """``board_cmd``'s edge (bad input 2, board refusal 1) plus this module's refusals and
-    "waiting for …" (exit 1)."""
-    from unveil.cli.board_cmd import _edge
-    from unveil.workspace.coins import DrawRefused, DrawWaiting
-
-    def outcome() -> tuple[dict[str, Any], Callable[[], None], int]:
-        try:
-            result, show = action()
-        except DrawWaiting as exc:
-            doc = {"error": str(exc), "reason": "waiting", "step": exc.step, "waiting": exc.names}
-            return doc, lambda text=str(exc): _error(text), EXIT_FAILED
-        except DrawRefused as exc:
-            doc = {"error": str(exc), "reason": exc.reason, "message": exc.message}
-            return doc, lambda text=str(exc): _error(text), EXIT_FAILED
-        return result, show, EXIT_OK
-
-    return _edge(as_json, outcome)
-
-
-def _error(message: str) -> None:
-    from unveil.cli.output import error
-
-    error(message)
 
 
 def _parties(path: Path) -> Parties:
@@ -85,7 +54,7 @@ def _now():  # type: ignore[no-untyped-def]  # a datetime
 
 
 def coin(step: str, workspace: Path, board: str, context: str, escrow_id: str, parties: Path, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import coins
         from unveil.workspace.workspace import open_workspace
 
@@ -97,16 +66,16 @@ def coin(step: str, workspace: Path, board: str, context: str, escrow_id: str, p
             else:
                 result = coins.reveal_coin(ws, client, context, escrow_id, _now(), parties=registered)
         verb = "committed" if step == "commit" else "revealed"
-        return result, lambda: _say(f"{ws.name} {verb} its coin in context {context} as entry [bold]{result['index']}[/]")
+        return Done(result, lambda: _say(f"{ws.name} {verb} its coin in context {context} as entry [bold]{result['index']}[/]"))
 
-    return _board_edge(as_json, action)
+    return run(as_json, action)
 
 
 def draw(
     workspace: Path, board: str, context: str, escrow_id: str, parties: Path, population: Path, n: int,
     deadline_passed: bool, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import coins
         from unveil.workspace.workspace import open_workspace
 
@@ -132,16 +101,16 @@ def draw(
                 _say(f"context {context}: seed {result['seed']}, selection.drawn is entry {result['index']}")
                 _say("selection: " + ", ".join(result["selection"]))
 
-        return result, show
+        return Done(result, show)
 
-    return _board_edge(as_json, action)
+    return run(as_json, action)
 
 
 def discrepancy_raise(
     workspace: Path, board: str, escrow_id: str, id: str, phase: str, cell: str, detail: str,
     intel_bundle: Path | None, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import coins
         from unveil.workspace.workspace import open_workspace
 
@@ -149,28 +118,26 @@ def discrepancy_raise(
         intel = read_bytes(intel_bundle, "intel bundle") if intel_bundle is not None else None
         with _connect(board) as client:
             result = coins.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
-        return result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]")
+        return Done(result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]"))
 
-    return _board_edge(as_json, action)
+    return run(as_json, action)
 
 
 def discrepancy_resolve(workspace: Path, board: str, escrow_id: str, id: str, resolution: str, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import coins
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         with _connect(board) as client:
             result = coins.resolve_discrepancy(ws, client, escrow_id, id, resolution, _now())
-        return result, lambda: _say(f"discrepancy {id} resolved as entry [bold]{result['index']}[/]")
+        return Done(result, lambda: _say(f"discrepancy {id} resolved as entry [bold]{result['index']}[/]"))
 
-    return _board_edge(as_json, action)
+    return run(as_json, action)
 
 
 def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, as_json: bool) -> int:
-    from unveil.cli.workflow_cmd import edge
-
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.cli.files import read_json
         from unveil.errors import MalformedInputError
         from unveil.workspace import coins
@@ -182,12 +149,12 @@ def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, a
             result = coins.inspect_report(ws, escrow_id, phase, doc, _now())
         except MalformedInputError as exc:
             raise exc.within(str(results)) from None
-        return result, lambda: _say(
+        return Done(result, lambda: _say(
             f"{phase} of {escrow_id}: {result['sites']} site(s) recorded, {result['consistent']} consistent, "
             f"{result['discrepancy']} with a discrepancy"
-            + (f"; {result['suspects']} suspect(s), {result['found']} found" if "suspects" in result else ""))
+            + (f"; {result['suspects']} suspect(s), {result['found']} found" if "suspects" in result else "")))
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 # --- typer wiring ----------------------------------------------------------------------------

@@ -10,17 +10,17 @@ Heavy imports stay inside the functions so the CLI starts fast. The lead wires
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from unveil.cli.workflow_cmd import edge, now
+from unveil.cli.edge import Done, run
+from unveil.cli.workflow_cmd import now
 
 
 def intel_import(workspace: Path, file: Path, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.cli.files import read_bytes
         from unveil.workspace.intel import import_intel
         from unveil.workspace.workspace import open_workspace
@@ -35,13 +35,13 @@ def intel_import(workspace: Path, file: Path, as_json: bool) -> int:
 
             say(f"imported {count} suspected site{'s' if count != 1 else ''} from {file} (replacing any earlier import)")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def intel_seal(workspace: Path, escrow_id: str, shadows: str, out: Path, allow_late: bool, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.intel import seal_intel
         from unveil.workspace.workspace import open_workspace
 
@@ -57,13 +57,13 @@ def intel_seal(workspace: Path, escrow_id: str, shadows: str, out: Path, allow_l
                 say("[yellow]note:[/] reveals of the declaration had already begun (--allow-late)")
             say(f"publish {out}/intel-escrow.json (cells.txt is the declaration's); the master secret stays in {workspace}")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def intel_open(workspace: Path, escrow_id: str, cell: str, out: Path, as_json: bool, phase: str | None = None) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.intel import open_intel
         from unveil.workspace.workspace import open_workspace
 
@@ -77,13 +77,13 @@ def intel_open(workspace: Path, escrow_id: str, cell: str, out: Path, as_json: b
 
             say(f"opened intel cell {cell} of {escrow_id} as phase [bold]{chosen}[/] into {out}")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def check(workspace: Path, bundle: Path, geojson_out: Path | None, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.cli.files import read_bytes
         from unveil.inspection import to_geojson
         from unveil.workspace.files import staged
@@ -122,9 +122,9 @@ def check(workspace: Path, bundle: Path, geojson_out: Path | None, as_json: bool
             if geojson_out is not None:
                 say(f"wrote {geojson_out} (GeoJSON for QGIS)")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -1,7 +1,9 @@
-"""``unveil`` command line: the edge where errors become exit codes.
+"""``unveil`` command line: every command runs in the one edge (:func:`unveil.cli.edge.run`)
+where errors become exit codes (:mod:`unveil.cli.exits`).
 
-Exit codes: 0 valid / done; 1 verification failed (every problem listed); 2 an input could
-not be read as its format, or the command line is wrong. Every command takes ``--json``.
+Exit codes: 0 valid / done; 1 verification failed (every problem listed), or the board, a
+draw or the witness refused; 2 an input could not be read as its format, or the command line
+is wrong. Every command takes ``--json``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from unveil.cli.exits import ExitCode
+
 app = typer.Typer(
     name="unveil",
     help="Verify disarmament declarations step by step: salted Merkle escrows, phased reveals, signed logs.",
@@ -20,8 +24,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-
-EXIT_OK, EXIT_INVALID, EXIT_MALFORMED = 0, 1, 2
 
 
 @app.callback()
@@ -209,7 +211,7 @@ def serve(
     json_output: Annotated[bool, typer.Option("--json", help="Print where it listens (and errors) as JSON.")] = False,
 ) -> None:
     """Run the board's HTTP API (spec §7) over its database until interrupted (board)."""
-    from unveil.api.serve import command as run
+    from unveil.cli.serve_cmd import command as run
 
     raise typer.Exit(run(db, origin, key, parties, host, port, json_output))
 
@@ -288,13 +290,13 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"valid": False, "error": exc.format_message()}))
         else:
             exc.show()
-        return EXIT_MALFORMED
+        return ExitCode.MALFORMED
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
         print("Aborted.", file=sys.stderr)
-        return 130
-    return result if isinstance(result, int) else EXIT_OK
+        return ExitCode.INTERRUPTED
+    return result if isinstance(result, int) else ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from unveil.core.verify import BundleReport
+from unveil.errors import Problem
 
 _out = Console(width=None if Console().is_terminal else 120)
 _err = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
 
 
 def error(message: str) -> None:
-    _err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    """``error: message`` on stderr; the message is text, never markup (it may quote input)."""
+    _err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
 
 
 def show_report(report: BundleReport) -> None:
     title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}: {len(report.reveal.openings)} openings"
-    style = {"valid": "bold green", "invalid": "bold red", "incomplete": "bold yellow"}[report.status]
-    _out.print(f"[{style}]{report.status.upper()}[/] {title}", highlight=False)
-    if not report.host_key_pinned:
+    show_problems(report.status, title, report.problems, report.warnings, pinned=report.host_key_pinned)
+
+
+def show_problems(status: str, title: str, problems: Sequence[Problem], warnings: Sequence[Problem], *, pinned: bool) -> None:
+    """A verdict line (``VALID``, ``INVALID``, ``INCOMPLETE``), then every problem and warning."""
+    style = {"valid": "bold green", "invalid": "bold red", "incomplete": "bold yellow"}[status]
+    _out.print(f"[{style}]{status.upper()}[/] {escape(title)}", highlight=False)
+    if not pinned:
         _out.print("note: host key not pinned (no --trust): trusted the key that signed the escrow", style="yellow", highlight=False)
-    rows = [*report.problems, *report.warnings]
-    if rows:
+    if problems or warnings:
         table = Table("opening", "reason", "detail", show_lines=False)
-        for p in report.problems:
-            table.add_row("-" if p.index is None else str(p.index), p.reason, p.detail)
-        for w in report.warnings:
-            table.add_row("-" if w.index is None else str(w.index), f"warning: {w.reason}", w.detail)
+        for p in problems:
+            table.add_row("-" if p.index is None else str(p.index), str(p.reason), escape(p.detail))
+        for w in warnings:
+            table.add_row("-" if w.index is None else str(w.index), f"warning: {w.reason}", escape(w.detail))
         _out.print(table)
 
 

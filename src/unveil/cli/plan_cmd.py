@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from unveil.cli.files import read_bytes
-from unveil.cli.workflow_cmd import edge
+from unveil.cli.edge import Done, run
 from unveil.errors import MalformedInputError
 
 
 def plan(population: str, falsified: str | None, goal_quantity: str | None, item_size: str | None, detection: str, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.analytics.planning import falsified_from_goal, plan as make_plan
 
         try:
             if (falsified is None) == (goal_quantity is None and item_size is None):
                 raise MalformedInputError("give --falsified M, or --goal-quantity Q with --item-size X", where="--falsified")
+            m: int | str
             if falsified is None:
                 if goal_quantity is None or item_size is None:
                     raise MalformedInputError("--goal-quantity and --item-size go together", where="--goal-quantity")
                 m = falsified_from_goal(goal_quantity, item_size)
             else:
                 m = int(falsified) if falsified.isascii() and falsified.isdigit() else falsified  # "²".isdigit() too
-            result = make_plan(population, m, detection).to_json()
+            result: dict[str, Any] = make_plan(population, m, detection).to_json()
         except ValueError as exc:
             name = str(exc).split(" ", 1)[0].split(":", 1)[0]
             raise MalformedInputError(str(exc), where=f"--{name}") from None
@@ -36,13 +37,13 @@ def plan(population: str, falsified: str | None, goal_quantity: str | None, item
             say(f"exact detection probability {result['detection_probability']:.6f} ({result['detection_probability_exact'][:60]}); "
                 f"the usual approximation N(1 − (1 − P)^(1/M)) gives {result['approximation']:.2f}")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def select(context: str, reveals: list[tuple[str, str]], population: Path, n: int, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.core import selection
         from unveil.core.encoding import is_id
 
@@ -81,6 +82,6 @@ def select(context: str, reveals: list[tuple[str, str]], population: Path, n: in
             say(f"seed {result['seed']}")
             say("selection: " + ", ".join(chosen))
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)

@@ -1,7 +1,8 @@
 """``unveil init | commit | reveal | status``: the host's and inspector's workflow (issue 3).
 
-Each command reads its files here, at the edge, and calls the workspace services; a
-MalformedInputError (bad input, wrong workspace) exits 2 and changes nothing on disk.
+Each command reads its files here and calls the workspace services, in the one edge
+(:func:`unveil.cli.edge.run`): a MalformedInputError (bad input, wrong workspace) exits 2 and
+changes nothing on disk.
 """
 
 from __future__ import annotations
@@ -12,29 +13,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from unveil.cli.edge import Done, run
+from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes
-from unveil.errors import MalformedInputError
-
-EXIT_OK, EXIT_MALFORMED = 0, 2
-
-
-def edge(as_json: bool, action: Callable[[], tuple[dict[str, Any], Callable[[], None]]]) -> int:
-    """Run ``action`` (returning a JSON result and a human printer); map bad input to exit 2."""
-    try:
-        result, show = action()
-    except MalformedInputError as exc:
-        if as_json:
-            print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        else:
-            from unveil.cli.output import error
-
-            error(str(exc))
-        return EXIT_MALFORMED
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        show()
-    return EXIT_OK
+from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, Problem
 
 
 def now() -> datetime:
@@ -42,7 +25,7 @@ def now() -> datetime:
 
 
 def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.workspace import create
 
         passphrase = None
@@ -60,9 +43,9 @@ def init(workspace: Path, role: str, name: str, passphrase_env: str | None, as_j
             say(f"statement key: {ws.vkey}")
             say(f"witness key:   {ws.witness_vkey}")
 
-        return ws.to_json(), show
+        return Done(ws.to_json(), show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def load_territory(path: Path, territory_filter: str | None, data: bytes | None = None):  # type: ignore[no-untyped-def]  # an unveil.geo Territory, imported lazily
@@ -88,7 +71,7 @@ def commit(
     workspace: Path, escrow_id: str, territory: Path, territory_filter: str | None, resolution: int,
     declaration: Path, out: Path, public_totals: str | None, sealed_totals: str | None, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.declaration.readers import read_declaration
         from unveil.geo.territory import swapped_hint
         from unveil.workspace import host
@@ -121,16 +104,16 @@ def commit(
             say(f"sealed escrow [bold]{done.escrow_id}[/]: {done.cells} cells ({done.non_empty} with sites), root {done.root}")
             say(f"publish {out}/escrow.json, cells.txt and leaves.bin; the master secret stays in {workspace}")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def reveal(
     workspace: Path, escrow_id: str, phase: str, region: str | None, polygon: Path | None, bbox: str | None,
     cells_file: Path | None, out: Path, open_totals: bool, as_json: bool,
 ) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace import host
         from unveil.workspace.workspace import open_workspace
 
@@ -148,9 +131,9 @@ def reveal(
             if done.reopened:
                 say(f"[yellow]note:[/] {len(done.reopened)} of them were opened in an earlier phase")
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 def _committed_cells(ws, escrow_id: str) -> tuple[tuple[str, ...], int | None]:  # type: ignore[no-untyped-def]  # ws: Workspace
@@ -183,7 +166,7 @@ def _select(cells, resolution, region, polygon, bbox, cells_file) -> list[int]: 
 
 
 def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.workspace.records import status as status_of
         from unveil.workspace.workspace import open_workspace
 
@@ -194,9 +177,9 @@ def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
 
             show_status(result)
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)
 
 
 class _progress:
@@ -226,7 +209,7 @@ class _progress:
 def export(declaration: Path, to: str, out: Path, territory: Path | None, territory_filter: str | None, as_json: bool) -> int:
     """Check a declaration and write it in another format (GeoJSON, CSV or JSON)."""
 
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.declaration import read_declaration, to_csv, to_geojson, to_json
         from unveil.workspace.files import staged
 
@@ -248,59 +231,78 @@ def export(declaration: Path, to: str, out: Path, territory: Path | None, territ
         with staged(out.resolve().parent, {out.name: text.encode("utf-8")}):
             pass
         result = {"sites": len(decl.sites), "format": to, "out": str(out)}
-        return result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})")
+        return Done(result, lambda: print(f"wrote {len(decl.sites)} sites to {out} ({to})"))
 
-    return edge(as_json, action)
+    return run(as_json, action)
+
+
+def coverage_problems(grid: Any, territory: Path, territory_filter: str | None, data: bytes, cells: tuple[str, ...]) -> list[Problem]:
+    """Spec §1: every cell overlapping the agreed territory, computed here, must be committed
+    (``coverage-missing``). ``grid`` is the escrow's; ``data`` the territory's bytes."""
+    from unveil.geo.territory import missing_cells
+
+    if grid.system != "h3" or grid.resolution is None:
+        raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
+    missing = missing_cells(load_territory(territory, territory_filter, data), grid.resolution, cells)
+    if not missing:
+        return []
+    return [Problem(None, Reason.COVERAGE_MISSING, f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
 
 
 def accept(workspace: Path, escrow: Path, cells: Path, trust: list[str], territory: Path | None,
            territory_filter: str | None, as_json: bool) -> int:
-    """Check a received escrow (signature, cell list, coverage) and record it (spec §1)."""
+    """Check a received escrow (signatures, spec §4 rules, cell list, coverage) and record it
+    (spec §1). Exit 1 with every problem listed if it fails; nothing is recorded then."""
 
-    def action() -> tuple[dict[str, Any], Callable[[], None]]:
+    def action() -> Done:
         from unveil.core import cells as cell_file
         from unveil.core.envelope import parse_signed
-        from unveil.core.escrow import escrow_problems, parse_escrow
         from unveil.core.jsonparse import loads
-        from unveil.core.statements import check_signatures, trusted_signers
-        from unveil.core.vocabulary import lookup
+        from unveil.core.keys import VerifierKey
+        from unveil.core.verify import check_escrow
         from unveil.workspace.records import accept_escrow
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         ws.require_role("inspector", "observer")
+        for vkey in trust:
+            try:
+                VerifierKey.parse(vkey)
+            except MalformedInputError as exc:
+                raise MalformedInputError(exc.message, source="--trust") from None
         escrow_json, cells_txt = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list")
-        signed = parse_signed(loads(escrow_json, source=str(escrow)), "$")
-        parsed = parse_escrow(signed.statement)
-        keys = trust or trusted_signers(signed.to_json(), parsed.host)
-        problems = [str(p) for p in check_signatures(signed.statement, list(signed.signatures), keys, parsed.host).problems("escrow-")]
-        problems += [str(p) for p in escrow_problems(parsed, lookup(parsed.vocabulary))]
         cell_list = cell_file.read(cells_txt, source=str(cells))
-        if cell_list.sha256 != parsed.grid.cells_sha256 or len(cell_list) != parsed.grid.cell_count:
-            problems.append("cells.txt is not the escrow's cell list (SHA-256 or count differs)")
-        problems += cell_file.problems(cell_list, parsed.grid.system, parsed.grid.resolution)
+        try:
+            report = check_escrow(parse_signed(loads(escrow_json, source=str(escrow)), "$"), cell_list, trusted=trust or None)
+        except MalformedInputError as exc:
+            raise exc.within(str(escrow)) from None
+        cell_count, parsed = len(cell_list), report.escrow
+        problems = list(report.problems)
         territory_bytes = None
         if territory is not None:
-            from unveil.geo.territory import missing_cells
-
-            if parsed.grid.system != "h3" or parsed.grid.resolution is None:
-                raise MalformedInputError("coverage can be checked only for an h3 escrow", where="--territory")
             territory_bytes = read_bytes(territory, "territory")
-            missing = missing_cells(load_territory(territory, territory_filter, territory_bytes), parsed.grid.resolution, cell_list.cells)
-            if missing:
-                problems.append(f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")
+            problems += coverage_problems(parsed.grid, territory, territory_filter, territory_bytes, cell_list.cells)
+        result: dict[str, Any] = {"escrow_id": parsed.escrow_id, "cells": cell_count, "coverage_checked": territory is not None,
+                                  "host_key_pinned": bool(trust), "root": parsed.root, "cells_sha256": parsed.grid.cells_sha256}
         if problems:
-            raise MalformedInputError("not accepted: " + "; ".join(problems), source=str(escrow))
+            failed = {"valid": False, "status": "invalid", **result, "problems": [p.to_json() for p in problems],
+                      "warnings": [w.to_json() for w in report.warnings]}
+
+            def show_failure() -> None:
+                from unveil.cli.output import show_problems
+
+                show_problems("invalid", f"escrow {parsed.escrow_id}: {cell_count} cells, not accepted", problems, report.warnings,
+                              pinned=bool(trust))
+
+            return Done(failed, show_failure, ExitCode.INVALID)
         escrow_id = accept_escrow(ws, escrow_json=escrow_json, cells_txt=cells_txt, territory_geojson=territory_bytes, now=now())
-        result = {"escrow_id": escrow_id, "cells": len(cell_list), "coverage_checked": territory is not None,
-                  "host_key_pinned": bool(trust), "root": parsed.root, "cells_sha256": parsed.grid.cells_sha256}
 
         def show() -> None:
             from unveil.cli.output import say
 
-            say(f"accepted escrow [bold]{escrow_id}[/]: {len(cell_list)} cells"
+            say(f"accepted escrow [bold]{escrow_id}[/]: {cell_count} cells"
                 + (", covering the agreed territory" if territory is not None else " (coverage not checked: give --territory)"))
 
-        return result, show
+        return Done(result, show)
 
-    return edge(as_json, action)
+    return run(as_json, action)

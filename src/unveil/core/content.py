@@ -14,6 +14,7 @@ from typing import Any
 from unveil.core import shape
 from unveil.core.encoding import is_id
 from unveil.core.quantities import is_integral
+from unveil.core.reasons import Reason
 from unveil.core.vocabulary import Vocabulary
 
 SITE_REQUIRED = ("id", "kind", "items")
@@ -78,25 +79,25 @@ def check_intel_shape(content: Any, where: str) -> None:
 
 def intel_problems(
     content: dict[str, Any], cell: str, grid: GridRules, vocabulary: Vocabulary | None
-) -> list[tuple[str, str]]:
+) -> list[tuple[Reason, str]]:
     """Every §9 rule broken inside one cell of an intelligence escrow."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[Reason, str]] = []
     if content["cell"] != cell:
-        problems.append(("content-cell-mismatch", f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
+        problems.append((Reason.CONTENT_CELL_MISMATCH, f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
     previous: str | None = None
     for suspect in content["suspects"]:
         label = f"suspect {suspect['id']!r}"
         if not is_id(suspect["id"]):
-            problems.append(("suspect-id-invalid", f"{label}: not an id"))
+            problems.append((Reason.SUSPECT_ID_INVALID, f"{label}: not an id"))
         if previous is not None and not previous < suspect["id"]:
-            problems.append(("suspect-order", f"{label} follows {previous!r}: suspects must be strictly ascending by id"))
+            problems.append((Reason.SUSPECT_ORDER, f"{label} follows {previous!r}: suspects must be strictly ascending by id"))
         previous = suspect["id"]
         if vocabulary is not None and suspect["kind"] not in vocabulary.kinds:
-            problems.append(("kind-unknown", f"{label}: kind {suspect['kind']!r} is not in {vocabulary.name}"))
+            problems.append((Reason.KIND_UNKNOWN, f"{label}: kind {suspect['kind']!r} is not in {vocabulary.name}"))
         if not suspect["radius_m"] > 0:
-            problems.append(("radius-invalid", f"{label}: radius_m {suspect['radius_m']} is not > 0"))
+            problems.append((Reason.RADIUS_INVALID, f"{label}: radius_m {suspect['radius_m']} is not > 0"))
         if not 0 < suspect["confidence"] <= 1:
-            problems.append(("confidence-invalid", f"{label}: confidence {suspect['confidence']} is outside (0, 1]"))
+            problems.append((Reason.CONFIDENCE_INVALID, f"{label}: confidence {suspect['confidence']} is outside (0, 1]"))
         problems.extend(_location_problems(suspect, label, cell, grid))
     return problems
 
@@ -110,84 +111,84 @@ def point_cell(lat: float, lon: float, resolution: int) -> str:
 
 def content_problems(
     content: dict[str, Any], cell: str, grid: GridRules, vocabulary: Vocabulary | None
-) -> list[tuple[str, str]]:
+) -> list[tuple[Reason, str]]:
     """Every §2 rule broken inside one cell's content (shape already checked)."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[Reason, str]] = []
     if content["cell"] != cell:
-        problems.append(("content-cell-mismatch", f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
+        problems.append((Reason.CONTENT_CELL_MISMATCH, f"content.cell {content['cell']!r} is not the opened cell {cell!r}"))
     sites = content["sites"]
     previous: str | None = None
     for site in sites:
         site_id = site["id"]
         label = f"site {site_id!r}"
         if not is_id(site_id):
-            problems.append(("site-id-invalid", f"{label}: not an id (1-64 of [A-Za-z0-9._:-])"))
+            problems.append((Reason.SITE_ID_INVALID, f"{label}: not an id (1-64 of [A-Za-z0-9._:-])"))
         if previous is not None and not previous < site_id:
-            problems.append(("site-order", f"{label} follows {previous!r}: sites must be strictly ascending by id"))
+            problems.append((Reason.SITE_ORDER, f"{label} follows {previous!r}: sites must be strictly ascending by id"))
         previous = site_id
         if vocabulary is not None and site["kind"] not in vocabulary.kinds:
-            problems.append(("kind-unknown", f"{label}: kind {site['kind']!r} is not in {vocabulary.name}"))
+            problems.append((Reason.KIND_UNKNOWN, f"{label}: kind {site['kind']!r} is not in {vocabulary.name}"))
         if site.get("name") == "":
-            problems.append(("field-empty", f"{label}: name must be a non-empty string"))
+            problems.append((Reason.FIELD_EMPTY, f"{label}: name must be a non-empty string"))
         problems.extend(_location_problems(site, label, cell, grid))
         problems.extend(_item_problems(site["items"], label, vocabulary))
     return problems
 
 
-def _location_problems(site: dict[str, Any], label: str, cell: str, grid: GridRules) -> list[tuple[str, str]]:
+def _location_problems(site: dict[str, Any], label: str, cell: str, grid: GridRules) -> list[tuple[Reason, str]]:
     has_lat, has_lon = "lat" in site, "lon" in site
     if not (has_lat and has_lon):
         if grid.system == "h3" or has_lat != has_lon:
-            return [("coordinates-missing", f"{label}: lat and lon are required together" + (" on h3 grids" if grid.system == "h3" else ""))]
+            return [(Reason.COORDINATES_MISSING, f"{label}: lat and lon are required together" + (" on h3 grids" if grid.system == "h3" else ""))]
         return []
     lat, lon = site["lat"], site["lon"]
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        return [("coordinates-out-of-range", f"{label}: lat {lat} / lon {lon} outside [-90, 90] / [-180, 180]")]
+        return [(Reason.COORDINATES_OUT_OF_RANGE, f"{label}: lat {lat} / lon {lon} outside [-90, 90] / [-180, 180]")]
     if grid.system == "h3" and grid.resolution is not None:
         actual = point_cell(lat, lon, grid.resolution)
         if actual != cell:
-            return [("site-outside-cell", f"{label}: point (lat {lat}, lon {lon}) lies in {actual}, not in {cell}")]
+            return [(Reason.SITE_OUTSIDE_CELL, f"{label}: point (lat {lat}, lon {lon}) lies in {actual}, not in {cell}")]
     return []
 
 
-def _item_problems(items: list[dict[str, Any]], label: str, vocabulary: Vocabulary | None) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+def _item_problems(items: list[dict[str, Any]], label: str, vocabulary: Vocabulary | None) -> list[tuple[Reason, str]]:
+    problems: list[tuple[Reason, str]] = []
     previous: tuple[str, str] | None = None
     for item in items:
         category, unit, quantity = item["category"], item["unit"], item["quantity"]
         key = (category, item.get("type", ""))
         what = f"{label} item {category!r}" + (f" type {key[1]!r}" if key[1] else "")
         if previous is not None and not previous < key:
-            problems.append(("item-order", f"{what}: items must be strictly ascending by (category, type)"))
+            problems.append((Reason.ITEM_ORDER, f"{what}: items must be strictly ascending by (category, type)"))
         previous = key
         if vocabulary is not None:
             expected = vocabulary.unit_for(category)
             if expected is None:
-                problems.append(("category-unknown", f"{what}: category not in {vocabulary.name}"))
+                problems.append((Reason.CATEGORY_UNKNOWN, f"{what}: category not in {vocabulary.name}"))
             elif unit != expected:
-                problems.append(("unit-mismatch", f"{what}: unit {unit!r}, the vocabulary's unit is {expected!r}"))
+                problems.append((Reason.UNIT_MISMATCH, f"{what}: unit {unit!r}, the vocabulary's unit is {expected!r}"))
         if item.get("type") == "":
-            problems.append(("field-empty", f"{what}: type must be a non-empty string"))
+            problems.append((Reason.FIELD_EMPTY, f"{what}: type must be a non-empty string"))
         if quantity < 0:
-            problems.append(("quantity-invalid", f"{what}: quantity {quantity} is negative"))
+            problems.append((Reason.QUANTITY_INVALID, f"{what}: quantity {quantity} is negative"))
         elif unit == "count" and not is_integral(quantity):
-            problems.append(("quantity-invalid", f"{what}: quantity {quantity} is not a whole count"))
+            problems.append((Reason.QUANTITY_INVALID, f"{what}: quantity {quantity} is not a whole count"))
         if "serials" in item:
             problems.extend(_serial_problems(item["serials"], quantity, unit, what))
     return problems
 
 
-def _serial_problems(serials: list[str], quantity: int | float, unit: str, what: str) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
+def _serial_problems(serials: list[str], quantity: int | float, unit: str, what: str) -> list[tuple[Reason, str]]:
+    problems: list[tuple[Reason, str]] = []
     if unit != "count":
-        problems.append(("serials-mismatch", f"{what}: serials are allowed only for count items"))
+        problems.append((Reason.SERIALS_MISMATCH, f"{what}: serials are allowed only for count items"))
     elif len(serials) != quantity:
-        problems.append(("serials-mismatch", f"{what}: {len(serials)} serials for quantity {quantity}"))
+        problems.append((Reason.SERIALS_MISMATCH, f"{what}: {len(serials)} serials for quantity {quantity}"))
     bad = [s for s in serials if not is_id(s)]
     if bad:
-        problems.append(("serial-invalid", f"{what}: serial {bad[0][:80]!r} is not an id"))
+        problems.append((Reason.SERIAL_INVALID, f"{what}: serial {bad[0][:80]!r} is not an id"))
     if any(not a < b for a, b in zip(serials, serials[1:])):
-        problems.append(("serials-order", f"{what}: serials must be strictly ascending"))
+        problems.append((Reason.SERIALS_ORDER, f"{what}: serials must be strictly ascending"))
     return problems
 
 
@@ -201,23 +202,23 @@ class DeclarationIndex:
     sites: dict[str, str] = field(default_factory=dict)
     serials: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
 
-    def add(self, content: dict[str, Any]) -> list[tuple[str, str]]:
+    def add(self, content: dict[str, Any]) -> list[tuple[Reason, str]]:
         """Record one opened cell's sites (or suspects); return the duplicates it introduces."""
-        problems: list[tuple[str, str]] = []
+        problems: list[tuple[Reason, str]] = []
         cell = content["cell"]
         for suspect in content.get("suspects", ()):
             first_cell = self.sites.setdefault(suspect["id"], cell)
             if first_cell != cell:
-                problems.append(("suspect-id-duplicate", f"suspect {suspect['id']!r} is in cell {first_cell} and in cell {cell}"))
+                problems.append((Reason.SUSPECT_ID_DUPLICATE, f"suspect {suspect['id']!r} is in cell {first_cell} and in cell {cell}"))
         for site in content.get("sites", ()):
             site_id = site["id"]
             first_cell = self.sites.setdefault(site_id, cell)
             if first_cell != cell:
-                problems.append(("site-id-duplicate", f"site {site_id!r} is declared in cell {first_cell} and in cell {cell}"))
+                problems.append((Reason.SITE_ID_DUPLICATE, f"site {site_id!r} is declared in cell {first_cell} and in cell {cell}"))
             for item in site["items"]:
                 owner = (cell, site_id, item["category"], item.get("type", ""))
                 for serial in item.get("serials", ()):
                     first = self.serials.setdefault(serial, owner)
                     if first != owner:
-                        problems.append(("serial-duplicate", f"serial {serial!r} of site {site_id!r} is also declared at site {first[1]!r} ({first[2]})"))
+                        problems.append((Reason.SERIAL_DUPLICATE, f"serial {serial!r} of site {site_id!r} is also declared at site {first[1]!r} ({first[2]})"))
         return problems

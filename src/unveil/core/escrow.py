@@ -9,6 +9,7 @@ from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_time
 from unveil.core.keys import is_key_name
 from unveil.core.quantities import is_integral
+from unveil.core.reasons import Reason
 from unveil.core.vocabulary import Vocabulary
 from unveil.errors import MalformedInputError, Problem
 
@@ -149,7 +150,7 @@ def escrow_problems(escrow: Escrow, vocabulary: Vocabulary | None) -> list[Probl
         bad.append("an intel escrow needs shadows: the declaration escrow's id")
     if escrow.purpose != "intel" and escrow.shadows is not None:
         bad.append("shadows is only allowed for intel escrows")
-    problems = [Problem(None, "escrow-invalid", text) for text in bad]
+    problems = [Problem(None, Reason.ESCROW_INVALID, text) for text in bad]
     if escrow.totals is not None:
-        problems += [Problem(None, "totals-invalid", t) for t in totals_problems(escrow.totals, vocabulary, "escrow totals")]
+        problems += [Problem(None, Reason.TOTALS_INVALID, t) for t in totals_problems(escrow.totals, vocabulary, "escrow totals")]
     return problems

@@ -20,6 +20,7 @@ from typing import Any
 import rfc8785
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
+from unveil.errors import CanonicalizationError
 
 try:  # CPython's C encoder, built once: JSONEncoder.encode would rebuild it on every call
     from _json import encode_basestring as _encode_string
@@ -42,10 +43,6 @@ else:  # pragma: no cover
     _FAST = json.JSONEncoder(
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
     ).encode
-
-
-class CanonicalizationError(ValueError):
-    """The value has no JCS form (a lone surrogate, a non-finite or out-of-range number)."""
 
 
 _SCALARS = frozenset({str, bool, type(None)})

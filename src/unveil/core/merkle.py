@@ -32,6 +32,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
 
+from unveil.core.reasons import Reason
 from unveil.errors import VerificationError
 
 __all__ = [
@@ -309,7 +310,7 @@ class MerkleTree:
 
 
 def _malformed(detail: str) -> VerificationError:
-    return VerificationError.because("proof-malformed", detail)
+    return VerificationError.because(Reason.PROOF_MALFORMED, detail)
 
 
 def _require_hash(value: object, what: str) -> None:
@@ -359,7 +360,7 @@ def verify_inclusion(index: int, size: int, leaf_hash: bytes, proof: Sequence[by
     computed = root_from_inclusion_proof(index, size, leaf_hash, proof)
     if computed != root:
         raise VerificationError.because(
-            "proof-root-mismatch", f"audit path of leaf {index} in a tree of {size} leads to another root"
+            Reason.PROOF_ROOT_MISMATCH, f"audit path of leaf {index} in a tree of {size} leads to another root"
         )
 
 
@@ -384,7 +385,7 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
         if proof:
             raise _malformed(f"equal sizes need an empty proof, got {len(proof)} hashes")
         if root1 != root2:
-            raise VerificationError.because("proof-root-mismatch", f"roots of the same size {size1} differ")
+            raise VerificationError.because(Reason.PROOF_ROOT_MISMATCH, f"roots of the same size {size1} differ")
         return
     _require_hash(root1, "root1")
     _require_hash(root2, "root2")
@@ -414,5 +415,5 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     for computed, root, name, size in ((hash1, root1, "root1", size1), (hash2, root2, "root2", size2)):
         if computed != root:
             raise VerificationError.because(
-                "proof-root-mismatch", f"consistency proof does not lead to {name} of size {size}"
+                Reason.PROOF_ROOT_MISMATCH, f"consistency proof does not lead to {name} of size {size}"
             )

@@ -34,6 +34,7 @@ from operator import lt
 import numpy as np
 
 from unveil.core.merkle import HASH_SIZE, MerkleTree
+from unveil.core.reasons import Reason
 from unveil.errors import VerificationError
 
 __all__ = ["multiproof_root", "packed_multiproof_root", "produce", "verify_multiproof", "verify_packed_multiproof"]
@@ -44,7 +45,7 @@ def produce(tree: MerkleTree, indices: Sequence[int]) -> list[bytes]:
 
 
 def _malformed(detail: str) -> VerificationError:
-    return VerificationError.because("proof-malformed", detail)
+    return VerificationError.because(Reason.PROOF_MALFORMED, detail)
 
 
 def _check_inputs(tree_size: int, opened: Sequence[tuple[int, bytes]], proof: Sequence[bytes]) -> None:
@@ -160,7 +161,7 @@ def _root(tree_size: int, indices: np.ndarray, leaf_hashes: bytes, proof_hashes:
     if needed != proof_count:
         few = proof_count < needed
         raise VerificationError.because(
-            "proof-hash-count",
+            Reason.PROOF_HASH_COUNT,
             f"the walk over {opened_count} opened leaves of {tree_size} takes {needed} proof hashes, "
             + (f"only {proof_count} given" if few else f"{proof_count - needed} of {proof_count} unused"),
         )
@@ -229,5 +230,5 @@ def _check_root(root: bytes) -> None:
 def _compare(computed: bytes, root: bytes, opened_count: int) -> None:
     if computed != root:
         raise VerificationError.because(
-            "proof-root-mismatch", f"multiproof over {opened_count} opened leaves leads to another root"
+            Reason.PROOF_ROOT_MISMATCH, f"multiproof over {opened_count} opened leaves leads to another root"
         )

@@ -24,6 +24,7 @@ from unveil.core.keys import (
     VerifierKey,
     key_name_problem,
 )
+from unveil.core.reasons import Reason
 from unveil.errors import MalformedInputError, VerificationError
 
 SIGNATURE_PREFIX = "\u2014 "
@@ -175,12 +176,12 @@ def verify_note(note: str, verifiers: Sequence[VerifierKey]) -> list[VerifierKey
                 target.append(verifier)
     if bad:
         raise VerificationError.because(
-            "note-signature-invalid",
+            Reason.NOTE_SIGNATURE_INVALID,
             "signature by " + ", ".join(str(v) for v in bad) + " does not verify",
         )
     if not good:
         raise VerificationError.because(
-            "note-signature-untrusted", "no signature by a known key on this note"
+            Reason.NOTE_SIGNATURE_UNTRUSTED, "no signature by a known key on this note"
         )
     return [v for v in verifiers if v in good]
 
@@ -271,7 +272,7 @@ def verify_cosignature(body: str, line: str, vkey: VerifierKey) -> int:
     name, payload = parse_signature_line(line)
 
     def fail(detail: str) -> VerificationError:
-        return VerificationError.because("cosignature-invalid", f"{detail} (witness {vkey})")
+        return VerificationError.because(Reason.COSIGNATURE_INVALID, f"{detail} (witness {vkey})")
 
     if vkey.key_type != WITNESS_KEY:
         raise fail("key is not a witness key (type 0x04)")

@@ -18,9 +18,10 @@ from typing import Any
 
 from unveil.core.encoding import b64decode, b64encode, tag
 from unveil.core.envelope import parse_signed, signature_objects
-from unveil.core.jcs import CanonicalizationError, canonicalize
+from unveil.core.jcs import canonicalize
 from unveil.core.keys import SIGNATURE_SIZE, STATEMENT_KEY, SigningKey, VerifierKey
-from unveil.errors import MalformedInputError, Problem
+from unveil.core.reasons import Reason
+from unveil.errors import CanonicalizationError, MalformedInputError, Problem
 
 STATEMENT_TAG = tag("unveil/v1/statement")
 
@@ -99,9 +100,14 @@ class SignatureCheck:
         """At least one trusted signature verifies and none fails."""
         return bool(self.trusted_valid) and not self.trusted_failed
 
-    def problems(self, prefix: str = "") -> list[Problem]:
-        """Bundle-level problems: ``{prefix}signature-invalid`` per failing trusted signature,
-        ``{prefix}signature-untrusted`` when no signature by a trusted key was found at all."""
+    def problems(self, *, escrow: bool = False) -> list[Problem]:
+        """Bundle-level problems: ``signature-invalid`` per failing trusted signature,
+        ``signature-untrusted`` when no signature by a trusted key was found at all (with
+        ``escrow``: ``escrow-signature-invalid``, ``escrow-signature-untrusted``)."""
+        invalid, untrusted = (
+            (Reason.ESCROW_SIGNATURE_INVALID, Reason.ESCROW_SIGNATURE_UNTRUSTED) if escrow
+            else (Reason.SIGNATURE_INVALID, Reason.SIGNATURE_UNTRUSTED)
+        )
         found: list[Problem] = []
         details = self.failure_details or ("signature does not verify",) * len(
             self.trusted_failed
@@ -110,7 +116,7 @@ class SignatureCheck:
             found.append(
                 Problem(
                     None,
-                    f"{prefix}signature-invalid",
+                    invalid,
                     f"{why}: key {vkey} trusted for host {self.host}",
                 )
             )
@@ -118,7 +124,7 @@ class SignatureCheck:
             found.append(
                 Problem(
                     None,
-                    f"{prefix}signature-untrusted",
+                    untrusted,
                     f"no valid signature by a key trusted for host {self.host}",
                 )
             )

@@ -22,6 +22,7 @@ from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_pro
 from unveil.core.merkle import hash_leaves, leaf_hash, root_from_leaf_hashes
 from unveil.core.multiproof import verify_packed_multiproof
 from unveil.core.quantities import exact, exact_sum, render
+from unveil.core.reasons import Reason
 from unveil.core.reveal import Opening, Reveal, parse_reveal
 from unveil.core.statements import check_signatures, trusted_signers
 from unveil.core.vocabulary import Vocabulary, lookup
@@ -64,12 +65,30 @@ class BundleReport:
         }
 
 
+@dataclass(frozen=True)
+class EscrowReport:
+    """The outcome of checking a received escrow before any reveal (:func:`check_escrow`)."""
+
+    escrow: Escrow
+    problems: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    host_key_pinned: bool
+
+    @property
+    def status(self) -> str:
+        return INVALID if self.problems else VALID
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
 @dataclass
 class _Findings:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
-    def add(self, reason: str, detail: str, index: int | None = None) -> None:
+    def add(self, reason: Reason, detail: str, index: int | None = None) -> None:
         self.problems.append(Problem(index, reason, detail))
 
 
@@ -80,19 +99,32 @@ def check_bundle(
     *,
     leaves: bytes | None = None,
     trusted: Collection[str] | None = None,
-    independent: Callable[[], list[Problem]] | None = None,
 ) -> BundleReport:
-    """Check a signed reveal bundle against its signed escrow (spec §1–§6).
+    """Check a signed reveal bundle against its signed escrow (spec §1–§6): every check, always.
 
     ``trusted`` are whole vkey strings trusted for the host (spec §6). ``None`` trusts the
     keys that validly signed the escrow under the host's name: a convenience reported as
     ``host_key_pinned = False``. Malformed input raises MalformedInputError first.
+    """
+    return _check_bundle_with(escrow_signed, reveal_signed, cells, leaves=leaves, trusted=trusted, independent=None)
 
-    ``independent``, when given, returns the problems of the checks that do not depend on
-    the openings (signatures and cells.txt, :func:`signature_and_cell_problems`), computed
-    elsewhere from the same inputs: the command line runs them in a process of its own. The
-    caller answers for those inputs being these (a waiter over another bundle would stand in
-    for this one's signature checks). By default they are computed here.
+
+def _check_bundle_with(
+    escrow_signed: SignedStatement,
+    reveal_signed: SignedStatement,
+    cells: cell_rules.CellList | None,
+    *,
+    leaves: bytes | None,
+    trusted: Collection[str] | None,
+    independent: Callable[[], list[Problem]] | None,
+) -> BundleReport:
+    """:func:`check_bundle`, with the checks that do not read the openings (signatures and
+    cells.txt, :func:`_signature_and_cell_problems`) taken from ``independent()`` when given.
+
+    Private to ``unveil verify``, which computes them in a forked process from the same bytes
+    (:func:`unveil.cli.verify_cmd._check_forked`; a test holds its reports equal to
+    :func:`check_bundle`'s on the whole tamper suite). A waiter over other inputs would stand
+    in for these inputs' signature checks: never pass one from elsewhere.
     """
     escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
     reveal = parse_reveal(reveal_signed.statement, "bundle.statement", intel=escrow.purpose == "intel")
@@ -103,16 +135,16 @@ def check_bundle(
     found = _Findings()
     vocabulary = lookup(escrow.vocabulary)
     if vocabulary is None:
-        found.warnings.append(Problem(None, "vocabulary-unknown", f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)"))
+        found.warnings.append(_vocabulary_unknown(escrow))
     found.problems.extend(escrow_problems(escrow, vocabulary))
     if reveal.escrow_id != escrow.escrow_id:
-        found.add("escrow-id-mismatch", f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
+        found.add(Reason.ESCROW_ID_MISMATCH, f"bundle escrow_id {reveal.escrow_id!r} is not the escrow's {escrow.escrow_id!r}")
     if reveal.root != escrow.root:
-        found.add("root-mismatch", f"bundle root {reveal.root[:64]!r} is not the escrow's root {escrow.root}")
+        found.add(Reason.ROOT_MISMATCH, f"bundle root {reveal.root[:64]!r} is not the escrow's root {escrow.root}")
     if reveal.tree_size != escrow.tree_size:
-        found.add("tree-size-mismatch", f"bundle tree_size {reveal.tree_size} is not the escrow's {escrow.tree_size}")
+        found.add(Reason.TREE_SIZE_MISMATCH, f"bundle tree_size {reveal.tree_size} is not the escrow's {escrow.tree_size}")
     if not is_id(reveal.phase):
-        found.add("phase-invalid", f"phase {reveal.phase[:80]!r} is not an id")
+        found.add(Reason.PHASE_INVALID, f"phase {reveal.phase[:80]!r} is not an id")
     known_leaves = _check_leaves(escrow, leaves, found) if leaves is not None else None
     openings = _check_order(reveal, escrow.tree_size, found)
     opened = _check_openings(escrow, openings, cells, known_leaves, vocabulary, found)
@@ -122,11 +154,11 @@ def check_bundle(
     return BundleReport(escrow, reveal, tuple(problems), tuple(found.warnings), pinned, cells is not None)
 
 
-def signature_and_cell_problems(
+def _signature_and_cell_problems(
     escrow_signed: SignedStatement, reveal_signed: SignedStatement, cells: cell_rules.CellList | None, trusted: Collection[str] | None
 ) -> list[Problem]:
     """The problems :func:`check_bundle` finds in the signatures and cells.txt (the rest of
-    the bundle unread), for a caller that computes them elsewhere and passes ``independent``."""
+    the bundle unread), for :func:`_check_bundle_with`'s ``independent``."""
     return _independent_checks(parse_escrow(escrow_signed.statement, "escrow.statement"), escrow_signed, reveal_signed, cells, trusted)
 
 
@@ -140,13 +172,36 @@ def _independent_checks(
     """Signatures on escrow and bundle (spec §6), and the cell list against the escrow (§1).
     ``trusted`` ``None`` trusts the keys that validly signed the escrow under the host's name."""
     trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
-    problems = check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems("escrow-")
-    problems += check_signatures(reveal_signed.statement, list(reveal_signed.signatures), trust, escrow.host).problems("")
+    problems = check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems(escrow=True)
+    problems += check_signatures(reveal_signed.statement, list(reveal_signed.signatures), trust, escrow.host).problems()
     if cells is not None:
         found = _Findings()
         _check_cells(escrow, cells, found)
         problems += found.problems
     return problems
+
+
+def check_escrow(escrow_signed: SignedStatement, cells: cell_rules.CellList, *, trusted: Collection[str] | None = None) -> EscrowReport:
+    """Check a signed escrow and its cell list before any reveal (spec §1, §4, §6): the
+    signatures (``escrow-signature-invalid``, ``escrow-signature-untrusted``), the §4 value
+    rules (``escrow-invalid``, ``totals-invalid``) and ``cells`` against the escrow
+    (``cells-sha256-mismatch``, ``cell-count-mismatch``, ``cells-invalid``); every problem.
+
+    ``trusted`` as for :func:`check_bundle`. Malformed input raises MalformedInputError first.
+    """
+    escrow = parse_escrow(escrow_signed.statement, "escrow.statement")
+    trust = list(trusted) if trusted is not None else trusted_signers(escrow_signed.to_json(), escrow.host)
+    found = _Findings(check_signatures(escrow.statement, list(escrow_signed.signatures), trust, escrow.host).problems(escrow=True))
+    vocabulary = lookup(escrow.vocabulary)
+    if vocabulary is None:
+        found.warnings.append(_vocabulary_unknown(escrow))
+    found.problems.extend(escrow_problems(escrow, vocabulary))
+    _check_cells(escrow, cells, found)
+    return EscrowReport(escrow, tuple(found.problems), tuple(found.warnings), trusted is not None)
+
+
+def _vocabulary_unknown(escrow: Escrow) -> Problem:
+    return Problem(None, Reason.VOCABULARY_UNKNOWN, f"vocabulary {escrow.vocabulary!r} is not known here: its checks were skipped (spec §10)")
 
 
 def verify_bundle(
@@ -162,25 +217,25 @@ def verify_bundle(
     if report.problems:
         raise VerificationError(report.problems)
     if not report.complete:
-        raise VerificationError.because("incomplete", "cells.txt is needed to call a bundle valid (spec §1)")
+        raise VerificationError.because(Reason.INCOMPLETE, "cells.txt is needed to call a bundle valid (spec §1)")
 
 
 def _check_cells(escrow: Escrow, cells: cell_rules.CellList, found: _Findings) -> None:
     if cells.sha256 != escrow.grid.cells_sha256:
-        found.add("cells-sha256-mismatch", f"SHA-256 of cells.txt is {cells.sha256}, the escrow commits to {escrow.grid.cells_sha256}")
+        found.add(Reason.CELLS_SHA256_MISMATCH, f"SHA-256 of cells.txt is {cells.sha256}, the escrow commits to {escrow.grid.cells_sha256}")
     if len(cells) != escrow.grid.cell_count:
-        found.add("cell-count-mismatch", f"cells.txt has {len(cells)} lines, the escrow says {escrow.grid.cell_count}")
+        found.add(Reason.CELL_COUNT_MISMATCH, f"cells.txt has {len(cells)} lines, the escrow says {escrow.grid.cell_count}")
     for text in cell_rules.problems(cells, escrow.grid.system, escrow.grid.resolution):
-        found.add("cells-invalid", text)
+        found.add(Reason.CELLS_INVALID, text)
 
 
 def _check_leaves(escrow: Escrow, leaves: bytes, found: _Findings) -> bytes | None:
     if len(leaves) != 32 * escrow.tree_size:
-        found.add("leaves-invalid", f"leaves.bin has {len(leaves)} bytes, expected 32 × {escrow.tree_size}")
+        found.add(Reason.LEAVES_INVALID, f"leaves.bin has {len(leaves)} bytes, expected 32 × {escrow.tree_size}")
         return None
     root = root_from_leaf_hashes(hash_leaves(leaves))
     if root.hex() != escrow.root:
-        found.add("leaves-root-mismatch", f"the Merkle root of leaves.bin is {root.hex()}, not the escrow's root")
+        found.add(Reason.LEAVES_ROOT_MISMATCH, f"the Merkle root of leaves.bin is {root.hex()}, not the escrow's root")
         return None
     return leaves
 
@@ -188,7 +243,7 @@ def _check_leaves(escrow: Escrow, leaves: bytes, found: _Findings) -> bytes | No
 def _check_order(reveal: Reveal, tree_size: int, found: _Findings) -> list[Opening]:
     """Openings usable for the proof: in range, first of each index, in index order."""
     if not reveal.openings:
-        found.add("openings-empty", "a bundle opens at least one cell")
+        found.add(Reason.OPENINGS_EMPTY, "a bundle opens at least one cell")
         return []
     usable: dict[int, Opening] = {}
     previous: int | None = None
@@ -196,10 +251,10 @@ def _check_order(reveal: Reveal, tree_size: int, found: _Findings) -> list[Openi
         i = opening.index
         if previous is not None and i <= previous:
             what = "repeats" if i == previous or i in usable else "comes after"
-            found.add("openings-order", f"index {i} {what} index {previous}: openings must be strictly ascending", i)
+            found.add(Reason.OPENINGS_ORDER, f"index {i} {what} index {previous}: openings must be strictly ascending", i)
         previous = i
         if not 0 <= i < tree_size:
-            found.add("index-out-of-range", f"index {i} is outside [0, {tree_size})", i)
+            found.add(Reason.INDEX_OUT_OF_RANGE, f"index {i} is outside [0, {tree_size})", i)
         elif i not in usable:
             usable[i] = opening
     return [usable[i] for i in sorted(usable)]
@@ -228,7 +283,7 @@ def _check_openings(
         if expected != cells_opened:
             for i, want, cell in zip(indices, expected, cells_opened):
                 if want is not None and want != cell:
-                    add("cell-mismatch", f"cell {cell[:80]!r} is not line {i} of cells.txt ({want})", i)
+                    add(Reason.CELL_MISMATCH, f"cell {cell[:80]!r} is not line {i} of cells.txt ({want})", i)
     _check_contents(escrow, openings, vocabulary, found)
     salts = _salts(openings, found)
     if salts is None:
@@ -237,9 +292,9 @@ def _check_openings(
     if known_leaves is not None:
         stored = [known_leaves[32 * i : 32 * i + 32] for i in indices]
         if stored != values:
-            for i, want, value in zip(indices, stored, values):
-                if want != value:
-                    add("leaf-mismatch", f"the recomputed leaf differs from leaves.bin entry {i}", i)
+            for i, stored_leaf, value in zip(indices, stored, values):
+                if stored_leaf != value:
+                    add(Reason.LEAF_MISMATCH, f"the recomputed leaf differs from leaves.bin entry {i}", i)
     return indices, b"".join(map(leaf_hash, values))
 
 
@@ -264,7 +319,7 @@ def _salts(openings: list[Opening], found: _Findings) -> list[bytes] | None:
     if raw is None:
         for o in openings:
             if not is_hex32(o.salt):
-                found.add("salt-invalid", "salt is not 64 lowercase hex digits", o.index)
+                found.add(Reason.SALT_INVALID, "salt is not 64 lowercase hex digits", o.index)
     return raw
 
 
@@ -293,12 +348,12 @@ def _hex32_packed(values: list[str] | tuple[str, ...]) -> bytes | None:
 def _check_proof(escrow: Escrow, reveal: Reveal, opened: tuple[list[int], bytes] | None, found: _Findings) -> None:
     if opened is None or not opened[0] or not is_hex32(escrow.root) or escrow.tree_size < 1:
         if opened is None:
-            found.add("proof-unchecked", "the multiproof could not be checked: an opening's leaf could not be computed")
+            found.add(Reason.PROOF_UNCHECKED, "the multiproof could not be checked: an opening's leaf could not be computed")
         return
     hashes = _hex32_packed(reveal.proof)
     if hashes is None:
         bad = next(n for n, h in enumerate(reveal.proof) if not is_hex32(h))
-        found.add("proof-malformed", f"proof hash {bad} is not 64 lowercase hex digits")
+        found.add(Reason.PROOF_MALFORMED, f"proof hash {bad} is not 64 lowercase hex digits")
         return
     indices, leaf_hashes = opened
     try:
@@ -312,17 +367,17 @@ def _check_totals(escrow: Escrow, reveal: Reveal, openings: list[Opening], vocab
     if reveal.totals is not None:
         opened = reveal.totals
         if escrow.sealed_totals is None:
-            found.add("totals-unsealed", "the bundle opens totals but the escrow has no sealed_totals")
+            found.add(Reason.TOTALS_UNSEALED, "the bundle opens totals but the escrow has no sealed_totals")
         elif not is_hex32(opened.salt):
-            found.add("totals-mismatch", "totals.salt is not 64 lowercase hex digits")
+            found.add(Reason.TOTALS_MISMATCH, "totals.salt is not 64 lowercase hex digits")
         elif sealed_totals(bytes.fromhex(opened.salt), opened.content).hex() != escrow.sealed_totals:
-            found.add("totals-mismatch", "the opened totals do not match the escrow's sealed_totals")
+            found.add(Reason.TOTALS_MISMATCH, "the opened totals do not match the escrow's sealed_totals")
         for text in totals_problems(opened.content, vocabulary, "opened totals"):
-            found.add("totals-invalid", text)
+            found.add(Reason.TOTALS_INVALID, text)
         for category, entry in opened.content.items():
             public = constrained.get(category)
             if public is not None and (exact(public["quantity"]) != exact(entry["quantity"]) or public["unit"] != entry["unit"]):  # type: ignore[arg-type]  # shape-checked number
-                found.add("totals-disagree", f"public and sealed totals disagree on {category!r}")
+                found.add(Reason.TOTALS_DISAGREE, f"public and sealed totals disagree on {category!r}")
             constrained.setdefault(category, entry)
     if constrained and len(openings) == escrow.tree_size:
         sums: dict[str, list[int | float]] = defaultdict(list)
@@ -334,4 +389,4 @@ def _check_totals(escrow: Escrow, reveal: Reveal, openings: list[Opening], vocab
             declared: Decimal = exact(entry["quantity"])  # type: ignore[arg-type]  # shape-checked number
             total = exact_sum(sums.get(category, []))
             if total != declared:
-                found.add("totals-sum-mismatch", f"{category}: opened sites hold {render(total)}, the total is {render(declared)}")
+                found.add(Reason.TOTALS_SUM_MISMATCH, f"{category}: opened sites hold {render(total)}, the total is {render(declared)}")

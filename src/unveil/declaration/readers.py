@@ -46,6 +46,7 @@ from unveil.core.content import DeclarationIndex, GridRules, check_shape, conten
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.core.quantities import exact
+from unveil.core.reasons import Reason
 from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
 from unveil.declaration.writers import CSV_COLUMNS, SERIAL_SEPARATOR
@@ -67,10 +68,10 @@ COMPUTED = "the cell is computed from lat/lon, not given"
 _INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _SHAPE_PATH = re.compile(r"\$\.sites\[(\d+)\](?:\.items\[(\d+)\])?(?:\.(.+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SITE_REASONS = {"site-id-invalid": "id", "kind-unknown": "kind", "field-empty": "name"}
-_ITEM_REASONS = {
-    "category-unknown": "category", "unit-mismatch": "unit", "field-empty": "type", "quantity-invalid": "quantity",
-    "serials-mismatch": "serials", "serial-invalid": "serials", "serials-order": "serials",
+_SITE_REASONS: dict[str, str] = {Reason.SITE_ID_INVALID: "id", Reason.KIND_UNKNOWN: "kind", Reason.FIELD_EMPTY: "name"}
+_ITEM_REASONS: dict[str, str] = {
+    Reason.CATEGORY_UNKNOWN: "category", Reason.UNIT_MISMATCH: "unit", Reason.FIELD_EMPTY: "type", Reason.QUANTITY_INVALID: "quantity",
+    Reason.SERIALS_MISMATCH: "serials", Reason.SERIAL_INVALID: "serials", Reason.SERIALS_ORDER: "serials",
 }
 
 
@@ -209,7 +210,7 @@ def _check_site(found: _Input, i: int, site: dict[str, Any], problems: _Problems
         if reason.startswith("coordinates-"):
             placed = False
             name = "lat" if "lat" not in site or not -90 <= site["lat"] <= 90 else "lon"
-            if reason == "coordinates-out-of-range":
+            if reason == Reason.COORDINATES_OUT_OF_RANGE:
                 detail += _hint_text(hint, site)
             problems.add(found.locate(i, None, name), detail)
         else:
@@ -232,7 +233,7 @@ def _check_item(found: _Input, i: int, j: int, site: dict[str, Any], item: dict[
     for reason, detail in content_problems({"cell": "", "sites": [lone]}, "", GridRules("list"), V1):
         if reason not in _ITEM_REASONS:
             continue
-        if reason == "serials-order":  # serials were sorted, so this is a repeat
+        if reason == Reason.SERIALS_ORDER:  # serials were sorted, so this is a repeat
             serials = ordered["serials"]
             repeated = next(a for a, b in zip(serials, serials[1:]) if a == b)
             detail = f"site {site['id']!r}: serial {repeated!r} is listed twice in one item"

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from unveil.core.quantities import exact, exact_sum
+from unveil.core.reasons import Reason
 
 EARTH_RADIUS_M = 6_371_008.8
 STATUSES = ("confirmed", "mismatch", "undeclared", "new")
@@ -45,7 +46,7 @@ class TruthTest:
     """The outcome, by id; every list sorted by its first id."""
 
     confirmed: list[tuple[str, str]] = field(default_factory=list)  # (site, suspect)
-    mismatch: list[tuple[str, str, str]] = field(default_factory=list)  # (site, suspect, reason)
+    mismatch: list[tuple[str, str, Reason]] = field(default_factory=list)  # (site, suspect, reason)
     undeclared: list[str] = field(default_factory=list)  # suspect
     new: list[str] = field(default_factory=list)  # site
     distances_m: dict[tuple[str, str], float] = field(default_factory=dict)  # every pair made
@@ -53,7 +54,7 @@ class TruthTest:
     def to_json(self) -> dict[str, list[dict[str, str]]]:
         return {
             "confirmed": [{"site": a, "suspect": b} for a, b in self.confirmed],
-            "mismatch": [{"site": a, "suspect": b, "reason": r} for a, b, r in self.mismatch],
+            "mismatch": [{"site": a, "suspect": b, "reason": str(r)} for a, b, r in self.mismatch],
             "undeclared": [{"suspect": s} for s in self.undeclared],
             "new": [{"site": s} for s in self.new],
         }
@@ -125,13 +126,13 @@ def site_total(site: dict[str, Any], category: str) -> Decimal:
     return exact_sum(item["quantity"] for item in site["items"] if item["category"] == category)
 
 
-def _mismatch(site: dict[str, Any], suspect: dict[str, Any]) -> str | None:
+def _mismatch(site: dict[str, Any], suspect: dict[str, Any]) -> Reason | None:
     if site["kind"] != suspect["kind"]:
-        return "kind"
+        return Reason.MISMATCH_KIND
     for category, (low, high) in estimates_of(suspect).items():
         total = site_total(site, category)
         if (low is not None and total < low) or (high is not None and total > high):
-            return "quantity"
+            return Reason.MISMATCH_QUANTITY
     return None
 
 
@@ -162,7 +163,7 @@ def to_geojson(sites: list[dict[str, Any]], suspects: list[dict[str, Any]], resu
             status, paired, reason = statuses[o["id"]]
             pair = None if paired is None else ((o["id"], paired) if role == "site" else (paired, o["id"]))
             properties: dict[str, Any] = {
-                "role": role, "id": o["id"], "kind": o["kind"], "status": status, "paired": paired, "reason": reason,
+                "role": role, "id": o["id"], "kind": o["kind"], "status": status, "paired": paired, "reason": None if reason is None else str(reason),
                 "distance_m": None if pair is None else result.distances_m.get(pair),
             }
             if role == "suspect":

@@ -12,10 +12,11 @@
 The draw parties are, by this project's agreement, every registered host and inspector
 (:meth:`unveil.board.parties.Parties.draw_parties`). "Refused by the deadline" is the caller's
 judgement: with ``deadline_passed`` false, a missing commitment or reveal means *wait*
-(:class:`DrawWaiting`); with it true, it is a refusal.
+(:class:`~unveil.errors.DrawWaiting`); with it true, it is a refusal.
 
-Local refusals raise :class:`DrawRefused` (``reason`` code, CLI exit 1); the board's refusals
-raise :class:`~unveil.board.client.BoardError`.
+Local refusals raise :class:`~unveil.errors.DrawRefused` (``reason`` code, CLI exit 1), and
+"not yet" :class:`~unveil.errors.DrawWaiting`; the board's refusals raise
+:class:`~unveil.errors.BoardError`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from unveil.core.encoding import format_time, is_id
-from unveil.errors import MalformedInputError, UnveilError
+from unveil.core.reasons import Reason
+from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilError
 from unveil.store.workspace_db import transaction
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from unveil.workspace.workspace import Workspace
 
 __all__ = [
-    "DrawRefused", "DrawWaiting", "Transcript", "commit_coin", "draw", "inspect_report", "raise_discrepancy",
+    "Transcript", "commit_coin", "draw", "inspect_report", "raise_discrepancy",
     "read_population", "read_transcript", "resolve_discrepancy", "reveal_coin",
 ]
 
@@ -56,23 +58,6 @@ RESULTS = ("consistent", "discrepancy")
 SUSPECT_RESULTS = ("nothing-found", "found")
 
 
-class DrawRefused(UnveilError):
-    """This workspace will not do it (``reason``: ``coin-repeat``, ``coin-missing``,
-    ``not-a-draw-party``, ``selection-conflict``)."""
-
-    def __init__(self, reason: str, message: str):
-        self.reason, self.message = reason, message
-        super().__init__(f"{reason}: {message}")
-
-
-class DrawWaiting(UnveilError):
-    """Not yet: the named parties have not committed (or revealed) in the context."""
-
-    def __init__(self, step: str, names: Sequence[str]):
-        self.step, self.names = step, list(names)
-        super().__init__(f"waiting for {', '.join(self.names)} to {step}")
-
-
 def _check_context(context: str, where: str = "--context") -> None:
     if not is_id(context):
         raise MalformedInputError(f"{str(context)[:80]!r} is not an id (spec §0)", where=where)
@@ -87,7 +72,7 @@ def _ensure(db: Any) -> None:
 def _me(ws: Workspace, parties: Parties) -> Party:
     me = parties.by_vkey(ws.vkey)
     if me is None or me not in parties.draw_parties():
-        raise DrawRefused("not-a-draw-party", f"{ws.name}'s statement key is not a registered host or inspector: it takes no part in draws")
+        raise DrawRefused(Reason.NOT_A_DRAW_PARTY, f"{ws.name}'s statement key is not a registered host or inspector: it takes no part in draws")
     return me
 
 
@@ -125,7 +110,7 @@ def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Par
     try:
         verify_note(note, [parties.board.statement_key])
     except UnveilError as exc:
-        raise DrawRefused("checkpoint-invalid", f"the board's checkpoint is not signed by {parties.board.name}: {exc}") from None
+        raise DrawRefused(Reason.CHECKPOINT_INVALID, f"the board's checkpoint is not signed by {parties.board.name}: {exc}") from None
     checkpoint = read_checkpoint(note)
     size = checkpoint.size if checkpoint is not None else 0
     entries = client.entries(0, size) if size else []
@@ -134,7 +119,7 @@ def _events(client: BoardClient, parties: Parties) -> list[tuple[int, Event, Par
 
     root = root_from_leaf_hashes(b"".join(map(leaf_hash, entries))) if entries else EMPTY_ROOT
     if checkpoint is None or len(entries) != size or root != checkpoint.root:
-        raise DrawRefused("checkpoint-invalid", "the board's entries do not hash to the root of its signed checkpoint")
+        raise DrawRefused(Reason.CHECKPOINT_INVALID, "the board's entries do not hash to the root of its signed checkpoint")
     out = []
     for index, entry in enumerate(entries):
         try:
@@ -189,7 +174,7 @@ def commit_coin(
         _ensure(db)
         row = db.execute("SELECT r, committed_index FROM coins WHERE context = ?", (context,)).fetchone()
         if row is not None and row[1] is not None:
-            raise DrawRefused("coin-repeat", f"{ws.name} already committed in context {context!r} (entry {row[1]}): only the first counts")
+            raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already committed in context {context!r} (entry {row[1]}): only the first counts")
         if row is None:
             r = random(32)
             if len(r) != 32:
@@ -215,9 +200,9 @@ def reveal_coin(ws: Workspace, client: BoardClient, context: str, escrow_id: str
         _ensure(db)
         row = db.execute("SELECT r, committed_index, revealed_index FROM coins WHERE context = ?", (context,)).fetchone()
     if row is None or row[1] is None:
-        raise DrawRefused("coin-missing", f"{ws.name} has no commitment on the board in context {context!r}: run 'unveil coin commit' first")
+        raise DrawRefused(Reason.COIN_MISSING, f"{ws.name} has no commitment on the board in context {context!r}: run 'unveil coin commit' first")
     if row[2] is not None:
-        raise DrawRefused("coin-repeat", f"{ws.name} already revealed in context {context!r} (entry {row[2]}): only the first counts")
+        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already revealed in context {context!r} (entry {row[2]}): only the first counts")
     transcript = read_transcript(client, parties, context, escrow_id)
     missing = [p.name for p in parties.draw_parties() if p.vkey not in transcript.commitments]
     if missing:
@@ -286,12 +271,12 @@ def draw(
     if not draw_parties:
         raise MalformedInputError("no host or inspector is registered: a draw has no parties", where="--parties")
     if not deadline_passed:
-        uncommitted = [p.name for p in draw_parties if p.vkey not in transcript.commitments]
-        if uncommitted:
-            raise DrawWaiting("commit", uncommitted)
-        unrevealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
-        if unrevealed:
-            raise DrawWaiting("reveal", unrevealed)
+        not_committed = [p.name for p in draw_parties if p.vkey not in transcript.commitments]
+        if not_committed:
+            raise DrawWaiting("commit", not_committed)
+        not_revealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
+        if not_revealed:
+            raise DrawWaiting("reveal", not_revealed)
     uncommitted = [p for p in draw_parties if p.vkey not in transcript.commitments]
     # with a commitment missing nobody could reveal (spec §8): only the non-committers refused
     refused = uncommitted or [
@@ -311,7 +296,7 @@ def draw(
     if transcript.selection is not None:
         if transcript.selection != body:
             raise DrawRefused(
-                "selection-conflict",
+                Reason.SELECTION_CONFLICT,
                 f"entry {transcript.selection_index} already logs another selection for context {context!r}"
                 " (a different population or n?)",
             )

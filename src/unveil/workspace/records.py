@@ -14,6 +14,7 @@ from unveil.core.escrow import parse_escrow
 from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.core.quantities import exact, exact_sum
+from unveil.core.reasons import Reason
 from unveil.core.verify import BundleReport
 from unveil.errors import MalformedInputError, Problem
 from unveil.store.workspace_db import transaction
@@ -27,11 +28,11 @@ def conflicts(ws: Workspace, escrow_json: bytes, report: BundleReport, bundle: b
     with ws.connect() as db:
         row = db.execute("SELECT escrow_json FROM escrows WHERE escrow_id = ?", (report.escrow.escrow_id,)).fetchone()
         if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.escrow.statement):
-            found.append(Problem(None, "escrow-conflict", f"this workspace holds another statement for escrow {report.escrow.escrow_id!r}"))
+            found.append(Problem(None, Reason.ESCROW_CONFLICT, f"this workspace holds another statement for escrow {report.escrow.escrow_id!r}"))
         row = db.execute("SELECT bundle_json, sha256 FROM phases WHERE escrow_id = ? AND phase = ?",
                          (report.escrow.escrow_id, report.reveal.phase)).fetchone()
         if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.reveal.statement):
-            found.append(Problem(None, "phase-conflict", f"phase {report.reveal.phase!r} was verified before with other contents (file sha256 {row[1]})"))
+            found.append(Problem(None, Reason.PHASE_CONFLICT, f"phase {report.reveal.phase!r} was verified before with other contents (file sha256 {row[1]})"))
     return found
 
 
