@@ -28,7 +28,8 @@ _IS = {"a string": lambda v: type(v) is str, "a number": lambda v: type(v) in (i
 _SITE_TYPES = (("id", "a string"), ("kind", "a string"), ("name", "a string"), ("lat", "a number"),
                ("lon", "a number"), ("ext", "an object"), ("items", "an array"))
 _ITEM_TYPES = (("category", "a string"), ("quantity", "a number"), ("unit", "a string"), ("type", "a string"),
-               ("serials", "strings"), ("ext", "an object"))
+               ("serials", "an array"), ("ext", "an object"))
+_ELEMENTS = {"serials": "a string"}  # arrays whose elements have one type
 
 
 class Locate(Protocol):
@@ -66,13 +67,13 @@ def _members(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], typ
     except MalformedInputError as exc:
         raise MalformedInputError(exc.message, where=at()) from None
     for name, kind in types:
-        if name not in obj:
-            continue
-        value = obj[name]
-        if not _IS["an array" if kind == "strings" else kind](value):
-            raise MalformedInputError(f"expected {'an array' if kind == 'strings' else kind}, found {shape.json_type(value)}",
-                                      where=at(name))
-        if kind == "strings":
-            for k, element in enumerate(value):
-                if type(element) is not str:
-                    raise MalformedInputError(f"expected a string, found {shape.json_type(element)}", where=at(name, k))
+        if name in obj:
+            _typed(obj[name], kind, at, name)
+            if name in _ELEMENTS:
+                for k, element in enumerate(obj[name]):
+                    _typed(element, _ELEMENTS[name], at, name, k)
+
+
+def _typed(value: Any, kind: str, at: Any, *field: str | int) -> None:
+    if not _IS[kind](value):
+        raise MalformedInputError(f"expected {kind}, found {shape.json_type(value)}", where=at(*field))
