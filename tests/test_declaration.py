@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from unveil.core.jcs import canonicalize
 from unveil.core.vocabulary import V1
 from unveil.declaration import Declaration, read_declaration, swap_hint, to_csv, to_geojson, to_json
-from unveil.errors import MalformedInputError
+from unveil.errors import Location, MalformedInputError
 
 HEADER = "site_id,kind,name,lat,lon,category,quantity,unit,type,serials\n"
 
@@ -399,3 +399,128 @@ def test_resolution_checks_cell_contents_like_a_verifier() -> None:
     decl = read_declaration(data, source="d.csv", resolution=9, contains=in_box)
     assert decl == read_declaration(data, source="d.csv")
     assert sum(len(c["sites"]) for c in decl.contents(9).values()) == 2
+
+
+# --- structured places: each format names file, line or feature, and field -------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "data", "location"),
+    [
+        ("d.csv", csv_bytes("S-1,reactor,,45,10,heu,1,kg,,", "S-1,reactor,,45,10,heu,x,kg,,"),
+         Location(line=3, label="column", path=("quantity",))),
+        ("d.csv", csv_bytes("S-1,reactor,,45,10,,,,,", "S-2,reactor,,10.1,45.1,,,,,"), Location(line=3, label="columns", path=("lat/lon",))),
+        ("d.csv", b"site_id,kind,lat,lon,colour\n", Location(line=1, note="header")),
+        ("d.json", json_bytes([site(), site("S-2", items=[{"category": "heu", "quantity": 1, "unit": "kg", "serials": ["A", 7]}])]),
+         Location(path=("sites", 1, "items", 0, "serials", 1))),
+        ("d.json", json_bytes([site(), site("S-2", kind="bakery")]), Location(path=("sites", 1, "kind"))),
+        ("d.json", b'{"sites": {}}', Location(path=("sites",))),
+        ("d.geojson", json.dumps(to_geojson(Declaration.of([site(), site("S-2", lat=10.1, lon=45.1)]))).encode(),
+         Location(feature=1, path=("geometry", "coordinates"))),
+        ("d.geojson", json.dumps(to_geojson(Declaration.of([site(items=[{"category": "heu", "quantity": 1, "unit": "g"}])]))).encode(),
+         Location(feature=0, label="property", path=("items", 0, "unit"))),
+        ("d.yaml", b"sites:\n- id: S-1\n  kind: reactor\n  lat: 45\n  lon: 10\n  items:\n  - {category: heu, quantity: 1, unit: g}\n",
+         Location(line=7, column=40, label="field", path=("unit",))),
+        ("d.yaml", b"sites:\n- id: S-1\n  kind: reactor\n  lat: 45\n  lon: 10\n  items:\n  - [heu]\n",
+         Location(line=7, column=5, label="field", path=("items", 0))),
+        ("d.yaml", b"sites:\n- {id: S-1, kind: reactor, lat: 45, lon: 10, items: [], colour: red}\n", Location(line=2, column=3)),
+        ("d.yaml", b"sites:\n- {id: S-1, kind: reactor, lat: 10.1, lon: 45.1, items: []}\n",
+         Location(line=2, column=33, label="field", path=("lat/lon",))),
+    ],
+    ids=["csv-cell", "csv-point", "csv-header", "json-serial", "json-kind", "json-sites", "geojson-point", "geojson-unit",
+         "yaml-unit", "yaml-item", "yaml-unknown-field", "yaml-point"],
+)
+def test_each_format_places_its_errors_as_data(source: str, data: bytes, location: Location) -> None:
+    with pytest.raises(MalformedInputError) as caught:
+        read_declaration(data, source=source, contains=in_box)
+    assert caught.value.source == source
+    assert caught.value.location == location, str(caught.value)
+    assert caught.value.where == str(location) and str(caught.value).startswith(f"{source}: {location}: ")
+
+
+ODD = st.sampled_from([None, 1, 2.5, "x", [], ["A", 1], {}, True])
+
+
+def maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Mostly (9 in 10) a value of the right type, else one of another."""
+    return st.sampled_from([True] * 9 + [False]).flatmap(lambda right: good if right else ODD)
+
+
+OFTEN = st.sampled_from([True] * 9 + [False])
+
+
+@st.composite
+def site_like(draw: st.DrawFn) -> Any:
+    """A site object that is often well formed, and otherwise wrong in one or more ways."""
+    def members(required: dict[str, Any], optional: dict[str, Any]) -> dict[str, Any]:
+        out = {k: draw(maybe(v)) for k, v in required.items() if draw(OFTEN)}  # a required one missing: 1 in 10
+        out |= {k: draw(maybe(v)) for k, v in optional.items() if draw(st.booleans())}
+        return out
+
+    def item() -> Any:
+        return members({"category": st.just("heu"), "quantity": st.integers(0, 3), "unit": st.just("kg")},
+                       {"type": st.just("a"), "serials": st.lists(maybe(st.just("A")), max_size=2), "ext": st.just({})})
+
+    site = members({"id": st.just("S-1"), "kind": st.just("reactor"), "items": st.just([])},
+                   {"name": st.just("n"), "lat": st.floats(-1, 1), "lon": st.integers(-1, 1), "ext": st.just({})})
+    if type(site.get("items")) is list:
+        site["items"] = [item() for _ in range(draw(st.integers(0, 2)))]
+    if not draw(OFTEN):
+        site[draw(st.sampled_from(["cell", "colour"]))] = "x"
+    return site if draw(OFTEN) else draw(ODD)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(site_like(), min_size=1, max_size=3))
+def test_field_checks_are_the_verifiers_shape_rules(sites: list[Any]) -> None:
+    """The readers' own field and type checks accept and refuse what spec §2's shape check does
+    (unveil.core.content.check_shape), with the same message."""
+    from unveil.core.content import check_shape
+    from unveil.declaration.json_format import read_json
+    from unveil.declaration.sites import check_fields
+
+    found = read_json(json.dumps({"sites": sites}))
+    try:
+        check_fields(found)
+        ours = None
+    except MalformedInputError as exc:
+        ours = exc
+    try:
+        for i, s in enumerate(sites):
+            if type(s) is dict and "cell" in s:
+                raise MalformedInputError("the cell is computed from lat/lon, not given", where=f"$.sites[{i}].cell")
+        check_shape({"cell": "", "sites": sites}, "$")
+        theirs = None
+    except MalformedInputError as exc:
+        theirs = exc
+    assert (ours is None) == (theirs is None), (ours, theirs)
+    if ours is not None and theirs is not None:
+        assert ours.message == theirs.message and ours.where == theirs.where
+
+
+def test_json_and_geojson_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One strict parse keeps each quantity's written decimal (no second, lenient parse)."""
+    import unveil.core.jsonparse as jsonparse
+
+    calls: list[int] = []
+    real = jsonparse.json.JSONDecoder.decode
+
+    def counting(self: Any, text: str, *args: Any) -> Any:
+        calls.append(1)
+        return real(self, text, *args)
+
+    monkeypatch.setattr(jsonparse.json.JSONDecoder, "decode", counting)
+    monkeypatch.setattr(json, "loads", None)  # any other parse would fail
+    item = '{"category": "heu", "quantity": 1e-400, "unit": "kg"}'
+    data = json_bytes([site()]).replace(b'"items": []', f'"items": [{item}]'.encode())
+    fails(data, "d.json", "$.sites[0].items[0].quantity", "quantity 1e-400 has no exact JSON number form (it would be committed as 0)")
+    geo = json.dumps(to_geojson(Declaration.of([site(items=[{"category": "heu", "quantity": 2.5, "unit": "kg"}])])))
+    fails(geo.replace("2.5", "2.50000000000000000001").encode(), "d.geojson", "feature 0, property items[0].quantity",
+          "2.50000000000000000001 has no exact JSON number form")
+    assert read_declaration(geo.replace("2.5", "2.50").encode(), source="d.geojson").sites[0]["items"][0]["quantity"] == 2.5
+    assert len(calls) == 3
+
+
+def test_swap_hint_is_given_by_default_with_a_territory() -> None:
+    text = fails(csv_bytes("S-1,reactor,,10.1,45.2,,,,,"), "d.csv", "line 2, columns lat/lon", "did you swap lat and lon", contains=in_box)
+    assert "at lat 45.2, lon 10.1" in text

@@ -23,9 +23,9 @@ from unveil.geo import (
     read_polygon,
     read_territory,
     select_indices,
-    swapped_hint,
 )
 from unveil.geo.regions import child_range
+from unveil.textformats import swap_hint
 
 # A 2° × 1.5° quadrilateral around lon 10, lat 45, in GeoJSON (lon, lat) order.
 QUAD = [[9.0, 44.25], [11.0, 44.3], [10.95, 45.75], [9.05, 45.7], [9.0, 44.25]]
@@ -143,15 +143,16 @@ def test_area_matches_h3_cell_area_and_a_large_territory_is_fast() -> None:
 
 
 def test_swapped_lon_lat_is_caught() -> None:
+    swapped_hint = swap_hint(QUAD_T.contains)  # the one hint, as declaration readers give it
     lon, lat = 10.3, 45.1  # a declared site inside the territory
-    assert QUAD_T.contains(lon, lat) and swapped_hint(QUAD_T, lon, lat) is None
+    assert QUAD_T.contains(lon, lat) and swapped_hint(lon, lat) is None
     assert h3.latlng_to_cell(lat, lon, 7) in QUAD_CELLS_7
     # the same site written as (lat, lon): a point in the Arabian Sea, in no committed cell
     assert not QUAD_T.contains(lat, lon)
     assert h3.latlng_to_cell(lon, lat, 7) not in QUAD_CELLS_7
-    hint = swapped_hint(QUAD_T, lat, lon)
+    hint = swapped_hint(lat, lon)
     assert hint is not None and "swapped would be inside" in hint and "lon, lat" in hint
-    assert swapped_hint(QUAD_T, 30.0, 30.0) is None  # outside either way
+    assert swapped_hint(30.0, 30.0) is None  # outside either way
 
 
 # --- reading GeoJSON --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from unveil.core.content import GridRules, check_intel_shape, intel_problems
 from unveil.core.vocabulary import V1
-from unveil.errors import MalformedInputError
+from unveil.errors import Location, MalformedInputError
 from unveil.inspection import EARTH_RADIUS_M, contents_by_cell, haversine_m, read_intel, to_geojson, truth_test
 
 DEG_M = EARTH_RADIUS_M * math.pi / 180  # metres per degree of longitude on the equator
@@ -357,3 +357,14 @@ def test_csv_estimate_without_exact_json_form_refused() -> None:
     with pytest.raises(MalformedInputError) as info:
         read_intel(data.encode(), source="intel.csv")
     assert info.value.where == "line 2, column min:warhead" and "exact JSON number" in info.value.message
+
+
+def test_geojson_estimate_without_exact_json_form_refused() -> None:
+    """GeoJSON is parsed once, by the strict JSON reader, which keeps the written decimal."""
+    props = base_props(**{"min:warhead": 1, "max:warhead": 2})
+    text = geojson(feature(10, 45, **props)).decode().replace('"max:warhead": 2', '"max:warhead": 1e-400')
+    with pytest.raises(MalformedInputError) as info:
+        read_intel(text.encode(), source="intel.geojson")
+    assert info.value.where == "feature 0, property max:warhead" and "exact JSON number" in info.value.message
+    assert info.value.location == Location(feature=0, label="property", path=("max:warhead",))
+    assert read_intel(text.replace("1e-400", "2.50").encode(), source="intel.geojson")[0]["ext"]["estimates"] == {"warhead": [1, 2.5]}

@@ -40,9 +40,9 @@ def _exercise(out: Path) -> Done:
     from unveil.core.jsonparse import loads
     from unveil.core.statements import sign_statement
     from unveil.core.verify import check_bundle
-    from unveil.declaration.readers import read_declaration
+    from unveil.declaration import read_declaration
     from unveil.geo import regions
-    from unveil.geo.territory import missing_cells, read_territory, swapped_hint
+    from unveil.geo.territory import missing_cells, read_territory
     from unveil.workspace import host
     from unveil.workspace.records import record_verification, status
     from unveil.workspace.workspace import create
@@ -62,7 +62,7 @@ def _exercise(out: Path) -> Done:
     land = read_territory(exercise.territory_bytes(), source="exercise/territory.geojson")
     declaration = read_declaration(
         exercise.declaration_bytes(), source="exercise/declaration.json", contains=land.contains,
-        hint=lambda lon, lat: swapped_hint(land, lon, lat), resolution=resolution,
+        resolution=resolution,
     )
     cells = land.cells(resolution)
     escrow_id = "exampleland-" + when.strftime("%Y%m%d-%H%M%S")

@@ -72,8 +72,7 @@ def commit(
     declaration: Path, out: Path, public_totals: str | None, sealed_totals: str | None, as_json: bool,
 ) -> int:
     def action() -> Done:
-        from unveil.declaration.readers import read_declaration
-        from unveil.geo.territory import swapped_hint
+        from unveil.declaration import read_declaration
         from unveil.workspace import host
         from unveil.workspace.workspace import open_workspace
 
@@ -84,7 +83,7 @@ def commit(
         land = load_territory(territory, territory_filter)
         decl = read_declaration(
             read_bytes(declaration, "declaration"), source=str(declaration),
-            contains=land.contains, hint=lambda lon, lat: swapped_hint(land, lon, lat), resolution=resolution,
+            contains=land.contains, resolution=resolution,
         )
         public, sealed = _categories(public_totals, "--public-totals"), _categories(sealed_totals, "--sealed-totals")
         cells = land.cells(resolution)
@@ -217,13 +216,8 @@ def export(declaration: Path, to: str, out: Path, territory: Path | None, territ
                    "json": lambda d: json.dumps(to_json(d), indent=1, ensure_ascii=False) + "\n", "csv": to_csv}
         if to not in writers:
             raise MalformedInputError(f"format {to!r} is not one of {', '.join(writers)}", where="--to")
-        contains = hint = None
-        if territory is not None:
-            from unveil.geo.territory import swapped_hint
-
-            land = load_territory(territory, territory_filter)
-            contains, hint = land.contains, (lambda lon, lat: swapped_hint(land, lon, lat))
-        decl = read_declaration(read_bytes(declaration, "declaration"), source=str(declaration), contains=contains, hint=hint)
+        contains = load_territory(territory, territory_filter).contains if territory is not None else None
+        decl = read_declaration(read_bytes(declaration, "declaration"), source=str(declaration), contains=contains)
         try:
             text = writers[to](decl)
         except ValueError as exc:  # e.g. ext objects have no CSV form

@@ -6,6 +6,10 @@ surrogates, non-finite numbers (NaN, Infinity, ``1e400``) and integer tokens out
 [−(2^53−1), 2^53−1]. The last rule is this project's most secure reading of §0 and I-JSON:
 such integers have no exact JCS form (RFC 8785 §3.2.2.3), so they are refused everywhere.
 
+Exact decimals (spec §0 "Exact sums"): a reader that takes quantities as the decimal they are
+written as passes a :class:`Written` to :func:`loads`, which notes every number token whose
+double is not exactly that decimal (``1e-400``, ``0.1000000000000000055511151231257827``).
+
 Nesting (spec §0): a document whose arrays and objects nest more than :data:`MAX_DEPTH` deep
 is refused before it is parsed, by :func:`nesting_depth`, a scan of the bytes that uses no
 recursion, so every reader in every process accepts and rejects the same documents whatever
@@ -17,12 +21,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
-from unveil.errors import MalformedInputError
+from unveil.core.quantities import exact
+from unveil.errors import Location, MalformedInputError
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -109,6 +115,40 @@ _DECODER = json.JSONDecoder(
 )
 
 
+class Written:
+    """The written text of every fractional or exponent number token whose double is not
+    exactly the decimal written (spec §0 "Exact sums"), looked up by the float that was read.
+
+    ``0.1`` reads as a double whose JCS form is ``0.1``: nothing is noted. ``1e-400`` reads as
+    ``0.0`` and is noted, so a reader can refuse a quantity whose committed form would be
+    another number than the one written. Floats are held, so their identity stays unique.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[float, str]] = {}
+
+    def note(self, text: str, value: float) -> float:
+        """Record ``text`` for ``value`` if the double is not that decimal; return ``value``."""
+        if repr(value) != text and exact(value) != Decimal(text):
+            self._texts[id(value)] = (value, text)
+        return value
+
+    def text(self, value: Any) -> str | None:
+        """The written text of ``value`` (a float read into this table) if its double is not it."""
+        entry = self._texts.get(id(value))
+        return entry[1] if entry is not None and entry[0] is value else None
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def _decoder(written: Written) -> json.JSONDecoder:
+    def parse_float(token: str) -> float:
+        return written.note(token, _float(token))
+
+    return json.JSONDecoder(object_pairs_hook=_object, parse_float=parse_float, parse_int=_int, parse_constant=_constant)
+
+
 def _check_surrogates(value: Any, path: str = "$") -> None:
     if isinstance(value, str):
         if _SURROGATE.search(value):
@@ -135,16 +175,18 @@ def decode_utf8(data: bytes, *, source: str | None = None) -> str:
         ) from None
 
 
-def loads(data: bytes | str, *, source: str | None = None) -> Any:
-    """Parse one I-JSON text strictly; raise :class:`MalformedInputError` naming the place."""
+def loads(data: bytes | str, *, source: str | None = None, written: Written | None = None) -> Any:
+    """Parse one I-JSON text strictly; raise :class:`MalformedInputError` naming the place.
+
+    With ``written``, every number token whose double is not exactly its written decimal is
+    noted there (see :class:`Written`).
+    """
     check_nesting(data, source=source)
     text = decode_utf8(data, source=source) if isinstance(data, bytes) else data
     try:
-        value = _DECODER.decode(text)
+        value = (_DECODER if written is None else _decoder(written)).decode(text)
     except json.JSONDecodeError as exc:
-        raise MalformedInputError(
-            exc.msg, source=source, where=f"line {exc.lineno} column {exc.colno}"
-        ) from None
+        raise MalformedInputError(exc.msg, source=source, where=Location(line=exc.lineno, column=exc.colno)) from None
     except _Reject as exc:
         raise MalformedInputError(str(exc), source=source) from None
     except (ValueError, RecursionError) as exc:

@@ -12,7 +12,6 @@ from unveil.geo.territory import (
     missing_cells,
     overlapping_cells,
     read_territory,
-    swapped_hint,
 )
 
 __all__ = [
@@ -24,5 +23,4 @@ __all__ = [
     "read_polygon",
     "read_territory",
     "select_indices",
-    "swapped_hint",
 ]

@@ -116,16 +116,6 @@ class Territory:
         return overlapping_cells(self.geometry, resolution)
 
 
-def swapped_hint(territory: Territory, lon: float, lat: float) -> str | None:
-    """A hint when (lon, lat) is outside the territory but (lat, lon) would be inside."""
-    if territory.contains(lon, lat) or not -90.0 <= lon <= 90.0 or not territory.contains(lat, lon):
-        return None
-    return (
-        f"the point (lon {lon}, lat {lat}) is outside the territory, but (lat, lon) swapped would be "
-        "inside: coordinates are lon, lat in GeoJSON order"
-    )
-
-
 def missing_cells(territory: Territory, resolution: int, cell_list: Sequence[str]) -> list[str]:
     """The cells the territory needs that ``cell_list`` lacks, ascending (spec §1 coverage check)."""
     committed = set(cell_list)

@@ -14,9 +14,11 @@ with ``null`` for an open side.
   ``ext`` object (without ``estimates``). A feature's own ``id`` and ``bbox`` are ignored.
 
 Numbers are strict: NaN, Infinity, hex, spaces and overflow are refused, as is a written
-estimate no double holds exactly (its committed JCS form would be another number). The first
-problem stops reading; the :class:`MalformedInputError` names the file, the place (CSV
-``line n``, GeoJSON ``feature i`` with i the 0-based index in ``features``) and the field.
+estimate no double holds exactly (its committed JCS form would be another number, spec §0
+"Exact sums"); GeoJSON is parsed once, by the strict JSON reader (spec §0). The first problem
+stops reading; the :class:`MalformedInputError` names the file and the place as a
+:class:`~unveil.errors.Location` (CSV ``line n``, GeoJSON ``feature i`` with i the 0-based index
+in ``features``) with the field.
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ from typing import Any, Callable, Iterable
 from unveil.core import shape
 from unveil.core.content import point_cell
 from unveil.core.encoding import is_id
-from unveil.core.jsonparse import decode_utf8, loads
+from unveil.core.jsonparse import Written, loads
 from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1, Vocabulary
-from unveil.errors import MalformedInputError
-from unveil.textformats import format_of, geojson_features, point_feature, text_number
-
-Contains = Callable[[float, float], bool]
+from unveil.errors import Location, MalformedInputError
+from unveil.textformats import (
+    POINT, Contains, csv_cell, format_of, geojson_features, inexact, input_text, point_feature, text_number,
+)
 
 FORMATS = ("csv", "geojson")
 EXTENSIONS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson"}
@@ -60,13 +62,7 @@ def read_intel(
     fmt = fmt if fmt is not None else format_of(source, EXTENSIONS)
     if fmt not in FORMATS:
         raise MalformedInputError(f"unknown intelligence format {fmt!r} (one of {', '.join(FORMATS)})", source=source)
-    if len(data) > max_bytes:
-        raise MalformedInputError(f"is {len(data)} bytes, over the limit of {max_bytes}", source=source)
-    if fmt == "csv" and data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    text = decode_utf8(data, source=source)
-    if not text.strip():
-        raise MalformedInputError("is empty", source=source)
+    text = input_text(data, source=source, fmt=fmt, max_bytes=max_bytes)
     try:
         placed = _read_csv(text, vocabulary) if fmt == "csv" else _read_geojson(text, vocabulary)
         suspects: list[dict[str, Any]] = []
@@ -96,17 +92,17 @@ def contents_by_cell(suspects: Iterable[dict[str, Any]], resolution: int) -> dic
 
 
 class _Where:
-    """A place (``line 3`` / ``feature 2``) that names a field when called."""
+    """A suspect's place (``line 3`` / ``feature 2``), which places one of its fields when called."""
 
-    def __init__(self, base: str, field: Callable[[str], str]) -> None:
+    def __init__(self, base: Location, field: Callable[[str], Location]) -> None:
         self.base = base
         self._field = field
 
-    def __call__(self, name: str) -> str:
+    def __call__(self, name: str) -> Location:
         return self._field(name)
 
     def __str__(self) -> str:
-        return self.base
+        return str(self.base)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, _Where) and other.base == self.base
@@ -177,8 +173,8 @@ def _suspect(fields: dict[str, Any], estimates: dict[str, list[Any]], ext: dict[
 
 
 def _csv_header(header: list[str], line: int, vocabulary: Vocabulary) -> None:
-    def at(column: str) -> str:
-        return f"line {line} (header), column {column}"
+    def at(column: str) -> Location:
+        return Location(line=line, note="header", label="column", path=(column,))
 
     seen: set[str] = set()
     for column in header:
@@ -192,7 +188,7 @@ def _csv_header(header: list[str], line: int, vocabulary: Vocabulary) -> None:
     missing = [c for c in CSV_REQUIRED if c not in seen]
     if missing:
         raise MalformedInputError(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}",
-                                  where=f"line {line} (header)")
+                                  where=Location(line=line, note="header"))
 
 
 def _read_csv(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str, Any]]]:
@@ -210,18 +206,18 @@ def _read_csv(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str,
                 _csv_header(header, line, vocabulary)
                 continue
             if len(row) != len(header):
-                raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=f"line {line}")
+                raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=Location(line=line))
             found.append(_csv_row(dict(zip(header, row)), line, vocabulary))
     except csv.Error as exc:
-        raise MalformedInputError(f"not CSV: {exc}", where=f"line {reader.line_num}") from None
+        raise MalformedInputError(f"not CSV: {exc}", where=Location(line=reader.line_num)) from None
     if header is None:
         raise MalformedInputError("no header row")
     return found
 
 
 def _csv_row(values: dict[str, str], line: int, vocabulary: Vocabulary) -> tuple[_Where, dict[str, Any]]:
-    def at(column: str) -> str:
-        return f"line {line}, column{'s' if '/' in column else ''} {column}"
+    def at(column: str) -> Location:
+        return csv_cell(line, column)
 
     fields: dict[str, Any] = {}
     for name in ("id", "kind"):
@@ -235,39 +231,35 @@ def _csv_row(values: dict[str, str], line: int, vocabulary: Vocabulary) -> tuple
         key = _estimate_column(column, vocabulary)
         if key is not None:
             estimates[key] = None if text == "" else text_number(text, at(column), column, exact_form=True)
-    return _Where(f"line {line}", at), _suspect(fields, _estimates(estimates))
+    return _Where(Location(line=line), at), _suspect(fields, _estimates(estimates))
 
 
 # --- GeoJSON ---------------------------------------------------------------------------------
 
 
 def _read_geojson(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str, Any]]]:
-    doc = loads(text)
+    written = Written()
+    doc = loads(text, written=written)
+    return [_feature(n, feature, vocabulary, written) for n, feature in enumerate(geojson_features(doc))]
 
-    def fail(where: str, message: str) -> MalformedInputError:
+
+def _feature(n: int, feature: Any, vocabulary: Vocabulary, written: Written) -> tuple[_Where, dict[str, Any]]:
+    def at(*path: str) -> Location:
+        if path[0] in ("lat", "lon", POINT):
+            return Location(feature=n, path=("geometry", "coordinates"))
+        return Location(feature=n, label="property", path=path)
+
+    def fail(where: Location, message: str) -> MalformedInputError:
         return MalformedInputError(message, where=where)
 
-    found: list[tuple[_Where, dict[str, Any]]] = []
-    for n, feature in enumerate(geojson_features(doc)):
-        found.append(_feature(n, feature, vocabulary, fail))
-    return found
-
-
-def _feature(n: int, feature: Any, vocabulary: Vocabulary, fail: Callable[[str, str], MalformedInputError]) -> tuple[_Where, dict[str, Any]]:
-    base = f"feature {n}"
-
-    def at(name: str) -> str:
-        if name in ("lat", "lon", "lat/lon"):
-            return f"{base}, geometry.coordinates"
-        return f"{base}, property {name}"
-
-    point, properties = point_feature(feature, base, "a suspect")
+    point, properties = point_feature(feature, n, "a suspect")
     fields: dict[str, Any] = {"lon": point[0], "lat": point[1]}
     estimates: dict[tuple[str, str], int | float | None] = {}
     for name, value in properties.items():
         key = _estimate_column(name, vocabulary)
         if name in ("lat", "lon"):
-            raise fail(f"{base}, property {name}", "the point is geometry.coordinates [lon, lat], not a property")
+            raise fail(Location(feature=n, label="property", path=(name,)),
+                       "the point is geometry.coordinates [lon, lat], not a property")
         if name in ("id", "kind"):
             if type(value) is not str:
                 raise fail(at(name), f"expected a string, found {shape.json_type(value)}")
@@ -279,16 +271,19 @@ def _feature(n: int, feature: Any, vocabulary: Vocabulary, fail: Callable[[str, 
         elif key is not None:
             if value is not None and type(value) not in (int, float):
                 raise fail(at(name), f"expected a number or null, found {shape.json_type(value)}")
+            text = written.text(value)
+            if text is not None:
+                raise fail(at(name), inexact(name, text, value))
             estimates[key] = value
         elif name == "ext":
             if type(value) is not dict:
                 raise fail(at(name), f"expected an object, found {shape.json_type(value)}")
             if "estimates" in value:
-                raise fail(at("ext.estimates"), "give estimates as min:<category> / max:<category> properties")
+                raise fail(at("ext", "estimates"), "give estimates as min:<category> / max:<category> properties")
         else:
             raise fail(at(name), f"unknown property {name!r} (properties: id, kind, radius_m, confidence, "
                                  f"min:<category> / max:<category> with a category of {vocabulary.name}, ext)")
     for name in CSV_REQUIRED:
         if name not in fields:
             raise fail(at(name), f"missing required property {name!r}")
-    return _Where(base, at), _suspect(fields, _estimates(estimates), properties.get("ext"))
+    return _Where(Location(feature=n), at), _suspect(fields, _estimates(estimates), properties.get("ext"))
