@@ -856,3 +856,13 @@ def test_bundle_changed_in_storage_is_caught_on_replay(busy: tuple[Log, MemorySt
         new_log(storage)
     assert "bundle-invalid" in info.value.reasons
     assert new_log(storage, check_bundles=False)[0].size == 7
+
+
+def test_every_event_kind_has_its_check_and_its_effect() -> None:
+    """The protocol dispatches through explicit tables: a kind the events module accepts but the
+    protocol does not know would otherwise fail only when the first such event arrives."""
+    from unveil.board import protocol
+    from unveil.board.events import KINDS
+
+    assert set(protocol._CHECKS) | {"escrow.published"} == set(KINDS)
+    assert set(protocol._APPLY) == set(KINDS)

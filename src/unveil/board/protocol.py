@@ -181,7 +181,7 @@ class BoardState:
         published = self.escrows.get(event.escrow_id)
         if published is None:
             raise BoardRefused(Reason.ESCROW_UNKNOWN, f"no escrow {event.escrow_id!r} is published on this board")
-        getattr(self, "_check_" + event.kind.replace(".", "_"))(event, author, published, bundle_lookup)
+        _CHECKS[event.kind](self, event, author, published, bundle_lookup)
 
     def _check_escrow(self, event: Event, author: Party) -> None:
         signed = parse_signed(event.body["escrow"], "body.escrow")
@@ -329,25 +329,65 @@ class BoardState:
         """Record ``event`` (already :meth:`check`-ed) as entry ``index`` (default: the next
         one; an audit passes it, as refused entries still take their place); return it."""
         index = self.size if index is None else index
-        body, kind = event.body, event.kind
-        if kind == ev.ESCROW_PUBLISHED:
-            signed = parse_signed(body["escrow"], "body.escrow")
-            self.escrows[event.escrow_id] = PublishedEscrow(parse_escrow(signed.statement), signed, index)
-        elif kind == ev.ESCROW_ACCEPTED:
-            self.acceptances.add((event.escrow_id, author.name))
-        elif kind == ev.REVEAL_PUBLISHED:
-            self.reveals[(event.escrow_id, body["phase"])] = body["sha256"]
-        elif kind == ev.DISCREPANCY_RAISED:
-            self.discrepancies[(event.escrow_id, body["id"])] = Discrepancy(author.name)
-        elif kind == ev.DISCREPANCY_RESOLVED:
-            self.discrepancies[(event.escrow_id, body["id"])].resolved = True
-        elif kind == ev.COIN_COMMITTED:
-            draw = self.draws.setdefault(body["context"], Draw(event.escrow_id))
-            draw.commitments[author.vkey] = bytes.fromhex(body["commitment"])
-        elif kind == ev.COIN_REVEALED:
-            self.draws[body["context"]].reveals[author.vkey] = bytes.fromhex(body["r"])
-        elif kind == ev.SELECTION_DRAWN:
-            self.draws[body["context"]].seed = bytes.fromhex(body["seed"])
+        _APPLY[event.kind](self, event, author, index)
         self.statements[event.statement_sha256] = index
         self.size = index + 1
         return index
+
+    def _apply_escrow_published(self, event: Event, author: Party, index: int) -> None:
+        signed = parse_signed(event.body["escrow"], "body.escrow")
+        self.escrows[event.escrow_id] = PublishedEscrow(parse_escrow(signed.statement), signed, index)
+
+    def _apply_escrow_accepted(self, event: Event, author: Party, index: int) -> None:
+        self.acceptances.add((event.escrow_id, author.name))
+
+    def _apply_reveal_published(self, event: Event, author: Party, index: int) -> None:
+        self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
+
+    def _apply_verification_recorded(self, event: Event, author: Party, index: int) -> None:
+        return None  # nothing later depends on it
+
+    def _apply_discrepancy_raised(self, event: Event, author: Party, index: int) -> None:
+        self.discrepancies[(event.escrow_id, event.body["id"])] = Discrepancy(author.name)
+
+    def _apply_discrepancy_resolved(self, event: Event, author: Party, index: int) -> None:
+        self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True
+
+    def _apply_coin_committed(self, event: Event, author: Party, index: int) -> None:
+        draw = self.draws.setdefault(event.body["context"], Draw(event.escrow_id))
+        draw.commitments[author.vkey] = bytes.fromhex(event.body["commitment"])
+
+    def _apply_coin_revealed(self, event: Event, author: Party, index: int) -> None:
+        self.draws[event.body["context"]].reveals[author.vkey] = bytes.fromhex(event.body["r"])
+
+    def _apply_selection_drawn(self, event: Event, author: Party, index: int) -> None:
+        self.draws[event.body["context"]].seed = bytes.fromhex(event.body["seed"])
+
+
+_Check = Callable[[BoardState, "Event", "Party", PublishedEscrow, "BundleLookup | None"], None]
+_Apply = Callable[[BoardState, "Event", "Party", int], None]
+
+_CHECKS: dict[str, _Check] = {
+    ev.ESCROW_ACCEPTED: BoardState._check_escrow_accepted,
+    ev.REVEAL_PUBLISHED: BoardState._check_reveal_published,
+    ev.VERIFICATION_RECORDED: BoardState._check_verification_recorded,
+    ev.DISCREPANCY_RAISED: BoardState._check_discrepancy_raised,
+    ev.DISCREPANCY_RESOLVED: BoardState._check_discrepancy_resolved,
+    ev.COIN_COMMITTED: BoardState._check_coin_committed,
+    ev.COIN_REVEALED: BoardState._check_coin_revealed,
+    ev.SELECTION_DRAWN: BoardState._check_selection_drawn,
+}
+"""Each kind's protocol check, after the checks every kind shares (escrow.published has its own)."""
+
+_APPLY: dict[str, _Apply] = {
+    ev.ESCROW_PUBLISHED: BoardState._apply_escrow_published,
+    ev.ESCROW_ACCEPTED: BoardState._apply_escrow_accepted,
+    ev.REVEAL_PUBLISHED: BoardState._apply_reveal_published,
+    ev.VERIFICATION_RECORDED: BoardState._apply_verification_recorded,
+    ev.DISCREPANCY_RAISED: BoardState._apply_discrepancy_raised,
+    ev.DISCREPANCY_RESOLVED: BoardState._apply_discrepancy_resolved,
+    ev.COIN_COMMITTED: BoardState._apply_coin_committed,
+    ev.COIN_REVEALED: BoardState._apply_coin_revealed,
+    ev.SELECTION_DRAWN: BoardState._apply_selection_drawn,
+}
+"""How each kind changes the state once accepted."""
