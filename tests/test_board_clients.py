@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from unveil.api.app import create_app
-from unveil.board.client import BoardClient
+from unveil.store.board_client import BoardClient
 from unveil.board.events import make_event
 from unveil.board.log import Log, MemoryStorage
 from unveil.board.parties import read_parties

@@ -199,7 +199,7 @@ def test_inspect_report_stored(board: World, capsys: pytest.CaptureFixture[str])
 
 
 def test_commit_keeps_r_before_posting_and_retries(board: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from unveil.board.client import BoardClient
+    from unveil.store.board_client import BoardClient
 
     world, context = board, "phase-5-inspect"
     reachable = board_cmd.connect

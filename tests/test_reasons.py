@@ -12,7 +12,7 @@ import pytest
 
 from unveil.api.errors import PROTOCOL_STATUS, STATUS, status_of
 from unveil.board import protocol
-from unveil.board.client import BoardClient
+from unveil.store.board_client import BoardClient
 from unveil.core import reasons
 from unveil.core.jcs import canonicalize
 from unveil.core.reasons import Group, Reason

@@ -8,6 +8,11 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.protocol` who may write what, in which order (:class:`BoardState`; it raises :class:`~unveil.errors.BoardRefused`)
 - :mod:`.log`      :class:`Log`: submit, checkpoints, proofs, cosignatures
 - :mod:`.audit`    :func:`audit`: recompute a log offline and check its checkpoints
+- :mod:`.witness`  :class:`Witness`: cosign a checkpoint only if it extends the last one cosigned
+
+Its I/O lives one layer down: the board's database and the HTTP client of a board in
+:mod:`unveil.store` (``board_db``, ``board_client``), a witness's tables in
+:mod:`unveil.store.witness_db`.
 """
 
 from unveil.board.audit import AuditReport, audit

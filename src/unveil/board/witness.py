@@ -30,17 +30,13 @@ mirror-root-mismatch          (set by ``unveil sync``) the entries the board ser
 ============================= ===================================================== ========
 
 Storage is injected (:class:`WitnessStore`): :class:`MemoryWitnessStore`, or
-:class:`WorkspaceWitnessStore` over a workspace database connection, which adds its tables
-(``witness_state``, ``witness_evidence`` and the local log mirror ``board_entries``) with
-``CREATE TABLE IF NOT EXISTS`` when first used (:func:`ensure_tables`). The workspace store
-writes inside the caller's transaction and never commits itself.
+:class:`unveil.workspace.witness_store.WorkspaceWitnessStore` over a workspace database
+(its SQL is in :mod:`unveil.store.witness_db`). This module does no I/O.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -59,12 +55,7 @@ __all__ = [
     "Refusal",
     "Witness",
     "WitnessStore",
-    "WorkspaceWitnessStore",
     "board_key",
-    "ensure_tables",
-    "mirror_append",
-    "mirror_entries",
-    "mirror_size",
     "read_checkpoint",
 ]
 
@@ -249,91 +240,3 @@ class Witness:
         line = cosign(body, self.key, time)
         self.store.save(Cosigned(verdict.origin, verdict.size, verdict.root, note))
         return Cosign(verdict, body, note, line, time)
-
-
-# --- workspace storage (SQLite) -------------------------------------------------------------
-
-TABLES = """
-CREATE TABLE IF NOT EXISTS witness_state (
-    origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root TEXT NOT NULL, note TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS witness_evidence (
-    id INTEGER PRIMARY KEY, origin TEXT, previous_note TEXT, new_note TEXT NOT NULL,
-    proof_json TEXT NOT NULL, reason TEXT NOT NULL, recorded TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS board_entries (
-    origin TEXT NOT NULL, idx INTEGER NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (origin, idx)
-)
-"""
-"""Added to a workspace database on first use (the base schema is left as it is)."""
-
-
-def ensure_tables(db: sqlite3.Connection) -> None:
-    """Create the witness and mirror tables if absent (inside the caller's transaction)."""
-    for statement in TABLES.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-class WorkspaceWitnessStore:
-    """:class:`WitnessStore` over a workspace database connection; call within a transaction
-    (:func:`unveil.store.workspace_db.transaction`) after :func:`ensure_tables`."""
-
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-
-    def last(self, origin: str) -> Cosigned | None:
-        row = self.db.execute("SELECT size, root, note FROM witness_state WHERE origin = ?", (origin,)).fetchone()
-        if row is None:
-            return None
-        return Cosigned(origin, int(row[0]), bytes.fromhex(row[1]), row[2])
-
-    def save(self, state: Cosigned) -> None:
-        self.db.execute(
-            "INSERT INTO witness_state (origin, size, root, note) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note",
-            (state.origin, state.size, state.root.hex(), state.note),
-        )
-
-    def add_evidence(self, refusal: Refusal, recorded: str) -> None:
-        self.db.execute(
-            "INSERT INTO witness_evidence (origin, previous_note, new_note, proof_json, reason, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                refusal.origin,
-                refusal.previous_note,
-                refusal.new_note,
-                json.dumps([b64encode(h) for h in refusal.proof]),
-                f"{refusal.reason}: {refusal.message}",
-                recorded,
-            ),
-        )
-
-    def evidence(self, origin: str | None = None) -> list[dict[str, object]]:
-        """Every evidence row (of ``origin``, or all), oldest first."""
-        query = "SELECT id, origin, previous_note, new_note, proof_json, reason, recorded FROM witness_evidence"
-        rows = self.db.execute(query + (" WHERE origin = ?" if origin else "") + " ORDER BY id", (origin,) if origin else ()).fetchall()
-        names = ("id", "origin", "previous_note", "new_note", "proof_json", "reason", "recorded")
-        return [dict(zip(names, row)) for row in rows]
-
-
-def mirror_size(db: sqlite3.Connection, origin: str) -> int:
-    """How many entries of ``origin``'s log the local mirror holds (indices ``0 .. n-1``)."""
-    (count,) = db.execute("SELECT COUNT(*) FROM board_entries WHERE origin = ?", (origin,)).fetchone()
-    return int(count)
-
-
-def mirror_entries(db: sqlite3.Connection, origin: str) -> Iterable[bytes]:
-    """The mirrored entries of ``origin``, in index order."""
-    for expected, (idx, entry) in enumerate(db.execute("SELECT idx, entry FROM board_entries WHERE origin = ? ORDER BY idx", (origin,))):
-        if idx != expected:
-            raise MalformedInputError(f"the local mirror of {origin!r} lacks entry {expected}", where="board_entries")
-        yield bytes(entry)
-
-
-def mirror_append(db: sqlite3.Connection, origin: str, start: int, entries: Sequence[bytes]) -> None:
-    """Append ``entries`` as indices ``start, start+1, …`` of ``origin``'s mirror."""
-    db.executemany(
-        "INSERT INTO board_entries (origin, idx, entry) VALUES (?, ?, ?)",
-        [(origin, start + i, entry) for i, entry in enumerate(entries)],
-    )
-

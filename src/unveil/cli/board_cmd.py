@@ -30,12 +30,12 @@ from unveil.core.reasons import Reason
 from unveil.errors import MalformedInputError, VerificationError
 
 if TYPE_CHECKING:
-    from unveil.board.client import BoardClient
+    from unveil.store.board_client import BoardClient
 
 
 def connect(url: str) -> BoardClient:
     """The client of the board at ``--board URL`` (tests replace this to reach a board in process)."""
-    from unveil.board.client import BoardClient
+    from unveil.store.board_client import BoardClient
 
     return BoardClient(url)
 
@@ -188,19 +188,12 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
     def action() -> Done:
         from unveil.errors import BoardError
         from unveil.board.tree import AppendOnlyTree
-        from unveil.board.witness import (
-            Refusal,
-            Witness,
-            WorkspaceWitnessStore,
-            board_key as parse_board_key,
-            ensure_tables,
-            mirror_append,
-            mirror_entries,
-            mirror_size,
-            read_checkpoint,
-        )
+        from unveil.board.witness import Refusal, Witness, read_checkpoint
+        from unveil.board.witness import board_key as parse_board_key
         from unveil.core.merkle import leaf_hash
+        from unveil.store.witness_db import ensure_tables, mirror_append, mirror_entries, mirror_size
         from unveil.store.workspace_db import transaction
+        from unveil.workspace.witness_store import WorkspaceWitnessStore
         from unveil.workspace.workspace import open_workspace
 
         vkey = parse_board_key(board_key)

@@ -57,7 +57,7 @@ class BoardSession:
         return read_parties(path.read_bytes(), source=str(path))
 
     def client(self) -> Any:
-        from unveil.board.client import BoardClient
+        from unveil.store.board_client import BoardClient
 
         return BoardClient(self.url)
 

@@ -179,7 +179,7 @@ class Reason(StrEnum):
     CHECKPOINT_INCONSISTENT = "checkpoint-inconsistent", Group.WITNESS, "the consistency proof fails: the board shows different logs (a fork)"
     MIRROR_ROOT_MISMATCH = "mirror-root-mismatch", Group.WITNESS, "the entries the board serves do not hash to its signed checkpoint's root"
 
-    # a client's request to a board failed (unveil.board.client)
+    # a client's request to a board failed (unveil.store.board_client)
     UNREACHABLE = "unreachable", Group.CLIENT, "no HTTP answer from the board (connection refused, DNS, timeout)"
     RESPONSE_INVALID = "response-invalid", Group.CLIENT, "the board answered something the client cannot accept"
     HTTP_ERROR = "http-error", Group.CLIENT, "an error status without the board's {\"error\", \"reason\"} body"

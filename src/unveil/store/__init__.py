@@ -1,1 +1,10 @@
-"""Storage: SQLite for a party's private workspace (and, later, the public board)."""
+"""Where data lives, and the only place that talks to it: SQL and HTTP.
+
+- :mod:`.workspace_db`  a party's private workspace database (SQLite)
+- :mod:`.witness_db`    a witness's state, evidence and log mirror, in that database
+- :mod:`.board_db`      the public board's database (SQLite or PostgreSQL)
+- :mod:`.board_client`  a board's HTTP API, seen from a party
+
+Above this layer, services (``unveil.board``, ``unveil.workspace``) hold the logic; below it,
+``unveil.core`` is pure.
+"""

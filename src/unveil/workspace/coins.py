@@ -33,7 +33,7 @@ from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilE
 from unveil.store.workspace_db import transaction
 
 if TYPE_CHECKING:
-    from unveil.board.client import BoardClient
+    from unveil.store.board_client import BoardClient
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
     from unveil.workspace.workspace import Workspace

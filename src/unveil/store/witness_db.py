@@ -1,0 +1,91 @@
+"""A witness's tables in a workspace database (SQLite): its last cosigned checkpoint per board,
+the evidence it kept when it refused one, and its mirror of each board's log (spec §7).
+
+Added to a workspace database on first use with ``CREATE TABLE IF NOT EXISTS``
+(:func:`ensure_tables`); every function writes inside the caller's transaction
+(:func:`unveil.store.workspace_db.transaction`) and never commits itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+from unveil.errors import MalformedInputError
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS witness_state (
+    origin TEXT PRIMARY KEY, size INTEGER NOT NULL, root TEXT NOT NULL, note TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS witness_evidence (
+    id INTEGER PRIMARY KEY, origin TEXT, previous_note TEXT, new_note TEXT NOT NULL,
+    proof_json TEXT NOT NULL, reason TEXT NOT NULL, recorded TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_entries (
+    origin TEXT NOT NULL, idx INTEGER NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (origin, idx)
+)
+"""
+
+
+def ensure_tables(db: sqlite3.Connection) -> None:
+    """Create the witness and mirror tables if absent (inside the caller's transaction)."""
+    for statement in TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def last_cosigned(db: sqlite3.Connection, origin: str) -> tuple[int, bytes, str] | None:
+    """``(size, root, note)`` of the last checkpoint of ``origin`` cosigned here, or ``None``."""
+    row = db.execute("SELECT size, root, note FROM witness_state WHERE origin = ?", (origin,)).fetchone()
+    return None if row is None else (int(row[0]), bytes.fromhex(row[1]), row[2])
+
+
+def save_cosigned(db: sqlite3.Connection, origin: str, size: int, root: bytes, note: str) -> None:
+    """Remember the checkpoint of ``origin`` just cosigned (replacing the previous one)."""
+    db.execute(
+        "INSERT INTO witness_state (origin, size, root, note) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (origin) DO UPDATE SET size = excluded.size, root = excluded.root, note = excluded.note",
+        (origin, size, root.hex(), note),
+    )
+
+
+def add_evidence(
+    db: sqlite3.Connection, *, origin: str | None, previous_note: str | None, new_note: str,
+    proof_b64: Sequence[str], reason: str, recorded: str,
+) -> None:
+    """Keep a refused checkpoint with the last cosigned one and the proof, as evidence."""
+    db.execute(
+        "INSERT INTO witness_evidence (origin, previous_note, new_note, proof_json, reason, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+        (origin, previous_note, new_note, json.dumps(list(proof_b64)), reason, recorded),
+    )
+
+
+def evidence(db: sqlite3.Connection, origin: str | None = None) -> list[dict[str, object]]:
+    """Every evidence row (of ``origin``, or all), oldest first."""
+    query = "SELECT id, origin, previous_note, new_note, proof_json, reason, recorded FROM witness_evidence"
+    rows = db.execute(query + (" WHERE origin = ?" if origin else "") + " ORDER BY id", (origin,) if origin else ()).fetchall()
+    names = ("id", "origin", "previous_note", "new_note", "proof_json", "reason", "recorded")
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def mirror_size(db: sqlite3.Connection, origin: str) -> int:
+    """How many entries of ``origin``'s log the local mirror holds (indices ``0 .. n-1``)."""
+    (count,) = db.execute("SELECT COUNT(*) FROM board_entries WHERE origin = ?", (origin,)).fetchone()
+    return int(count)
+
+
+def mirror_entries(db: sqlite3.Connection, origin: str) -> Iterable[bytes]:
+    """The mirrored entries of ``origin``, in index order."""
+    for expected, (idx, entry) in enumerate(db.execute("SELECT idx, entry FROM board_entries WHERE origin = ? ORDER BY idx", (origin,))):
+        if idx != expected:
+            raise MalformedInputError(f"the local mirror of {origin!r} lacks entry {expected}", where="board_entries")
+        yield bytes(entry)
+
+
+def mirror_append(db: sqlite3.Connection, origin: str, start: int, entries: Sequence[bytes]) -> None:
+    """Append ``entries`` as indices ``start, start+1, …`` of ``origin``'s mirror."""
+    db.executemany(
+        "INSERT INTO board_entries (origin, idx, entry) VALUES (?, ?, ?)",
+        [(origin, start + i, entry) for i, entry in enumerate(entries)],
+    )
