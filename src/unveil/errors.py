@@ -2,8 +2,10 @@
 
 ``UnveilError``
 ├── ``MalformedInputError``  an input cannot be read as its format (CLI exit 2)
-└── ``VerificationError``    a well-formed input failed verification (CLI exit 1);
-                             carries every :class:`Problem` found
+├── ``VerificationError``    a well-formed input failed verification (CLI exit 1);
+│                            carries every :class:`Problem` found
+└── ``MissingExtraError``    a command needs an optional extra that is not installed
+                             (CLI exit 2); names the extra to install
 
 Each edge maps these once: the CLI to exit codes, the API to HTTP statuses.
 """
@@ -39,6 +41,21 @@ class MalformedInputError(UnveilError):
         if self.source is not None:
             return self
         return MalformedInputError(self.message, source=source, where=self.where)
+
+
+class MissingExtraError(UnveilError):
+    """A command needs packages of an optional extra that is not installed.
+
+    ``extra`` is the extra's name in ``pyproject.toml`` (``board``, ``geo``, ``analytics``) and
+    ``module`` the import that failed; the message says what to install.
+    """
+
+    def __init__(self, extra: str, module: str):
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"this needs the optional '{extra}' packages ({module} is not installed): pip install 'unveil[{extra}]'"
+        )
 
 
 @dataclass(frozen=True, slots=True)

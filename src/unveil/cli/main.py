@@ -275,19 +275,27 @@ _register_more()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: usage errors exit 2, printing JSON when ``--json`` was asked for."""
-    from typer._click import exceptions as click_exceptions  # typer's bundled click
+    """Entry point: usage errors and a missing extra exit 2, printing JSON when ``--json`` was asked for."""
+    from unveil.errors import MissingExtraError
+    from unveil.extras import required_extras
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="unveil", standalone_mode=False)
-    except click_exceptions.UsageError as exc:
+        with required_extras():
+            result = app(args=args, prog_name="unveil", standalone_mode=False)
+    except typer.TyperException as exc:  # every usage error of typer's parser (UsageError, BadParameter, …)
         if "--json" in args:
-            import json
-
-            print(json.dumps({"valid": False, "error": exc.format_message()}))
+            _json_error(exc.format_message())
+        elif hasattr(exc, "show"):
+            exc.show()  # usage line, hint and message
         else:
-            exc.show()
+            print(f"Error: {exc.format_message()}", file=sys.stderr)
+        return EXIT_MALFORMED
+    except MissingExtraError as exc:
+        if "--json" in args:
+            _json_error(f"unveil {args[0]}: {exc}")
+        else:
+            print(f"error: unveil {args[0]}: {exc}", file=sys.stderr)
         return EXIT_MALFORMED
     except typer.Exit as exc:
         return int(exc.exit_code)
@@ -295,6 +303,12 @@ def main(argv: list[str] | None = None) -> int:
         print("Aborted.", file=sys.stderr)
         return 130
     return result if isinstance(result, int) else EXIT_OK
+
+
+def _json_error(message: str) -> None:
+    import json
+
+    print(json.dumps({"valid": False, "error": message}))
 
 
 if __name__ == "__main__":

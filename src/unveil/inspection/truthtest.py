@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from unveil.core.quantities import exact, exact_sum
 
@@ -75,6 +74,8 @@ class TruthTest:
 
 def truth_test(sites: list[dict[str, Any]], suspects: list[dict[str, Any]]) -> TruthTest:
     """Pair ``sites`` (spec §2, with lat/lon) with ``suspects`` (spec §9) and classify every one."""
+    from scipy.optimize import linear_sum_assignment  # the 'analytics' extra: only the truth test needs it
+
     sites = _sorted_unique(sites, "site")
     suspects = _sorted_unique(suspects, "suspect")
     result = TruthTest()
