@@ -100,8 +100,8 @@ def _base_only_block() -> str:
     return ",".join(sorted(others))
 
 
-def _run_blocked(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", RUNNER, _base_only_block(), *args]
+def _run_blocked(*args: str, cwd: Path | None = None, block: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", RUNNER, block or _base_only_block(), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
@@ -146,6 +146,17 @@ def test_a_command_without_its_extra_exits_2_naming_it(extra: str, args: list[st
         message = json.loads(run.stdout)["error"] if json_flag else run.stderr
         assert f"pip install 'unveil[{extra}]'" in message and f"unveil {args[0]}" in message, message
     assert sorted(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_partly_installed_extra_is_named_too(tmp_path: Path) -> None:
+    """httpx present, SQLAlchemy missing: reading a board database still names unveil[board]."""
+    from tests.test_board_core import ORIGIN, PARTIES_DOC
+
+    (tmp_path / "p.json").write_text(json.dumps(PARTIES_DOC))
+    args = ["audit", "--db", "sqlite:///unused.db", "--origin", ORIGIN, "--parties", "p.json", "--json"]
+    run = _run_blocked(*args, cwd=tmp_path, block="sqlalchemy")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert json.loads(run.stdout)["error"].endswith("(sqlalchemy is not installed): pip install 'unveil[board]'"), run.stdout
 
 
 def test_the_truth_test_names_the_analytics_extra() -> None:

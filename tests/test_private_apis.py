@@ -37,7 +37,7 @@ def test_cpython_c_encoder_is_in_use_and_matches_rfc8785() -> None:
     except ImportError as exc:  # pragma: no cover
         pytest.fail(f"CPython {sys.version.split()[0]} has no _json.make_encoder/encode_basestring ({exc}): "
                     "unveil.core.jcs silently fell back to the slow json.JSONEncoder path")
-    assert jcs._make_encoder is make_encoder, "unveil.core.jcs is not using _json.make_encoder"
+    assert jcs._C is not None and jcs._FAST is jcs._C, "unveil.core.jcs is not using _json.make_encoder"
     try:  # the positional signature jcs builds it with (markers ... allow_nan)
         encoder = make_encoder(None, jcs._refuse, encode_basestring, None, ":", ",", True, False, False)
     except TypeError as exc:  # pragma: no cover

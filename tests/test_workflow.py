@@ -14,6 +14,7 @@ import pytest
 
 from tests.workflow_fixtures import CSV, RES, TERRITORY, cli
 
+
 def snapshot(*folders: Path) -> dict[str, str]:
     return {
         str(p): hashlib.sha256(p.read_bytes()).hexdigest()

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from unveil.core import shape
-
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.core.quantities import exact
 from unveil.errors import MalformedInputError

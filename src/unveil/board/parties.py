@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from unveil.board.protocol import Refused
 from unveil.core import shape
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, VerifierKey
 from unveil.core.statements import STATEMENT_TAG, signature_problem, statement_message
-from unveil.board.protocol import Refused
 from unveil.errors import MalformedInputError
 
 if TYPE_CHECKING:

@@ -312,7 +312,7 @@ class WorkspaceWitnessStore:
         query = "SELECT id, origin, previous_note, new_note, proof_json, reason, recorded FROM witness_evidence"
         rows = self.db.execute(query + (" WHERE origin = ?" if origin else "") + " ORDER BY id", (origin,) if origin else ()).fetchall()
         names = ("id", "origin", "previous_note", "new_note", "proof_json", "reason", "recorded")
-        return [dict(zip(names, row)) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def mirror_size(db: sqlite3.Connection, origin: str) -> int:

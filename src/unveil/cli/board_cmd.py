@@ -223,13 +223,13 @@ def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: C
             Refusal,
             Witness,
             WorkspaceWitnessStore,
-            board_key as parse_board_key,
             ensure_tables,
             mirror_append,
             mirror_entries,
             mirror_size,
             read_checkpoint,
         )
+        from unveil.board.witness import board_key as parse_board_key
         from unveil.core.merkle import leaf_hash
         from unveil.store.workspace_db import transaction
         from unveil.workspace.workspace import open_workspace
@@ -356,11 +356,9 @@ def _from_board(url: str) -> tuple[list[bytes], list[str], dict[str, bytes]]:
 
 
 def _from_db(url: str) -> tuple[list[bytes], list[str], dict[str, bytes]]:
-    try:
-        from unveil.store.board_db import open_storage
-    except ImportError as exc:
-        raise MalformedInputError(f"board databases cannot be read here ({exc})", where="--db") from None
-    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.exc import SQLAlchemyError  # the 'board' extra (unveil.extras names it when missing)
+
+    from unveil.store.board_db import open_storage
 
     try:
         storage = open_storage(url, create=False)

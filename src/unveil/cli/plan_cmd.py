@@ -12,11 +12,13 @@ from unveil.errors import MalformedInputError
 
 def plan(population: str, falsified: str | None, goal_quantity: str | None, item_size: str | None, detection: str, as_json: bool) -> int:
     def action() -> tuple[dict[str, Any], Callable[[], None]]:
-        from unveil.analytics.planning import falsified_from_goal, plan as make_plan
+        from unveil.analytics.planning import falsified_from_goal
+        from unveil.analytics.planning import plan as make_plan
 
         try:
             if (falsified is None) == (goal_quantity is None and item_size is None):
                 raise MalformedInputError("give --falsified M, or --goal-quantity Q with --item-size X", where="--falsified")
+            m: int | str
             if falsified is None:
                 if goal_quantity is None or item_size is None:
                     raise MalformedInputError("--goal-quantity and --item-size go together", where="--goal-quantity")
@@ -33,7 +35,7 @@ def plan(population: str, falsified: str | None, goal_quantity: str | None, item
 
             say(f"inspect [bold]{result['n']}[/] of {result['population']} items to detect at least one of "
                 f"{result['falsified']} falsified with probability ≥ {result['detection_target']}")
-            say(f"exact detection probability {result['detection_probability']:.6f} ({result['detection_probability_exact'][:60]}); "
+            say(f"exact detection probability {result['detection_probability']:.6f} ({str(result['detection_probability_exact'])[:60]}); "
                 f"the usual approximation N(1 − (1 − P)^(1/M)) gives {result['approximation']:.2f}")
 
         return result, show

@@ -22,8 +22,8 @@ def run(
     from unveil.concurrency import forked
     from unveil.core import cells as cell_file
     from unveil.core.envelope import parse_signed
-    from unveil.core.keys import VerifierKey
     from unveil.core.jsonparse import loads
+    from unveil.core.keys import VerifierKey
     from unveil.core.verify import check_bundle, signature_and_cell_problems
 
     # A short-lived process that builds millions of acyclic objects: the cycle collector would

@@ -37,6 +37,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Callable
 
 import yaml
@@ -234,7 +235,7 @@ def _check_item(found: _Input, i: int, j: int, site: dict[str, Any], item: dict[
             continue
         if reason == "serials-order":  # serials were sorted, so this is a repeat
             serials = ordered["serials"]
-            repeated = next(a for a, b in zip(serials, serials[1:]) if a == b)
+            repeated = next(a for a, b in pairwise(serials) if a == b)
             detail = f"site {site['id']!r}: serial {repeated!r} is listed twice in one item"
         problems.add(found.locate(i, j, _ITEM_REASONS[reason]), detail)
     quantity, written = item["quantity"], found.written.get((i, j))
@@ -531,7 +532,7 @@ def _csv_rows(reader: Any) -> dict[str, _Rows]:
             continue
         if len(row) != len(header):
             raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=f"line {line}")
-        _csv_row(dict(zip(header, row)), line, sites)
+        _csv_row(dict(zip(header, row, strict=True)), line, sites)
     if header is None:
         raise MalformedInputError("no header row")
     return sites
@@ -555,7 +556,8 @@ def _csv_row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None
                     f"on line {entry.line} (rows of one site repeat the same site columns)", where=at(column))
     if not any(values.get(c) for c in (*CSV_ITEM, "type", "serials")):
         if entry.item_lines or entry.bare_line is not None:
-            raise MalformedInputError(f"site {site['id']!r} has another row on line {(entry.item_lines or [entry.bare_line])[0]}: "
+            other = entry.item_lines[0] if entry.item_lines else entry.bare_line
+            raise MalformedInputError(f"site {site['id']!r} has another row on line {other}: "
                                       "a row without an item is only for a site without items", where=at("category"))
         entry.bare_line = line
         return

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Iterable
 
 import numpy as np
@@ -89,7 +90,7 @@ def truth_test(sites: list[dict[str, Any]], suspects: list[dict[str, Any]]) -> T
         # Larger than any total of admissible distances: the optimum first pairs as many as it can.
         big = 1.0 + 2.0 * float(distance[admissible].sum()) + 1e6
         rows, cols = linear_sum_assignment(np.where(admissible, distance, big))
-        for i, j in zip(rows.tolist(), cols.tolist()):
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
             if not admissible[i, j]:
                 continue
             site, suspect = sites[i], suspects[j]
@@ -138,7 +139,7 @@ def _mismatch(site: dict[str, Any], suspect: dict[str, Any]) -> str | None:
 
 def _sorted_unique(objects: Iterable[dict[str, Any]], what: str) -> list[dict[str, Any]]:
     ordered = sorted(objects, key=lambda o: o["id"].encode())
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if a["id"] == b["id"]:
             raise ValueError(f"{what} id {a['id']!r} is given twice")
     for o in ordered:

@@ -292,9 +292,9 @@ def draw(
         unrevealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
         if unrevealed:
             raise DrawWaiting("reveal", unrevealed)
-    uncommitted = [p for p in draw_parties if p.vkey not in transcript.commitments]
+    not_committed = [p for p in draw_parties if p.vkey not in transcript.commitments]
     # with a commitment missing nobody could reveal (spec §8): only the non-committers refused
-    refused = uncommitted or [
+    refused = not_committed or [
         p for p in draw_parties
         if p.vkey not in transcript.reveals
         or coin_commitment(context, p.vkey, transcript.reveals[p.vkey]) != transcript.commitments[p.vkey]
