@@ -513,6 +513,20 @@ def test_serve_refuses_a_key_that_is_not_the_boards(tmp_path: Path, board_files:
 HAS_BOARD_DB = importlib.util.find_spec("unveil.store.board_db") is not None
 
 
+def test_the_announced_socket_already_listens() -> None:
+    """unveil serve prints its URL before uvicorn starts: a client connecting at once must wait
+    in the backlog, not be refused (the socket listens before it is announced)."""
+    from unveil.api.serve import _listen, _url
+
+    sock = _listen("127.0.0.1", 0)
+    try:
+        host, port = _url(sock).removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=5):
+            pass  # accepted into the backlog although nothing has called accept()
+    finally:
+        sock.close()
+
+
 @pytest.mark.skipif(not HAS_BOARD_DB, reason="unveil.store.board_db (open_storage) is not written yet")
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_unveil_serve_live_over_sqlite(tmp_path: Path, board_files: tuple[Path, Path], stop: signal.Signals) -> None:

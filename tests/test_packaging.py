@@ -132,6 +132,24 @@ def test_verify_runs_with_only_the_base_dependencies() -> None:
     assert human.returncode == 1 and "INVALID" in human.stdout, human.stdout + human.stderr
 
 
+def test_the_inspectors_workspace_needs_no_extra(tmp_path: Path) -> None:
+    """init, accept, verify into the workspace, status and plan: the plain install's commands."""
+    steps = [
+        ["init", "--workspace", "w", "--role", "inspector", "--name", "I"],
+        ["accept", "--workspace", "w", "--escrow", str(VECTORS / "escrow.json"), "--cells", str(VECTORS / "cells.txt")],
+        [*_verify("valid"), "--workspace", "w"],
+        ["status", "--workspace", "w"],
+        ["plan", "--population", "100", "--falsified", "5", "--detection", "0.95"],
+    ]
+    out = []
+    for step in steps:
+        run = _run_blocked(*step, "--json", cwd=tmp_path)
+        assert run.returncode == 0, f"{step[0]}: {run.stdout}{run.stderr}"
+        out.append(json.loads(run.stdout))
+    assert out[2]["recorded"] is True
+    assert (out[3]["escrow_id"], out[3]["opened"], out[4]["n"]) == ("vectors-h3", 10, 45)
+
+
 @pytest.mark.parametrize(("extra", "args"), [
     ("board", ["serve", "--db", "sqlite:///unused.db", "--origin", "b", "--key", "k.pem", "--parties", "p.json"]),
     ("board", ["audit", "--db", "sqlite:///unused.db", "--origin", "b", "--parties", "p.json"]),

@@ -7,7 +7,7 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``audit``, ``coin``, ``draw``, ``discrepancy``);
 - ``geo``: territories, regions and declaration files (``commit``, ``reveal``, ``export``,
   ``--territory`` on ``verify`` and ``accept``);
-- ``analytics``: the truth test's optimal matching (``check``);
+- ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
 - ``all``: every extra (``demo`` needs them all).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra

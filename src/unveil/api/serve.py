@@ -77,6 +77,9 @@ def _open_storage(db_url: str) -> Any:
         raise MalformedInputError(f"cannot open the board database: {detail}", source="--db") from None
 
 
+LISTEN_BACKLOG = 2048  # uvicorn's default
+
+
 def _listen(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
@@ -84,6 +87,9 @@ def _listen(host: str, port: int) -> socket.socket:
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind(address)
+            # Listening before the address is announced: a client that connects while uvicorn
+            # is still starting waits in the backlog instead of being refused.
+            sock.listen(LISTEN_BACKLOG)
         except BaseException:
             sock.close()
             raise
