@@ -1,20 +1,42 @@
-# `make test` and `make demo` bootstrap .venv from requirements.lock on a fresh machine.
+# `make test` and `make demo` bootstrap .venv on a fresh machine from the hashed locks:
+# requirements.lock (runtime: base and every extra) and requirements-dev.lock (tests, lint, bench).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: test demo bench clean
+.PHONY: test lint check-minimal locks demo bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PIP) --require-hashes -r requirements.lock -r requirements-dev.lock
+	$(PIP) --no-deps --no-build-isolation -e .
 	$(PY) -m compileall -q src  # an editable install leaves src uncompiled; PYTHONDONTWRITEBYTECODE may keep it so
 	touch $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+# A verifier-only install in a fresh venv: base dependencies from requirements.lock, no extras.
+check-minimal:
+	PYTHON=$(PYTHON) bash .ci/check-minimal
+
+# Regenerate both locks with uv (in a tool venv outside the repo). Versions already pinned are
+# kept; bump one with `make locks UPGRADE="--upgrade-package NAME"`.
+UV_VERSION := 0.13.9
+UV_VENV := /tmp/unveil-uv-$(UV_VERSION)
+UV_COMPILE := uv pip compile --generate-hashes --universal --python-version 3.11
+locks:
+	test -x $(UV_VENV)/bin/uv || { $(PYTHON) -m venv $(UV_VENV) && $(UV_VENV)/bin/pip install -q uv==$(UV_VERSION); }
+	$(UV_VENV)/bin/$(UV_COMPILE) $(UPGRADE) pyproject.toml --all-extras -o requirements.lock \
+	    --custom-compile-command "make locks  # uv $(UV_VERSION): $(UV_COMPILE) pyproject.toml --all-extras -o requirements.lock"
+	$(UV_VENV)/bin/$(UV_COMPILE) $(UPGRADE) requirements-dev.in -o requirements-dev.lock \
+	    --custom-compile-command "make locks  # uv $(UV_VERSION): $(UV_COMPILE) requirements-dev.in -o requirements-dev.lock"
 
 demo: $(STAMP)
 	$(VENV)/bin/unveil demo --out demo-out
@@ -30,4 +52,4 @@ bench: $(STAMP)
 	$(PY) bench/upload_stall.py
 
 clean:
-	rm -rf $(VENV) demo-out .pytest_cache .hypothesis
+	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

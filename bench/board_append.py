@@ -187,7 +187,7 @@ def run_db(name: str, db: str, tmp: Path, events: list[bytes], escrow: bytes, ar
     try:
         lost = 0
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
-            for _, index, n in acked:
+            for _, index, _n in acked:
                 r = http.get(f"/entries/{index}")
                 if r.status_code != 200:
                     lost += 1

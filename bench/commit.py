@@ -41,9 +41,12 @@ def hash_floor(cells: list[str], secret: bytes, escrow_id: str) -> float:
     nodes = []
     append = nodes.append
     for c in encoded:
-        h = inner0.copy(); h.update(c)
-        o = outer0.copy(); o.update(h.digest())
-        leaf = cell0.copy(); leaf.update(o.digest() + b'{"cell":"' + c + body)
+        h = inner0.copy()
+        h.update(c)
+        o = outer0.copy()
+        o.update(h.digest())
+        leaf = cell0.copy()
+        leaf.update(o.digest() + b'{"cell":"' + c + body)
         append(sha(b"\x00" + leaf.digest()).digest())
     for _ in range(len(cells) - 1):
         sha(b"\x01" + b"\x00" * 64).digest()

@@ -460,7 +460,7 @@ def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch:
         assert [r.status_code for r in responses] == [201] * 50
         indices = [r.json()["index"] for r in responses]
         assert sorted(indices) == list(range(1, 51))
-        for response, doc in zip(responses, docs):  # each receipt names its own entry, under a checkpoint that includes it
+        for response, doc in zip(responses, docs, strict=True):  # each receipt names its own entry, under a checkpoint that includes it
             index, note = response.json()["index"], response.json()["checkpoint"]
             assert storage.entries[index] == canonicalize(doc)
             size = checkpoint_of(note).size

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from unveil.api.app import create_app
-from unveil.store.board_client import BoardClient
 from unveil.board.events import make_event
 from unveil.board.log import Log, MemoryStorage
 from unveil.board.parties import read_parties
@@ -28,6 +27,7 @@ from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, VerifierKey
 from unveil.core.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from unveil.core.notes import Checkpoint, open_note, verify_cosignature, verify_note
 from unveil.errors import BoardError
+from unveil.store.board_client import BoardClient
 from unveil.workspace import host as host_service
 from unveil.workspace.workspace import Workspace, create
 

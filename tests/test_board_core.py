@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from pathlib import Path
-
 import copy
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,8 +30,8 @@ from unveil.core.merkle import MerkleTree, leaf_hash, verify_consistency, verify
 from unveil.core.notes import Checkpoint, assemble_note, cosign, open_note, sign_note, verify_note
 from unveil.core.selection import coin_commitment, draw_seed
 from unveil.core.statements import sign_statement
-from unveil.escrowing import commit_cells, open_cells
 from unveil.errors import BoardRefused, MalformedInputError, VerificationError
+from unveil.escrowing import commit_cells, open_cells
 
 # --- fixtures: keys, parties, a real escrow and bundles -------------------------------------
 

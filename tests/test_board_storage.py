@@ -269,7 +269,7 @@ def test_a_refused_append_makes_the_log_rebuild_from_storage(storage_url: str) -
         assert open_log(store).audit().ok
 
 
-def test_entries_and_their_checkpoint_commit_together(storage_url: str) -> None:
+def test_entries_and_their_checkpoint_commit_together(storage_url: str) -> None:  # noqa: F811  (the imported fixture)
     """append_entries(rows, checkpoint=…) keeps both or neither (one transaction)."""
     from unveil.store.board_db import EntryIndexError, open_storage
 

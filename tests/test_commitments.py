@@ -56,5 +56,5 @@ def test_batch_leaves_equal_single_leaves(cells: list[str], with_site: bool) -> 
     if with_site and contents:
         contents[0]["sites"] = [{"id": "S", "kind": "other", "items": []}]
     salts = [Salter(K, "esc").salt(c) for c in cells]
-    assert leaves_of(salts, contents) == [leaf(s, c) for s, c in zip(salts, contents)]
+    assert leaves_of(salts, contents) == [leaf(s, c) for s, c in zip(salts, contents, strict=True)]
     assert contents_jcs(contents) == [canonicalize(c) for c in contents]

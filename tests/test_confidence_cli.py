@@ -15,10 +15,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from unveil.cli.confidence_cmd import register
-from unveil.cli.intel_cmd import register as register_intel
 from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli
 from tests.workflow_fixtures import TESTLAND_ONLY as TERRITORY
+from unveil.cli.confidence_cmd import register
+from unveil.cli.intel_cmd import register as register_intel
 
 runner = CliRunner()
 

@@ -57,10 +57,10 @@ def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
     import subprocess
 
     from unveil import exercise
-    from unveil.store.board_client import BoardClient
     from unveil.board.events import parse_event
     from unveil.board.parties import read_parties
     from unveil.core.jsonparse import loads
+    from unveil.store.board_client import BoardClient
 
     out = tmp_path / "demo-out"
     assert main(["demo", "--out", str(out), "--json"]) == 0

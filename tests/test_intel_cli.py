@@ -14,9 +14,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from unveil.cli.intel_cmd import register
 from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli
 from tests.workflow_fixtures import TESTLAND_ONLY as TERRITORY
+from unveil.cli.intel_cmd import register
 
 runner = CliRunner()
 

@@ -12,10 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from unveil.core.encoding import b64decode, b64encode, tag, uint64be
 from unveil.core.jcs import canonicalize
 from unveil.core.keys import (
-    L,
-    P,
     STATEMENT_KEY,
     WITNESS_KEY,
+    L,
+    P,
     SigningKey,
     VerifierKey,
     is_canonical_point,

@@ -110,8 +110,8 @@ def audit_path_sides(index: int, tree_size: int) -> list[str]:
 
 def walk_order(path: list[bytes], sides: list[str]) -> list[bytes]:
     """Spec §5: siblings left of the path top-most first, then siblings right of it bottom-most first."""
-    left = [h for h, s in zip(path, sides) if s == "left"]
-    right = [h for h, s in zip(path, sides) if s == "right"]
+    left = [h for h, s in zip(path, sides, strict=True) if s == "left"]
+    right = [h for h, s in zip(path, sides, strict=True) if s == "right"]
     return left[::-1] + right
 
 

@@ -6,6 +6,7 @@ import json
 import math
 from decimal import Decimal, localcontext
 from fractions import Fraction
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -172,7 +173,7 @@ def test_detection_probability_is_monotone(case: tuple[int, int]) -> None:
     values = [detection_probability(N, M, n) for n in range(N + 1)]
     certain = N - M + 1
     assert values[0] == 0
-    assert all(a < b for a, b in zip(values[:certain], values[1 : certain + 1]))
+    assert all(a < b for a, b in pairwise(values[: certain + 1]))
     assert all(v == 1 for v in values[certain:])
 
 

@@ -12,11 +12,11 @@ import pytest
 
 from unveil.api.errors import PROTOCOL_STATUS, STATUS, status_of
 from unveil.board import protocol
-from unveil.store.board_client import BoardClient
 from unveil.core import reasons
 from unveil.core.jcs import canonicalize
 from unveil.core.reasons import Group, Reason
 from unveil.errors import BoardError, BoardRefused, DrawRefused, Problem
+from unveil.store.board_client import BoardClient
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "unveil"
 

@@ -15,6 +15,7 @@ import pytest
 from tests.workflow_fixtures import CSV, RES, TERRITORY, cli
 from unveil.cli.main import main
 
+
 def snapshot(*folders: Path) -> dict[str, str]:
     return {
         str(p): hashlib.sha256(p.read_bytes()).hexdigest()

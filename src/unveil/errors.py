@@ -12,9 +12,11 @@
     │                            request: ``reason``, ``message``, ``problems``
     ├── BoardError               talking to a board failed (client side): the board refused,
     │                            could not be reached, or answered nonsense
-    └── DrawError                this workspace will not take a draw step now (spec §8)
-        ├── DrawRefused          a refusal with a ``reason`` (a second commitment, …)
-        └── DrawWaiting          not yet: named parties have not committed or revealed
+    ├── DrawError                this workspace will not take a draw step now (spec §8)
+    │   ├── DrawRefused          a refusal with a ``reason`` (a second commitment, …)
+    │   └── DrawWaiting          not yet: named parties have not committed or revealed
+    └── MissingExtraError        a command needs an optional extra that is not installed;
+                                 names the extra to install
 
 Each edge maps these once: the command line to exit codes (:mod:`unveil.cli.exits`), the
 board's HTTP API to statuses (:mod:`unveil.api.errors`, by ``reason``). Every ``reason`` the
@@ -199,3 +201,18 @@ class DrawWaiting(DrawError):
     def __init__(self, step: str, names: Sequence[str]):
         self.step, self.names = step, list(names)
         super().__init__(f"waiting for {', '.join(self.names)} to {step}")
+
+
+class MissingExtraError(UnveilError):
+    """A command needs packages of an optional extra that is not installed.
+
+    ``extra`` is the extra's name in ``pyproject.toml`` (``board``, ``geo``, ``analytics``) and
+    ``module`` the import that failed; the message says what to install.
+    """
+
+    def __init__(self, extra: str, module: str):
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"this needs the optional '{extra}' packages ({module} is not installed): pip install 'unveil[{extra}]'"
+        )

@@ -71,7 +71,7 @@ def commit_cells(
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [pool.submit(_commit_chunk, lo, hi) for lo, hi in bounds]
             parts = []
-            for (lo, hi), future in zip(bounds, futures):
+            for (lo, hi), future in zip(bounds, futures, strict=True):
                 parts.append(future.result())
                 if on_progress:
                     on_progress(hi - lo)
@@ -103,7 +103,7 @@ def leaves_root(leaves: bytes, *, workers: int | None = None) -> bytes:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             bounds = [(lo, min(lo + CHUNK, n)) for lo in range(0, n, CHUNK)]
-            roots = list(pool.map(_chunk_root, *zip(*bounds)))
+            roots = list(pool.map(_chunk_root, *zip(*bounds, strict=True)))
     finally:
         _LEAVES = None
     return root_from_leaf_hashes(b"".join(roots))

@@ -41,6 +41,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import cast
 
 from unveil.analytics.planning import ExactNumber, _count, _exact
 
@@ -175,8 +176,10 @@ class PhaseEvidence:
     def background_remaining(self) -> Fraction:
         """λ' = λ(1 − a), exactly."""
         opened_only = self.opened_cells - len(self.inspected)
-        covered = (sum(self.inspected, Fraction(0)) + self.open_credit * opened_only) / self.cells
-        return self.background * (1 - covered)
+        # __post_init__ stored every number as a Fraction
+        inspected, credit = cast("Sequence[Fraction]", self.inspected), cast(Fraction, self.open_credit)
+        covered = (sum(inspected, Fraction(0)) + credit * opened_only) / self.cells
+        return cast(Fraction, self.background) * (1 - covered)
 
 
 #: Short name for :class:`PhaseEvidence`.

@@ -74,11 +74,11 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from unveil import __version__
+from unveil.api.errors import Disconnected, install_error_handlers, json_bytes, refusal_body, status_of
 from unveil.board.log import Log, Prepared, Receipt
 from unveil.core.encoding import b64encode
 from unveil.core.jsonparse import loads
 from unveil.core.notes import Checkpoint
-from unveil.api.errors import Disconnected, install_error_handlers, json_bytes, refusal_body, status_of
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused
 

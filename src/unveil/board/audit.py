@@ -29,14 +29,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from unveil.core.encoding import b64encode
-from unveil.core.jsonparse import loads
-from unveil.core.merkle import leaf_hash
-from unveil.core.notes import Checkpoint, open_note, verify_note
 from unveil.board.events import parse_event
 from unveil.board.parties import Parties
 from unveil.board.protocol import BoardState, BundleLookup
 from unveil.board.tree import AppendOnlyTree
+from unveil.core.encoding import b64encode
+from unveil.core.jsonparse import loads
+from unveil.core.merkle import leaf_hash
+from unveil.core.notes import Checkpoint, open_note, verify_note
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused, MalformedInputError, Problem, VerificationError
 

@@ -28,6 +28,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
+from unveil.board.events import Event, parse_event
+from unveil.board.parties import Parties, Party
+from unveil.board.protocol import BoardState
+from unveil.board.tree import AppendOnlyTree
 from unveil.core.encoding import unix_time
 from unveil.core.envelope import parse_signed
 from unveil.core.jsonparse import loads
@@ -36,11 +41,6 @@ from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, assemble_note, open_note, parse_signature_line, sign_note, verify_cosignature, verify_note
 from unveil.core.reasons import Reason
 from unveil.core.reveal import REVEAL_TYPE
-from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
-from unveil.board.events import Event, parse_event
-from unveil.board.parties import Parties, Party
-from unveil.board.protocol import BoardState
-from unveil.board.tree import AppendOnlyTree
 from unveil.errors import BoardRefused, MalformedInputError, VerificationError
 
 __all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]

@@ -80,6 +80,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from unveil.board import events as ev
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
@@ -88,7 +89,6 @@ from unveil.core.selection import coin_commitment, draw_seed
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
-from unveil.board import events as ev
 from unveil.errors import BoardRefused, MalformedInputError, Problem
 
 if TYPE_CHECKING:

@@ -186,11 +186,11 @@ def publish(
 
 def sync(workspace: Path, board: str, board_key: str, as_json: bool, *, clock: Callable[[], int] | None = None) -> int:
     def action() -> Done:
-        from unveil.errors import BoardError
         from unveil.board.tree import AppendOnlyTree
         from unveil.board.witness import Refusal, Witness, read_checkpoint
         from unveil.board.witness import board_key as parse_board_key
         from unveil.core.merkle import leaf_hash
+        from unveil.errors import BoardError
         from unveil.store.witness_db import ensure_tables, mirror_append, mirror_entries, mirror_size
         from unveil.store.workspace_db import transaction
         from unveil.workspace.witness_store import WorkspaceWitnessStore
@@ -318,11 +318,9 @@ def _from_board(url: str) -> tuple[list[bytes], list[str], dict[str, bytes]]:
 
 
 def _from_db(url: str) -> tuple[list[bytes], list[str], dict[str, bytes]]:
-    try:
-        from unveil.store.board_db import open_storage
-    except ImportError as exc:
-        raise MalformedInputError(f"board databases cannot be read here ({exc})", where="--db") from None
     from sqlalchemy.exc import SQLAlchemyError
+
+    from unveil.store.board_db import open_storage
 
     try:
         storage = open_storage(url, create=False)

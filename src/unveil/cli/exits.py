@@ -7,7 +7,7 @@ code name            meaning
 1    ``INVALID``     verification failed (every problem listed), the board refused, a draw
                      step was refused or must wait, the witness refused
 2    ``MALFORMED``   an input cannot be read as its format (names the file, line or field),
-                     or the command line is wrong
+                     the command line is wrong, or the command needs an extra not installed
 130  ``INTERRUPTED`` interrupted (Ctrl-C)
 ==== =============== =========================================================================
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from unveil.errors import BoardError, BoardRefused, DrawError, MalformedInputError, UnveilError, VerificationError
+from unveil.errors import BoardError, BoardRefused, DrawError, MalformedInputError, MissingExtraError, UnveilError, VerificationError
 
 __all__ = ["ExitCode", "exit_code"]
 
@@ -37,6 +37,7 @@ _BY_ERROR: tuple[tuple[type[UnveilError], ExitCode], ...] = (
     (BoardRefused, ExitCode.INVALID),
     (BoardError, ExitCode.INVALID),
     (DrawError, ExitCode.INVALID),
+    (MissingExtraError, ExitCode.MALFORMED),
 )
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from unveil.cli.exits import ExitCode
+from unveil.cli.exits import ExitCode, exit_code
 
 app = typer.Typer(
     name="unveil",
@@ -277,26 +277,43 @@ _register_more()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: usage errors exit 2, printing JSON when ``--json`` was asked for."""
-    from typer._click import exceptions as click_exceptions  # typer's bundled click
+    """Entry point: usage errors and a missing extra exit 2, printing JSON when ``--json`` was
+    asked for; every other error is mapped by each command's edge (:mod:`unveil.cli.edge`)."""
+    from unveil.errors import MissingExtraError
+    from unveil.extras import COMMAND_EXTRAS, require, required_extras
 
     args = sys.argv[1:] if argv is None else argv
     try:
-        result = app(args=args, prog_name="unveil", standalone_mode=False)
-    except click_exceptions.UsageError as exc:
+        if args and "--help" not in args:
+            require(*COMMAND_EXTRAS.get(args[0], ()))
+        with required_extras():
+            result = app(args=args, prog_name="unveil", standalone_mode=False)
+    except typer.TyperException as exc:  # every usage error of typer's parser (UsageError, BadParameter, …)
         if "--json" in args:
-            import json
-
-            print(json.dumps({"valid": False, "error": exc.format_message()}))
+            _json_error(exc.format_message())
+        elif hasattr(exc, "show"):
+            exc.show()  # usage line, hint and message
         else:
-            exc.show()
+            print(f"Error: {exc.format_message()}", file=sys.stderr)
         return ExitCode.MALFORMED
+    except MissingExtraError as exc:
+        if "--json" in args:
+            _json_error(f"unveil {args[0]}: {exc}")
+        else:
+            print(f"error: unveil {args[0]}: {exc}", file=sys.stderr)
+        return exit_code(exc)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
         print("Aborted.", file=sys.stderr)
         return ExitCode.INTERRUPTED
     return result if isinstance(result, int) else ExitCode.OK
+
+
+def _json_error(message: str) -> None:
+    import json
+
+    print(json.dumps({"valid": False, "error": message}))
 
 
 if __name__ == "__main__":

@@ -5,14 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from unveil.cli.files import read_bytes
 from unveil.cli.edge import Done, run
+from unveil.cli.files import read_bytes
 from unveil.errors import MalformedInputError
 
 
 def plan(population: str, falsified: str | None, goal_quantity: str | None, item_size: str | None, detection: str, as_json: bool) -> int:
     def action() -> Done:
-        from unveil.analytics.planning import falsified_from_goal, plan as make_plan
+        from unveil.analytics.planning import falsified_from_goal
+        from unveil.analytics.planning import plan as make_plan
 
         try:
             if (falsified is None) == (goal_quantity is None and item_size is None):

@@ -84,15 +84,15 @@ def contents_jcs(contents: Sequence[Mapping[str, Any]]) -> list[bytes]:
         b'{"cell":"' + c["cell"].encode() + b'","sites":[]}' if len(c) == 2 and c.get("sites") == [] and type(c["cell"]) is str else None
         for c in contents
     ]
-    plain = "".join([c["cell"] for c, b in zip(contents, bodies) if b is not None])
+    plain = "".join([c["cell"] for c, b in zip(contents, bodies, strict=True) if b is not None])
     if _NOT_PLAIN.search(plain):
         return [content_jcs(c) for c in contents]
-    return [content_jcs(c) if b is None else b for c, b in zip(contents, bodies)]
+    return [content_jcs(c) if b is None else b for c, b in zip(contents, bodies, strict=True)]
 
 
 def leaves_of(salts: Sequence[bytes], contents: Sequence[Mapping[str, Any]]) -> list[bytes]:
     """``leaf(c)`` for many opened cells at once: the same formula as :func:`leaf`."""
-    return [_sha256(CELL_TAG + salt + body).digest() for salt, body in zip(salts, contents_jcs(contents))]
+    return [_sha256(CELL_TAG + salt + body).digest() for salt, body in zip(salts, contents_jcs(contents), strict=True)]
 
 
 def leaves_for(

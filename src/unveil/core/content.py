@@ -9,6 +9,7 @@ them all. Rules that span cells (unique site ids and serials) are checked by the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from unveil.core import shape
@@ -106,7 +107,7 @@ def point_cell(lat: float, lon: float, resolution: int) -> str:
     """The H3 v4 cell (``latLngToCell``) holding a point, as 15 lowercase hex digits."""
     import h3  # imported here: only h3 grids need it, and it slows CLI start-up
 
-    return h3.latlng_to_cell(lat, lon, resolution)
+    return str(h3.latlng_to_cell(lat, lon, resolution))
 
 
 def content_problems(
@@ -187,7 +188,7 @@ def _serial_problems(serials: list[str], quantity: int | float, unit: str, what:
     bad = [s for s in serials if not is_id(s)]
     if bad:
         problems.append((Reason.SERIAL_INVALID, f"{what}: serial {bad[0][:80]!r} is not an id"))
-    if any(not a < b for a, b in zip(serials, serials[1:])):
+    if any(not a < b for a, b in pairwise(serials)):
         problems.append((Reason.SERIALS_ORDER, f"{what}: serials must be strictly ascending"))
     return problems
 

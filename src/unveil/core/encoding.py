@@ -7,6 +7,7 @@ import binascii
 import re
 import struct
 from datetime import datetime, timezone
+from typing import TypeGuard
 
 MAX_SAFE_INTEGER = 2**53 - 1
 ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -80,7 +81,7 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def is_integer_token(value: object) -> bool:
+def is_integer_token(value: object) -> TypeGuard[int]:
     """True for a JSON integer within [−(2^53−1), 2^53−1]; booleans are never numbers (§0)."""
     return type(value) is int and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from itertools import chain
 from typing import Any
 
@@ -22,27 +23,31 @@ import rfc8785
 from unveil.core.encoding import MAX_SAFE_INTEGER
 from unveil.errors import CanonicalizationError
 
-try:  # CPython's C encoder, built once: JSONEncoder.encode would rebuild it on every call
-    from _json import encode_basestring as _encode_string
-    from _json import make_encoder as _make_encoder
-except ImportError:  # pragma: no cover  # other Pythons: the documented encoder, slower
-    _make_encoder = None
-
 
 def _refuse(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-if _make_encoder is not None:
-    _C = _make_encoder(None, _refuse, _encode_string, None, ":", ",", True, False, False)
+def _c_encoder() -> Callable[[Any], str] | None:
+    """CPython's C encoder (private ``_json``, pinned by tests/test_private_apis.py), built once:
+    ``JSONEncoder.encode`` would rebuild it on every call. None on other Pythons."""
+    try:
+        from _json import encode_basestring, make_encoder
+    except ImportError:  # pragma: no cover
+        return None
+    encoder = make_encoder(None, _refuse, encode_basestring, None, ":", ",", True, False, False)
 
-    def _FAST(value: Any) -> str:
-        return "".join(_C(value, 0))
+    def encode(value: Any) -> str:
+        return "".join(encoder(value, 0))
 
-else:  # pragma: no cover
-    _FAST = json.JSONEncoder(
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
-    ).encode
+    return encode
+
+
+_C = _c_encoder()
+#: Sorted keys, minimal escapes: RFC 8785 for the shapes :func:`_fast_shape` admits.
+_FAST: Callable[[Any], str] = _C or json.JSONEncoder(  # other Pythons: the documented encoder, slower
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False, check_circular=False
+).encode
 
 
 _SCALARS = frozenset({str, bool, type(None)})

@@ -31,6 +31,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from hashlib import sha256
+from itertools import pairwise
 
 from unveil.core.reasons import Reason
 from unveil.errors import VerificationError
@@ -286,7 +287,7 @@ class MerkleTree:
         idx = list(indices)
         if not idx:
             raise ValueError("a multiproof needs at least one index")
-        for a, b in zip(idx, idx[1:]):
+        for a, b in pairwise(idx):
             if not a < b:
                 raise ValueError(f"indices not strictly ascending: {a} then {b}")
         if idx[0] < 0 or idx[-1] >= self._size:

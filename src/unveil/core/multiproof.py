@@ -27,9 +27,9 @@ This module is pure: no I/O, no clock, no randomness.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NoReturn
 from hashlib import sha256
 from operator import lt
+from typing import NoReturn
 
 import numpy as np
 
@@ -184,7 +184,8 @@ def _root(tree_size: int, indices: np.ndarray, leaf_hashes: bytes, proof_hashes:
             taken += emitted_count
             hashes = merged
         hashes = _hash_pairs(hashes)
-    return hashes[0].tobytes()
+    root: bytes = hashes[0].tobytes()
+    return root
 
 
 def _hash_pairs(hashes: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ _OPENING_KEYS = frozenset({"index", "cell", "salt", "content"})
 class Opening(NamedTuple):
     """One opened cell (a named tuple: bundles hold 10^5 of them, built fast)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the spec's field name; shadows tuple.index, never called on an Opening
     cell: str
     salt: str
     content: dict[str, Any]
@@ -76,7 +76,7 @@ def _openings_at_once(raws: list[Any], content_keys: frozenset[str], body: str, 
     for n, content in enumerate(contents):
         if content[body]:
             check(content, f"{where}.openings[{n}].content")
-    return list(map(Opening._make, zip(indices, cells, salts, contents)))
+    return list(map(Opening._make, zip(indices, cells, salts, contents, strict=True)))
 
 
 def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = False) -> Reveal:

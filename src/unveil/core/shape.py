@@ -63,7 +63,7 @@ def integer(obj: dict[str, Any], name: str, where: str) -> int:
 
 
 def number(obj: dict[str, Any], name: str, where: str) -> int | float:
-    value = obj[name]
+    value: int | float = obj[name]  # checked next
     if type(value) not in (int, float):
         raise MalformedInputError(f"expected a number, found {json_type(value)}", where=f"{where}.{name}")
     return value

@@ -281,7 +281,7 @@ def _check_openings(
         cell_ids = cells.cells
         expected = [cell_ids[i] if i < len(cell_ids) else None for i in indices]
         if expected != cells_opened:
-            for i, want, cell in zip(indices, expected, cells_opened):
+            for i, want, cell in zip(indices, expected, cells_opened, strict=True):
                 if want is not None and want != cell:
                     add(Reason.CELL_MISMATCH, f"cell {cell[:80]!r} is not line {i} of cells.txt ({want})", i)
     _check_contents(escrow, openings, vocabulary, found)
@@ -292,7 +292,7 @@ def _check_openings(
     if known_leaves is not None:
         stored = [known_leaves[32 * i : 32 * i + 32] for i in indices]
         if stored != values:
-            for i, stored_leaf, value in zip(indices, stored, values):
+            for i, stored_leaf, value in zip(indices, stored, values, strict=True):
                 if stored_leaf != value:
                     add(Reason.LEAF_MISMATCH, f"the recomputed leaf differs from leaves.bin entry {i}", i)
     return indices, b"".join(map(leaf_hash, values))

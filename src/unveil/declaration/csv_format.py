@@ -88,7 +88,7 @@ def _rows(reader: Any) -> dict[str, _Rows]:
             continue
         if len(row) != len(header):
             raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=Location(line=line))
-        _row(dict(zip(header, row)), line, sites)
+        _row(dict(zip(header, row, strict=True)), line, sites)
     if header is None:
         raise MalformedInputError("no header row")
     return sites
@@ -112,7 +112,8 @@ def _row(values: dict[str, str], line: int, sites: dict[str, _Rows]) -> None:
                     f"on line {entry.line} (rows of one site repeat the same site columns)", where=at(column))
     if not any(values.get(c) for c in (*CSV_ITEM, "type", "serials")):
         if entry.item_lines or entry.bare_line is not None:
-            raise MalformedInputError(f"site {site['id']!r} has another row on line {(entry.item_lines or [entry.bare_line])[0]}: "
+            other = entry.item_lines[0] if entry.item_lines else entry.bare_line
+            raise MalformedInputError(f"site {site['id']!r} has another row on line {other}: "
                                       "a row without an item is only for a site without items", where=at("category"))
         entry.bare_line = line
         return

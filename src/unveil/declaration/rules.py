@@ -10,6 +10,7 @@ verifier checks an opening.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from unveil.core.content import DeclarationIndex, GridRules, content_problems
@@ -94,8 +95,8 @@ def _check_site(found: Found, i: int, site: dict[str, Any], problems: _Problems,
                 detail += _hint_text(hint, site)
             problems.add(found.locate(i, None, name), detail)
         else:
-            name = _SITE_REASONS.get(reason)
-            problems.add(found.locate(i, None, *((name,) if name else ())), detail)
+            field_name = _SITE_REASONS.get(reason)
+            problems.add(found.locate(i, None, *((field_name,) if field_name else ())), detail)
     if placed and contains is not None and not contains(site["lon"], site["lat"]):
         problems.add(found.locate(i, None, POINT),
                      f"site {site['id']!r}: point (lat {site['lat']}, lon {site['lon']}) is outside the territory" + _hint_text(hint, site))
@@ -116,7 +117,7 @@ def _check_item(found: Found, i: int, j: int, site: dict[str, Any], item: dict[s
             continue
         if reason == Reason.SERIALS_ORDER:  # serials were sorted, so this is a repeat
             serials = ordered["serials"]
-            repeated = next(a for a, b in zip(serials, serials[1:]) if a == b)
+            repeated = next(a for a, b in pairwise(serials) if a == b)
             detail = f"site {site['id']!r}: serial {repeated!r} is listed twice in one item"
         problems.add(found.locate(i, j, _ITEM_REASONS[reason]), detail)
     written = found.written.text(item["quantity"])

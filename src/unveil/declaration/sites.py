@@ -55,9 +55,9 @@ def check_fields(found: Found) -> None:
         if type(site) is dict and "cell" in site:
             raise MalformedInputError(COMPUTED, where=found.locate(i, None, "cell"))
     for i, site in enumerate(found.sites):
-        _members(site, SITE_REQUIRED, SITE_OPTIONAL, _SITE_TYPES, lambda *f: found.locate(i, None, *f))
+        _members(site, SITE_REQUIRED, SITE_OPTIONAL, _SITE_TYPES, lambda *f, i=i: found.locate(i, None, *f))
         for j, item in enumerate(site["items"]):
-            _members(item, ITEM_REQUIRED, ITEM_OPTIONAL, _ITEM_TYPES, lambda *f: found.locate(i, j, *f))
+            _members(item, ITEM_REQUIRED, ITEM_OPTIONAL, _ITEM_TYPES, lambda *f, i=i, j=j: found.locate(i, j, *f))
 
 
 def _members(obj: Any, required: tuple[str, ...], optional: tuple[str, ...], types: tuple[tuple[str, str], ...],

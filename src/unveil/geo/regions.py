@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import h3
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from unveil.errors import MalformedInputError
 from unveil.geo.territory import Geometry, area_km2, overlapping_cells, read_territory
@@ -58,8 +59,8 @@ def select_indices(
     resolution: int,
     *,
     parents: Sequence[str] | None = None,
-    polygon: shapely.Geometry | None = None,
-    bbox: shapely.Geometry | None = None,
+    polygon: BaseGeometry | None = None,
+    bbox: BaseGeometry | None = None,
     cell_list: Sequence[str] | None = None,
 ) -> list[int]:
     """Sorted unique indices into the committed ``cells`` (ascending) that a region selects.
@@ -78,8 +79,10 @@ def select_indices(
         return _by_parents(cells, resolution, parents)
     if cell_list is not None:
         return _by_cells(cells, cell_list)
-    option, geometry = (POLYGON_OPTION, polygon) if polygon is not None else (BBOX_OPTION, bbox)
-    return _by_geometry(cells, resolution, geometry, option)
+    if polygon is not None:
+        return _by_geometry(cells, resolution, polygon, POLYGON_OPTION)
+    assert bbox is not None  # exactly one of the four was given
+    return _by_geometry(cells, resolution, bbox, BBOX_OPTION)
 
 
 def _by_parents(cells: Sequence[str], resolution: int, parents: Sequence[str]) -> list[int]:
@@ -115,7 +118,7 @@ def _by_cells(cells: Sequence[str], cell_list: Sequence[str]) -> list[int]:
     return sorted(indices)
 
 
-def _by_geometry(cells: Sequence[str], resolution: int, geometry: shapely.Geometry, option: str) -> list[int]:
+def _by_geometry(cells: Sequence[str], resolution: int, geometry: BaseGeometry, option: str) -> list[int]:
     if geometry.is_empty or geometry.area == 0:
         raise MalformedInputError("the region is empty: give a polygon with an area", source=option)
     if len(cells) and _too_many(geometry, resolution, len(cells)):
@@ -130,13 +133,13 @@ def _by_geometry(cells: Sequence[str], resolution: int, geometry: shapely.Geomet
     return indices  # overlapping_cells is ascending, so the indices are too
 
 
-def _too_many(geometry: shapely.Geometry, resolution: int, committed: int) -> bool:
+def _too_many(geometry: BaseGeometry, resolution: int, committed: int) -> bool:
     """Whether the region's cells clearly outnumber the committed ones (a region much larger
     than the territory): then it is clipped to the committed extent first."""
     return area_km2(geometry) / h3.average_hexagon_area(resolution, unit="km^2") > 4 * committed + 10_000
 
 
-def _committed_extent(cells: Sequence[str], resolution: int) -> shapely.Geometry:
+def _committed_extent(cells: Sequence[str], resolution: int) -> BaseGeometry:
     """A lon/lat box holding every committed cell, from their centres plus a wide margin."""
     lats, lons = zip(*map(h3.cell_to_latlng, cells), strict=True)
     margin_deg = 4 * h3.average_hexagon_edge_length(resolution, unit="km") / 111.0

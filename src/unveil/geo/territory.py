@@ -21,6 +21,7 @@ import h3
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry.base import BaseGeometry
 
 from unveil.core.jsonparse import loads
 from unveil.errors import MalformedInputError
@@ -45,7 +46,7 @@ def _check_resolution(resolution: int) -> None:
         raise MalformedInputError(f"H3 resolution {resolution!r} is not an integer in 0..15", where="resolution")
 
 
-def _h3_parts(geometry: shapely.Geometry) -> Iterator[h3.LatLngPoly]:
+def _h3_parts(geometry: BaseGeometry) -> Iterator[h3.LatLngPoly]:
     """The polygons of ``geometry`` as h3 shapes, cut into strips where one is too wide."""
     for poly in shapely.get_parts(geometry):
         if not isinstance(poly, Polygon) or poly.is_empty:
@@ -63,7 +64,7 @@ def _h3_parts(geometry: shapely.Geometry) -> Iterator[h3.LatLngPoly]:
             yield h3.LatLngPoly(*[[(c[1], c[0]) for c in ring.coords[:-1]] for ring in rings])
 
 
-def overlapping_cells(geometry: shapely.Geometry, resolution: int) -> list[str]:
+def overlapping_cells(geometry: BaseGeometry, resolution: int) -> list[str]:
     """Every H3 cell at ``resolution`` that overlaps ``geometry`` (its polygons), ascending.
 
     Ascending string order is numeric order for 15-hex-digit ids, the committed order (spec §1).
@@ -75,7 +76,7 @@ def overlapping_cells(geometry: shapely.Geometry, resolution: int) -> list[str]:
     return sorted(found)
 
 
-def area_km2(geometry: shapely.Geometry) -> float:
+def area_km2(geometry: BaseGeometry) -> float:
     """Area of a lon/lat geometry on the authalic sphere (the one h3's ``cell_area`` uses), km².
 
     Method: split edges to at most 0.05°, then project with Lambert's cylindrical equal-area

@@ -35,7 +35,15 @@ from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1, Vocabulary
 from unveil.errors import Location, MalformedInputError
 from unveil.textformats import (
-    POINT, Contains, csv_cell, format_of, geojson_features, inexact, input_text, point_feature, text_number,
+    POINT,
+    Contains,
+    csv_cell,
+    format_of,
+    geojson_features,
+    inexact,
+    input_text,
+    point_feature,
+    text_number,
 )
 
 FORMATS = ("csv", "geojson")
@@ -66,7 +74,7 @@ def read_intel(
     try:
         placed = _read_csv(text, vocabulary) if fmt == "csv" else _read_geojson(text, vocabulary)
         suspects: list[dict[str, Any]] = []
-        first: dict[str, str] = {}
+        first: dict[str, _Where] = {}
         for where, suspect in placed:
             _check(suspect, where, vocabulary, contains)
             seen = first.setdefault(suspect["id"], where)
@@ -207,7 +215,7 @@ def _read_csv(text: str, vocabulary: Vocabulary) -> list[tuple[_Where, dict[str,
                 continue
             if len(row) != len(header):
                 raise MalformedInputError(f"{len(row)} fields, the header has {len(header)}", where=Location(line=line))
-            found.append(_csv_row(dict(zip(header, row)), line, vocabulary))
+            found.append(_csv_row(dict(zip(header, row, strict=True)), line, vocabulary))
     except csv.Error as exc:
         raise MalformedInputError(f"not CSV: {exc}", where=Location(line=reader.line_num)) from None
     if header is None:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any, Iterable
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from unveil.core.quantities import exact, exact_sum
 from unveil.core.reasons import Reason
@@ -76,6 +76,8 @@ class TruthTest:
 
 def truth_test(sites: list[dict[str, Any]], suspects: list[dict[str, Any]]) -> TruthTest:
     """Pair ``sites`` (spec §2, with lat/lon) with ``suspects`` (spec §9) and classify every one."""
+    from scipy.optimize import linear_sum_assignment  # the 'analytics' extra: only the truth test needs it
+
     sites = _sorted_unique(sites, "site")
     suspects = _sorted_unique(suspects, "suspect")
     result = TruthTest()
@@ -89,7 +91,7 @@ def truth_test(sites: list[dict[str, Any]], suspects: list[dict[str, Any]]) -> T
         # Larger than any total of admissible distances: the optimum first pairs as many as it can.
         big = 1.0 + 2.0 * float(distance[admissible].sum()) + 1e6
         rows, cols = linear_sum_assignment(np.where(admissible, distance, big))
-        for i, j in zip(rows.tolist(), cols.tolist()):
+        for i, j in zip(rows.tolist(), cols.tolist(), strict=True):
             if not admissible[i, j]:
                 continue
             site, suspect = sites[i], suspects[j]
@@ -138,7 +140,7 @@ def _mismatch(site: dict[str, Any], suspect: dict[str, Any]) -> Reason | None:
 
 def _sorted_unique(objects: Iterable[dict[str, Any]], what: str) -> list[dict[str, Any]]:
     ordered = sorted(objects, key=lambda o: o["id"].encode())
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if a["id"] == b["id"]:
             raise ValueError(f"{what} id {a['id']!r} is given twice")
     for o in ordered:

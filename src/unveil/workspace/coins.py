@@ -33,9 +33,9 @@ from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError, UnveilE
 from unveil.store.workspace_db import transaction
 
 if TYPE_CHECKING:
-    from unveil.store.board_client import BoardClient
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
+    from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
 __all__ = [

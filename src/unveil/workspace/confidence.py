@@ -142,7 +142,7 @@ def confidence_by_phase(
             "background_expected": r.background_expected,
             "suspects": {sid: {"state": e.suspects[sid].state, "p": float(r.per_suspect[sid])} for sid in e.suspects},
         }
-        for phase, e, r in zip(phases, evidence, results)
+        for phase, e, r in zip(phases, evidence, results, strict=True)
     ]
 
 

@@ -27,10 +27,10 @@ def staged(out: Path, files: Mapping[str, bytes]) -> Iterator[None]:
             os.chmod(temp, 0o644)
         yield
     except BaseException:
-        for temp in temps.values():
-            temp.unlink(missing_ok=True)
+        for path in temps.values():
+            path.unlink(missing_ok=True)
         if created and not any(out.iterdir()):
             out.rmdir()
         raise
-    for name, temp in temps.items():
-        os.replace(temp, out / name)
+    for name, path in temps.items():
+        os.replace(path, out / name)
