@@ -45,10 +45,12 @@ from tests.board_fixtures import (
     verification,
 )
 from tests.test_board_core import GOOD_BODIES, IMPOSTOR_W, MALLORY, MALLORY_W, PARTIES_DOC, file_bytes  # not in board_fixtures
-from unveil.api import app as api_module
+from unveil.api import board as board_module
 from unveil.api.app import create_app
 from unveil.api.serve import open_board
+from unveil.board.events import make_event
 from unveil.board.log import Log, MemoryStorage
+from unveil.board.protocol import ENTRY_MAX
 from unveil.cli.main import main as cli_main
 from unveil.core.encoding import b64decode
 from unveil.core.jcs import canonicalize
@@ -64,6 +66,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteD
 BOARD_VKEY = VerifierKey.parse(BOARD.vkey)
 BUNDLE = file_bytes(DECL.bundle("phase-1", [0, 1, 2]))
 BUNDLE_SHA = hashlib.sha256(BUNDLE).hexdigest()
+
+
+def publish_now() -> dict[str, Any]:
+    """The escrow's publication, dated by the real clock (for a board that reads it)."""
+    return make_event("escrow.published", DECL.escrow_id, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), {"escrow": DECL.signed}, [HOST])
 
 
 def new_log() -> tuple[Log, MemoryStorage]:
@@ -170,7 +177,7 @@ def test_post_entry_400_for_malformed_bodies(board: tuple[TestClient, Log, Memor
 
 def test_a_large_body_is_read_whole_and_parsed_with_the_same_rules(board: tuple[TestClient, Log, MemoryStorage]) -> None:
     client, _, _ = board
-    padding = " " * (1 << 20)
+    padding = " " * (ENTRY_MAX - 64 * 1024)
     refusal(client.post("/entries", content=('{"a": 1,' + padding + '"a": 2}').encode()), 400, "malformed")
     assert client.post("/entries", content=(json.dumps(publish()) + padding).encode()).status_code == 201
 
@@ -182,15 +189,18 @@ def test_the_fast_path_and_the_documented_route_answer_byte_for_byte_alike() -> 
     forged["signatures"][0]["sig"] = forged["signatures"][0]["sig"][:-4] + "AAA="
     requests: list[bytes] = [
         json.dumps(publish()).encode(), json.dumps(publish(), indent=1).encode(), json.dumps(forged).encode(),
-        json.dumps(verification(1)).encode(), b"{", b'{"a": 1, "a": 2}', b"x" * 16385, json.dumps(reveal()).encode(),
+        json.dumps(verification(1)).encode(), b"{", b'{"a": 1, "a": 2}', b"x" * (ENTRY_MAX + 1), json.dumps(reveal()).encode(),
+        b"[" * 976, json.dumps(event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="1970-01-01T00:00:00Z")).encode(),
     ]
     answers = []
     for fast in (True, False):
         log, _ = new_log()
-        with TestClient(create_app(log, max_body=16384, fast_path=fast)) as client:
-            answers.append([(r.status_code, r.headers["content-type"], r.content) for r in (client.post("/entries", content=body) for body in requests)])
+        with TestClient(create_app(log, fast_path=fast)) as client:
+            answers.append([(r.status_code, r.headers.get("content-type"), r.headers.get("connection"), r.content)
+                            for r in (client.post("/entries", content=body) for body in requests)])
     assert answers[0] == answers[1]
-    assert [status for status, _, _ in answers[0]] == [201, 200, 409, 201, 400, 400, 413, 422]
+    assert [status for status, _, _, _ in answers[0]] == [201, 200, 409, 201, 400, 400, 413, 422, 400, 422]
+    assert answers[0][6][2] == "close"  # a body left unread: the connection ends with the answer
 
 
 def test_works_without_the_lifespan_each_request_on_its_own_loop() -> None:
@@ -218,12 +228,13 @@ def test_a_storage_failure_is_503_and_the_board_recovers(board: tuple[TestClient
 
 def test_413_for_a_body_over_the_limit() -> None:
     log, _ = new_log()
-    with TestClient(create_app(log, max_body=1024)) as client:
-        refusal(client.post("/entries", content=b" " * 1025), 413, "body-too-large")  # Content-Length
-        refusal(client.post("/entries", content=iter([b" " * 600, b" " * 600])), 413, "body-too-large")  # chunked
+    with TestClient(create_app(log, max_bundle=1024)) as client:
+        refusal(client.post("/entries", content=b" " * (ENTRY_MAX + 1)), 413, "entry-too-large")  # Content-Length
+        refusal(client.post("/entries", content=iter([b" " * ENTRY_MAX, b" "])), 413, "entry-too-large")  # chunked
         refusal(client.put(f"/bundles/{BUNDLE_SHA}", content=BUNDLE), 413, "body-too-large")
+        refusal(client.put(f"/bundles/{BUNDLE_SHA}", content=iter([BUNDLE[:1000], BUNDLE[1000:1100]])), 413, "body-too-large")
         refusal(client.post("/cosignatures", content=b" " * 1025), 413, "body-too-large")
-        assert client.post("/entries", content=b" " * 1024).status_code == 400  # at the limit: read, then parsed
+        assert client.post("/entries", content=b" " * ENTRY_MAX).status_code == 400  # at the limit: read, then parsed
         assert client.post("/entries", json=publish()).status_code == 201
 
 
@@ -254,11 +265,11 @@ def _asgi_post(app: Any, path: str, chunks: list[bytes], headers: list[tuple[byt
 
 def test_413_stops_reading_a_streamed_body_at_the_limit() -> None:
     log, _ = new_log()
-    app = create_app(log, max_body=4096)
-    status, body, read = _asgi_post(app, "/entries", [b" " * 1024] * 100, [])  # no Content-Length
-    assert status == 413 and json.loads(body)["reason"] == "body-too-large"
-    assert read == 5  # 5 KiB > 4 KiB: the other 95 chunks were never read
-    status, _, read = _asgi_post(app, "/entries", [b" " * 1024] * 100, [(b"content-length", b"102400")])
+    app = create_app(log)
+    status, body, read = _asgi_post(app, "/entries", [b" " * 65536] * 100, [])  # no Content-Length
+    assert status == 413 and json.loads(body)["reason"] == "entry-too-large"
+    assert read == 17  # 17 × 64 KiB > 1 MiB: the other 83 chunks were never read
+    status, _, read = _asgi_post(app, "/entries", [b" " * 65536] * 100, [(b"content-length", b"6553600")])
     assert (status, read) == (413, 0)  # refused on the header alone
     for declared in (b"\xb2", b"1e3", b"-1"):  # "²" is str.isdigit(); none is a decimal length
         status, body, read = _asgi_post(app, "/entries", [b"{}"], [(b"content-length", declared)])
@@ -333,7 +344,7 @@ def test_get_entries_pages(monkeypatch: pytest.MonkeyPatch) -> None:
     assert client.get("/entries", params={"start": 2, "end": 2}).json() == {"entries": []}
     assert client.get("/entries", params={"start": 4}).json() == {"entries": []}  # start = size: nothing yet
     assert [e["index"] for e in client.get("/entries", params={"start": 3, "end": 99}).json()["entries"]] == [3]  # capped at size
-    monkeypatch.setattr(api_module, "PAGE_MAX", 2)
+    monkeypatch.setattr(board_module, "PAGE_MAX", 2)
     assert [e["index"] for e in client.get("/entries", params={"start": 1}).json()["entries"]] == [1, 2]
     assert [e["index"] for e in client.get("/entries", params={"start": 0, "end": 4}).json()["entries"]] == [0, 1]
     refusal(client.get("/entries", params={"start": 5}), 400, "range-invalid")
@@ -476,9 +487,10 @@ def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch:
 
 def test_413_from_a_live_server_declared_or_streamed() -> None:
     log, _ = new_log()
-    with LiveServer(create_app(log, max_body=1 << 20)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
-        refusal(http.post("/entries", content=b" " * (8 << 20)), 413, "body-too-large")
-        refusal(http.post("/entries", content=(b" " * 65536 for _ in range(64))), 413, "body-too-large")  # chunked
+    with LiveServer(create_app(log, max_bundle=1 << 20)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        refusal(http.post("/entries", content=b" " * (8 << 20)), 413, "entry-too-large")
+        refusal(http.post("/entries", content=(b" " * 65536 for _ in range(64))), 413, "entry-too-large")  # chunked
+        refusal(http.put(f"/bundles/{BUNDLE_SHA}", content=(b" " * 65536 for _ in range(64))), 413, "body-too-large")
         assert http.post("/entries", json=publish()).status_code == 201  # the server carries on
 
 
@@ -529,9 +541,11 @@ def test_unveil_serve_live_over_sqlite(tmp_path: Path, board_files: tuple[Path, 
         started = json.loads(line)
         assert (started["origin"], started["size"]) == (ORIGIN, 0) and started["url"].startswith("http://127.0.0.1:")
         with httpx.Client(base_url=started["url"], timeout=10) as http:
-            posted = http.post("/entries", json=publish())
+            fresh = publish_now()  # the board's clock is the real one (spec §7: ±24 h, +300 s)
+            posted = http.post("/entries", json=fresh)
             assert posted.status_code == 201 and posted.json()["index"] == 0
-            assert http.post("/entries", json=publish()).status_code == 200
+            assert http.post("/entries", json=fresh).status_code == 200
+            refusal(http.post("/entries", json=publish()), 422, "time-out-of-range")  # dated 2019
             assert checkpoint_of(http.get("/checkpoint").text).size == 1
             assert http.get("/healthz").json() == {"ok": True, "size": 1}
         process.send_signal(stop)  # a graceful shutdown, exit 0
@@ -543,7 +557,7 @@ def test_unveil_serve_live_over_sqlite(tmp_path: Path, board_files: tuple[Path, 
             process.wait()
     log, storage = open_board(db, ORIGIN, key, parties)  # the entry survived the shutdown
     try:
-        assert log.size == 1 and log.entries(0, 1) == [canonicalize(publish())]
+        assert log.size == 1 and log.entries(0, 1) == [canonicalize(fresh)]
     finally:
         storage.close()
 

@@ -52,6 +52,7 @@ def test_the_document_lists_exactly_the_board_endpoints() -> None:
         ("PUT", "/bundles/{sha256}"),
         ("GET", "/bundles/{sha256}"),
         ("GET", "/checkpoint"),
+        ("GET", "/checkpoints/cosigned"),
         ("POST", "/cosignatures"),
         ("GET", "/proofs/inclusion"),
         ("GET", "/proofs/consistency"),

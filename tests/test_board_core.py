@@ -520,7 +520,7 @@ def test_escrow_must_be_signed_by_the_registered_host_key() -> None:
 
 
 def test_bundle_missing_invalid_and_valid(board: tuple[Log, MemoryStorage]) -> None:
-    log, _ = board
+    log, storage = board
     bundle = DECL.bundle("phase-1", [1, 2])
     sha = hashlib.sha256(file_bytes(bundle)).hexdigest()
     error = refused(log, event("reveal.published", {"phase": "phase-1", "sha256": sha, "openings": 2}))
@@ -535,10 +535,15 @@ def test_bundle_missing_invalid_and_valid(board: tuple[Log, MemoryStorage]) -> N
 
     assert refused(log, reveal_event(log, bundle, openings=3)).reason == "bundle-invalid"  # count differs
     assert refused(log, reveal_event(log, bundle, phase="phase-2")).reason == "bundle-invalid"  # phase differs
-    by_impostor = sign_statement(bundle["statement"], [IMPOSTOR_HOST])
-    assert refused(log, reveal_event(log, by_impostor)).reason == "bundle-invalid"
-    with pytest.raises(MalformedInputError):
-        log.put_bundle(b'{"statement": {"type": "unveil/escrow/v1"}, "signatures": []}')
+    by_impostor = file_bytes(sign_statement(bundle["statement"], [IMPOSTOR_HOST]))
+    with pytest.raises(BoardRefused, match="upload-unsigned"):  # not stored (spec §11)
+        log.put_bundle(by_impostor)
+    impostor_sha = hashlib.sha256(by_impostor).hexdigest()
+    storage.put_bundle(impostor_sha, by_impostor)  # held all the same (say, stored before that rule): still refused
+    impostor_reveal = event("reveal.published", {"phase": "phase-1", "sha256": impostor_sha, "openings": 2})
+    assert refused(log, impostor_reveal).reason == "bundle-invalid"
+    with pytest.raises(MalformedInputError):  # signed by the host, but not a reveal bundle
+        log.put_bundle(file_bytes(sign_statement({"type": "unveil/escrow/v1"}, [HOST])))
 
     assert log.submit(reveal_event(log, bundle)).created
     error = refused(log, reveal_event(log, DECL.bundle("phase-1", [3])))

@@ -81,11 +81,13 @@ def test_round_trip_of_every_method(storage: BoardStorage) -> None:
     assert storage.read_entries(2, 2) == [] and storage.size() == 4
     assert all(type(b) is bytes for b in storage.read_entries(0, 4))
 
-    storage.put_bundle("b" * 64, b"bundle\x00bytes")
-    storage.put_bundle("b" * 64, b"bundle\x00bytes")  # a repeat is a no-op
+    assert not storage.has_bundle("b" * 64)
+    assert storage.put_bundle("b" * 64, b"bundle\x00bytes", uploaded=100) is True
+    assert storage.put_bundle("b" * 64, b"bundle\x00bytes", uploaded=200) is False  # a repeat is a no-op
+    assert storage.has_bundle("b" * 64) and storage.get_bundle("b" * 64) == b"bundle\x00bytes"
+    assert storage.put_bundle("b" * 64, b"other") is False  # like MemoryStorage: the first bytes stored stay
     assert storage.get_bundle("b" * 64) == b"bundle\x00bytes"
-    storage.put_bundle("b" * 64, b"other")  # like MemoryStorage: the last bytes stored win
-    assert storage.get_bundle("b" * 64) == b"other"
+    assert storage.purge_bundles(200, keep=()) == 1 and not storage.has_bundle("b" * 64)  # uploaded at 100, not 200
 
     storage.save_checkpoint(4, "note four\n")
     storage.save_checkpoint(2, "note two\n")
@@ -102,6 +104,8 @@ def test_round_trip_of_every_method(storage: BoardStorage) -> None:
     storage.add_cosignature(2, "Observer", "\u2014 Observer on two\n")
     assert storage.cosignatures(4) == ["\u2014 Inspector line\n", "\u2014 Observer new\n"]
     assert storage.cosignatures(2) == ["\u2014 Observer on two\n"] and storage.cosignatures(3) == []
+    assert storage.latest_cosignatures() == [
+        ("Inspector", 4, "note four\n", "\u2014 Inspector line\n"), ("Observer", 4, "note four\n", "\u2014 Observer new\n")]
 
 
 def test_everything_survives_reopening(storage_url: str) -> None:  # noqa: F811

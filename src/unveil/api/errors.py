@@ -1,9 +1,11 @@
 """The board API's edge for errors: every reason code becomes its HTTP status here, once.
 
 Every error answer is ``{"error": str, "reason": str}``, plus ``"problems"`` when a reveal
-file was checked. :data:`STATUS` is the one table from a refusal's reason to its status (422,
-a protocol refusal, for any reason not in it); :func:`install_error_handlers` maps the rest
-(unreadable input, a parameter FastAPI could not parse, Starlette's 404 and 405).
+file was checked (spec §11). :data:`STATUS` is the one table from a refusal's reason to its
+status (422, a protocol refusal, for any reason not in it); :data:`HEADERS` adds the headers a
+reason calls for (``Connection: close`` when the request body may be left unread, so the
+connection cannot carry on mid-body; ``Retry-After`` when busy). :func:`install_error_handlers`
+maps the rest (unreadable input, a parameter FastAPI could not parse, Starlette's 404 and 405).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.routing import Match
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused, MalformedInputError, Problem
 
-__all__ = ["STATUS", "Disconnected", "error_content", "install_error_handlers", "json_bytes", "status_of"]
+__all__ = ["HEADERS", "STATUS", "Disconnected", "error_content", "headers_of", "install_error_handlers", "json_bytes", "refusal_body", "status_of"]
 
 PROTOCOL_STATUS = 422
 """The status of a refusal whose reason is not in :data:`STATUS`: the protocol refused it."""
@@ -34,6 +36,7 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.DISCONNECTED: 400,
         Reason.SHA256_MISMATCH: 400,
         Reason.RANGE_INVALID: 400,
+        Reason.UPLOAD_UNSIGNED: 400,
         # author or role
         Reason.AUTHOR_UNKNOWN: 403,
         Reason.SIGNATURE_INVALID: 403,
@@ -55,11 +58,25 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.SELECTION_DUPLICATE: 409,
         Reason.DISCREPANCY_DUPLICATE: 409,
         Reason.DISCREPANCY_REPEAT: 409,
+        # too large
         Reason.BODY_TOO_LARGE: 413,
+        Reason.ENTRY_TOO_LARGE: 413,
+        # the board cannot take it now
         Reason.STORAGE_FAILURE: 503,
+        Reason.UPLOADS_BUSY: 503,
     }
 )
 """Statuses other than :data:`PROTOCOL_STATUS`, by reason."""
+
+_CLOSE = {"connection": "close"}
+HEADERS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        Reason.BODY_TOO_LARGE: _CLOSE,
+        Reason.ENTRY_TOO_LARGE: _CLOSE,
+        Reason.UPLOADS_BUSY: {**_CLOSE, "retry-after": "2"},
+    }
+)
+"""Headers an answer with this reason carries, besides the content type."""
 
 _HTTP_REASONS = {404: Reason.NOT_FOUND, 405: Reason.METHOD_NOT_ALLOWED}
 
@@ -72,6 +89,11 @@ class Disconnected(Exception):
 def status_of(reason: str) -> int:
     """The HTTP status of a refusal with ``reason``."""
     return STATUS.get(reason, PROTOCOL_STATUS)
+
+
+def headers_of(reason: str) -> Mapping[str, str]:
+    """The extra headers of an answer with ``reason`` (:data:`HEADERS`)."""
+    return HEADERS.get(reason, {})
 
 
 def error_content(reason: str, message: str, problems: Sequence[Problem] = ()) -> dict[str, Any]:
@@ -99,7 +121,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BoardRefused)
     async def refused(_: Request, exc: BoardRefused) -> JSONResponse:
-        return JSONResponse(refusal_body(exc), status_code=status_of(exc.reason))
+        return JSONResponse(refusal_body(exc), status_code=status_of(exc.reason), headers=dict(headers_of(exc.reason)) or None)
 
     @app.exception_handler(Disconnected)
     async def disconnected(_: Request, exc: Disconnected) -> JSONResponse:

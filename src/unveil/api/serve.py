@@ -6,12 +6,17 @@
   is the one registered for the board, and replays the log (:meth:`Log.open`).
 - :func:`serve` binds the socket and listens on it itself (so a busy port is a clear error,
   port 0 picks a free one, and the URL is announced only once a client can connect), runs one
-  uvicorn worker on the ``asyncio`` loop with ``log_level="warning"`` until SIGINT/SIGTERM,
-  and closes the storage on the way out.
+  uvicorn worker (:func:`uvicorn_config`) until SIGINT/SIGTERM, and closes the storage on the
+  way out. Reveal files no entry names are purged once at start, and then before each upload
+  is stored, ``purge_after`` seconds after their upload (spec §11: one hour by default).
+- :func:`uvicorn_config`: the ``asyncio`` loop (uvloop when installed), ``log_level=
+  "warning"``, and connections closed when idle for ``idle_timeout`` seconds or slower than
+  ``request_timeout`` per request (:mod:`unveil.api.connections`).
 """
 
 from __future__ import annotations
 
+import math
 import signal
 import socket
 import threading
@@ -21,13 +26,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from unveil.api.board import PURGE_AFTER
+from unveil.api.connections import IDLE_TIMEOUT, REQUEST_TIMEOUT, protocol_class
 from unveil.board.log import Log
 from unveil.board.parties import read_parties
 from unveil.core.keys import STATEMENT_KEY
 from unveil.errors import MalformedInputError
 from unveil.workspace.keystore import read_private
 
-__all__ = ["open_board", "serve"]
+__all__ = ["open_board", "serve", "uvicorn_config"]
 
 LISTEN_BACKLOG = 2048
 """Pending connections the socket holds (uvicorn's default backlog)."""
@@ -98,6 +105,16 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if sock.family == socket.AF_INET6 else f"http://{host}:{port}"
 
 
+def uvicorn_config(app: Any, *, idle_timeout: float = IDLE_TIMEOUT, request_timeout: float = REQUEST_TIMEOUT, loop: str = "auto") -> Any:
+    """The ``uvicorn.Config`` the board runs ``app`` under (see the module docstring)."""
+    import uvicorn
+
+    return uvicorn.Config(
+        app, loop=loop, http=protocol_class(idle_timeout, request_timeout), timeout_keep_alive=max(1, round(idle_timeout)),
+        workers=1, log_level="warning", lifespan="on", access_log=False, proxy_headers=False,
+    )
+
+
 def serve(
     db_url: str,
     origin: str,
@@ -106,6 +123,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8080,
     *,
+    idle_timeout: float = IDLE_TIMEOUT,
+    request_timeout: float = REQUEST_TIMEOUT,
+    purge_after: int = PURGE_AFTER,
     announce: Announce | None = None,
 ) -> None:
     """Run the board's API until interrupted (see the module docstring)."""
@@ -113,11 +133,18 @@ def serve(
 
     from unveil.api.app import create_app
 
+    for name, seconds in (("--idle-timeout", idle_timeout), ("--request-timeout", request_timeout)):
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise MalformedInputError(f"{seconds} is not a positive number of seconds", where=name)
+    if purge_after < 0:
+        raise MalformedInputError("the purge period must be 0 or more seconds", where="--purge-after")
     log, storage = open_board(db_url, origin, key_path, parties_path)
     try:
+        log.purge_bundles(purge_after)
         sock = _listen(host, port)
         try:
-            config = uvicorn.Config(create_app(log), loop="auto", http="auto", workers=1, log_level="warning", lifespan="on", access_log=False, proxy_headers=False)  # uvloop and httptools when installed
+            app = create_app(log, purge_after=purge_after)
+            config = uvicorn_config(app, idle_timeout=idle_timeout, request_timeout=request_timeout)
             server = uvicorn.Server(config)
             if announce is not None:
                 announce(_url(sock), log.size)

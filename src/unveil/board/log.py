@@ -13,9 +13,17 @@ does no I/O of its own and reads no clock: ``now()`` (unix seconds) is passed in
   (``statement-conflict``, 409); anything else is checked, appended, and the batch ends in one
   new checkpoint, signed by the board key. Costs per event: one parse, the signature checks,
   O(log n) tree hashes; per batch: one storage transaction and one signature.
+- Acceptance is replay (spec §7: a board never accepts an entry a replay of its log would
+  refuse): :meth:`Log.prepare` reads every submission as the audit reads the entry it would
+  become (its JCS bytes, through the strict parser), and the protocol's checks are the audit's.
+  Only the time checks (:meth:`Log._check_time`, ``time-future`` and ``time-out-of-range``)
+  read a clock, and an audit does not repeat them.
 - Checkpoints are C2SP tlog-checkpoint notes (origin, size, b64 root) signed by the board key
   (type 0x01, named ``origin``); :meth:`Log.checkpoint` appends every stored witness
-  cosignature of the current checkpoint as extra signature lines.
+  cosignature of the current checkpoint as extra signature lines; :meth:`Log.cosigned` gives
+  each witness's largest cosigned checkpoint (spec §11).
+- Reveal files (spec §11): :meth:`Log.store_bundle` keeps one with its upload time;
+  :meth:`Log.purge_bundles` deletes those no entry names once they are older than a period.
 
 Not thread-safe for concurrent writers beyond the internal lock: one process owns a board.
 """
@@ -26,132 +34,31 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
 from unveil.board.events import Event, parse_event
 from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState
+from unveil.board.storage import LogStorage, MemoryStorage
 from unveil.board.tree import AppendOnlyTree
+from unveil.board.uploads import check_upload
 from unveil.core.encoding import unix_time
-from unveil.core.envelope import parse_signed
+from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
 from unveil.core.merkle import leaf_hash
 from unveil.core.notes import Checkpoint, assemble_note, open_note, parse_signature_line, sign_note, verify_cosignature, verify_note
 from unveil.core.reasons import Reason
-from unveil.core.reveal import REVEAL_TYPE
-from unveil.errors import BoardRefused, MalformedInputError, VerificationError
+from unveil.errors import BoardRefused, CanonicalizationError, MalformedInputError, VerificationError
 
-__all__ = ["Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
+__all__ = ["MAX_AGE", "MAX_SKEW", "Log", "LogStorage", "MemoryStorage", "Prepared", "Receipt"]
 
+MAX_SKEW = 300
+"""Seconds an event's ``time`` may lie after the board's clock (spec §7, ``time-future``)."""
 
-class LogStorage(Protocol):
-    """What :class:`Log` needs from storage. Entries are ``(index, entry bytes)`` rows,
-    indices ``0, 1, 2, …`` with no gap; bundles are reveal files keyed by their SHA-256 hex.
-
-    Crash safety: :meth:`append_entries` is one transaction (all rows or none). The checkpoint
-    of a batch is saved by a separate :meth:`save_checkpoint` call; if the process dies in
-    between, :meth:`Log.open` re-signs the checkpoint (Ed25519 is deterministic: the same bytes)
-    and saves it, so ``save_checkpoint`` must accept a repeat of the same ``(size, note)``.
-    """
-
-    def load_entries(self) -> Iterable[tuple[int, bytes]]:
-        """Every entry, in index order (streamed: the log may be large)."""
-        ...
-
-    def read_entries(self, start: int, end: int) -> Sequence[bytes]:
-        """Entries ``start .. end-1`` (the caller checks ``0 <= start <= end <= size``)."""
-        ...
-
-    def append_entries(self, rows: Sequence[tuple[int, bytes]], checkpoint: tuple[int, str] | None = None) -> None:
-        """Append ``rows`` (consecutive indices from the current size) and, when given, save the
-        board-signed ``checkpoint`` ``(size, note)`` covering them: all in one transaction."""
-        ...
-
-    def get_bundle(self, sha256_hex: str) -> bytes | None:
-        """The stored reveal file whose SHA-256 is ``sha256_hex``, or ``None``."""
-        ...
-
-    def put_bundle(self, sha256_hex: str, data: bytes) -> None:
-        """Store a reveal file (a repeat of the same bytes is a no-op)."""
-        ...
-
-    def save_checkpoint(self, size: int, note: str) -> None:
-        """Store the board-signed checkpoint note of ``size`` (upsert)."""
-        ...
-
-    def get_checkpoint(self, size: int) -> str | None:
-        """The board-signed note of ``size`` (without cosignatures), or ``None``."""
-        ...
-
-    def latest_checkpoint(self) -> tuple[int, str] | None:
-        """``(size, note)`` of the largest stored size, or ``None``."""
-        ...
-
-    def load_checkpoints(self) -> Iterable[tuple[int, str]]:
-        """Every stored ``(size, note)``, by size (for :meth:`Log.audit`)."""
-        ...
-
-    def add_cosignature(self, size: int, witness: str, line: str) -> None:
-        """Store ``witness``'s cosignature line on the checkpoint of ``size``, replacing any
-        earlier line of that witness for that size."""
-        ...
-
-    def cosignatures(self, size: int) -> Sequence[str]:
-        """The cosignature lines of the checkpoint of ``size`` (one per witness)."""
-        ...
-
-
-class MemoryStorage:
-    """:class:`LogStorage` in memory, for tests and tools."""
-
-    def __init__(self) -> None:
-        self.entries: list[bytes] = []
-        self.bundles: dict[str, bytes] = {}
-        self.checkpoints: dict[int, str] = {}
-        self.cosigs: dict[int, dict[str, str]] = {}
-
-    def load_entries(self) -> Iterator[tuple[int, bytes]]:
-        return iter(list(enumerate(self.entries)))
-
-    def read_entries(self, start: int, end: int) -> list[bytes]:
-        return self.entries[start:end]
-
-    def append_entries(self, rows: Sequence[tuple[int, bytes]], checkpoint: tuple[int, str] | None = None) -> None:
-        for offset, (index, _) in enumerate(rows):
-            if index != len(self.entries) + offset:
-                raise ValueError(f"row index {index} does not follow the log (size {len(self.entries) + offset})")
-        self.entries.extend(entry for _, entry in rows)
-        if checkpoint is not None:
-            self.save_checkpoint(*checkpoint)
-
-    def get_bundle(self, sha256_hex: str) -> bytes | None:
-        return self.bundles.get(sha256_hex)
-
-    def put_bundle(self, sha256_hex: str, data: bytes) -> None:
-        self.bundles[sha256_hex] = data
-
-    def save_checkpoint(self, size: int, note: str) -> None:
-        self.checkpoints[size] = note
-
-    def get_checkpoint(self, size: int) -> str | None:
-        return self.checkpoints.get(size)
-
-    def latest_checkpoint(self) -> tuple[int, str] | None:
-        if not self.checkpoints:
-            return None
-        size = max(self.checkpoints)
-        return size, self.checkpoints[size]
-
-    def load_checkpoints(self) -> list[tuple[int, str]]:
-        return sorted(self.checkpoints.items())
-
-    def add_cosignature(self, size: int, witness: str, line: str) -> None:
-        self.cosigs.setdefault(size, {})[witness] = line
-
-    def cosignatures(self, size: int) -> list[str]:
-        return list(self.cosigs.get(size, {}).values())
+MAX_AGE = 24 * 3600
+"""Seconds an event's ``time`` may lie before the board's clock (spec §7, ``time-out-of-range``)."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +84,18 @@ class Receipt:
     created: bool
 
 
+def _as_bytes(doc: Any) -> bytes:
+    """A submission's bytes: as sent, or the JCS form of parsed JSON."""
+    if isinstance(doc, (bytes, bytearray)):
+        return bytes(doc)
+    if isinstance(doc, str):
+        return doc.encode("utf-8", "surrogatepass")
+    try:
+        return canonicalize(doc)
+    except (CanonicalizationError, RecursionError) as exc:  # RecursionError: nested far beyond spec §0's 64
+        raise MalformedInputError(f"the event has no canonical form: {type(exc).__name__}: {exc}") from None
+
+
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
     for expected, (index, entry) in enumerate(rows):
         if index != expected:
@@ -197,6 +116,7 @@ class Log:
         *,
         check_bundles: bool,
         max_skew: int | None,
+        max_age: int | None,
     ):
         """Internal: use :meth:`open`."""
         if key.key_type != STATEMENT_KEY or key.name != origin:
@@ -210,6 +130,7 @@ class Log:
         self._now = now
         self._check_bundles = check_bundles
         self._max_skew = max_skew
+        self._max_age = max_age
         self._lock = threading.RLock()
         self._state = BoardState(parties)
         self._tree = AppendOnlyTree()
@@ -226,16 +147,18 @@ class Log:
         now: Callable[[], int],
         *,
         check_bundles: bool = True,
-        max_skew: int | None = 300,
+        max_skew: int | None = MAX_SKEW,
+        max_age: int | None = MAX_AGE,
     ) -> Log:
         """Replay ``storage`` (every entry re-verified) and return the log.
 
         ``check_bundles=False`` skips re-checking stored reveal files on replay (faster start;
-        they were checked when accepted). ``max_skew``: refuse events whose ``time`` is more
-        than this many seconds after ``now()`` (``None``: never). Raises
+        they were checked when accepted). ``max_skew``, ``max_age``: refuse events whose
+        ``time`` is more than this many seconds after, or before, ``now()`` (``None``: never;
+        spec §7 fixes 300 s and 24 h). Raises
         :class:`VerificationError` listing every problem if the stored log does not replay.
         """
-        log = cls(storage, origin, key, parties, now, check_bundles=check_bundles, max_skew=max_skew)
+        log = cls(storage, origin, key, parties, now, check_bundles=check_bundles, max_skew=max_skew, max_age=max_age)
         log._load()
         return log
 
@@ -273,11 +196,12 @@ class Log:
         lines = self._storage.cosignatures(size)
         return note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
-    def entries(self, start: int, end: int) -> list[bytes]:
-        """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``)."""
+    def entries(self, start: int, end: int, max_bytes: int | None = None) -> list[bytes]:
+        """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``);
+        with ``max_bytes``, only the first ones that fit in it (at least one)."""
         if type(start) is not int or type(end) is not int or not 0 <= start <= end <= self.size:
             raise BoardRefused(Reason.RANGE_INVALID, f"entries [{start}, {end}) are not within [0, {self.size}]")
-        return list(self._storage.read_entries(start, end))
+        return list(self._storage.read_entries(start, end, max_bytes))
 
     def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
         """RFC 9162 audit path of entry ``index`` in the tree of ``size`` (default: current)."""
@@ -306,16 +230,48 @@ class Log:
         """The exact bytes of a reveal file the board holds, or None."""
         return self._storage.get_bundle(sha256_hex)
 
+    @property
+    def statement_vkeys(self) -> list[str]:
+        """Every registered statement key: whose signature makes an upload storable (spec §11)."""
+        return [party.vkey for party in self.parties]
+
     def put_bundle(self, data: bytes) -> str:
-        """Store a reveal file (a signed reveal bundle, spec §5, §6); return its SHA-256 hex,
-        which ``reveal.published`` names. :class:`MalformedInputError` if it is not one."""
-        doc = loads(data, source="reveal file")
-        signed = parse_signed(doc)
-        if signed.statement.get("type") != REVEAL_TYPE:
-            raise MalformedInputError(f"statement.type must be {REVEAL_TYPE!r}", source="reveal file")
+        """Check an uploaded reveal file (:func:`~unveil.board.uploads.check_upload`) and store
+        it; return its SHA-256 hex, which ``reveal.published`` names. Raises
+        :class:`MalformedInputError` or :class:`BoardRefused` (``upload-unsigned``)."""
+        check_upload(data, self.statement_vkeys)
         sha = hashlib.sha256(data).hexdigest()
-        self._storage.put_bundle(sha, data)
+        self.store_bundle(sha, data)
         return sha
+
+    def has_bundle(self, sha256_hex: str) -> bool:
+        """Whether the board holds the reveal file with this SHA-256 (without reading it)."""
+        return self._storage.has_bundle(sha256_hex)
+
+    def store_bundle(self, sha256_hex: str, data: bytes) -> bool:
+        """Store a reveal file that passed :func:`~unveil.board.uploads.check_upload` (a server
+        runs that check elsewhere), stamped with the board's clock; False if it was held
+        already (its upload time stays). Needs no lock: no entry depends on it until one names
+        it, and :meth:`purge_bundles` spares what was uploaded within its period."""
+        return self._storage.put_bundle(sha256_hex, data, self._now())
+
+    def purge_bundles(self, period: int) -> int:
+        """Delete the reveal files uploaded more than ``period`` seconds ago that no entry
+        names (spec §11); return how many. Under the log's lock, so no entry naming one is
+        accepted meanwhile: a file an entry names is never deleted."""
+        with self._lock:
+            return self._storage.purge_bundles(self._now() - period, set(self._state.reveals.values()))
+
+    def cosigned(self) -> list[tuple[str, int, str]]:
+        """For each registered witness that cosigned here, its largest cosigned checkpoint:
+        ``(witness, size, the board's note of that size followed by the witness's line)``
+        (spec §11 ``GET /checkpoints/cosigned``)."""
+        found = []
+        for witness, size, note, line in self._storage.latest_cosignatures():
+            party = self.parties.by_name(witness)
+            if party is not None and party.witness_vkey is not None:
+                found.append((witness, size, note + (line if line.endswith("\n") else line + "\n")))
+        return found
 
     def submit(self, envelope_doc: Any) -> Receipt:
         """Append one event (a signed envelope, parsed JSON or its bytes); raise :class:`BoardRefused`."""
@@ -367,11 +323,20 @@ class Log:
         """The checks of one submission that need no log state: parse the envelope (bytes or
         parsed JSON) and verify its signatures against the registered keys. Thread-safe, and
         the costly part of a submission (an Ed25519 verification, which releases the GIL), so a
-        server runs it for many requests at once and hands :meth:`submit_many` the results."""
+        server runs it for many requests at once and hands :meth:`submit_many` the results.
+
+        The event is read as a replay reads its entry: parsed JSON is canonicalized and parsed
+        again from its bytes (the strict parser's limits, spec §0), and an envelope sent as other
+        bytes than its JCS form is read a second time from that form, which must read back to
+        itself (``1e20`` is a number in JSON, but its JCS form ``100000000000000000000`` is an
+        integer no reader accepts, spec §0)."""
         try:
-            if isinstance(doc, (bytes, bytearray, str)):
-                doc = loads(bytes(doc) if isinstance(doc, bytearray) else doc, source="event")
-            event = parse_event(doc)
+            data = _as_bytes(doc)
+            event = parse_event(loads(data, source="event"))
+            if event.entry != data:
+                again = parse_event(loads(event.entry, source="the event's JCS form"))
+                if again.entry != event.entry:
+                    raise MalformedInputError("the event's JCS form does not read back to itself (spec §0, §7)")
         except MalformedInputError as exc:
             return Prepared(None, None, BoardRefused(Reason.MALFORMED, str(exc)))
         try:
@@ -401,11 +366,15 @@ class Log:
         return index, True
 
     def _check_time(self, event: Event) -> None:
-        if self._max_skew is None:
+        """The two checks that read the board's clock (spec §7); an audit does not repeat them."""
+        if self._max_skew is None and self._max_age is None:
             return
         now = self._now()
-        if (unix_time(event.time) or 0) > now + self._max_skew:  # parse_event checked the format
+        when = unix_time(event.time) or 0  # parse_event checked the format
+        if self._max_skew is not None and when > now + self._max_skew:
             raise BoardRefused(Reason.TIME_FUTURE, f"time {event.time} is more than {self._max_skew} s after the board's clock")
+        if self._max_age is not None and when < now - self._max_age:
+            raise BoardRefused(Reason.TIME_OUT_OF_RANGE, f"time {event.time} is more than {self._max_age} s before the board's clock")
 
     def _sign(self, size: int) -> str:
         body = Checkpoint(self.origin, size, self._tree.root(size)).body()

@@ -32,7 +32,9 @@ author-unknown            403    no signature by a registered statement key (:mo
 signature-invalid         403    a signature by a registered key does not verify
 author-ambiguous          422    several registered parties signed: an event has one author
 role-not-allowed          403    the author's role (or name) may not write this kind here
-time-future               422    the event's time is ahead of the board's clock (:mod:`.log`)
+time-future               422    the event's time is more than 300 s after the board's clock (:mod:`.log`)
+time-out-of-range         422    the event's time is more than 24 h before the board's clock (:mod:`.log`)
+entry-too-large           413    the entry, ``JCS(envelope)``, is over :data:`ENTRY_MAX` bytes (spec §7)
 statement-conflict        409    the same statement is logged under other signatures (:mod:`.log`)
 statement-duplicate       409    the same statement is already logged
 escrow-unknown            422    ``escrow_id`` names no published escrow
@@ -95,9 +97,12 @@ if TYPE_CHECKING:
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
-__all__ = ["BoardState", "BundleLookup"]
+__all__ = ["ENTRY_MAX", "BoardState", "BundleLookup"]
 
 BundleLookup = Callable[[str], "bytes | None"]
+
+ENTRY_MAX = 1 << 20
+"""The largest entry, ``JCS(envelope)``, in bytes (spec §7: 1 MiB)."""
 
 @dataclass
 class PublishedEscrow:
@@ -169,6 +174,8 @@ class BoardState:
         Passing ``None`` instead of a function skips the reveal-file checks (an offline audit
         without the files); everything else is still checked. Changes nothing.
         """
+        if len(event.entry) > ENTRY_MAX:
+            raise BoardRefused(Reason.ENTRY_TOO_LARGE, f"the entry is {len(event.entry)} bytes; at most {ENTRY_MAX} (spec §7)")
         if event.statement_sha256 in self.statements:
             index = self.statements[event.statement_sha256]
             raise BoardRefused(Reason.STATEMENT_DUPLICATE, f"the same statement is already entry {index}")

@@ -208,12 +208,15 @@ def serve(
     parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties.", show_default=False)],
     host: Annotated[str, typer.Option("--host", help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=0, max=65535, help="The port (0: any free port).")] = 8080,
+    idle_timeout: Annotated[float, typer.Option("--idle-timeout", metavar="SECONDS", help="Close a connection that sends nothing for this long while the board waits for it.")] = 10.0,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", help="Close a connection whose request (headers and body) takes longer than this to arrive.")] = 60.0,
+    purge_after: Annotated[int, typer.Option("--purge-after", metavar="SECONDS", min=0, help="Delete a reveal file no entry names this long after its upload.")] = 3600,
     json_output: Annotated[bool, typer.Option("--json", help="Print where it listens (and errors) as JSON.")] = False,
 ) -> None:
-    """Run the board's HTTP API (spec §7) over its database until interrupted (board)."""
+    """Run the board's HTTP API (spec §11) over its database until interrupted (board)."""
     from unveil.cli.serve_cmd import command as run
 
-    raise typer.Exit(run(db, origin, key, parties, host, port, json_output))
+    raise typer.Exit(run(db, origin, key, parties, host, port, json_output, idle_timeout=idle_timeout, request_timeout=request_timeout, purge_after=purge_after))
 
 
 BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]

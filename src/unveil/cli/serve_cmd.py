@@ -1,7 +1,9 @@
 """``unveil serve``: run the board's API (:func:`unveil.api.serve.serve`) until interrupted.
 
 Prints where it listens once the socket is bound (``--json``: one JSON line ``{"origin",
-"url", "size"}`` on stdout). Exit codes (:mod:`unveil.cli.exits`): 0 a clean shutdown; 2 bad
+"url", "size"}`` on stdout). ``--idle-timeout`` and ``--request-timeout`` bound how long a
+client may keep a connection waiting (:mod:`unveil.api.connections`); ``--purge-after`` is the
+period after which a reveal file no entry names is deleted (spec §11). Exit codes (:mod:`unveil.cli.exits`): 0 a clean shutdown; 2 bad
 input (key, parties file, database URL, address); 1 a stored log that does not replay, every
 problem listed.
 """
@@ -23,7 +25,10 @@ def _failure(error: UnveilError) -> dict[str, Any]:
     return doc
 
 
-def command(db_url: str, origin: str, key_path: Path, parties_path: Path, host: str, port: int, as_json: bool) -> int:
+def command(
+    db_url: str, origin: str, key_path: Path, parties_path: Path, host: str, port: int, as_json: bool, *,
+    idle_timeout: float = 10.0, request_timeout: float = 60.0, purge_after: int = 3600,
+) -> int:
     def announce(url: str, size: int) -> None:
         if as_json:
             print(json.dumps({"origin": origin, "url": url, "size": size}), flush=True)
@@ -33,7 +38,8 @@ def command(db_url: str, origin: str, key_path: Path, parties_path: Path, host: 
     def action() -> Done:
         from unveil.api.serve import serve
 
-        serve(db_url, origin, key_path, parties_path, host, port, announce=announce)
+        serve(db_url, origin, key_path, parties_path, host, port, idle_timeout=idle_timeout,
+              request_timeout=request_timeout, purge_after=purge_after, announce=announce)
         return Done(None, lambda: None)
 
     return run(as_json, action, failure=_failure)

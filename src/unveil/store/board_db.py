@@ -10,8 +10,11 @@
   ``?schema=NAME`` keeps the tables in schema ``NAME`` (created when ``create``), so several
   boards or test runs can share a database.
 
-Tables (SQLAlchemy Core): ``entries(idx, entry)``, ``bundles(sha256, data)``,
-``checkpoints(size, note)``, ``cosignatures(size, witness, line)``.
+Tables (SQLAlchemy Core): ``entries(idx, entry)``, ``bundles(sha256, uploaded, data)``,
+``checkpoints(size, note)``, ``cosignatures(size, witness, line)``. ``bundles.uploaded`` is the
+upload's unix time (:meth:`BoardStorage.purge_bundles` deletes by it); a database made before
+it existed gets the column on opening with ``create`` (0 for the files it holds: unreferenced
+ones are purged at the first purge).
 
 Durability: :meth:`BoardStorage.append_entries` is one transaction, committed before it
 returns (SQLite: WAL with ``synchronous=FULL``; PostgreSQL: its default
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
+    delete,
     event,
     func,
     inspect,
@@ -72,6 +76,7 @@ entries = Table(
 bundles = Table(
     "bundles", metadata,
     Column("sha256", Text, primary_key=True),
+    Column("uploaded", BigInteger, nullable=False, server_default="0"),  # before data: SQLite reads it without the blob
     Column("data", LargeBinary, nullable=False),
 )
 checkpoints = Table(
@@ -160,10 +165,23 @@ class BoardStorage:
                 return
             after = int(page[-1][0])
 
-    def read_entries(self, start: int, end: int) -> list[bytes]:
+    def read_entries(self, start: int, end: int, max_bytes: int | None = None) -> list[bytes]:
+        """Entries ``start .. end-1``; with ``max_bytes``, the first ones whose sizes add up to
+        at most that (always the first): their sizes are read first, so no more is fetched."""
         if end <= start:
             return []
         with self._read() as conn:
+            if max_bytes is not None:
+                sizes = conn.execute(
+                    select(func.length(entries.c.entry)).where(entries.c.idx >= start, entries.c.idx < end).order_by(entries.c.idx)
+                ).scalars().all()
+                total, count = 0, 0
+                for size in sizes:
+                    total += int(size)
+                    if total > max_bytes and count:
+                        break
+                    count += 1
+                end = start + count
             rows = conn.execute(
                 select(entries.c.entry).where(entries.c.idx >= start, entries.c.idx < end).order_by(entries.c.idx)
             ).scalars().all()
@@ -222,15 +240,26 @@ class BoardStorage:
             data = conn.execute(select(bundles.c.data).where(bundles.c.sha256 == sha256_hex)).scalar_one_or_none()
         return None if data is None else bytes(data)
 
-    def put_bundle(self, sha256_hex: str, data: bytes) -> None:
-        statement = self._insert(bundles).values(sha256=sha256_hex, data=data)
-        statement = statement.on_conflict_do_update(
-            index_elements=[bundles.c.sha256],
-            set_={"data": statement.excluded.data},
-            where=bundles.c.data != statement.excluded.data,  # a repeat of the same bytes writes nothing
-        )
+    def has_bundle(self, sha256_hex: str) -> bool:
+        with self._read() as conn:
+            return conn.execute(select(bundles.c.uploaded).where(bundles.c.sha256 == sha256_hex)).first() is not None
+
+    def put_bundle(self, sha256_hex: str, data: bytes, uploaded: int = 0) -> bool:
+        """Store a reveal file unless one is held under ``sha256_hex`` (then nothing is written:
+        its upload time stays); True if it was stored."""
+        insert = self._insert(bundles).values(sha256=sha256_hex, uploaded=uploaded, data=data)
+        statement = insert.on_conflict_do_nothing(index_elements=[bundles.c.sha256]).returning(bundles.c.sha256)
         with self._write() as conn:
-            conn.execute(statement)
+            return conn.execute(statement).first() is not None  # RETURNING: psycopg's rowcount here is -1
+
+    def purge_bundles(self, before: int, keep: Collection[str]) -> int:
+        """Delete the reveal files uploaded before ``before`` (unix time) that are not in
+        ``keep``; return how many. One transaction."""
+        with self._write() as conn:
+            doomed = [sha for (sha,) in conn.execute(select(bundles.c.sha256).where(bundles.c.uploaded < before)) if sha not in keep]
+            for at in range(0, len(doomed), PAGE):
+                conn.execute(delete(bundles).where(bundles.c.sha256.in_(doomed[at : at + PAGE])))
+        return len(doomed)
 
     # --- checkpoints and cosignatures ----------------------------------------------------
 
@@ -275,6 +304,23 @@ class BoardStorage:
                 ).scalars()
             )
 
+    def latest_cosignatures(self) -> list[tuple[str, int, str, str]]:
+        """``(witness, size, note, line)``: each witness's largest cosigned size, the board's
+        note of that size and the witness's line on it, ordered by witness name."""
+        largest = (
+            select(cosignatures.c.witness, func.max(cosignatures.c.size).label("size"))
+            .group_by(cosignatures.c.witness)
+            .subquery()
+        )
+        query = (
+            select(cosignatures.c.witness, cosignatures.c.size, checkpoints.c.note, cosignatures.c.line)
+            .join(largest, (largest.c.witness == cosignatures.c.witness) & (largest.c.size == cosignatures.c.size))
+            .join(checkpoints, checkpoints.c.size == cosignatures.c.size)
+            .order_by(cosignatures.c.witness)
+        )
+        with self._read() as conn:
+            return [(witness, int(size), note, line) for witness, size, note, line in conn.execute(query)]
+
 
 # --- opening ---------------------------------------------------------------------------------
 
@@ -309,6 +355,7 @@ def open_storage(url: str, *, create: bool = True) -> BoardStorage:
                 conn.execution_options(unveil_write=True)
                 with conn.begin():
                     metadata.create_all(conn, checkfirst=True)
+                    _add_upload_times(conn, _schema_of(engine))
         else:
             with engine.connect() as conn:
                 missing = [t.name for t in TABLES if not inspect(conn).has_table(t.name, schema=_schema_of(engine))]
@@ -318,6 +365,14 @@ def open_storage(url: str, *, create: bool = True) -> BoardStorage:
         engine.dispose()
         raise
     return BoardStorage(engine, description=description)
+
+
+def _add_upload_times(conn: Connection, schema: str | None) -> None:
+    """Give a ``bundles`` table made before ``uploaded`` existed that column."""
+    if "uploaded" in {column["name"] for column in inspect(conn).get_columns("bundles", schema=schema)}:
+        return
+    prefix = "" if schema is None else f'"{schema}".'  # a checked plain identifier (_SCHEMA_NAME)
+    conn.exec_driver_sql(f"ALTER TABLE {prefix}bundles ADD COLUMN uploaded BIGINT NOT NULL DEFAULT 0")
 
 
 def _schema_of(engine: Engine) -> str | None:
