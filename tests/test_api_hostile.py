@@ -198,7 +198,7 @@ def test_any_bundle_body_gets_2xx_or_4xx(body: bytes, named_right: bool) -> None
 
 
 @PROPERTY
-@given(body=HOSTILE | st.builds(lambda c, l: json.dumps({"checkpoint": c, "line": l}).encode(), st.text(max_size=200), st.text(max_size=200)))
+@given(body=HOSTILE | st.builds(lambda body, line: json.dumps({"checkpoint": body, "line": line}).encode(), st.text(max_size=200), st.text(max_size=200)))
 def test_any_cosignature_body_gets_2xx_or_4xx(body: bytes) -> None:
     assert_not_5xx(HOSTILE_CLIENT.post("/cosignatures", content=body))
 

@@ -6,6 +6,9 @@ test fails with a message saying what changed.
   ``json.JSONEncoder.encode``, which rebuilds the encoder on every call.
 - ``unveil.cli.main.main`` catches usage errors as ``typer.TyperException`` (public), the base
   of typer 0.28's bundled click exceptions.
+- ``unveil.api.connections`` watches uvicorn's HTTP protocols (httptools and h11) through
+  their ``loop``, ``transport``, ``flow.read_paused``, ``cycle`` (``more_body``,
+  ``response_complete``) and ``on_response_complete``.
 """
 
 from __future__ import annotations
@@ -59,3 +62,24 @@ def test_typer_usage_errors_derive_from_typer_exception(capsys: pytest.CaptureFi
     assert "Usage: unveil verify" in err and "Missing argument 'bundle'" in err, err
     assert main(["select", "--context", "c", "--population", "p", "--n", "1", "--bogus"]) == 2  # typer.BadParameter
     assert "coins are given as --reveal VKEY HEX" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module, name", [("uvicorn.protocols.http.httptools_impl", "HttpToolsProtocol"), ("uvicorn.protocols.http.h11_impl", "H11Protocol")])
+def test_uvicorn_protocol_internals_the_connection_watch_reads(module: str, name: str) -> None:
+    import asyncio
+    import importlib
+    import inspect
+
+    protocol = getattr(importlib.import_module(module), name)
+    cycle = importlib.import_module(module).RequestResponseCycle
+    for hook in ("connection_made", "data_received", "connection_lost", "on_response_complete"):
+        assert callable(getattr(protocol, hook, None)), f"uvicorn {name}.{hook} is gone: unveil.api.connections overrides it"
+    setup = inspect.getsource(protocol.__init__) + inspect.getsource(protocol.connection_made)
+    for attribute in ("self.loop", "self.transport", "self.flow", "self.cycle"):
+        assert attribute in setup, f"uvicorn {name} no longer sets {attribute}: unveil.api.connections reads it"
+    for attribute in ("self.more_body", "self.response_complete"):
+        assert attribute in inspect.getsource(cycle.__init__), f"uvicorn's cycle no longer has {attribute}"
+    from uvicorn.protocols.http.flow_control import FlowControl
+
+    assert "self.read_paused" in inspect.getsource(FlowControl.__init__)
+    assert issubclass(protocol, asyncio.Protocol)
