@@ -4,16 +4,20 @@ client uploads 16 MiB reveal files back to back, printed as JSON.
 Starts `unveil serve` over SQLite on loopback, publishes one escrow, then for --seconds runs
 --clients processes posting registered entries (each an ``escrow.published`` of a fresh escrow
 id by the registered host: an event valid at any point of any log) one after another, and
-records each answer's latency. Three phases in the same run, on the same server:
+records each answer's latency. Four phases in the same run, on the same server:
 
 - ``quiet``: entries only (the baseline: the same clients with nobody uploading);
 - ``anonymous``: one more process PUTs 16 MiB files that parse as signed reveal bundles but
   carry no registered party's signature, each a few bytes different (so each is new);
+- ``forged``: the same, but each file's signature names the registered host's key over a
+  signature that fails (an anonymous uploader that defeats any cheap test: the board parses
+  and canonicalizes 16 MiB before it can refuse);
 - ``registered``: the uploader PUTs real 16 MiB reveal bundles of that escrow, signed by the
   registered host (the heaviest legitimate upload).
 
-Target (security hardening): p99 ≤ 250 ms for the entries in both upload phases. Each phase
-also reports its ratio to the quiet p99, and what the uploads got back (status counts).
+Target (security hardening): p99 ≤ 250 ms for the entries in every upload phase. Each phase
+also reports its ratio to the quiet p99, and what the uploads got back (status counts); the
+run reports the database's size at the end (refused files take no room).
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ TARGET_P99_MS = 250
 BUNDLE_MIB = 16
 
 
-def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]], bytes, bytes, bytes]:
+def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]], bytes, bytes, bytes, bytes]:
     """Workspaces and PARTIES.json; per client a list of signed entries; the escrow event; one
-    registered 16 MiB bundle and one anonymous one (both as bytes)."""
+    registered 16 MiB bundle, one anonymous one and one with a forged signature (as bytes)."""
     from unveil.board.events import make_event
     from unveil.core import cells as cell_file
     from unveil.core.build import escrow_statement, reveal_statement
@@ -72,6 +76,7 @@ def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]]
     bundle = reveal_statement(escrow=parse_escrow(statement), phase="phase-1", openings=opened, proof=proof)
     registered = json.dumps(sign_statement(bundle, [hkey])).encode()
     anonymous = json.dumps({"statement": bundle, "signatures": []}).encode()
+    forged = json.dumps({"statement": bundle, "signatures": [{"vkey": hkey.vkey, "sig": "A" * 86 + "=="}]}).encode()
 
     entries = []
     for c in range(clients):
@@ -81,7 +86,7 @@ def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]]
             small = escrow_statement(escrow_id=escrow_id, host="Host", created=now, grid=Grid("list", 1, "00" * 32), root=b"\x11" * 32)
             mine.append(json.dumps(make_event("escrow.published", escrow_id, now, {"escrow": sign_statement(small, [hkey])}, [hkey])).encode())
         entries.append(mine)
-    return entries, json.dumps(escrow_event).encode(), registered, anonymous
+    return entries, json.dumps(escrow_event).encode(), registered, anonymous, forged
 
 
 def poster(port: int, entries: list[bytes], deadline: float, out: "multiprocessing.Queue[list[tuple[float, int]]]") -> None:
@@ -161,23 +166,23 @@ def main() -> None:
     out: dict[str, object] = {"bench": "upload_stall", "clients": args.clients, "bundle_mib": BUNDLE_MIB, "target_p99_ms": TARGET_P99_MS}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        per_client = int(args.seconds * 3 * 400)  # more than a client can post in the three phases
-        entries, escrow, registered, anonymous = prepare(tmp, args.clients, per_client)
+        per_client = int(args.seconds * 4 * 400)  # more than a client can post in the four phases
+        entries, escrow, registered, anonymous, forged = prepare(tmp, args.clients, per_client)
         out["bundle_bytes"] = len(registered)
         port = free_port()
         server = start(f"sqlite:///{tmp / 'board.db'}", tmp, port)
         try:
             httpx.post(f"http://127.0.0.1:{port}/entries", content=escrow, headers={"content-type": "application/json"}).raise_for_status()
-            third = len(entries[0]) // 3
-            out["quiet"] = phase(port, [e[:third] for e in entries], args.seconds, None)
-            out["anonymous"] = phase(port, [e[third : 2 * third] for e in entries], args.seconds, anonymous)
-            out["registered"] = phase(port, [e[2 * third :] for e in entries], args.seconds, registered)
+            share = len(entries[0]) // 4
+            uploads = {"quiet": None, "anonymous": anonymous, "forged": forged, "registered": registered}
+            for k, (name, upload) in enumerate(uploads.items()):
+                out[name] = phase(port, [e[k * share : (k + 1) * share] for e in entries], args.seconds, upload)
         finally:
             server.terminate()
             server.wait()
         out["database_bytes"] = (tmp / "board.db").stat().st_size
     quiet = out["quiet"]["p99_ms"]  # type: ignore[index]
-    for name in ("anonymous", "registered"):
+    for name in ("anonymous", "forged", "registered"):
         figures = out[name]
         if quiet and figures["p99_ms"] is not None:  # type: ignore[index]
             figures["ratio_to_quiet_p99"] = round(figures["p99_ms"] / quiet, 1)  # type: ignore[index]

@@ -96,6 +96,21 @@ def _as_bytes(doc: Any) -> bytes:
         raise MalformedInputError(f"the event has no canonical form: {type(exc).__name__}: {exc}") from None
 
 
+def _holds_float(value: Any) -> bool:
+    """Whether parsed JSON holds a number read as a float (a fraction or an exponent)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is float:
+            return True
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+    return False
+
+
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
     for expected, (index, entry) in enumerate(rows):
         if index != expected:
@@ -326,14 +341,17 @@ class Log:
         server runs it for many requests at once and hands :meth:`submit_many` the results.
 
         The event is read as a replay reads its entry: parsed JSON is canonicalized and parsed
-        again from its bytes (the strict parser's limits, spec §0), and an envelope sent as other
-        bytes than its JCS form is read a second time from that form, which must read back to
-        itself (``1e20`` is a number in JSON, but its JCS form ``100000000000000000000`` is an
-        integer no reader accepts, spec §0)."""
+        again from its bytes (the strict parser's limits, spec §0), and an envelope holding a
+        number with a fraction or exponent, sent as other bytes than its JCS form, is read a
+        second time from that form, which must read back to itself (``1e20`` is a number in
+        JSON, but its JCS form ``100000000000000000000`` is an integer no reader accepts, spec
+        §0). Without such a number the JCS form reads back to the same values (strings, safe
+        integers, booleans, null), so that second reading is spared."""
         try:
             data = _as_bytes(doc)
-            event = parse_event(loads(data, source="event"))
-            if event.entry != data:
+            parsed = loads(data, source="event")
+            event = parse_event(parsed)
+            if event.entry != data and _holds_float(parsed):
                 again = parse_event(loads(event.entry, source="the event's JCS form"))
                 if again.entry != event.entry:
                     raise MalformedInputError("the event's JCS form does not read back to itself (spec §0, §7)")
