@@ -309,3 +309,25 @@ def test_cosigned_is_empty_before_any_cosignature_and_lists_registered_witnesses
     storage.add_cosignature(1, "Mallory", cosign(body, MALLORY_W, NOW))  # stored behind the log's back
     log.add_cosignature(body, cosign(body, INSPECTOR_W, NOW))
     assert [witness for witness, _, _ in log.cosigned()] == ["Inspector"]
+
+
+def _checker_that_dies(data: bytes, vkeys: list[str]) -> None:
+    import os
+
+    os._exit(3)
+
+
+def test_a_checker_process_that_dies_fails_that_upload_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    from unveil.api import uploads
+
+    log = open_log(MemoryStorage(), Clock())
+    with TestClient(create_app(log)) as http:
+        with monkeypatch.context() as patch:
+            patch.setattr(uploads, "upload_refusal", _checker_that_dies)
+            answer = http.put(f"/bundles/{BUNDLE_SHA}", content=BUNDLE)
+        assert (answer.status_code, answer.json()["reason"]) == (503, "storage-failure")
+        assert not log.has_bundle(BUNDLE_SHA)
+        assert http.put(f"/bundles/{BUNDLE_SHA}", content=BUNDLE).status_code == 201
+    assert multiprocessing.active_children() == []  # each check's process is gone with it

@@ -67,7 +67,6 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         await board.writers.drain()
-        board.uploads.close()
 
     app = FastAPI(
         title=f"unveil board {log.origin}",

@@ -9,17 +9,17 @@ check) holds the interpreter for up to half a second per 16 MiB. So:
   before its body is read. Memory held by uploads is at most ``slots`` bodies.
 - :meth:`Uploads.check` first runs the cheap test in a worker thread
   (:func:`~unveil.board.uploads.names_a_registered_key`: a file that names no registered key is
-  refused without being parsed), then the full check in **one worker process**, one file at a
-  time (the others wait their turn): the board's event loop, verifier threads and writer thread
-  never wait for a parse, and uploads use at most one core.
+  refused without being parsed), then the full check in **a process of its own**, one file at
+  a time (the others wait their turn): the board's event loop, verifier threads and writer
+  thread never wait for a parse, and uploads use at most one core.
 
-The process is started on first use (``forkserver`` where there is one, preloading only the
-checking code; else ``spawn``) and again if it dies.
+Each check's process is forked from a fork server that preloads only the checking code (a few
+milliseconds; ``spawn`` where there is no fork server) and is gone when the check ends, so the
+board holds no process between uploads and a check that dies takes nothing else with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import threading
@@ -58,7 +58,7 @@ class Uploads:
         self.slots = slots
         self._active = 0
         self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._one_at_a_time = threading.Lock()
 
     @contextmanager
     def admitted(self) -> Iterator[None]:
@@ -79,7 +79,7 @@ class Uploads:
         keys = list(vkeys)
         if not await anyio.to_thread.run_sync(names_a_registered_key, data, keys):
             raise BoardRefused(Reason.UPLOAD_UNSIGNED, "the file names no registered statement key: it carries no registered party's signature")
-        refusal = await self._in_process(data, keys)
+        refusal = await anyio.to_thread.run_sync(self._in_process, data, keys)
         if refusal is None:
             return
         reason, message = refusal  # check_upload refuses with upload-unsigned or as malformed
@@ -87,27 +87,12 @@ class Uploads:
             raise BoardRefused(Reason.UPLOAD_UNSIGNED, message)
         raise MalformedInputError(message)
 
-    async def _in_process(self, data: bytes, vkeys: list[str]) -> tuple[str, str] | None:
-        for attempt in (1, 2):
-            pool = self._worker()
+    def _in_process(self, data: bytes, vkeys: list[str]) -> tuple[str, str] | None:
+        """In a worker thread: the full check in a process of its own, one check at a time."""
+        with self._one_at_a_time:
             try:
-                return await asyncio.wrap_future(pool.submit(upload_refusal, data, vkeys))
+                with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
+                    return pool.submit(upload_refusal, data, vkeys).result()
             except BrokenProcessPool:
-                log_.exception("the upload checker process died (attempt %d)", attempt)
-                with self._lock:
-                    if self._pool is pool:
-                        self._pool = None
-        raise BoardRefused(Reason.STORAGE_FAILURE, "the board could not check the file: its checker process failed")
-
-    def _worker(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=_context())
-            return self._pool
-
-    def close(self) -> None:
-        """Stop the checker process (uploads still under way are refused)."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+                log_.exception("the upload checker process died")
+                raise BoardRefused(Reason.STORAGE_FAILURE, "the board could not check the file: its checker process failed") from None
