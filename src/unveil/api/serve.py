@@ -110,7 +110,7 @@ def uvicorn_config(app: Any, *, idle_timeout: float = IDLE_TIMEOUT, request_time
     import uvicorn
 
     return uvicorn.Config(
-        app, loop=loop, http=protocol_class(idle_timeout, request_timeout), timeout_keep_alive=max(1, round(idle_timeout)),
+        app, loop=loop, http=protocol_class(idle_timeout, request_timeout), timeout_keep_alive=max(1, math.ceil(idle_timeout)),  # never before the watch
         workers=1, log_level="warning", lifespan="on", access_log=False, proxy_headers=False,
     )
 
