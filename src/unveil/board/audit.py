@@ -21,7 +21,9 @@ checkpoint-root-mismatch   its root differs from the recomputed tree at its size
 ========================== ================================================================
 
 Reveal files are checked only when ``bundles`` (SHA-256 hex → bytes) is given; the report says
-whether they were (``bundles_checked``).
+whether they were (``bundles_checked``). The report also lists every raised discrepancy as the
+replayed log holds it (``discrepancies``: phase, cell, raiser, whether resolved, and the derived
+``intel_predates_reveal``, spec §7).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class AuditReport:
     problems: tuple[Problem, ...]
     checkpoints_checked: int
     bundles_checked: bool
+    discrepancies: tuple[dict[str, object], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -65,6 +68,7 @@ class AuditReport:
             "checkpoints_checked": self.checkpoints_checked,
             "bundles_checked": self.bundles_checked,
             "problems": [p.to_json() for p in self.problems],
+            "discrepancies": list(self.discrepancies),
         }
 
 
@@ -147,4 +151,4 @@ def audit(
     for note in checkpoints:
         problems += check_checkpoint(note, tree, parties, origin)
         count += 1
-    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None)
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, tuple(state.discrepancy_views()))

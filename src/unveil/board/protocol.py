@@ -47,6 +47,13 @@ phase-duplicate           409    a reveal of this phase of this escrow is alread
 bundle-missing            422    the board holds no reveal file with ``body.sha256``
 bundle-invalid            422    the reveal file fails its checks against the published escrow
                                  (spec §5, §6), or its phase or opening count differs from the body
+site-id-duplicate         422    the reveal file (or a discrepancy's intel bundle) repeats an id
+serial-duplicate          422    of an earlier phase of the escrow in another cell (spec §5 "One
+suspect-id-duplicate      422    declaration across phases"); the problems name that phase
+verification-mismatch     422    ``verification.recorded`` names a file other than the logged
+                                 ``reveal.published`` of that escrow and phase (or none is logged)
+phase-unknown             422    ``discrepancy.raised`` names a phase the escrow has not revealed
+cell-not-opened           422    ``discrepancy.raised`` names a cell that phase's bundle did not open
 coin-early                422    ``coin.revealed`` before every draw party's commitment (spec §8)
 coin-repeat               409    a second commitment, or reveal, by one party in one context
 coin-mismatch             422    ``r`` does not open the party's commitment (spec §8)
@@ -69,7 +76,13 @@ cosignature-invalid       422    the cosignature does not verify under the witne
 What the board does not check, and readers must: the board has no ``cells.txt``, so a
 reveal bundle it accepts is "incomplete" (spec §1) — that each opened cell is the right line
 of ``cells.txt``, and that the cells cover the territory, is the inspector's check
-(``escrow.accepted`` records it). A selection's members cannot be recomputed without the
+(``escrow.accepted`` records it). Replayed without the reveal files (``bundle_lookup``
+``None``), the checks that read them are skipped: the bundle's, its repeated ids and
+``cell-not-opened`` (:mod:`.reveals`).
+
+Derived state every view of a discrepancy shows (:meth:`BoardState.discrepancy_views`, the
+audit's report): ``intel_predates_reveal``, whether the raiser's intel escrow was published
+before the phase's ``reveal.published`` (``null`` without intel; spec §7). A selection's members cannot be recomputed without the
 population, of which the log holds only ``population_sha256``; the board checks the seed.
 """
 
@@ -81,10 +94,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from unveil.board import events as ev
+from unveil.board.reveals import Discrepancy, Opened, Scanned, check_opened, intel_predates, refuse_repeats, repeated, scan
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
+from unveil.core.reveal import parse_reveal
 from unveil.core.selection import coin_commitment, draw_seed
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
@@ -116,12 +131,6 @@ class Draw:
     commitments: dict[str, bytes] = field(default_factory=dict)
     reveals: dict[str, bytes] = field(default_factory=dict)
     seed: bytes | None = None
-
-
-@dataclass
-class Discrepancy:
-    raised_by: str
-    resolved: bool = False
 
 
 _ROLES: dict[str, tuple[str, ...] | None] = {
@@ -159,6 +168,8 @@ class BoardState:
         self.acceptances: set[tuple[str, str]] = set()  # (escrow_id, inspector name)
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
+        self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
+        self._scanned: tuple[bytes, Scanned] | None = None  # what the last reveal check read, for apply
 
     # --- checks --------------------------------------------------------------------------
 
@@ -244,14 +255,22 @@ class BoardState:
                 f"the file reveals phase {report.reveal.phase[:80]!r} with {len(report.reveal.openings)} openings;"
                 f" the event says {phase!r} with {event.body['openings']}",
             )
+        scanned = scan(report.reveal)
+        refuse_repeats(repeated(self.opened.get(event.escrow_id), scanned, bundles), "the reveal file")
+        self._scanned = (event.statement_sha256, scanned)  # a cache of the file just read: apply records it
 
     def _check_verification_recorded(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        return None  # role and escrow suffice: a verification of any file is evidence
+        phase, sha = event.body["phase"], event.body["sha256"]
+        logged = self.reveals.get((event.escrow_id, phase))
+        if logged != sha:  # a verification of a file the board never logged, e.g. one shown privately
+            what = f"the logged file of phase {phase!r} is {logged}" if logged else f"no phase {phase!r} of escrow {event.escrow_id!r} is revealed"
+            raise BoardRefused(Reason.VERIFICATION_MISMATCH, f"{what}, not {sha}")
 
-    def _check_discrepancy_raised(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+    def _check_discrepancy_raised(self, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
         key = (event.escrow_id, event.body["id"])
         if key in self.discrepancies:
             raise BoardRefused(Reason.DISCREPANCY_DUPLICATE, f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
+        check_opened(self.opened.get(event.escrow_id), event.escrow_id, event.body["phase"], event.body["cell"], bundles)
         intel = event.body["intel"]
         if intel is None:
             return
@@ -267,6 +286,7 @@ class BoardState:
             raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
         if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
             raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
+        refuse_repeats(repeated(self.opened.get(target.escrow.escrow_id), scan(report.reveal), bundles), "the intel bundle")
 
     def _check_discrepancy_resolved(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         found = self.discrepancies.get((event.escrow_id, event.body["id"]))
@@ -343,12 +363,32 @@ class BoardState:
 
     def _apply_reveal_published(self, event: Event, author: Party, index: int) -> None:
         self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
+        scanned, self._scanned = self._scanned, None
+        read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
+        self._opened(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read)
+
+    def _opened(self, escrow_id: str) -> Opened:
+        if escrow_id not in self.opened:
+            self.opened[escrow_id] = Opened(intel=self.escrows[escrow_id].escrow.purpose == "intel")
+        return self.opened[escrow_id]
 
     def _apply_verification_recorded(self, event: Event, author: Party, index: int) -> None:
         return None  # nothing later depends on it
 
     def _apply_discrepancy_raised(self, event: Event, author: Party, index: int) -> None:
-        self.discrepancies[(event.escrow_id, event.body["id"])] = Discrepancy(author.name)
+        phase = event.body["phase"]
+        found = Discrepancy(author.name, index=index, phase=phase, cell=event.body["cell"])
+        if event.body["intel"] is not None:  # spec §7: the suspicion predates the reveal only if logged before it
+            bundle = parse_signed(event.body["intel"], "body.intel")
+            found.intel_escrow = intel_id = str(bundle.statement["escrow_id"])
+            found.intel_predates_reveal = intel_predates(self.escrows[intel_id].index, self.opened[event.escrow_id].phases[phase].index)
+            self._opened(intel_id).add(scan(parse_reveal(bundle.statement, "body.intel.statement", intel=True)))
+        self.discrepancies[(event.escrow_id, event.body["id"])] = found
+
+    def discrepancy_views(self) -> list[dict[str, object]]:
+        """Every raised discrepancy as every view shows it (spec §7), in log order."""
+        ordered = sorted(self.discrepancies.items(), key=lambda item: item[1].index)
+        return [d.to_json(escrow_id, id) for (escrow_id, id), d in ordered]
 
     def _apply_discrepancy_resolved(self, event: Event, author: Party, index: int) -> None:
         self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True

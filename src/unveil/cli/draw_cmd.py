@@ -9,7 +9,8 @@ commitment to reveal, a conflicting logged selection) or the draw is waiting for
 ``--json`` prints: coin commit ``{"context", "commitment", "index"}``; coin reveal
 ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus ``context``,
 ``index`` of ``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
-``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
+``{"id", …, "index"}`` (raise adds ``intel_predates_reveal``, spec §7: whether the intel escrow
+was logged before the phase's reveal, ``null`` without intel); inspect report ``{"escrow_id", "phase", "sites", "consistent",
 "discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
@@ -118,7 +119,12 @@ def discrepancy_raise(
         intel = read_bytes(intel_bundle, "intel bundle") if intel_bundle is not None else None
         with _connect(board) as client:
             result = coins.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
-        return Done(result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]"))
+        def show() -> None:
+            from unveil.cli.output import predates_text
+
+            _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]: {predates_text(result['intel_predates_reveal'])}")
+
+        return Done(result, show)
 
     return run(as_json, action)
 

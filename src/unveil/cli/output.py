@@ -61,3 +61,10 @@ def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON sta
         _out.print("reconciliation: when every cell is open", highlight=False)
     else:
         _out.print("reconciled: every total matches" if status["reconciled"] else "[bold red]NOT reconciled[/]: totals differ", highlight=False)
+
+
+def predates_text(value: object) -> str:
+    """How a person reads a discrepancy's ``intel_predates_reveal`` (spec §7)."""
+    if value is None:
+        return "no intel"
+    return "intel sealed before the reveal" if value else "intel sealed AFTER the reveal: it proves no earlier suspicion"
