@@ -127,6 +127,11 @@ def test_status_lists_a_repeated_serial_recorded_before_the_check_existed(ws: di
     assert st["reconciled"] is False  # …but one warhead is counted twice
     assert [(p["phase"], p["reason"]) for p in st["problems"]] == [("phase-2", "serial-duplicate")]
     assert "'phase-1'" in st["problems"][0]["detail"] and st["problems"][0]["index"] == cells.cells.index(b)
+    from unveil.cli.main import main
+
+    assert main(["status", "--workspace", str(d / "inspector")]) == 0  # for a person
+    printed = capsys.readouterr().out
+    assert "serial-duplicate" in printed and "NOT reconciled" in printed and "problems" in printed
     code, own = cli(capsys, "status", "--workspace", str(d / "host"))  # the host's own records show it too
     assert code == 0 and own["problems"] == st["problems"] and own["reconciled"] is False
 
