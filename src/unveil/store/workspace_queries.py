@@ -27,6 +27,11 @@ def escrow_ids(db: sqlite3.Connection) -> list[str]:
     return [r[0] for r in db.execute("SELECT escrow_id FROM escrows ORDER BY escrow_id")]
 
 
+def received_escrows(db: sqlite3.Connection) -> list[tuple[str, bytes]]:
+    """``(escrow_id, escrow_json)`` of every escrow received (not sealed here), by id."""
+    return [(eid, bytes(text)) for eid, text in db.execute("SELECT escrow_id, escrow_json FROM escrows WHERE own = 0 ORDER BY escrow_id")]
+
+
 def escrow(db: sqlite3.Connection, escrow_id: str) -> EscrowRow | None:
     """The escrow recorded under ``escrow_id`` (sealed here or received), or ``None``."""
     row = db.execute("SELECT escrow_json, cells_txt, own, coverage_checked FROM escrows WHERE escrow_id = ?", (escrow_id,)).fetchone()
@@ -160,8 +165,27 @@ def declaring_openings(db: sqlite3.Connection, escrow_id: str) -> Iterator[tuple
         " ORDER BY cell_index", (escrow_id,))
 
 
+def opened_rows(db: sqlite3.Connection, escrow_id: str) -> list[tuple[str, str, str]]:
+    """``(cell, phase, content_json)`` of every opened cell of an escrow."""
+    return db.execute("SELECT cell, phase, content_json FROM opened WHERE escrow_id = ?", (escrow_id,)).fetchall()
+
+
 def opened_totals(db: sqlite3.Connection, escrow_id: str) -> list[str]:
     return [text for (text,) in db.execute("SELECT totals_json FROM opened_totals WHERE escrow_id = ?", (escrow_id,))]
+
+
+def phase_names(db: sqlite3.Connection, escrow_id: str) -> list[str]:
+    return [p for (p,) in db.execute("SELECT phase FROM phases WHERE escrow_id = ? ORDER BY phase", (escrow_id,))]
+
+
+def cell_opened(db: sqlite3.Connection, escrow_id: str, cell: str) -> bool:
+    return db.execute("SELECT 1 FROM opened WHERE escrow_id = ? AND cell = ?", (escrow_id, cell)).fetchone() is not None
+
+
+def known_bundle(db: sqlite3.Connection, sha256: str) -> bool:
+    """Whether a bundle with this SHA-256 was recorded as a phase or verified valid here."""
+    return (db.execute("SELECT 1 FROM phases WHERE sha256 = ?", (sha256,)).fetchone() is not None
+            or db.execute("SELECT 1 FROM verifications WHERE bundle_sha256 = ? AND status = 'valid'", (sha256,)).fetchone() is not None)
 
 
 # --- verifications -------------------------------------------------------------------------
@@ -172,6 +196,34 @@ def insert_verification(db: sqlite3.Connection, escrow_id: str, phase: str, sha2
         "INSERT INTO verifications (escrow_id, phase, bundle_sha256, status, report_json, recorded) VALUES (?, ?, ?, ?, ?, ?)",
         (escrow_id, phase, sha256, status, report_json, recorded),
     )
+
+
+# --- the inspector's suspects (a table added on first use) --------------------------------
+
+SUSPECTS_TABLE = "CREATE TABLE IF NOT EXISTS suspects (id TEXT PRIMARY KEY, json TEXT NOT NULL, imported TEXT NOT NULL)"
+
+
+def suspects_json(db: sqlite3.Connection) -> list[str]:
+    """The imported suspects, as stored (none if nothing was ever imported)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suspects'").fetchone() is None:
+        return []
+    return [text for (text,) in db.execute("SELECT json FROM suspects")]
+
+
+def replace_suspects(db: sqlite3.Connection, rows: Iterable[tuple[str, str]], imported: str) -> None:
+    """Make ``(id, json)`` rows the whole set of suspects (the table created if absent)."""
+    db.execute(SUSPECTS_TABLE)
+    db.execute("DELETE FROM suspects")
+    db.executemany("INSERT INTO suspects (id, json, imported) VALUES (?, ?, ?)", [(i, j, imported) for i, j in rows])
+
+
+def suspect_inspections(db: sqlite3.Connection, escrow_id: str) -> list[tuple[str, str, str, float]]:
+    """``(phase, suspect, result, detection)`` of the suspects inspected in an escrow's phases
+    (the table :mod:`unveil.workspace.coins` writes; none before its first report)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suspect_inspections'").fetchone() is None:
+        return []
+    return db.execute("SELECT phase, suspect, result, detection FROM suspect_inspections WHERE escrow_id = ?"
+                      " ORDER BY phase, suspect", (escrow_id,)).fetchall()
 
 
 # --- pinned keys ---------------------------------------------------------------------------
