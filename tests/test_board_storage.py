@@ -213,7 +213,7 @@ def test_postgresql_schema_isolates_boards() -> None:
 def _busy(log: Log) -> None:
     log.submit(publish())
     log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
-    results = log.submit_many([commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), verification(1)])
+    results = log.submit_many([commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), verification(1)])
     assert not any(isinstance(r, BoardRefused) for r in results)
     log.submit(reveal_coin(HOST, R_HOST))
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))

@@ -17,7 +17,9 @@ verification.recorded                  an inspector or an observer
 discrepancy.raised                     an inspector
 discrepancy.resolved                   the inspector that raised it
 coin.committed, coin.revealed          a party of the draw: by this project's agreement every
-                                       registered host and inspector (spec §8)
+                                       registered host and inspector (spec §8); a context's
+                                       first commitment is an inspector's (the inspecting
+                                       party), carrying the population
 selection.drawn                        any registered party
 ====================================== ========================================================
 
@@ -54,6 +56,14 @@ context-mismatch          422    the context's earlier events name another escro
 selection-early           422    ``selection.drawn`` before every draw party's reveal
 selection-invalid         422    the seed is not ``draw_seed(context, reveals)`` of the log
 selection-duplicate       409    this context's selection is already logged
+selection-mismatch        422    ``selection.drawn`` names another ``population_sha256`` or ``n``
+                                 than the context's logged ones, or another selection than spec
+                                 §8 computes from that population, ``n`` and the seed
+population-missing        422    a context's first ``coin.committed`` is not an inspector's
+                                 carrying the population (spec §8): nobody commits before the
+                                 inspecting party has fixed the population and ``n``
+population-mismatch       422    a later ``coin.committed`` carries a population, or names another
+                                 ``population_sha256`` or ``n`` than the context's first one
 discrepancy-duplicate     409    a discrepancy with this id is already raised for this escrow
 discrepancy-unknown       422    ``discrepancy.resolved`` names no raised discrepancy
 discrepancy-repeat        409    the discrepancy is already resolved
@@ -69,8 +79,7 @@ cosignature-invalid       422    the cosignature does not verify under the witne
 What the board does not check, and readers must: the board has no ``cells.txt``, so a
 reveal bundle it accepts is "incomplete" (spec §1) — that each opened cell is the right line
 of ``cells.txt``, and that the cells cover the territory, is the inspector's check
-(``escrow.accepted`` records it). A selection's members cannot be recomputed without the
-population, of which the log holds only ``population_sha256``; the board checks the seed.
+(``escrow.accepted`` records it).
 """
 
 from __future__ import annotations
@@ -78,14 +87,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unveil.board import events as ev
+from unveil.board.parties import INSPECTOR
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
-from unveil.core.selection import coin_commitment, draw_seed
+from unveil.core.selection import coin_commitment, draw_seed, select
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
@@ -110,12 +120,21 @@ class PublishedEscrow:
 
 @dataclass
 class Draw:
-    """One coin draw (spec §8); commitments and reveals keyed by the party's statement vkey."""
+    """One coin draw (spec §8), opened by its inspecting party's first commitment, which fixed
+    ``population`` and ``n``; commitments and reveals keyed by the party's statement vkey
+    (``entries``: the entry index of each, by ``(kind, vkey)``); ``selection`` is the logged
+    ``selection.drawn`` body and ``selection_index`` its entry."""
 
     escrow_id: str
+    inspector: str
+    population: tuple[str, ...]
+    population_sha256: str
+    n: int
     commitments: dict[str, bytes] = field(default_factory=dict)
     reveals: dict[str, bytes] = field(default_factory=dict)
-    seed: bytes | None = None
+    entries: dict[tuple[str, str], int] = field(default_factory=dict)
+    selection: dict[str, Any] | None = None
+    selection_index: int | None = None
 
 
 @dataclass
@@ -290,9 +309,26 @@ class BoardState:
         return [p.name for p in parties if p.vkey not in have]
 
     def _check_coin_committed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+        context, body = event.body["context"], event.body
         draw = self._draw(event)
-        if draw is not None and author.vkey in draw.commitments:
-            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already committed in context {event.body['context']!r}: only the first counts")
+        if draw is None:
+            if author.role != INSPECTOR or "population" not in body:
+                raise BoardRefused(
+                    Reason.POPULATION_MISSING,
+                    f"context {context!r} has no logged population: its first coin.committed is the inspecting party's,"
+                    " carrying the population and n (spec §8)",
+                )
+            return
+        if author.vkey in draw.commitments:
+            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already committed in context {context!r}: only the first counts")
+        if "population" in body:
+            raise BoardRefused(Reason.POPULATION_MISMATCH, f"the population of context {context!r} is already logged: a later commitment carries none (spec §8)")
+        if body["population_sha256"] != draw.population_sha256 or body["n"] != draw.n:
+            raise BoardRefused(
+                Reason.POPULATION_MISMATCH,
+                f"context {context!r} draws n = {draw.n} of the population {draw.population_sha256}"
+                f" ({len(draw.population)} ids); this commitment names n = {body['n']} of {body['population_sha256']}",
+            )
 
     def _check_coin_revealed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         context = event.body["context"]
@@ -314,11 +350,21 @@ class BoardState:
         if missing:
             raise BoardRefused(Reason.SELECTION_EARLY, f"not every party has revealed in context {context!r}; missing: {', '.join(missing)}")
         assert draw is not None
-        if draw.seed is not None:
-            raise BoardRefused(Reason.SELECTION_DUPLICATE, f"the selection of context {context!r} is already logged")
+        if draw.selection is not None:
+            raise BoardRefused(Reason.SELECTION_DUPLICATE, f"the selection of context {context!r} is already entry {draw.selection_index}")
+        body = event.body
+        if body["population_sha256"] != draw.population_sha256 or body["n"] != draw.n:
+            raise BoardRefused(
+                Reason.SELECTION_MISMATCH,
+                f"context {context!r} draws n = {draw.n} of the logged population {draw.population_sha256};"
+                f" this selection names n = {body['n']} of {body['population_sha256']}",
+            )
         seed = self._seed(context, draw)
-        if seed.hex() != event.body["seed"]:
-            raise BoardRefused(Reason.SELECTION_INVALID, f"the seed of context {context!r} is {seed.hex()} (spec §8), not {event.body['seed']}")
+        if seed.hex() != body["seed"]:
+            raise BoardRefused(Reason.SELECTION_INVALID, f"the seed of context {context!r} is {seed.hex()} (spec §8), not {body['seed']}")
+        expected = select(draw.population, draw.n, seed)
+        if body["selection"] != expected:
+            raise BoardRefused(Reason.SELECTION_MISMATCH, f"the selection of context {context!r} is {', '.join(expected)[:2000]} (spec §8), in that order")
 
     def _seed(self, context: str, draw: Draw) -> bytes:
         return draw_seed(context, {p.vkey: draw.reveals[p.vkey] for p in self.parties.draw_parties()})
@@ -354,14 +400,22 @@ class BoardState:
         self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True
 
     def _apply_coin_committed(self, event: Event, author: Party, index: int) -> None:
-        draw = self.draws.setdefault(event.body["context"], Draw(event.escrow_id))
-        draw.commitments[author.vkey] = bytes.fromhex(event.body["commitment"])
+        body = event.body
+        draw = self.draws.get(body["context"])
+        if draw is None:
+            draw = Draw(event.escrow_id, author.vkey, tuple(body["population"]), body["population_sha256"], body["n"])
+            self.draws[body["context"]] = draw
+        draw.commitments[author.vkey] = bytes.fromhex(body["commitment"])
+        draw.entries[(event.kind, author.vkey)] = index
 
     def _apply_coin_revealed(self, event: Event, author: Party, index: int) -> None:
-        self.draws[event.body["context"]].reveals[author.vkey] = bytes.fromhex(event.body["r"])
+        draw = self.draws[event.body["context"]]
+        draw.reveals[author.vkey] = bytes.fromhex(event.body["r"])
+        draw.entries[(event.kind, author.vkey)] = index
 
     def _apply_selection_drawn(self, event: Event, author: Party, index: int) -> None:
-        self.draws[event.body["context"]].seed = bytes.fromhex(event.body["seed"])
+        draw = self.draws[event.body["context"]]
+        draw.selection, draw.selection_index = dict(event.body), index
 
 
 _Check = Callable[[BoardState, "Event", "Party", PublishedEscrow, "BundleLookup | None"], None]
