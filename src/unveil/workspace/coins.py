@@ -147,7 +147,8 @@ def _population_body(
 
     if transcript.population is None:
         if me.role != INSPECTOR:
-            raise DrawWaiting("commit", [p.name for p in parties.draw_parties() if p.role == INSPECTOR],
+            inspectors = [p.name for p in parties.draw_parties() if p.role == INSPECTOR] or ["an inspecting party (none is registered)"]
+            raise DrawWaiting("commit", inspectors,
                               f"no population is logged in context {context!r} yet; the inspecting party logs it and n first (spec §8)")
         if given is None:
             raise MalformedInputError("the inspecting party fixes the draw: give --population FILE and --n N (spec §8)", where="--population")
@@ -163,7 +164,6 @@ def _population_body(
             f" {len(given[0])} ids ({given[1]}): nothing was committed",
         )
     return {"population_sha256": transcript.population_sha256, "n": transcript.n}
-
 
 
 def commit_coin(
