@@ -23,6 +23,9 @@ coin.committed, coin.revealed          a party of the draw: by this project's ag
 selection.drawn                        any registered party
 ====================================== ========================================================
 
+The coin draws' checks and state (one :class:`~unveil.board.coins.Draw` per context) are
+:mod:`unveil.board.coins`'; this module dispatches to them.
+
 Reason codes (``BoardRefused.reason``) and the HTTP status the API answers with (its one table,
 :data:`unveil.api.errors.STATUS`; a test holds this table and that one equal):
 
@@ -86,16 +89,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from unveil.board import coins
 from unveil.board import events as ev
-from unveil.board.parties import INSPECTOR
+from unveil.board.coins import Draw
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
-from unveil.core.selection import coin_commitment, draw_seed, select
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
@@ -116,25 +119,6 @@ class PublishedEscrow:
     escrow: Escrow
     signed: SignedStatement
     index: int
-
-
-@dataclass
-class Draw:
-    """One coin draw (spec §8), opened by its inspecting party's first commitment, which fixed
-    ``population`` and ``n``; commitments and reveals keyed by the party's statement vkey
-    (``entries``: the entry index of each, by ``(kind, vkey)``); ``selection`` is the logged
-    ``selection.drawn`` body and ``selection_index`` its entry."""
-
-    escrow_id: str
-    inspector: str
-    population: tuple[str, ...]
-    population_sha256: str
-    n: int
-    commitments: dict[str, bytes] = field(default_factory=dict)
-    reveals: dict[str, bytes] = field(default_factory=dict)
-    entries: dict[tuple[str, str], int] = field(default_factory=dict)
-    selection: dict[str, Any] | None = None
-    selection_index: int | None = None
 
 
 @dataclass
@@ -296,79 +280,6 @@ class BoardState:
         if found.resolved:
             raise BoardRefused(Reason.DISCREPANCY_REPEAT, f"discrepancy {event.body['id']!r} is already resolved")
 
-    def _draw(self, event: Event) -> Draw | None:
-        draw = self.draws.get(event.body["context"])
-        if draw is not None and draw.escrow_id != event.escrow_id:
-            raise BoardRefused(Reason.CONTEXT_MISMATCH, f"context {event.body['context']!r} belongs to escrow {draw.escrow_id!r}")
-        return draw
-
-    def _missing(self, have: dict[str, bytes]) -> list[str]:
-        parties = self.parties.draw_parties()
-        if not parties:
-            return ["(no host or inspector is registered)"]
-        return [p.name for p in parties if p.vkey not in have]
-
-    def _check_coin_committed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        context, body = event.body["context"], event.body
-        draw = self._draw(event)
-        if draw is None:
-            if author.role != INSPECTOR or "population" not in body:
-                raise BoardRefused(
-                    Reason.POPULATION_MISSING,
-                    f"context {context!r} has no logged population: its first coin.committed is the inspecting party's,"
-                    " carrying the population and n (spec §8)",
-                )
-            return
-        if author.vkey in draw.commitments:
-            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already committed in context {context!r}: only the first counts")
-        if "population" in body:
-            raise BoardRefused(Reason.POPULATION_MISMATCH, f"the population of context {context!r} is already logged: a later commitment carries none (spec §8)")
-        if body["population_sha256"] != draw.population_sha256 or body["n"] != draw.n:
-            raise BoardRefused(
-                Reason.POPULATION_MISMATCH,
-                f"context {context!r} draws n = {draw.n} of the population {draw.population_sha256}"
-                f" ({len(draw.population)} ids); this commitment names n = {body['n']} of {body['population_sha256']}",
-            )
-
-    def _check_coin_revealed(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        context = event.body["context"]
-        draw = self._draw(event)
-        if draw is not None and author.vkey in draw.reveals:
-            raise BoardRefused(Reason.COIN_REPEAT, f"{author.name} already revealed in context {context!r}: only the first counts")
-        missing = self._missing(draw.commitments if draw else {})
-        if missing:
-            raise BoardRefused(Reason.COIN_EARLY, f"nobody reveals before every party's commitment is logged; missing: {', '.join(missing)}")
-        assert draw is not None
-        r = bytes.fromhex(event.body["r"])
-        if coin_commitment(context, author.vkey, r) != draw.commitments[author.vkey]:
-            raise BoardRefused(Reason.COIN_MISMATCH, f"r does not open {author.name}'s commitment in context {context!r}")
-
-    def _check_selection_drawn(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        context = event.body["context"]
-        draw = self._draw(event)
-        missing = self._missing(draw.reveals if draw else {})
-        if missing:
-            raise BoardRefused(Reason.SELECTION_EARLY, f"not every party has revealed in context {context!r}; missing: {', '.join(missing)}")
-        assert draw is not None
-        if draw.selection is not None:
-            raise BoardRefused(Reason.SELECTION_DUPLICATE, f"the selection of context {context!r} is already entry {draw.selection_index}")
-        body = event.body
-        if body["population_sha256"] != draw.population_sha256 or body["n"] != draw.n:
-            raise BoardRefused(
-                Reason.SELECTION_MISMATCH,
-                f"context {context!r} draws n = {draw.n} of the logged population {draw.population_sha256};"
-                f" this selection names n = {body['n']} of {body['population_sha256']}",
-            )
-        seed = self._seed(context, draw)
-        if seed.hex() != body["seed"]:
-            raise BoardRefused(Reason.SELECTION_INVALID, f"the seed of context {context!r} is {seed.hex()} (spec §8), not {body['seed']}")
-        expected = select(draw.population, draw.n, seed)
-        if body["selection"] != expected:
-            raise BoardRefused(Reason.SELECTION_MISMATCH, f"the selection of context {context!r} is {', '.join(expected)[:2000]} (spec §8), in that order")
-
-    def _seed(self, context: str, draw: Draw) -> bytes:
-        return draw_seed(context, {p.vkey: draw.reveals[p.vkey] for p in self.parties.draw_parties()})
-
     # --- recording -------------------------------------------------------------------------
 
     def apply(self, event: Event, author: Party, index: int | None = None) -> int:
@@ -399,24 +310,6 @@ class BoardState:
     def _apply_discrepancy_resolved(self, event: Event, author: Party, index: int) -> None:
         self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True
 
-    def _apply_coin_committed(self, event: Event, author: Party, index: int) -> None:
-        body = event.body
-        draw = self.draws.get(body["context"])
-        if draw is None:
-            draw = Draw(event.escrow_id, author.vkey, tuple(body["population"]), body["population_sha256"], body["n"])
-            self.draws[body["context"]] = draw
-        draw.commitments[author.vkey] = bytes.fromhex(body["commitment"])
-        draw.entries[(event.kind, author.vkey)] = index
-
-    def _apply_coin_revealed(self, event: Event, author: Party, index: int) -> None:
-        draw = self.draws[event.body["context"]]
-        draw.reveals[author.vkey] = bytes.fromhex(event.body["r"])
-        draw.entries[(event.kind, author.vkey)] = index
-
-    def _apply_selection_drawn(self, event: Event, author: Party, index: int) -> None:
-        draw = self.draws[event.body["context"]]
-        draw.selection, draw.selection_index = dict(event.body), index
-
 
 _Check = Callable[[BoardState, "Event", "Party", PublishedEscrow, "BundleLookup | None"], None]
 _Apply = Callable[[BoardState, "Event", "Party", int], None]
@@ -427,9 +320,9 @@ _CHECKS: dict[str, _Check] = {
     ev.VERIFICATION_RECORDED: BoardState._check_verification_recorded,
     ev.DISCREPANCY_RAISED: BoardState._check_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._check_discrepancy_resolved,
-    ev.COIN_COMMITTED: BoardState._check_coin_committed,
-    ev.COIN_REVEALED: BoardState._check_coin_revealed,
-    ev.SELECTION_DRAWN: BoardState._check_selection_drawn,
+    ev.COIN_COMMITTED: coins.check_coin_committed,
+    ev.COIN_REVEALED: coins.check_coin_revealed,
+    ev.SELECTION_DRAWN: coins.check_selection_drawn,
 }
 """Each kind's protocol check, after the checks every kind shares (escrow.published has its own)."""
 
@@ -440,8 +333,8 @@ _APPLY: dict[str, _Apply] = {
     ev.VERIFICATION_RECORDED: BoardState._apply_verification_recorded,
     ev.DISCREPANCY_RAISED: BoardState._apply_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._apply_discrepancy_resolved,
-    ev.COIN_COMMITTED: BoardState._apply_coin_committed,
-    ev.COIN_REVEALED: BoardState._apply_coin_revealed,
-    ev.SELECTION_DRAWN: BoardState._apply_selection_drawn,
+    ev.COIN_COMMITTED: coins.apply_coin_committed,
+    ev.COIN_REVEALED: coins.apply_coin_revealed,
+    ev.SELECTION_DRAWN: coins.apply_selection_drawn,
 }
 """How each kind changes the state once accepted."""
