@@ -1,10 +1,11 @@
 """``unveil coin commit|reveal``, ``unveil draw``, ``unveil discrepancy raise|resolve``,
 ``unveil inspect report``: the verifiable random selection (spec §8) and findings, against a
-board (spec §7). Services: :mod:`unveil.workspace.coins`.
+board (spec §7). Services: :mod:`unveil.workspace.coins`, :mod:`unveil.workspace.findings`.
 
-Exit codes (:mod:`unveil.cli.exits`): 0 done; 1 the board refused, this workspace refused (a second commitment, no
-commitment to reveal, a conflicting logged selection) or the draw is waiting for a party
-("waiting for …"); 2 an input could not be read (a file, an option, the workspace).
+Exit codes (:mod:`unveil.cli.exits`): 0 done; 1 the board refused, this workspace refused (a
+second commitment, no commitment to reveal, a population or n other than the logged ones, a
+conflicting logged selection) or the draw is waiting for a party ("waiting for …"); 2 an input
+could not be read (a file, an option, the workspace).
 
 The inspecting party fixes a draw before any coin (spec §8): its ``coin commit`` takes
 ``--population FILE --n N`` (required of an inspector), which the context's first commitment
@@ -14,8 +15,8 @@ population (its ``--population``/``--n``, if given, must be the logged ones).
 
 ``--json`` prints: coin commit ``{"context", "commitment", "index", "population_sha256", "n"}``;
 coin reveal ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus
-``context``, ``n``, ``population_sha256``, ``index`` of ``selection.drawn`` and the ``refused``
-party names, ``population_size``); discrepancy raise/resolve
+``context``, the logged ``n``, ``population_sha256`` and ``population_size``, ``index`` of
+``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
 ``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
 "discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from unveil.board.parties import Parties
 
 _T = TypeVar("_T")
+
 
 def _say(message: str) -> None:
     from unveil.cli.output import say
