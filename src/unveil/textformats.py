@@ -13,6 +13,7 @@ from typing import Any
 from unveil.core import shape
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
+from unveil.core.jsonparse import float_problem
 from unveil.core.quantities import exact
 from unveil.errors import MalformedInputError
 
@@ -50,6 +51,9 @@ def text_number(text: str, where: str, what: str, *, exact_form: bool = False) -
     number = float(text)
     if not math.isfinite(number):
         raise MalformedInputError(f"{what} {text} is not finite as a JSON number", where=where)
+    problem = float_problem(number)
+    if problem is not None:  # spec §0: its JCS form would not read back
+        raise MalformedInputError(f"{what} {text} {problem}", where=where)
     if exact_form and exact(number) != Decimal(text):
         raise MalformedInputError(
             f"{what} {text} has no exact JSON number form (it would be committed as {exact(number)})", where=where)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,7 +43,7 @@ import yaml
 from unveil.core import shape
 from unveil.core.content import DeclarationIndex, GridRules, check_shape, content_problems
 from unveil.core.encoding import MAX_SAFE_INTEGER
-from unveil.core.jsonparse import decode_utf8, loads
+from unveil.core.jsonparse import decode_utf8, float_problem, loads
 from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
@@ -406,8 +405,9 @@ def _construct_float(loader: _StrictLoader, node: Any) -> float:
     if not NUMBER.fullmatch(node.value):
         raise _yaml_error(f"{node.value!r} is not a finite JSON number (write e.g. 0.5, 41.5, 1.0e-7)", node.start_mark)
     value = float(node.value)
-    if not math.isfinite(value):
-        raise _yaml_error(f"number {node.value} is not finite", node.start_mark)
+    problem = float_problem(value)
+    if problem is not None:  # spec §0
+        raise _yaml_error(f"number {node.value} {problem}", node.start_mark)
     return value
 
 
