@@ -44,9 +44,9 @@ def text_number(text: str, where: str, what: str, *, exact_form: bool = False) -
         raise MalformedInputError(
             f"{what} {text!r} is not a number (write a decimal such as 41.5: no spaces, hex, NaN or Infinity)", where=where)
     if match[1] is None and match[2] is None:
-        value = int(text)
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise MalformedInputError(f"{what} {text} is outside ±(2^53−1)", where=where)
+        value = int(text) if len(text) <= 17 else None  # int() refuses 4300+ digits; 2^53−1 has 16
+        if value is None or abs(value) > MAX_SAFE_INTEGER:
+            raise MalformedInputError(f"{what} {text[:24]}{'…' if len(text) > 24 else ''} is outside ±(2^53−1)", where=where)
         return value
     number = float(text)
     if not math.isfinite(number):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
@@ -235,7 +236,7 @@ def dump(value: Any, *, indent: int | None = None, ascii: bool = False) -> str:
 
 
 TOKENS = [
-    b"1e400", b"-1e400", b"-0", b"1.0e-400", b"9" * 30, b"-" + b"9" * 20, b"0x1f", b"NaN", b"Infinity",
+    b"1e400", b"-1e400", b"1e16", b"9007199254740993", b"-0", b"1.0e-400", b"9" * 30, b"-" + b"9" * 20, b"0x1f", b"NaN", b"Infinity",
     b'"\\ud800"', b'"\\udc00\\ud800"', b"\xef\xbb\xbf", b"\xff", b"\xc0\xaf", b"\xed\xa0\x80", b"\x00",
     b"\r", b"\r\n", b"\t", b"\\", b'"', b",", b":", b"[", b"]", b"{", b"}", b"null", b"true",
     b"[" * 65 + b"]" * 65, b"[" * 200, b'{"a":' * 70 + b"0" + b"}" * 70, "\u2014 ".encode(), b"\n\n",
@@ -270,6 +271,29 @@ def mutated_bytes(draw: st.DrawFn, seed: bytes, *, max_changes: int = 3, tokens:
             end = i + draw(st.integers(0, 4))
             data[i:end] = draw(st.sampled_from(tokens))
     return bytes(data)
+
+
+NUMBER_TEXTS = [
+    "9" * 5000, "-" + "9" * 4301, "1e16", "9007199254740993", "9007199254740991", "1e400", "-1e400", "1e-400", "0x1f", "0o17",
+    "1_000", ".nan", "-.inf", "NaN", "Infinity", "-0", "00", "+1", "1.", ".5", "1e", "0.1000000000000000055511151231257827",
+    "1e21", "5e-324", "90.0000001", "-180.5", "١٢", "1 ", "",
+]
+"""Number texts on every side of the JSON grammar, ±(2^53−1), the exactness rule, Python's
+4300-digit int conversion limit and YAML 1.1's number forms."""
+_NUMBER_TOKEN = re.compile(rb"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+
+
+@st.composite
+def mutated_numbers(draw: st.DrawFn, seed: bytes) -> bytes:
+    """``seed`` with one to three of its number tokens replaced by :data:`NUMBER_TEXTS`."""
+    data = seed
+    for _ in range(draw(st.integers(1, 3))):
+        spans = [m.span() for m in _NUMBER_TOKEN.finditer(data)]
+        if not spans:
+            break
+        start, end = draw(st.sampled_from(spans))
+        data = data[:start] + draw(st.sampled_from(NUMBER_TEXTS)).encode() + data[end:]
+    return data
 
 
 @st.composite

@@ -13,7 +13,7 @@ import hashlib
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.fuzz.support import fuzz, mutated_str, outcome
+from tests.fuzz.support import fuzz, mutated_numbers, mutated_str, outcome
 from unveil.board.witness import read_checkpoint
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, VerifierKey, key_name_problem
 from unveil.core.notes import (
@@ -44,7 +44,7 @@ NOTE = assemble_note(BODY, [sign_note(BODY, BOARD), cosign(BODY, WITNESS, TIME)]
 COSIGNATURE = cosign(BODY, WITNESS, TIME)
 
 any_text = st.text(st.characters(codec=None), max_size=80)
-note_like = st.lists(st.sampled_from(["board.example", "42", "\n", "\n\n", "\u2014 ", " ", "+", "=", "AAAA", "0", "-1", "\x01", "\ud800", NOTE, BODY]), max_size=12).map("".join)
+note_like = st.lists(st.sampled_from(["board.example", "42", "9" * 5000, "9223372036854775808", "\n", "\n\n", "\u2014 ", " ", "+", "=", "AAAA", "0", "-1", "\x01", "\ud800", NOTE, BODY]), max_size=12).map("".join)
 key_names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20).filter(lambda n: key_name_problem(n) is None)
 note_texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cc"]) | st.just("\n"), max_size=60).map(lambda t: t + "\n")
 
@@ -61,7 +61,7 @@ def test_any_text_as_a_note_a_checkpoint_or_a_signature_line(text: str) -> None:
 
 
 @fuzz(100)
-@given(mutated_str(NOTE))
+@given(mutated_str(NOTE) | mutated_numbers(NOTE.encode()).map(bytes.decode))
 def test_a_changed_note_never_verifies_for_another_text(note: str) -> None:
     """A signature binds the note text (spec §7): whatever is changed, either the note is
     malformed, or its text is the signed one, or verification fails."""

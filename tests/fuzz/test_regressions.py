@@ -66,3 +66,79 @@ def test_a_population_with_a_lone_surrogate_is_refused_not_a_unicode_error() -> 
     with pytest.raises(MalformedInputError, match="population.txt: population\\[0\\] '\\\\ud800' is not an id"):
         read_population("\ud800", "population.txt")
 
+
+
+# --- integers of 4300 digits and more: int() refuses to convert them (ValueError) -------------
+
+
+def test_a_checkpoint_size_of_5000_digits_is_malformed() -> None:
+    """Found by test_fuzz_notes (spec §7: the size is at most 2^63−1)."""
+    from unveil.core.notes import Checkpoint
+
+    with pytest.raises(MalformedInputError, match="exceeds 2\\^63−1"):
+        Checkpoint.parse("board.example\n" + "9" * 5000 + "\n" + "A" * 43 + "=\n")
+
+
+@pytest.mark.parametrize("source", ["d.csv", "d.yaml"])
+def test_a_declared_quantity_of_5000_digits_is_malformed(source: str) -> None:
+    """Found by test_fuzz_declarations (spec §0: integers within ±(2^53−1))."""
+    from unveil.declaration import read_declaration
+
+    huge = "9" * 5000
+    data = (f"site_id,kind,lat,lon,category,quantity,unit\nS-1,other,1,1,warhead,{huge},count\n" if source == "d.csv" else
+            f"sites:\n- {{id: S-1, kind: other, lat: 1, lon: 1, items: [{{category: warhead, unit: count, quantity: {huge}}}]}}\n")
+    with pytest.raises(MalformedInputError, match=f"{source}: line 2.* 9{{24}}… is outside ±"):
+        read_declaration(data.encode(), source=source)
+
+
+def test_an_intelligence_estimate_of_5000_digits_is_malformed() -> None:
+    from unveil.inspection.intel import read_intel
+
+    data = f"id,kind,lat,lon,radius_m,confidence,min:warhead\nX-1,other,1,1,500,0.5,{'9' * 5000}\n"
+    with pytest.raises(MalformedInputError, match="i.csv: line 2, column min:warhead: min:warhead 9+… is outside"):
+        read_intel(data.encode(), source="i.csv")
+
+
+@pytest.mark.parametrize("declared", ["9" * 5000, "0" * 5000 + "1"])
+def test_a_content_length_of_5000_digits_is_answered_not_raised(declared: str) -> None:
+    import asyncio
+
+    from unveil.api.app import ApiError, _receive_body
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"{}", "more_body": False}
+
+    if declared.startswith("9"):
+        with pytest.raises(ApiError) as caught:
+            asyncio.run(_receive_body(declared, receive, 1024))
+        assert caught.value.status == 413
+    else:
+        assert asyncio.run(_receive_body(declared, receive, 1024)) == b"{}"
+
+
+# --- YAML declarations nest at most 64 deep, as every document does (spec §0) ----------------
+
+
+def _yaml_with_ext(depth: int, style: str) -> bytes:
+    """A declaration whose document nests ``depth`` deep: sites (2), the site (3), ext and
+    ``depth - 3`` more levels inside it, in flow (``{a: {a: 1}}``) or block style."""
+    inner = depth - 3
+    if style == "flow":
+        ext = "{a: " * inner + "1" + "}" * inner
+        return f"sites: [{{id: S-1, kind: other, lat: 1, lon: 1, items: [], ext: {ext}}}]\n".encode()
+    lines = ["sites:", "- id: S-1", "  kind: other", "  lat: 1", "  lon: 1", "  items: []", "  ext:"]
+    lines += ["  " * (level + 2) + "a:" for level in range(inner)]
+    lines[-1] += " 1"
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("style", ["flow", "block"])
+def test_a_yaml_declaration_nesting_65_deep_is_refused(style: str) -> None:
+    """Found by test_fuzz_declarations: YAML read documents 300 deep (libyaml stops at 1000)."""
+    from unveil.declaration import read_declaration
+
+    assert read_declaration(_yaml_with_ext(64, style), source="d.yaml").sites[0]["ext"]["a"]
+    with pytest.raises(MalformedInputError, match="d.yaml: line 1 column .*nest more than 64 deep.*spec §0|d.yaml: line .*nest more than 64 deep"):
+        read_declaration(_yaml_with_ext(65, style), source="d.yaml")
+    with pytest.raises(MalformedInputError, match="d.yaml: line"):
+        read_declaration(_yaml_with_ext(5000, style), source="d.yaml")

@@ -278,7 +278,8 @@ async def _receive_body(declared: str | None, receive: Receive, limit: int) -> b
     if declared is not None:
         if not (declared.isascii() and declared.isdigit()):  # str.isdigit alone admits "²" and "١"
             raise ApiError(400, "malformed", "Content-Length is not a number")
-        if int(declared) > limit:
+        digits = declared.lstrip("0") or "0"
+        if len(digits) > 18 or int(digits) > limit:  # int() refuses 4300+ digits
             raise ApiError(413, "body-too-large", f"the body is {declared} bytes; the limit is {limit}")
     body = bytearray()
     while True:

@@ -4,8 +4,9 @@ Forms (every site is a spec §2 site object; the cell is computed from the point
 
 - **JSON** ``{"sites": [site, ...]}``; **YAML** the same structure, read by a strict loader
   (duplicate keys, aliases, merge keys, timestamps, binary, sets, ``.nan``/``.inf``, YAML 1.1
-  booleans such as ``yes``, and numbers that are not JSON numbers such as ``0x1f`` or ``1_000``
-  are refused, each with its line and column).
+  booleans such as ``yes``, numbers that are not JSON numbers such as ``0x1f`` or ``1_000``, and
+  mappings and sequences nested more than 64 deep (spec §0) are refused, each with its line and
+  column).
 - **GeoJSON** a FeatureCollection of Point features, ``geometry.coordinates = [lon, lat]``;
   ``properties`` holds ``id``, ``kind``, optional ``name``, ``items`` (as in JSON) and optional
   ``ext``. A feature's own ``id`` and ``bbox`` are ignored; a top-level ``crs``, if present,
@@ -43,7 +44,7 @@ import yaml
 from unveil.core import shape
 from unveil.core.content import DeclarationIndex, GridRules, check_shape, content_problems
 from unveil.core.encoding import MAX_SAFE_INTEGER
-from unveil.core.jsonparse import decode_utf8, float_problem, loads
+from unveil.core.jsonparse import MAX_DEPTH, decode_utf8, float_problem, loads
 from unveil.core.quantities import exact
 from unveil.core.vocabulary import V1
 from unveil.declaration.model import Declaration, item_key
@@ -340,6 +341,7 @@ class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.places: dict[int, _Place] = {}
+        self.depth = 0  # mappings and sequences open around the node being built
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         if node in self.constructed_objects or node in self.recursive_objects:  # met before: an alias
@@ -348,7 +350,16 @@ class _StrictLoader(_SAFE_LOADER):  # type: ignore[misc]
         if node.tag not in _YAML_ALLOWED:
             short = node.tag.removeprefix(_TAG)
             raise _yaml_error(_YAML_REFUSED.get(short, f"a value tagged {node.tag} is not a JSON value"), node.start_mark)
-        return super().construct_object(node, deep=deep)
+        if not isinstance(node, yaml.CollectionNode):
+            return super().construct_object(node, deep=deep)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:  # spec §0, as for JSON: [[]] nests 2 deep
+                raise _yaml_error(f"mappings and sequences nest more than {MAX_DEPTH} deep; at most {MAX_DEPTH} are allowed (spec §0)",
+                                  node.start_mark)
+            return super().construct_object(node, deep=deep)
+        finally:
+            self.depth -= 1
 
 
 def _yaml_error(problem: str, mark: Any) -> yaml.MarkedYAMLError:
@@ -395,9 +406,9 @@ def _construct_str(loader: _StrictLoader, node: Any) -> str:
 def _construct_int(loader: _StrictLoader, node: Any) -> int:
     if not _INTEGER.fullmatch(node.value):
         raise _yaml_error(f"{node.value!r} is not a JSON number (decimal digits only)", node.start_mark)
-    value = int(node.value)
-    if abs(value) > MAX_SAFE_INTEGER:
-        raise _yaml_error(f"integer {node.value} is outside ±(2^53−1)", node.start_mark)
+    value = int(node.value) if len(node.value) <= 17 else None  # int() refuses 4300+ digits; 2^53−1 has 16
+    if value is None or abs(value) > MAX_SAFE_INTEGER:
+        raise _yaml_error(f"integer {node.value[:24]}{'…' if len(node.value) > 24 else ''} is outside ±(2^53−1)", node.start_mark)
     return value
 
 
