@@ -142,3 +142,29 @@ def test_a_yaml_declaration_nesting_65_deep_is_refused(style: str) -> None:
         read_declaration(_yaml_with_ext(65, style), source="d.yaml")
     with pytest.raises(MalformedInputError, match="d.yaml: line"):
         read_declaration(_yaml_with_ext(5000, style), source="d.yaml")
+
+
+# --- territories (GeoJSON, RFC 7946) -----------------------------------------------------------
+
+_POLYGON = {"type": "Polygon", "coordinates": [[[10, 45], [11, 45], [11, 46], [10, 45]]]}
+
+
+@pytest.mark.parametrize("kind", [[], {}, [["Polygon"]]])
+def test_a_territory_whose_type_is_not_a_string_is_malformed(kind: object) -> None:
+    """Found by test_fuzz_geo: ``"type": []`` raised TypeError (unhashable type: 'list')."""
+    from unveil.geo.territory import read_territory
+
+    with pytest.raises(MalformedInputError, match="t.geojson: type: unknown GeoJSON type"):
+        read_territory(json.dumps({**_POLYGON, "type": kind}).encode(), source="t.geojson")
+    feature = {"type": "Feature", "properties": None, "geometry": {**_POLYGON, "type": kind}}
+    with pytest.raises(MalformedInputError, match="t.geojson: geometry.type: unknown GeoJSON type"):
+        read_territory(json.dumps(feature).encode(), source="t.geojson")
+
+
+@pytest.mark.parametrize("properties", [[], None, "CRS84", 1])
+def test_a_territory_crs_whose_properties_are_not_an_object_is_malformed(properties: object) -> None:
+    """Found by test_fuzz_geo: ``"crs": {"properties": null}`` raised AttributeError."""
+    from unveil.geo.territory import read_territory
+
+    with pytest.raises(MalformedInputError, match="t.geojson: crs: names a coordinate system other than WGS84"):
+        read_territory(json.dumps({**_POLYGON, "crs": {"type": "name", "properties": properties}}).encode(), source="t.geojson")
