@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo bench clean
+.PHONY: test fuzz demo bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,20 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: $(STAMP)
 	$(PY) -m pytest -q
+
+# The fuzz properties of tests/fuzz under the fuzz profile (FUZZ_SCALE times their examples
+# in `make test`), pass after pass with fresh random inputs until FUZZ_SECONDS have gone by.
+# Failing examples are kept in .hypothesis/ (git ignores it) and tried first on the next run.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	@start=$$(date +%s); pass=0; \
+	while :; do \
+		pass=$$((pass + 1)); echo "fuzz pass $$pass"; \
+		HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider --durations=5 tests/fuzz || exit 1; \
+		elapsed=$$(( $$(date +%s) - start )); \
+		if [ $$elapsed -ge $(FUZZ_SECONDS) ]; then break; fi; \
+	done; \
+	echo "fuzzed for $$elapsed s in $$pass passes: nothing found"
 
 demo: $(STAMP)
 	$(VENV)/bin/unveil demo --out demo-out

@@ -16,12 +16,15 @@ its bytes (:func:`mutated_bytes`).
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import re
 from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
 from hypothesis import HealthCheck, event, settings
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from unveil.core.jsonparse import float_problem
@@ -57,7 +60,7 @@ def outcome(read: Callable[..., T], *args: Any, names: str | None = None, where:
     try:
         value = read(*args, **kwargs)
     except allowed as exc:
-        event(f"{getattr(read, '__name__', 'read')}: {type(exc).__name__}")
+        _event(read, type(exc).__name__)
         assert str(exc).strip(), f"{type(exc).__name__} without a message"
         if isinstance(exc, MalformedInputError):
             assert exc.message.strip(), "MalformedInputError without a message"
@@ -68,8 +71,14 @@ def outcome(read: Callable[..., T], *args: Any, names: str | None = None, where:
         if isinstance(exc, VerificationError):
             assert exc.problems and all(str(p.reason) for p in exc.problems)
         return exc
-    event(f"{getattr(read, '__name__', 'read')}: read")
+    _event(read, "read")
     return value
+
+
+def _event(read: Callable[..., Any], what: str) -> None:
+    """Counted in ``--hypothesis-show-statistics``: how often each reader read or refused."""
+    if currently_in_test_context():
+        event(f"{getattr(read, '__name__', 'read')}: {what}")
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -294,6 +303,37 @@ def mutated_numbers(draw: st.DrawFn, seed: bytes) -> bytes:
         start, end = draw(st.sampled_from(spans))
         data = data[:start] + draw(st.sampled_from(NUMBER_TEXTS)).encode() + data[end:]
     return data
+
+
+@st.composite
+def mutated_csv(draw: st.DrawFn, seed: bytes, cells: list[str]) -> bytes:
+    """The CSV ``seed`` changed as rows and cells (a cell replaced by one of ``cells`` or any
+    text, a row dropped, repeated, shortened or lengthened), then written by a CSV writer; or
+    changed as bytes, or in its numbers."""
+    how = draw(st.integers(0, 4))
+    if how == 0:
+        return draw(mutated_bytes(seed))
+    if how == 1:
+        return draw(mutated_numbers(seed))
+    rows = list(csv.reader(io.StringIO(seed.decode())))
+    for _ in range(draw(st.integers(1, 3))):
+        if not rows:
+            break
+        r = draw(st.integers(0, len(rows) - 1))
+        op = draw(st.sampled_from(["cell", "cell", "cell", "drop", "repeat", "short", "long"]))
+        if op == "cell" and rows[r]:
+            rows[r][draw(st.integers(0, len(rows[r]) - 1))] = draw(st.sampled_from(cells) | st.text(max_size=8))
+        elif op == "drop":
+            del rows[r]
+        elif op == "repeat":
+            rows.insert(r, list(rows[r]))
+        elif op == "short" and rows[r]:
+            rows[r].pop()
+        elif op == "long":
+            rows[r].append(draw(st.sampled_from(cells)))
+    out = io.StringIO()
+    csv.writer(out, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))).writerows(rows)
+    return out.getvalue().encode("utf-8", "surrogatepass")
 
 
 @st.composite

@@ -39,13 +39,13 @@ def parse(doc: Any) -> Event | MalformedInputError:
     return event
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(EVENTS).flatmap(mutated_value) | json_values)
 def test_parse_event_on_mutated_events(doc: Any) -> None:
     parse(doc)
 
 
-@fuzz(40)
+@fuzz(20)
 @given(st.sampled_from(EVENTS).flatmap(mutated_text))
 def test_parse_event_on_mutated_files(data: bytes) -> None:
     doc = outcome(loads, data, source="event")
@@ -53,7 +53,7 @@ def test_parse_event_on_mutated_files(data: bytes) -> None:
         parse(doc)
 
 
-@fuzz(40)
+@fuzz(20)
 @given(mutated_text(PARTIES_DOC) | st.binary(max_size=60))
 def test_read_parties_on_mutated_files(data: bytes) -> None:
     parties = outcome(read_parties, data, "PARTIES.json", names="PARTIES.json")
@@ -120,7 +120,7 @@ def submissions(draw: st.DrawFn) -> list[Any]:
     return found
 
 
-@fuzz(40)
+@fuzz(20)
 @given(submissions())
 def test_whatever_the_log_accepts_it_replays(submissions: list[Any]) -> None:
     """A board must reopen over every entry it accepted and its audit must pass: an accepted

@@ -95,25 +95,25 @@ def check(escrow: Any, bundle: Any, cells: bytes | None, leaves: bytes | None, t
 # --- readers ---------------------------------------------------------------------------------
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from([doc for v in ALL for doc in (v.escrow, v.bundle)]).flatmap(mutated_value))
 def test_parse_signed_on_mutated_envelopes(doc: Any) -> None:
     outcome(parse_signed, doc, "bundle", where=True)
 
 
-@fuzz(60)
+@fuzz(30)
 @given(json_values)
 def test_parse_signed_on_any_json(doc: Any) -> None:
     outcome(parse_signed, doc, "$", where=True)
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(sorted({json.dumps(v.escrow["statement"]) for v in ALL})).map(json.loads).flatmap(mutated_value))
 def test_parse_escrow_on_mutated_statements(statement: Any) -> None:
     outcome(parse_escrow, statement, "escrow.statement", where=True)
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(ALL).flatmap(lambda v: st.tuples(mutated_value(v.bundle["statement"]), st.just(v.escrow["statement"]["purpose"] == "intel"))))
 def test_parse_reveal_on_mutated_statements(case: tuple[Any, bool]) -> None:
     statement, intel = case
@@ -121,7 +121,7 @@ def test_parse_reveal_on_mutated_statements(case: tuple[Any, bool]) -> None:
     outcome(parse_reveal, statement, "bundle.statement", intel=not intel, where=True)
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(ALL).flatmap(lambda v: st.tuples(mutated_value(v.bundle), st.sampled_from([*SIGNERS, "Host+00000000+AQ", ""]))))
 def test_signature_checks_on_mutated_envelopes(case: tuple[Any, str]) -> None:
     """Spec §6: a statement's signatures are classified, or the envelope is malformed."""
@@ -163,7 +163,7 @@ def mutated_case(draw: st.DrawFn) -> tuple[Vector, Any, Any, bytes | None, bytes
     return v, escrow, bundle, cells, leaves, trust
 
 
-@fuzz(60)
+@fuzz(30)
 @given(mutated_case())
 def test_check_bundle_on_mutated_vectors(case: tuple[Vector, Any, Any, bytes | None, bytes | None, tuple[str, ...]]) -> None:
     v, escrow, bundle, cells, leaves, trust = case
@@ -188,7 +188,7 @@ def _shuffled(value: Any, rng: random.Random) -> Any:
     return value
 
 
-@fuzz(30)
+@fuzz(15)
 @given(st.sampled_from(ALL), st.randoms(use_true_random=False), st.sampled_from([None, 0, 1, 4]), st.booleans())
 def test_every_vector_keeps_its_result_in_any_layout(v: Vector, rng: random.Random, indent: int | None, ascii: bool) -> None:
     """Member order, white space and escapes are not part of what is signed (spec §0, §6)."""
@@ -199,7 +199,7 @@ def test_every_vector_keeps_its_result_in_any_layout(v: Vector, rng: random.Rand
     assert _problems((p.index, p.reason) for p in report.problems) == v.problems
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(VALID).flatmap(lambda v: st.tuples(st.just(v), mutated_value(v.bundle["statement"]))))
 def test_a_re_signed_changed_bundle_is_not_valid(case: tuple[Vector, Any]) -> None:
     """Binding (spec §3, §5): the host signing a changed bundle does not make it valid, unless
@@ -219,7 +219,7 @@ def test_a_re_signed_changed_bundle_is_not_valid(case: tuple[Vector, Any]) -> No
         assert unlabelled(statement) == unlabelled(v.bundle["statement"])
 
 
-@fuzz(30)
+@fuzz(15)
 @given(st.sampled_from(VALID).flatmap(lambda v: st.tuples(st.just(v), mutated_value(v.escrow["statement"]))))
 def test_a_re_signed_changed_escrow_is_not_valid(case: tuple[Vector, Any]) -> None:
     """The escrow binds its root, tree size, grid and totals: re-signed with a change to any of

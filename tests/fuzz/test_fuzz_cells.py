@@ -33,13 +33,13 @@ def read_and_check(data: bytes) -> None:
             assert all(isinstance(p, str) and p.startswith("line ") for p in problems)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.binary(max_size=120) | st.sampled_from([H3_CELLS, LIST_CELLS]).flatmap(lambda seed: mutated_bytes(seed, tokens=CELL_TOKENS)))
 def test_cell_lists(data: bytes) -> None:
     read_and_check(data)
 
 
-@fuzz(50)
+@fuzz(25)
 @given(st.lists(st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True), min_size=1, max_size=20, unique=True))
 def test_cell_lists_render_and_read_back(cells: list[str]) -> None:
     ordered = sorted(cells)
@@ -48,7 +48,7 @@ def test_cell_lists_render_and_read_back(cells: list[str]) -> None:
     assert cell_file.problems(cell_list, "list", None) == []
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.lists(st.sampled_from(COMMITTED) | st.sampled_from([h3.cell_to_parent(COMMITTED[0], r) for r in range(RESOLUTION + 1)]).flatmap(lambda c: st.just(c) | mutated_str(c)) | st.text(max_size=20), max_size=4))
 def test_region_parents_and_cell_lists(selectors: list[str]) -> None:
     for option in ("parents", "cell_list"):
@@ -57,7 +57,7 @@ def test_region_parents_and_cell_lists(selectors: list[str]) -> None:
             assert indices == sorted(set(indices)) and all(0 <= i < len(COMMITTED) for i in indices)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.lists(st.sampled_from(["10.0", "45.0", "10.5", "45.3", "-180", "180", "90", "-90.5", "1e400", "nan", "", " ", ",", "1e-400", "0x1", "١٢"]) | st.text(max_size=6), max_size=6).map(",".join) | st.text(max_size=30))
 def test_bbox_option(text: str) -> None:
     box = outcome(bbox, text, names="--bbox")
@@ -66,7 +66,7 @@ def test_bbox_option(text: str) -> None:
         assert isinstance(indices, Exception) or indices == sorted(set(indices))
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.text(st.characters(codec=None), max_size=80) | st.lists(st.sampled_from(["S-1", "S-2", "s-1", "S-1 ", "\u00e9", "x" * 65, "", "\r", "\n", "\x85", "\u2028"]), max_size=8).map("\n".join))
 def test_populations(text: str) -> None:
     ids = outcome(read_population, text, "population.txt", names="population.txt")

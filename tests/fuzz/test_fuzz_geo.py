@@ -44,13 +44,13 @@ def read(data: bytes, filter: str | None) -> Territory | MalformedInputError:
     return territory
 
 
-@fuzz(60)
+@fuzz(30)
 @given(st.sampled_from(SEEDS).flatmap(lambda seed: mutated_text(seed) | mutated_numbers(json.dumps(seed).encode())), FILTERS)
 def test_mutated_territories(data: bytes, filter: str | None) -> None:
     read(data, filter)
 
 
-@fuzz(40)
+@fuzz(20)
 @given(st.binary(max_size=80) | st.integers(60, 70).map(lambda d: json.dumps({"type": "Polygon", "coordinates": nested(d)}).encode()), FILTERS)
 def test_any_bytes_and_deep_coordinates(data: bytes, filter: str | None) -> None:
     read(data, filter)
@@ -72,7 +72,7 @@ def _feature(polygon: Polygon, name: str) -> dict[str, Any]:
     return {"type": "Feature", "properties": {"name": name}, "geometry": shapely.geometry.mapping(polygon)}
 
 
-@fuzz(40)
+@fuzz(20)
 @given(polygons(), st.sampled_from(["bare", "feature", "collection"]), st.booleans())
 def test_a_polygon_written_as_geojson_reads_back_as_itself(polygon: Polygon, form: str, reverse: bool) -> None:
     if reverse:

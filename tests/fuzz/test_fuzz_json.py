@@ -27,13 +27,13 @@ def read(data: bytes | str) -> object:
     return value
 
 
-@fuzz(300)
+@fuzz(120)
 @given(st.binary(max_size=200))
 def test_any_bytes(data: bytes) -> None:
     read(data)
 
 
-@fuzz(300)
+@fuzz(120)
 @given(st.text(st.characters(codec=None), max_size=100))
 def test_any_text_with_lone_surrogates(text: str) -> None:
     read(text)
@@ -44,19 +44,19 @@ JSON_TOKENS = [t.decode("utf-8", "replace") for t in TOKENS] + [
 ]
 
 
-@fuzz(300)
+@fuzz(120)
 @given(st.lists(st.sampled_from(JSON_TOKENS), max_size=30))
 def test_token_soup(tokens: list[str]) -> None:
     read("".join(tokens))
 
 
-@fuzz(150)
+@fuzz(60)
 @given(st.sampled_from(SEEDS).flatmap(mutated_text))
 def test_mutated_documents(data: bytes) -> None:
     read(data)
 
 
-@fuzz(150)
+@fuzz(60)
 @given(json_values, st.sampled_from([None, 0, 2]), st.booleans())
 def test_any_json_value_round_trips_through_jcs_and_any_layout(value: object, indent: int | None, ascii: bool) -> None:
     jcs = canonicalize(value)
@@ -75,14 +75,14 @@ def with_repeated_name(draw: st.DrawFn) -> object:
     return [value, repeated] if draw(st.booleans()) else {"x": repeated, "y": value}
 
 
-@fuzz(100)
+@fuzz(50)
 @given(with_repeated_name())
 def test_a_repeated_member_name_is_refused_anywhere(value: object) -> None:
     result = read(dump(value).encode())
     assert isinstance(result, MalformedInputError) and "duplicate member name" in str(result)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.integers(1, 3 * MAX_DEPTH), st.lists(st.sampled_from(["[", '{"k":', '{"[":', "[1,", '["]",']), min_size=1, max_size=4), st.booleans())
 def test_nesting_is_refused_beyond_64_exactly(depth: int, openers: list[str], bracket_strings: bool) -> None:
     """Spec §0: arrays and objects nest at most 64 deep, whatever they hold."""
@@ -97,7 +97,7 @@ def test_nesting_is_refused_beyond_64_exactly(depth: int, openers: list[str], br
         assert isinstance(result, MalformedInputError) and f"nest {depth} deep" in str(result) and "§0" in str(result)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.integers(1, 4000), st.sampled_from(["", "-"]), st.sampled_from(["", ".0", ".5", "e0", "e-17", "e400", "e-400", "E+99999"]))
 def test_long_numbers(digits: int, sign: str, tail: str) -> None:
     """Integer tokens beyond ±(2^53−1), doubles that overflow and doubles JCS writes as such
@@ -114,7 +114,7 @@ def test_long_numbers(digits: int, sign: str, tail: str) -> None:
         assert result == {"n": value}
 
 
-@fuzz(50)
+@fuzz(25)
 @given(st.integers(MAX_DEPTH - 2, MAX_DEPTH + 2))
 def test_nested_values_from_the_mutators(depth: int) -> None:
     result = read(dump(nested(depth)))

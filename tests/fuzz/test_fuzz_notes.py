@@ -49,7 +49,7 @@ key_names = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20).filte
 note_texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cc"]) | st.just("\n"), max_size=60).map(lambda t: t + "\n")
 
 
-@fuzz(100)
+@fuzz(50)
 @given(any_text | note_like)
 def test_any_text_as_a_note_a_checkpoint_or_a_signature_line(text: str) -> None:
     outcome(open_note, text)
@@ -60,7 +60,7 @@ def test_any_text_as_a_note_a_checkpoint_or_a_signature_line(text: str) -> None:
     assert read_checkpoint(text) is None or isinstance(read_checkpoint(text), Checkpoint)
 
 
-@fuzz(100)
+@fuzz(50)
 @given(mutated_str(NOTE) | mutated_numbers(NOTE.encode()).map(bytes.decode))
 def test_a_changed_note_never_verifies_for_another_text(note: str) -> None:
     """A signature binds the note text (spec §7): whatever is changed, either the note is
@@ -79,7 +79,7 @@ def test_a_changed_note_never_verifies_for_another_text(note: str) -> None:
     assert checkpoint is None or checkpoint.body() == text
 
 
-@fuzz(60)
+@fuzz(30)
 @given(mutated_str(COSIGNATURE), st.sampled_from([BODY, BODY.replace("42", "43")]))
 def test_a_changed_cosignature_never_verifies(line: str, body: str) -> None:
     result = outcome(verify_cosignature, body, line, WITNESS.verifier, allowed=(MalformedInputError, VerificationError))
@@ -87,7 +87,7 @@ def test_a_changed_cosignature_never_verifies(line: str, body: str) -> None:
         assert body == BODY and line.removesuffix("\n") == COSIGNATURE.removesuffix("\n") and result == TIME
 
 
-@fuzz(60)
+@fuzz(30)
 @given(key_names, note_texts, st.sampled_from([STATEMENT_KEY, WITNESS_KEY]), st.binary(min_size=32, max_size=32))
 def test_sign_open_verify_round_trip(name: str, text: str, key_type: int, seed: bytes) -> None:
     key = SigningKey.generate(name, key_type, seed)
@@ -99,7 +99,7 @@ def test_sign_open_verify_round_trip(name: str, text: str, key_type: int, seed: 
     assert VerifierKey.parse(key.vkey) == key.verifier and str(key.verifier) == key.vkey
 
 
-@fuzz(60)
+@fuzz(30)
 @given(key_names, st.integers(0, MAX_TREE_SIZE), st.binary(min_size=32, max_size=32), st.integers(0, 2**63 - 1))
 def test_checkpoint_and_cosignature_round_trip(origin: str, size: int, root: bytes, time: int) -> None:
     checkpoint = Checkpoint(origin, size, root)
@@ -111,7 +111,7 @@ def test_checkpoint_and_cosignature_round_trip(origin: str, size: int, root: byt
     assert verify_note(note, VERIFIERS) == [BOARD.verifier, OTHER.verifier]
 
 
-@fuzz(100)
+@fuzz(50)
 @given(st.sampled_from([k.vkey for k in (BOARD, WITNESS, OTHER)]).flatmap(mutated_str) | any_text)
 def test_a_changed_verifier_key_never_parses(text: str) -> None:
     """The key id binds name, type and public key (spec §6): a changed vkey string is refused
@@ -121,7 +121,7 @@ def test_a_changed_verifier_key_never_parses(text: str) -> None:
         assert text in {k.vkey for k in (BOARD, WITNESS, OTHER)} and str(key) == text
 
 
-@fuzz(30)
+@fuzz(15)
 @given(st.lists(mutated_str(sign_note(BODY, BOARD).removesuffix("\n")) | st.sampled_from([sign_note(BODY, BOARD).removesuffix("\n")]), min_size=1, max_size=120))
 def test_many_signature_lines(lines: list[str]) -> None:
     assume(all("\n" not in line for line in lines))
