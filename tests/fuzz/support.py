@@ -123,7 +123,7 @@ json_values = st.recursive(
 )
 """Any value a strict JSON reader can return (integers within ±(2^53−1), finite floats)."""
 odd_values = st.one_of(
-    json_scalars, st.sampled_from([[], {}, [[]], {"": None}]), st.integers(1, 70).map(nested),
+    json_scalars, st.sampled_from([[], {}, [[]], {"": None}]).map(copy.deepcopy), st.integers(1, 70).map(nested),
 )
 
 
