@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 
 import pytest
@@ -168,3 +169,37 @@ def test_a_territory_crs_whose_properties_are_not_an_object_is_malformed(propert
 
     with pytest.raises(MalformedInputError, match="t.geojson: crs: names a coordinate system other than WGS84"):
         read_territory(json.dumps({**_POLYGON, "crs": {"type": "name", "properties": properties}}).encode(), source="t.geojson")
+
+
+# --- an h3 escrow whose resolution is outside 0..15 (spec §1, §4) -------------------------------
+
+
+@pytest.mark.parametrize("resolution", [16, -1, 2**53 - 1])
+def test_a_bundle_under_an_escrow_with_resolution_outside_0_15_is_invalid_not_an_h3_error(resolution: int, tmp_path) -> None:
+    """Found by make fuzz (test_a_re_signed_changed_escrow_is_not_valid): locating a site in
+    its cell at resolution 16 raised h3's H3ResDomainError out of check_bundle and verify."""
+    from pathlib import Path
+
+    from tests.fuzz.test_fuzz_bundles import SIGNERS
+    from unveil.cli.main import main
+    from unveil.core import cells as cell_file
+    from unveil.core.envelope import parse_signed
+    from unveil.core.statements import sign_statement
+    from unveil.core.verify import check_bundle
+
+    vectors = Path(__file__).resolve().parent.parent / "vectors" / "h3"
+    escrow = loads((vectors / "escrow.json").read_bytes())
+    host = SIGNERS[escrow["signatures"][0]["vkey"]]
+    statement = {**escrow["statement"], "grid": {**escrow["statement"]["grid"], "resolution": resolution}}
+    signed = sign_statement(statement, [host])
+    bundle = (vectors / "bundles" / "valid.json").read_bytes()
+    report = check_bundle(parse_signed(signed), parse_signed(loads(bundle)), cell_file.read((vectors / "cells.txt").read_bytes()), trusted=[host.vkey])
+    assert report.status == "invalid"
+    assert {p.reason for p in report.problems} >= {"escrow-invalid", "cells-invalid"}
+    (tmp_path / "escrow.json").write_text(json.dumps(signed))
+    try:
+        code = main(["verify", str(vectors / "bundles" / "valid.json"), "--escrow", str(tmp_path / "escrow.json"),
+                     "--cells", str(vectors / "cells.txt"), "--trust", host.vkey, "--json"])
+    finally:
+        gc.enable()  # verify turns the cycle collector off for its own short process
+    assert code == 1
