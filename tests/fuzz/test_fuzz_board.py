@@ -32,7 +32,7 @@ EVENTS = [make_event(kind, ESCROW_ID, T, GOOD_BODIES[kind], [AUTHORS[kind]]) for
 
 
 def parse(doc: Any) -> Event | MalformedInputError:
-    event = outcome(parse_event, doc, where=True)
+    event = outcome(parse_event, doc)
     if isinstance(event, Event):
         assert event.entry == canonicalize(doc)  # the log entry is JCS(envelope) (spec §7)
         assert parse_event(loads(event.entry)).entry == event.entry
