@@ -4,8 +4,9 @@ Tests that read ``../shared`` (spec vectors) skip with a clear reason when it is
 except under ``CI=true``, where it is always present and a missing file is a failure.
 
 Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``: ``fast`` (the default, ``make test``:
-Hypothesis's own defaults, 100 examples where a test sets no count) and ``fuzz`` (``make
-fuzz``): every property of tests/fuzz runs ``FUZZ_SCALE`` times its fast example count (see
+Hypothesis's own defaults, 100 examples where a test sets no count; the properties of
+tests/fuzz run a few fixed examples each) and ``fuzz`` (``make fuzz``): every property of
+tests/fuzz runs ``FUZZ_SCALE`` times its fast example count, drawn at random (see
 tests/fuzz/support.py). The example database lives in ``.hypothesis/``, which git ignores.
 """
 

@@ -1,8 +1,9 @@
 """What every fuzz property shares: example budgets, the robustness check, and mutators.
 
-Budgets: ``@fuzz(n)`` runs a property on ``n`` examples under the fast profile (``make test``)
-and on ``n × scale`` under the ``fuzz`` profile (``HYPOTHESIS_PROFILE=fuzz``, ``make fuzz``),
-where ``scale`` is the loaded profile's ``max_examples`` / 100 (profiles: tests/conftest.py).
+Budgets: ``@fuzz(n)`` runs a property on ``n`` examples under the fast profile (``make test``,
+the same examples on every run) and on ``n × scale`` random ones under the ``fuzz`` profile
+(``HYPOTHESIS_PROFILE=fuzz``, ``make fuzz``), where ``scale`` is the loaded profile's
+``max_examples`` / 100 (profiles: tests/conftest.py).
 
 Robustness: :func:`outcome` calls a reader and returns its value or the project's own error;
 any other exception (``KeyError``, ``RecursionError``, ``MemoryError``…) escapes and fails the
@@ -39,11 +40,13 @@ FUZZING = SCALE > 1
 
 
 def fuzz(examples: int) -> Callable[[T], T]:
-    """Hypothesis settings for a fuzz property: ``examples`` in ``make test``, ``× SCALE`` in
-    ``make fuzz``. Under fuzzing an example slower than 10 s fails (a near-hang is a finding)."""
+    """Hypothesis settings for a fuzz property: ``examples`` in ``make test``, the same ones on
+    every run (derandomized: the suite must not fail by chance); ``× SCALE`` fresh random ones in
+    ``make fuzz``, where an example slower than 10 s fails (a near-hang is a finding)."""
     return settings(
         _PROFILE,
         max_examples=examples * SCALE,
+        derandomize=not FUZZING,
         deadline=timedelta(seconds=10) if FUZZING else None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
