@@ -86,7 +86,7 @@ def read_population(text: str, source: str = "population") -> list[str]:
         if member in seen:
             raise MalformedInputError(f"duplicate id {member!r}", source=source)
         seen.add(member)
-    ids.sort(key=lambda s: s.encode("utf-8"))
+    ids.sort(key=lambda s: s.encode("utf-8", "surrogatepass"))  # a lone surrogate is then refused as no id
     try:
         check_population(ids)
     except MalformedInputError as exc:
@@ -99,7 +99,7 @@ def check_population(population: Sequence[str], n: int) -> tuple[list[str], str]
     with ``n`` in [1, its length] (spec §8); :class:`MalformedInputError` naming the option."""
     from unveil.core import selection
 
-    members = sorted(population, key=lambda s: s.encode("utf-8"))
+    members = sorted(population, key=lambda s: s.encode("utf-8", "surrogatepass"))  # a lone surrogate: refused as no id below
     if not members:
         raise MalformedInputError("the population is empty: a draw needs at least one id", where="--population")
     if len(set(members)) != len(members):
