@@ -37,7 +37,7 @@ from tests.board_fixtures import (
     NOW,
     OBSERVER_W,
     ORIGIN,
-    R_HOST,
+    R_INSPECTOR,
     commit,
     event,
     open_log,
@@ -83,7 +83,7 @@ def seeded_log() -> tuple[Log, MemoryStorage]:
     log.put_bundle(BUNDLE)
     log.submit(reveal())
     log.submit(verification(1))
-    log.submit(commit(HOST, R_HOST))
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
     body = open_note(log.checkpoint())[0]
     log.add_cosignature(body, cosign(body, INSPECTOR_W, NOW))
     return log, storage

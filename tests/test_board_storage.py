@@ -210,7 +210,7 @@ def test_postgresql_schema_isolates_boards() -> None:
 
 def _busy(log: Log) -> None:
     publish_with_phase(log)
-    results = log.submit_many([commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), verification(1)])
+    results = log.submit_many([commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), verification(1)])
     assert not any(isinstance(r, BoardRefused) for r in results)
     log.submit(reveal_coin(HOST, R_HOST))
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))

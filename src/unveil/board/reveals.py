@@ -1,28 +1,43 @@
-"""What the board remembers of each escrow's reveals and discrepancies (spec §5, §7, §9): the
-state behind the checks of ``reveal.published`` (no site id, serial or suspect id of an earlier
-phase in another cell), ``verification.recorded`` (the logged file of that phase) and
-``discrepancy.raised`` (a revealed phase, a cell it opened, whether the intel predates it).
+"""What the board remembers of each escrow's reveals and discrepancies (spec §5, §7, §9), and
+the checks and effects that need it, which :class:`unveil.board.protocol.BoardState`
+dispatches to (its ``_CHECKS`` and ``_APPLY``):
 
-Replayed with the log by :class:`unveil.board.protocol.BoardState`, so an audit applies the
-same rules. A replay without the reveal files (an offline audit without them, or a board
+- ``reveal.published`` repeats no site id, serial or suspect id of an earlier phase in another
+  cell (:func:`repeated`, :func:`refuse_repeats`; the rest of its check is the protocol's);
+- ``verification.recorded`` names the logged file of its phase (``verification-mismatch``);
+- ``discrepancy.raised`` names a revealed phase (``phase-unknown``) and a cell it opened
+  (``cell-not-opened``); its intel is a valid opening of the raiser's intel escrow shadowing
+  this one, opening the cell (``intel-invalid``) and repeating no suspect id; the state derives
+  whether that intel escrow was logged before the phase (``intel_predates_reveal``).
+
+Replayed with the log, so an audit applies the same rules. A replay without the reveal files (an offline audit without them, or a board
 opened with ``check_bundles=False``) knows each phase's SHA-256 and entry but not what its file
 opens; a later check that needs it reads the files then (:meth:`Opened.load`), in log order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from unveil.core.content import DeclarationIndex, earlier_phase_problems
 from unveil.core.envelope import parse_signed
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
 from unveil.core.reveal import Reveal, parse_reveal
+from unveil.core.verify import check_bundle
 from unveil.errors import BoardRefused, MalformedInputError, Problem
 
-__all__ = ["Discrepancy", "Opened", "Phase", "Scanned", "check_opened", "intel_predates", "predates_in_log", "refuse_repeats", "repeated", "scan"]
+if TYPE_CHECKING:
+    from unveil.board.events import Event
+    from unveil.board.parties import Party
+    from unveil.board.protocol import BoardState, BundleLookup, PublishedEscrow
+
+__all__ = [
+    "Discrepancy", "Opened", "Phase", "Scanned", "apply_discrepancy_raised", "check_discrepancy_raised",
+    "check_verification_recorded", "intel_predates", "predates_in_log", "refuse_repeats", "repeated", "scan",
+]
 
 
 @dataclass(frozen=True)
@@ -102,7 +117,11 @@ def repeated(opened: Opened | None, scanned: Scanned, bundles: Callable[[str], b
     return [Problem(i, reason, detail) for i, reason, detail in earlier_phase_problems(opened.ids, scanned.declaring)]
 
 
-def check_opened(opened: Opened | None, escrow_id: str, phase: str, cell: str, bundles: Callable[[str], bytes | None] | None) -> None:
+def _summary(problems: Sequence[Problem]) -> str:
+    return "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+
+
+def _check_opened(opened: Opened | None, escrow_id: str, phase: str, cell: str, bundles: Callable[[str], bytes | None] | None) -> None:
     """``discrepancy.raised`` (spec §7): ``phase`` is a revealed phase of the escrow
     (``phase-unknown``) and ``cell`` a cell its bundle opened (``cell-not-opened``; unknowable,
     so not checked, when the phase's file was not read and ``bundles`` is ``None``)."""
@@ -118,8 +137,7 @@ def check_opened(opened: Opened | None, escrow_id: str, phase: str, cell: str, b
 def refuse_repeats(problems: list[Problem], what: str) -> None:
     """Refuse an event whose bundle repeats ids: the first problem's reason, every problem."""
     if problems:
-        shown = "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise BoardRefused(problems[0].reason, f"{what} repeats ids of an earlier phase (spec §5): {shown}", problems=tuple(problems))
+        raise BoardRefused(problems[0].reason, f"{what} repeats ids of an earlier phase (spec §5): {_summary(problems)}", problems=tuple(problems))
 
 
 def intel_predates(intel_published: int, reveal_published: int) -> bool:
@@ -164,3 +182,50 @@ def predates_in_log(entries: Iterable[bytes], escrow_id: str, phase: str, intel_
         elif event.kind == ev.REVEAL_PUBLISHED and event.escrow_id == escrow_id and event.body["phase"] == phase and revealed is None:
             revealed = index
     return None if published is None or revealed is None else intel_predates(published, revealed)
+
+
+# --- the checks and effects the protocol dispatches to -----------------------------------------
+
+
+def check_verification_recorded(state: BoardState, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
+    """Spec §7: a verification names the logged ``reveal.published`` file of its phase; one of a
+    file the board never logged (such as one shown privately) is ``verification-mismatch``."""
+    phase, sha = event.body["phase"], event.body["sha256"]
+    logged = state.reveals.get((event.escrow_id, phase))
+    if logged != sha:
+        what = f"the logged file of phase {phase!r} is {logged}" if logged else f"no phase {phase!r} of escrow {event.escrow_id!r} is revealed"
+        raise BoardRefused(Reason.VERIFICATION_MISMATCH, f"{what}, not {sha}")
+
+
+def check_discrepancy_raised(state: BoardState, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
+    key = (event.escrow_id, event.body["id"])
+    if key in state.discrepancies:
+        raise BoardRefused(Reason.DISCREPANCY_DUPLICATE, f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
+    _check_opened(state.opened.get(event.escrow_id), event.escrow_id, event.body["phase"], event.body["cell"], bundles)
+    intel = event.body["intel"]
+    if intel is None:
+        return
+    bundle = parse_signed(intel, "body.intel")
+    target = state.escrows.get(str(bundle.statement.get("escrow_id")))
+    if target is None or target.escrow.purpose != "intel" or target.escrow.shadows != event.escrow_id or target.escrow.host != author.name:
+        raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle must open an intel escrow of {author.name} shadowing {event.escrow_id!r}, published here")
+    try:
+        report = check_bundle(target.signed, bundle, None, trusted=[author.vkey])
+    except MalformedInputError as exc:
+        raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle cannot be read: {exc}") from None
+    if report.problems:
+        raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
+    if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
+        raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
+    refuse_repeats(repeated(state.opened.get(target.escrow.escrow_id), scan(report.reveal), bundles), "the intel bundle")
+
+
+def apply_discrepancy_raised(state: BoardState, event: Event, author: Party, index: int) -> None:
+    phase = event.body["phase"]
+    found = Discrepancy(author.name, index=index, phase=phase, cell=event.body["cell"])
+    if event.body["intel"] is not None:  # spec §7: the suspicion predates the reveal only if logged before it
+        bundle = parse_signed(event.body["intel"], "body.intel")
+        found.intel_escrow = intel_id = str(bundle.statement["escrow_id"])
+        found.intel_predates_reveal = intel_predates(state.escrows[intel_id].index, state.opened[event.escrow_id].phases[phase].index)
+        state.opened_escrow(intel_id).add(scan(parse_reveal(bundle.statement, "body.intel.statement", intel=True)))
+    state.discrepancies[(event.escrow_id, event.body["id"])] = found

@@ -18,7 +18,7 @@ is built from everything recorded up to and including that phase:
   opened_cells`` as the model requires.
 
 Suspect inspections (table ``suspect_inspections``, written by
-:func:`unveil.workspace.coins.inspect_report`) count from the phase they name; those naming
+:func:`unveil.workspace.findings.inspect_report`) count from the phase they name; those naming
 a phase that is not a verified phase of the escrow, or a suspect not in the current import,
 are not used.
 """
