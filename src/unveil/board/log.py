@@ -98,6 +98,11 @@ class LogStorage(Protocol):
         earlier line of that witness for that size."""
         ...
 
+    def largest_cosignatures(self) -> Sequence[tuple[str, int, str]]:
+        """``(witness, size, line)`` of each witness's cosignature on its largest cosigned
+        size, ordered by witness name."""
+        ...
+
     def cosignatures(self, size: int) -> Sequence[str]:
         """The cosignature lines of the checkpoint of ``size`` (one per witness)."""
         ...
@@ -152,6 +157,14 @@ class MemoryStorage:
 
     def cosignatures(self, size: int) -> list[str]:
         return list(self.cosigs.get(size, {}).values())
+
+    def largest_cosignatures(self) -> list[tuple[str, int, str]]:
+        largest: dict[str, tuple[int, str]] = {}
+        for size, lines in self.cosigs.items():
+            for witness, line in lines.items():
+                if witness not in largest or size > largest[witness][0]:
+                    largest[witness] = (size, line)
+        return [(witness, size, line) for witness, (size, line) in sorted(largest.items())]
 
 
 @dataclass(frozen=True)
@@ -272,6 +285,19 @@ class Log:
             note, size = self._note, self._tree.size
         lines = self._storage.cosignatures(size)
         return note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    def cosigned(self) -> list[tuple[str, int, str]]:
+        """For each registered witness that cosigned on this board, its largest cosigned
+        checkpoint (spec §11 ``GET /checkpoints/cosigned``): ``(witness, size, note)``, the note
+        being the board-signed note of that size followed by the witness's cosignature line."""
+        found = []
+        for witness, size, line in self._storage.largest_cosignatures():
+            party = self.parties.by_name(witness)
+            note = self._storage.get_checkpoint(size)
+            if party is None or party.witness_key is None or note is None:
+                continue
+            found.append((witness, size, note + (line if line.endswith("\n") else line + "\n")))
+        return found
 
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``)."""

@@ -275,6 +275,18 @@ class BoardStorage:
                 ).scalars()
             )
 
+    def largest_cosignatures(self) -> list[tuple[str, int, str]]:
+        """``(witness, size, line)`` of each witness's cosignature on its largest cosigned
+        size, ordered by witness name."""
+        largest = select(cosignatures.c.witness, func.max(cosignatures.c.size).label("size")).group_by(cosignatures.c.witness).subquery()
+        query = (
+            select(cosignatures.c.witness, cosignatures.c.size, cosignatures.c.line)
+            .join(largest, (cosignatures.c.witness == largest.c.witness) & (cosignatures.c.size == largest.c.size))
+            .order_by(cosignatures.c.witness)
+        )
+        with self._read() as conn:
+            return [(witness, int(size), line) for witness, size, line in conn.execute(query).all()]
+
 
 # --- opening ---------------------------------------------------------------------------------
 
