@@ -22,7 +22,7 @@ raise :class:`~unveil.errors.BoardError`; a refusal is a result (:attr:`Synced.r
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["Synced", "board_finality", "registered_board", "sync"]
+__all__ = ["Synced", "board_finality", "final_size_of", "registered_board", "sync"]
 
 
 @dataclass(frozen=True)
@@ -128,10 +128,25 @@ def _witness(
     return size, root, len(fetched), witness.consider(note, key, proof), tree
 
 
+def final_size_of(client: BoardClient, parties: Parties, entries: Iterable[bytes] | AppendOnlyTree, *, quorum: int | None = None) -> Finality:
+    """The finality of the log a reader holds (its ``entries`` in order, or their tree) on the
+    board at ``client``: each witness's largest cosigned checkpoint (``GET
+    /checkpoints/cosigned``) verified against it, with the board's consistency proof for one
+    beyond it. ``Finality.final_size`` is the final size; ``Finality.credited[name]`` the size
+    each quorum member vouched for (a draw party that has not cosigned its reveal, spec §8)."""
+    if isinstance(entries, AppendOnlyTree):
+        tree = entries
+    else:
+        tree = AppendOnlyTree()
+        for entry in entries:
+            tree.append(leaf_hash(entry))
+    return finality(parties, client.cosigned(), tree, quorum=quorum, prove=client.consistency_proof)
+
+
 def board_finality(db: sqlite3.Connection, client: BoardClient, parties: Parties, tree: AppendOnlyTree, quorum: int | None) -> Finality:
-    """Step 5: the finality of the mirrored ``tree`` from the board's cosigned checkpoints; what
-    each quorum member cosigned is saved (call inside a transaction)."""
-    found = finality(parties, client.cosigned(), tree, quorum=quorum, prove=client.consistency_proof)
+    """Step 5: the finality of the mirrored ``tree`` (:func:`final_size_of`); what each quorum
+    member cosigned is saved (call inside a transaction)."""
+    found = final_size_of(client, parties, tree, quorum=quorum)
     rows = []
     for party in quorum_members(parties):
         assert party.witness_vkey is not None  # quorum members have witness keys
