@@ -98,9 +98,9 @@ class LogStorage(Protocol):
         earlier line of that witness for that size."""
         ...
 
-    def largest_cosignatures(self) -> Sequence[tuple[str, int, str]]:
-        """``(witness, size, line)`` of each witness's cosignature on its largest cosigned
-        size, ordered by witness name."""
+    def latest_cosignatures(self) -> Sequence[tuple[str, int, str, str]]:
+        """For each witness that cosigned, its largest cosigned size: ``(witness, size, the
+        board's note of that size, the witness's line)``, by witness name."""
         ...
 
     def cosignatures(self, size: int) -> Sequence[str]:
@@ -158,13 +158,12 @@ class MemoryStorage:
     def cosignatures(self, size: int) -> list[str]:
         return list(self.cosigs.get(size, {}).values())
 
-    def largest_cosignatures(self) -> list[tuple[str, int, str]]:
-        largest: dict[str, tuple[int, str]] = {}
+    def latest_cosignatures(self) -> list[tuple[str, int, str, str]]:
+        latest: dict[str, int] = {}
         for size, lines in self.cosigs.items():
-            for witness, line in lines.items():
-                if witness not in largest or size > largest[witness][0]:
-                    largest[witness] = (size, line)
-        return [(witness, size, line) for witness, (size, line) in sorted(largest.items())]
+            for witness in lines:
+                latest[witness] = max(size, latest.get(witness, size))
+        return [(w, size, self.checkpoints[size], self.cosigs[size][w]) for w, size in sorted(latest.items()) if size in self.checkpoints]
 
 
 @dataclass(frozen=True)
@@ -291,12 +290,10 @@ class Log:
         checkpoint (spec §11 ``GET /checkpoints/cosigned``): ``(witness, size, note)``, the note
         being the board-signed note of that size followed by the witness's cosignature line."""
         found = []
-        for witness, size, line in self._storage.largest_cosignatures():
+        for witness, size, note, line in self._storage.latest_cosignatures():
             party = self.parties.by_name(witness)
-            note = self._storage.get_checkpoint(size)
-            if party is None or party.witness_key is None or note is None:
-                continue
-            found.append((witness, size, note + (line if line.endswith("\n") else line + "\n")))
+            if party is not None and party.witness_vkey is not None:
+                found.append((witness, size, note + (line if line.endswith("\n") else line + "\n")))
         return found
 
     def entries(self, start: int, end: int) -> list[bytes]:

@@ -80,10 +80,7 @@ def audit_database(url: str, parties: Parties, origin: str, *, quorum: int | Non
             notes = [note + "".join(line if line.endswith("\n") else line + "\n" for line in storage.cosignatures(size))
                      for size, note in storage.load_checkpoints()]
             claims: list[CosignedClaim] = []
-            for witness, size, line in storage.largest_cosignatures():
-                note = storage.get_checkpoint(size)
-                if note is None:  # a cosignature on a checkpoint the board never stored: nothing to verify it on
-                    note = ""
+            for witness, size, note, line in storage.latest_cosignatures():
                 claims.append(Claim(witness, note + (line if line.endswith("\n") else line + "\n"), size))
             bundles: dict[str, bytes] = {}
             for sha in reveal_shas(entries):
