@@ -291,7 +291,7 @@ def test_sync_mirrors_and_cosigns_then_again_after_more_entries(world: World, ca
     code, out = sync(world, capsys, "inspector")
     assert code == 0, out
     assert out == {"size": 4, "root": log.root().hex(), "new_entries": 4, "cosigned": True, "refused": None, "final_size": 0,
-                   "quorum": {"size": 4, "final_size": 0, "pending": 4, "quorum": 3, "members": ["Host", "Inspector", "Observer"],
+                   "finality": {"size": 4, "final_size": 0, "pending": 4, "quorum": 3, "members": ["Host", "Inspector", "Observer"],
                               "cosigned": {"Host": 0, "Inspector": 4, "Observer": 0}, "ignored": []}}
     mirrored = db_rows(world, "inspector", "SELECT idx, entry FROM board_entries WHERE origin = ? ORDER BY idx", ORIGIN)
     assert [bytes(e) for _, e in mirrored] == storage.entries
@@ -307,7 +307,7 @@ def test_sync_mirrors_and_cosigns_then_again_after_more_entries(world: World, ca
     code, out = sync(world, capsys, "inspector")
     assert code == 0, out
     assert (out["size"], out["new_entries"], out["cosigned"], out["refused"]) == (7, 3, True, None)
-    assert out["final_size"] == 0 and out["quorum"]["cosigned"]["Inspector"] == 7  # host and observer have cosigned nothing
+    assert out["final_size"] == 0 and out["finality"]["cosigned"]["Inspector"] == 7  # host and observer have cosigned nothing
     body, lines = open_note(log.checkpoint())
     assert Checkpoint.parse(body).size == 7 and [name for name, _ in lines] == [ORIGIN, "Inspector"]
     assert db_rows(world, "inspector", "SELECT size FROM witness_state") == [(7,)]
@@ -418,7 +418,7 @@ def test_audit_a_board_good_then_tampered(world: World, capsys: pytest.CaptureFi
     code, out = audit(world, capsys, "--board", "http://board-a")
     assert code == 0, out
     assert out["ok"] and out["size"] == 4 and out["bundles_checked"] and out["checkpoints_checked"] == 1
-    assert out["final_size"] == 4 and out["quorum"]["cosigned"] == {"Host": 4, "Inspector": 4, "Observer": 4}
+    assert out["final_size"] == 4 and out["finality"]["cosigned"] == {"Host": 4, "Inspector": 4, "Observer": 4}
     entry = json.loads(storage.entries[1])
     entry["statement"]["body"]["root"] = "0" * 64  # tampered after signing
     storage.entries[1] = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode()
@@ -452,10 +452,10 @@ def test_audit_a_board_database(world: World, capsys: pytest.CaptureFixture[str]
         log.add_cosignature(body, cosign(body, witness, int(time.time())))
     code, out = audit(world, capsys, "--db", url)  # only the observer cosigned: nothing is final
     assert code == 1 and [(p["index"], p["reason"]) for p in out["problems"]] == [(0, "quorum-missing")], out
-    assert (out["final_size"], out["quorum"]["cosigned"]) == (0, {"Host": 0, "Inspector": 0, "Observer": 4})
+    assert (out["final_size"], out["finality"]["cosigned"]) == (0, {"Host": 0, "Inspector": 0, "Observer": 4})
     code, out = audit(world, capsys, "--db", url, "--allow-pending")
     assert code == 0 and out["ok"] and out["size"] == 4 and out["checkpoints_checked"] >= 2, out
-    assert (out["final_size"], out["quorum"]["pending"]) == (0, 4)
+    assert (out["final_size"], out["finality"]["pending"]) == (0, 4)
     code, out = audit(world, capsys, "--db", url, "--quorum", "1")  # lowered to any 1 of 3
     assert code == 0 and out["final_size"] == 4, out
     with sqlite3.connect(tmp_path / "board.db") as db:

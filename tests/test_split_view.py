@@ -85,9 +85,9 @@ def test_audit_of_either_copy_fails_quorum_missing(split: World, capsys: pytest.
         code, out = audit(split, capsys, url)
         assert code == 1 and not out["ok"], out
         assert [(p["index"], p["reason"]) for p in out["problems"]] == [(4, "quorum-missing")]
-        assert (out["size"], out["final_size"], out["quorum"]["cosigned"]) == (5, 4, cosigned)
+        assert (out["size"], out["final_size"], out["finality"]["cosigned"]) == (5, 4, cosigned)
         code, out = audit(split, capsys, url, "--allow-pending")  # reported, not failed
-        assert code == 0 and out["ok"] and out["quorum"]["pending"] == 1, out
+        assert code == 0 and out["ok"] and out["finality"]["pending"] == 1, out
     code, out = audit(split, capsys, B, "--quorum", "2")  # lowered to 2 of 3, B's two cosigners settle it
     assert code == 0 and out["final_size"] == 5
 
@@ -110,7 +110,7 @@ def test_audit_of_a_database_holding_one_copy_fails_too(split: World, capsys: py
                 log.add_cosignature(body, line)
     code, out = cli(capsys, "audit", "--db", url, "--origin", ORIGIN, "--parties", str(split.parties_file))
     assert code == 1 and [(p["index"], p["reason"]) for p in out["problems"]] == [(4, "quorum-missing")], out
-    assert out["quorum"]["cosigned"] == {"Host": 5, "Inspector": 4, "Observer": 5}
+    assert out["finality"]["cosigned"] == {"Host": 5, "Inspector": 4, "Observer": 5}
 
 
 def test_a_copy_serving_the_other_copys_cosignature_gains_nothing(split: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -124,9 +124,9 @@ def test_a_copy_serving_the_other_copys_cosignature_gains_nothing(split: World, 
     code, out = audit(split, capsys, B)
     assert code == 1
     assert {p["reason"] for p in out["problems"]} == {"checkpoint-root-mismatch", "quorum-missing"}
-    assert out["quorum"]["cosigned"]["Inspector"] == 0  # its only claim on B is void
+    assert out["finality"]["cosigned"]["Inspector"] == 0  # its only claim on B is void
     code, out = sync(split, capsys, "observer", B)  # a reader that syncs ignores it the same way
-    assert code == 0 and out["final_size"] == 0 and out["quorum"]["ignored"][0]["reason"] == "checkpoint-root-mismatch"
+    assert code == 0 and out["final_size"] == 0 and out["finality"]["ignored"][0]["reason"] == "checkpoint-root-mismatch"
 
 
 def test_checkpoint_compare_between_the_two_views_is_a_fork(split: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -187,9 +187,9 @@ def test_sync_reports_final_size_below_size_until_the_quorum_cosigned(world: Wor
     assert finals == [0, 0, 4]  # final only once the last quorum member cosigned
     log.submit(world.verification("observer", "one-more"))
     code, out = sync(world, capsys, "observer", A)
-    assert (out["size"], out["final_size"], out["quorum"]["pending"]) == (5, 4, 1)
+    assert (out["size"], out["final_size"], out["finality"]["pending"]) == (5, 4, 1)
     code, out = sync(world, capsys, "host", A, "--quorum", "2")
-    assert (out["size"], out["final_size"], out["quorum"]["quorum"]) == (5, 5, 2)
+    assert (out["size"], out["final_size"], out["finality"]["quorum"]) == (5, 5, 2)
 
 
 def test_status_marks_what_is_not_final_as_pending(world: World, capsys: pytest.CaptureFixture[str]) -> None:
@@ -337,3 +337,25 @@ def test_a_workspace_from_before_gains_the_new_columns(world: World, capsys: pyt
     assert columns == ["origin", "size", "root", "note", "line", "board_vkey"]
     path, out = export(world, capsys, "inspector")
     assert out["size"] == 4 and "\u2014 Inspector " in path.read_text()
+
+
+def test_what_a_person_reads(split: World, capsys: pytest.CaptureFixture[str]) -> None:
+    from unveil.cli.main import main
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    code, text = run("audit", "--board", A, "--origin", ORIGIN, "--parties", str(split.parties_file))
+    assert code == 1 and "FAILED" in text and "quorum-missing" in text and "final size 4 (1 pending)" in text
+    code, text = run("sync", "--workspace", ws_path(split, "observer"), "--board", B, "--board-key", BOARD_KEY.vkey,
+                     "--parties", str(split.parties_file))
+    assert code == 0 and "final size 4" in text and "entries 4..4 pending" in text and "Inspector" in text
+    inspector_file, _ = export(split, capsys, "inspector")
+    code, text = run("checkpoint", "compare", "--workspace", ws_path(split, "host"), str(inspector_file))
+    assert code == 1 and "FORK" in text and "evidence" in text
+    code, text = run("checkpoint", "export", "--workspace", ws_path(split, "host"), "--out", str(split.root / "h.checkpoint"))
+    assert code == 0 and "size 5" in text
+    code, text = run("status", "--workspace", ws_path(split, "inspector"))
+    assert code == 0 and "pending" in text and f"board {ORIGIN}" in text

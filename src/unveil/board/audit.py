@@ -75,7 +75,7 @@ class AuditReport:
             "checkpoints_checked": self.checkpoints_checked,
             "bundles_checked": self.bundles_checked,
             "final_size": final.final_size if final is not None else None,
-            "quorum": final.to_json() if final is not None else None,
+            "finality": final.to_json() if final is not None else None,
             "problems": [p.to_json() for p in self.problems],
         }
 

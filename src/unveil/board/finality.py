@@ -57,6 +57,7 @@ __all__ = [
     "credit",
     "final_size",
     "finality",
+    "lowered",
     "quorum_members",
     "quorum_size",
 ]
@@ -106,7 +107,12 @@ def quorum_members(parties: Parties) -> list[Party]:
 def quorum_size(parties: Parties, k: int | None) -> int:
     """K: the whole quorum when ``k`` is ``None``, else ``k`` once checked to be 1 ≤ k ≤ the
     quorum's size (:class:`MalformedInputError`, ``--quorum``, otherwise)."""
-    members = len(quorum_members(parties))
+    return lowered(len(quorum_members(parties)), k)
+
+
+def lowered(members: int, k: int | None) -> int:
+    """K of a quorum of ``members``: all of them when ``k`` is ``None``, else ``k`` once checked
+    to be 1 ≤ k ≤ ``members`` (:class:`MalformedInputError`, ``--quorum``, otherwise)."""
     if k is None:
         return members
     if type(k) is not int or not 1 <= k <= members:

@@ -8,10 +8,12 @@ Each command reads its options and files, calls one service and prints:
 - ``sync`` (:func:`unveil.workspace.sync.sync`) mirrors the board's log, checks it against the
   board's signed checkpoint, witnesses it (cosigns, or refuses and keeps the evidence), posts
   the cosignature, and reports the final size under the quorum; prints ``{"size", "root",
-  "new_entries", "cosigned", "refused", "final_size", "quorum"}``.
+  "new_entries", "cosigned", "refused", "final_size", "finality"}`` (``finality``: the size,
+  final size, pending count, K, the quorum's members, each one's cosigned size, and the
+  cosigned checkpoints ``ignored``, :meth:`unveil.board.finality.Finality.to_json`).
 - ``audit`` (:mod:`unveil.workspace.audit`) re-verifies a whole log from a board's API or its
   database, every entry's finality included; prints the report (``ok``, ``size``, ``root``,
-  ``final_size``, ``quorum``, ``problems``, …).
+  ``final_size``, ``finality``, ``problems``, …).
 
 Exit codes (:mod:`unveil.cli.exits`): 0 done / valid; 1 the board refused, a check failed
 (every problem listed: an entry not final is ``quorum-missing`` unless ``--allow-pending``),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from unveil.board import events as ev
-from unveil.board.finality import final_size
+from unveil.board.finality import final_size, lowered
 from unveil.core.jsonparse import loads
 from unveil.errors import MalformedInputError
 from unveil.store import witness_db
@@ -33,15 +33,6 @@ def _events(entries: list[bytes], escrow_id: str) -> list[tuple[int, str, dict[s
     return found
 
 
-def _k(members: int, quorum: int | None) -> int:
-    if quorum is None:
-        return members
-    if type(quorum) is not int or not 1 <= quorum <= members:
-        raise MalformedInputError(f"the quorum can be lowered to K of its {members} member(s), 1 ≤ K ≤ {members}; got {quorum!r}",
-                                  where="--quorum")
-    return quorum
-
-
 def board_status(ws: Workspace, escrow_id: str, phases: list[dict[str, Any]], quorum: int | None = None) -> list[dict[str, Any]]:
     """For each board this workspace syncs with: its mirrored size, its final size under the
     quorum (K = ``quorum``, default the whole quorum as of the last sync) and every event of
@@ -58,7 +49,7 @@ def board_status(ws: Workspace, escrow_id: str, phases: list[dict[str, Any]], qu
         for origin in witness_db.cosigned_origins(db):
             rows = witness_db.quorum(db, origin)
             members = [name for name, *_ in rows]
-            k = _k(len(members), quorum)
+            k = lowered(len(members), quorum)
             final = final_size({name: size for name, _, size, _ in rows}, members, k)
             entries = list(witness_db.mirror_entries(db, origin))
             events = _events(entries, escrow_id)

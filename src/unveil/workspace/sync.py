@@ -70,7 +70,7 @@ class Synced:
             "cosigned": self.cosigned,
             "refused": str(self.refusal) if self.refusal is not None else None,
             "final_size": final.final_size if final is not None else None,
-            "quorum": final.to_json() if final is not None else None,
+            "finality": final.to_json() if final is not None else None,
         }
 
 
