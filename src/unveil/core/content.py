@@ -145,7 +145,7 @@ def _location_problems(site: dict[str, Any], label: str, cell: str, grid: GridRu
     lat, lon = site["lat"], site["lon"]
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return [(Reason.COORDINATES_OUT_OF_RANGE, f"{label}: lat {lat} / lon {lon} outside [-90, 90] / [-180, 180]")]
-    if grid.system == "h3" and grid.resolution is not None:
+    if grid.system == "h3" and grid.resolution is not None and 0 <= grid.resolution <= 15:  # else the escrow is invalid (§4)
         actual = point_cell(lat, lon, grid.resolution)
         if actual != cell:
             return [(Reason.SITE_OUTSIDE_CELL, f"{label}: point (lat {lat}, lon {lon}) lies in {actual}, not in {cell}")]

@@ -228,7 +228,7 @@ def read_population(text: str, source: str = "population") -> list[str]:
         if member in seen:
             raise MalformedInputError(f"duplicate id {member!r}", source=source)
         seen.add(member)
-    ids.sort(key=lambda s: s.encode("utf-8"))
+    ids.sort(key=lambda s: s.encode("utf-8", "surrogatepass"))  # a lone surrogate is then refused as no id
     try:
         check_population(ids)
     except MalformedInputError as exc:
