@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["MAX_FILE", "Comparison", "compare_checkpoint", "export_checkpoint"]
+__all__ = ["MAX_FILE", "Comparison", "compare_checkpoint", "export_checkpoint", "read_checkpoint_file"]
 
 MAX_FILE = 64 * 1024
 """The largest checkpoint file read (a note has at most 100 signature lines of < 200 bytes)."""
@@ -166,7 +166,10 @@ class Comparison:
         }
 
 
-def _read(data: bytes, source: str) -> tuple[str, Checkpoint]:
+def read_checkpoint_file(data: bytes, source: str) -> tuple[str, Checkpoint]:
+    """The note of a checkpoint file and its checkpoint (step 1's reading: at most
+    :data:`MAX_FILE` bytes of UTF-8, one signed checkpoint note); :class:`MalformedInputError`
+    naming ``source`` otherwise. Nothing is verified yet."""
     if len(data) > MAX_FILE:
         raise MalformedInputError(f"{len(data)} bytes: a checkpoint file is at most {MAX_FILE}", source=source)
     try:
@@ -210,7 +213,7 @@ def compare_checkpoint(
 ) -> Comparison:
     """Compare the checkpoint file ``data`` (named ``source``) with this workspace's view (the
     module's steps); ``client``: the board to ask for a consistency proof beyond the mirror."""
-    note, theirs = _read(data, source)
+    note, theirs = read_checkpoint_file(data, source)
     text = open_note(note)[0]
     with ws.connect() as db:
         held = _held(ws, db, theirs.origin)
