@@ -251,6 +251,22 @@ def test_export_round_trip(synced: World, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0 and compared["ok"]
 
 
+def test_export_keeps_the_boards_own_line_not_a_decoy(synced: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """A board note as served may carry a line under the board's name by another key (a witness
+    ignores lines by unknown keys): the file carries the line by the key the workspace checked."""
+    import sqlite3
+
+    decoy = sign_note(open_note(synced.boards[A][0].checkpoint())[0], SigningKey.generate(ORIGIN, STATEMENT_KEY, b"\x0a" * 32))
+    with sqlite3.connect(synced.ws["inspector"].db_path) as db:
+        (note,) = db.execute("SELECT note FROM witness_state").fetchone()
+        body, rest = note.split("\n\n", 1)
+        db.execute("UPDATE witness_state SET note = ?", (body + "\n\n" + decoy + rest,))
+    path, _ = export(synced, capsys, "inspector")
+    assert decoy not in path.read_text()
+    verify_note(path.read_text(), [BOARD_KEY.verifier])
+    assert compare(synced, capsys, "host", path)[0] == 0
+
+
 def test_export_needs_a_synced_workspace(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = cli(capsys, "checkpoint", "export", "--workspace", ws_path(world, "inspector"), "--out", str(world.root / "x"))
     assert code == 2 and "unveil sync" in out["error"] and not (world.root / "x").exists()

@@ -102,7 +102,8 @@ def _held(ws: Workspace, db: sqlite3.Connection, origin: str | None) -> _Held:
 def _file_of(held: _Held) -> str:
     """The checkpoint file of ``held``: text, the board's line, own line, the quorum's lines."""
     text = held.checkpoint.body()
-    board_lines = [line for line in _lines(held.note) if parse_signature_line(line)[0] == held.origin]
+    board_lines = [line for line in _lines(held.note) if parse_signature_line(line)[0] == held.origin
+                   and parse_signature_line(line)[1][:4] == held.board.key_id]  # verified when the witness cosigned
     cosignatures = {held.own_line}
     for note in held.quorum_notes:
         if open_note(note)[0] != text:
