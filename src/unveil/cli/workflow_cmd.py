@@ -164,12 +164,12 @@ def _select(cells, resolution, region, polygon, bbox, cells_file) -> list[int]: 
     return regions.select_indices(cells, resolution, cell_list=[line.strip() for line in text.splitlines() if line.strip()])
 
 
-def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
+def status(workspace: Path, escrow_id: str | None, as_json: bool, *, quorum: int | None = None) -> int:
     def action() -> Done:
         from unveil.workspace.records import status as status_of
         from unveil.workspace.workspace import open_workspace
 
-        result = status_of(open_workspace(workspace), escrow_id)
+        result = status_of(open_workspace(workspace), escrow_id, quorum)
 
         def show() -> None:
             from unveil.cli.output import show_status

@@ -84,8 +84,12 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def status(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
-    """Sealed and opened cells, phases, running totals, and the reconciliation (issue 3)."""
+def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
+    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), and what
+    of it is not final yet on the boards this workspace syncs with (``boards``; each phase's
+    ``final``: :func:`unveil.workspace.pending.board_status`, K = ``quorum``)."""
+    from unveil.workspace.pending import board_status
+
     with ws.connect() as db:
         if escrow_id is None:
             ids = [r[0] for r in db.execute("SELECT escrow_id FROM escrows ORDER BY escrow_id")]
@@ -124,9 +128,10 @@ def status(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
     reconciled = None
     if complete:
         reconciled = all(exact(declared[c]["quantity"]) == exact_sum(sums.get(c, [])) for c in declared)
+    boards = board_status(ws, escrow_id, phases, quorum)
     return {
         "escrow_id": escrow_id, "own": bool(row[1]), "cells": escrow.tree_size, "opened": len(opened_contents),
-        "coverage_checked": bool(row[2]), "phases": phases, "totals": totals, "reconciled": reconciled,
+        "coverage_checked": bool(row[2]), "phases": phases, "totals": totals, "reconciled": reconciled, "boards": boards,
     }
 
 
