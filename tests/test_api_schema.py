@@ -53,6 +53,7 @@ def test_the_document_lists_exactly_the_board_endpoints() -> None:
         ("GET", "/bundles/{sha256}"),
         ("GET", "/checkpoint"),
         ("POST", "/cosignatures"),
+        ("GET", "/checkpoints/cosigned"),
         ("GET", "/proofs/inclusion"),
         ("GET", "/proofs/consistency"),
         ("GET", "/healthz"),

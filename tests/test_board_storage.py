@@ -100,6 +100,10 @@ def test_round_trip_of_every_method(storage: BoardStorage) -> None:
     storage.add_cosignature(2, "Observer", "\u2014 Observer on two\n")
     assert storage.cosignatures(4) == ["\u2014 Inspector line\n", "\u2014 Observer new\n"]
     assert storage.cosignatures(2) == ["\u2014 Observer on two\n"] and storage.cosignatures(3) == []
+    storage.add_cosignature(2, "Host", "\u2014 Host on two\n")
+    assert storage.latest_cosignatures() == [  # each witness's largest size, by name (GET /checkpoints/cosigned)
+        ("Host", 2, "note two, re-signed\n", "\u2014 Host on two\n"), ("Inspector", 4, "note four\n", "\u2014 Inspector line\n"),
+        ("Observer", 4, "note four\n", "\u2014 Observer new\n")]
 
 
 def test_everything_survives_reopening(storage_url: str) -> None:  # noqa: F811

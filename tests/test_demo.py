@@ -37,6 +37,9 @@ def test_demo_board_is_cosigned_and_serve_sh_serves_it_again(tmp_path: Path, cap
     board = json.loads(capsys.readouterr().out)["board"]
     assert sorted(board["cosigned_by"]) == ["Exampleland", "Inspectorate", "Observer"]
     assert all(step["exit"] == 0 for step in board["steps"])
+    from unveil.core.notes import Checkpoint, open_note
+
+    assert board["final_size"] == Checkpoint.parse(open_note(board["checkpoint"])[0]).size > 0  # the whole quorum cosigned it
     assert {p.name for p in out.iterdir()} >= {"board.db", "parties.json", "serve.sh"}
     assert (out / "workspaces" / "board" / "keys" / "statement.pem").exists()
     server = subprocess.Popen([str(out / "serve.sh"), "--port", "0", "--json"], stdout=subprocess.PIPE, text=True)

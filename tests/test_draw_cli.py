@@ -257,9 +257,9 @@ def test_every_view_of_a_discrepancy_shows_whether_its_intel_predates_the_reveal
     report = audit(storage.entries, world.parties, log.origin, [log.checkpoint()], bundles=storage.get_bundle)
     assert report.ok, report.problems
     assert {d["id"]: d["intel_predates_reveal"] for d in report.to_json()["discrepancies"]} == views  # type: ignore[union-attr]
-    code, out = cli(capsys, "audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file))
+    code, out = cli(capsys, "audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file), "--allow-pending")
     assert code == 0 and [(d["id"], d["intel_predates_reveal"]) for d in out["discrepancies"]] == [("d-late", False), ("d-early", True)]
-    assert main(["audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file)]) == 0
+    assert main(["audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file), "--allow-pending"]) == 0
     assert "AFTER the reveal" in capsys.readouterr().out
 
 

@@ -17,6 +17,8 @@ Endpoints (JSON unless said otherwise; every error is ``{"error": str, "reason":
 ``POST /cosignatures``          ``{"checkpoint": <checkpoint body>, "line": <signature line>}``:
                                 200 ``{"ok", "size", "time"}``; 400/403/404/422 as
                                 :meth:`Log.add_cosignature` refuses
+``GET /checkpoints/cosigned``   ``{"cosigned": [{"witness", "size", "note"}]}``: each registered
+                                witness's largest cosigned checkpoint (:meth:`Log.cosigned`)
 ``GET /entries/{index}``        the entry: the envelope as JSON, its exact logged bytes (JCS); 404
                                 outside the log
 ``GET /entries?start=&end=``    ``{"entries": [{"index", "entry"}, …]}`` for ``start ≤ index < end``
@@ -125,6 +127,16 @@ class CosignatureStored(BaseModel):
     ok: bool
     size: int = Field(description="The cosigned checkpoint's tree size.")
     time: int = Field(description="The cosignature's time (unix seconds).")
+
+
+class CosignedCheckpoint(BaseModel):
+    witness: str = Field(description="The witness's name (a registered party).")
+    size: int = Field(description="The largest checkpoint size it cosigned on this board.")
+    note: str = Field(description="The board-signed checkpoint note of that size, followed by the witness's cosignature line.")
+
+
+class CosignedList(BaseModel):
+    cosigned: list[CosignedCheckpoint]
 
 
 class IndexedEntry(BaseModel):
@@ -463,6 +475,11 @@ def create_app(log: Log, *, max_body: int = 16 * 2**20, batch_max: int = 256, ve
         time = await board.read(log.add_cosignature, doc["checkpoint"], doc["line"])
         size = Checkpoint.parse(doc["checkpoint"]).size  # it parsed: the log accepted it
         return JSONResponse({"ok": True, "size": size, "time": time})
+
+    @app.get("/checkpoints/cosigned", response_model=CosignedList, summary="Each witness's largest cosigned checkpoint")
+    async def get_cosigned() -> JSONResponse:
+        rows = await board.read(log.cosigned)
+        return JSONResponse({"cosigned": [{"witness": w, "size": size, "note": note} for w, size, note in rows]})
 
     def one_entry(index: int) -> bytes:
         with board.gate:

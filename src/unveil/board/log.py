@@ -98,6 +98,11 @@ class LogStorage(Protocol):
         earlier line of that witness for that size."""
         ...
 
+    def latest_cosignatures(self) -> Sequence[tuple[str, int, str, str]]:
+        """For each witness that cosigned, its largest cosigned size: ``(witness, size, the
+        board's note of that size, the witness's line)``, by witness name."""
+        ...
+
     def cosignatures(self, size: int) -> Sequence[str]:
         """The cosignature lines of the checkpoint of ``size`` (one per witness)."""
         ...
@@ -152,6 +157,13 @@ class MemoryStorage:
 
     def cosignatures(self, size: int) -> list[str]:
         return list(self.cosigs.get(size, {}).values())
+
+    def latest_cosignatures(self) -> list[tuple[str, int, str, str]]:
+        latest: dict[str, int] = {}
+        for size, lines in self.cosigs.items():
+            for witness in lines:
+                latest[witness] = max(size, latest.get(witness, size))
+        return [(w, size, self.checkpoints[size], self.cosigs[size][w]) for w, size in sorted(latest.items()) if size in self.checkpoints]
 
 
 @dataclass(frozen=True)
@@ -272,6 +284,17 @@ class Log:
             note, size = self._note, self._tree.size
         lines = self._storage.cosignatures(size)
         return note + "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    def cosigned(self) -> list[tuple[str, int, str]]:
+        """For each registered witness that cosigned on this board, its largest cosigned
+        checkpoint (spec §11 ``GET /checkpoints/cosigned``): ``(witness, size, note)``, the note
+        being the board-signed note of that size followed by the witness's cosignature line."""
+        found = []
+        for witness, size, note, line in self._storage.latest_cosignatures():
+            party = self.parties.by_name(witness)
+            if party is not None and party.witness_vkey is not None:
+                found.append((witness, size, note + (line if line.endswith("\n") else line + "\n")))
+        return found
 
     def entries(self, start: int, end: int) -> list[bytes]:
         """Entries ``start .. end-1`` (``BoardRefused("range-invalid")`` outside ``[0, size]``)."""

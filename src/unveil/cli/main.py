@@ -151,12 +151,13 @@ def export(
 def status(
     workspace: WorkspaceOpt,
     escrow_id: Annotated[Optional[str], typer.Option("--escrow-id", help="Which escrow (needed when the workspace holds several).")] = None,
+    quorum: Annotated[Optional[int], typer.Option("--quorum", metavar="K", help="Count an entry final once K quorum members cosigned it (default: all; spec §7).")] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """What is sealed and opened, running totals, and the final reconciliation."""
+    """What is sealed and opened, running totals, the final reconciliation, and what is not final on the board yet."""
     from unveil.cli.workflow_cmd import status as run
 
-    raise typer.Exit(run(workspace, escrow_id, json_output))
+    raise typer.Exit(run(workspace, escrow_id, json_output, quorum=quorum))
 
 
 @app.command()
@@ -225,6 +226,7 @@ def serve(
 
 
 BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]
+QuorumOpt = Annotated[Optional[int], typer.Option("--quorum", metavar="K", help="Lower the quorum to K of its members (default: every registered witness but the board; spec §7).")]
 
 
 @app.command()
@@ -249,13 +251,16 @@ def sync(
     workspace: WorkspaceOpt,
     board: BoardOpt,
     board_key: Annotated[str, typer.Option("--board-key", metavar="VKEY", help="The board's statement verifier key (its name is the log's origin).", show_default=False)],
+    parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties; the quorum is every witness but the board.", show_default=False)],
+    quorum: QuorumOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Mirror the board's log, check it against its signed checkpoint, and witness it:
-    cosign if consistent with the last checkpoint cosigned, else refuse and keep the evidence."""
+    cosign if consistent with the last checkpoint cosigned, else refuse and keep the evidence;
+    then report the final size (spec §7)."""
     from unveil.cli.board_cmd import sync as run
 
-    raise typer.Exit(run(workspace, board, board_key, json_output))
+    raise typer.Exit(run(workspace, board, board_key, parties, quorum, json_output))
 
 
 @app.command()
@@ -264,18 +269,21 @@ def audit(
     parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties and keys.", show_default=False)],
     board: Annotated[Optional[str], typer.Option("--board", metavar="URL", help="Audit the log a board serves.")] = None,
     db: Annotated[Optional[str], typer.Option("--db", metavar="URL", help="Audit a board database (sqlite:///PATH or postgresql://…).")] = None,
+    quorum: QuorumOpt = None,
+    allow_pending: Annotated[bool, typer.Option("--allow-pending", help="Report entries not final yet instead of failing (quorum-missing).")] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Re-verify a whole board log offline: every entry, checkpoint and reveal file (spec §6, §7)."""
+    """Re-verify a whole board log offline: every entry, checkpoint, reveal file and every entry's finality (spec §6, §7)."""
     from unveil.cli.board_cmd import audit as run
 
-    raise typer.Exit(run(board, db, origin, parties, json_output))
+    raise typer.Exit(run(board, db, origin, parties, quorum, allow_pending, json_output))
 
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import confidence_cmd, draw_cmd, intel_cmd
+    from unveil.cli import checkpoint_cmd, confidence_cmd, draw_cmd, intel_cmd
 
+    checkpoint_cmd.register(app)
     intel_cmd.register(app)
     draw_cmd.register(app)
     confidence_cmd.register(app)

@@ -48,10 +48,17 @@ def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON sta
     _out.print(f"escrow [bold]{status['escrow_id']}[/] ({'sealed here' if status['own'] else 'received'}): "
                f"{status['opened']} of {status['cells']} cells opened", highlight=False)
     if status["phases"]:
-        phases = Table("phase", "openings", "recorded", "sha256")
+        phases = Table("phase", "openings", "recorded", "sha256", "on the board")
         for p in status["phases"]:
-            phases.add_row(p["phase"], str(p["openings"]), p["recorded"], p["sha256"][:16] + "…")
+            board = "-" if p.get("final") is None else f"entry {p['entry']}, " + ("final" if p["final"] else "[bold yellow]pending[/]")
+            phases.add_row(escape(p["phase"]), str(p["openings"]), p["recorded"], p["sha256"][:16] + "…", board)
         _out.print(phases)
+    for board in status.get("boards", []):
+        pending = [f"{e['kind']} (entry {e['index']})" for e in board["pending"]]
+        _out.print(f"board {escape(board['origin'])}: {board['size']} entries mirrored, final size {board['final_size']} "
+                   f"(quorum {board['quorum']} of {len(board['cosigned'])})"
+                   + (f"; [bold yellow]pending[/]: {', '.join(pending)}" if pending else ""),
+                   highlight=False)
     if status["totals"]:
         totals = Table("category", "declared", "opened so far")
         for category, t in status["totals"].items():

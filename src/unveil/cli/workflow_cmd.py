@@ -129,12 +129,12 @@ def reveal(
     return run(as_json, action)
 
 
-def status(workspace: Path, escrow_id: str | None, as_json: bool) -> int:
+def status(workspace: Path, escrow_id: str | None, as_json: bool, *, quorum: int | None = None) -> int:
     def action() -> Done:
         from unveil.workspace.records import status as status_of
         from unveil.workspace.workspace import open_workspace
 
-        result = status_of(open_workspace(workspace), escrow_id)
+        result = status_of(open_workspace(workspace), escrow_id, quorum)
 
         def show() -> None:
             from unveil.cli.output import show_status

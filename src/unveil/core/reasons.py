@@ -35,7 +35,7 @@ class Group(Enum):
     BOARD = "the board's refusals of events, cosignatures and ranges"
     API = "the board API's refusals of requests"
     AUDIT = "an offline audit of a log"
-    WITNESS = "a witness's refusals to cosign"
+    WITNESS = "a witness's refusals to cosign, and a party's comparison of checkpoints"
     CLIENT = "a client's failures talking to a board"
     DRAW = "a workspace's refusals of a draw step"
     WORKSPACE = "a party's tools about its own files"
@@ -179,11 +179,14 @@ class Reason(StrEnum):
     CHECKPOINT_SIGNATURE_INVALID = "checkpoint-signature-invalid", Group.AUDIT, "the board's signature on a checkpoint is missing or fails, or a registered witness's cosignature fails"
     CHECKPOINT_BEYOND_LOG = "checkpoint-beyond-log", Group.AUDIT, "a checkpoint's size exceeds the entries given: entries are missing"
     CHECKPOINT_ROOT_MISMATCH = "checkpoint-root-mismatch", Group.AUDIT, "a checkpoint's root differs from the recomputed tree at its size"
+    QUORUM_MISSING = "quorum-missing", Group.AUDIT, "an entry is not final: not every quorum member (K of them, when lowered) cosigned a checkpoint that includes it (spec §7)"
 
-    # a witness refuses to cosign (unveil.board.witness, unveil sync)
+    # a witness refuses to cosign, or compares checkpoints (unveil.board.witness, unveil.workspace.sync, .checkpoints)
     CHECKPOINT_ROLLBACK = "checkpoint-rollback", Group.WITNESS, "the checkpoint is smaller than the last one this witness cosigned"
     CHECKPOINT_INCONSISTENT = "checkpoint-inconsistent", Group.WITNESS, "the consistency proof fails: the board shows different logs (a fork)"
     MIRROR_ROOT_MISMATCH = "mirror-root-mismatch", Group.WITNESS, "the entries the board serves do not hash to its signed checkpoint's root"
+    FORK = "fork", Group.WITNESS, "two checkpoints signed by the board's key are not consistent: the board showed two logs (spec §7)"
+    MIRROR_BEHIND = "mirror-behind", Group.WITNESS, "a checkpoint lies beyond this workspace's mirror: sync first, or ask the board for a consistency proof"
 
     # a client's request to a board failed (unveil.store.board_client)
     UNREACHABLE = "unreachable", Group.CLIENT, "no HTTP answer from the board (connection refused, DNS, timeout)"

@@ -275,6 +275,23 @@ class BoardStorage:
                 ).scalars()
             )
 
+    def latest_cosignatures(self) -> list[tuple[str, int, str, str]]:
+        """``(witness, size, note, line)``: each witness's largest cosigned size, the board's
+        note of that size and the witness's line on it, ordered by witness name."""
+        largest = (
+            select(cosignatures.c.witness, func.max(cosignatures.c.size).label("size"))
+            .group_by(cosignatures.c.witness)
+            .subquery()
+        )
+        query = (
+            select(cosignatures.c.witness, cosignatures.c.size, checkpoints.c.note, cosignatures.c.line)
+            .join(largest, (largest.c.witness == cosignatures.c.witness) & (largest.c.size == cosignatures.c.size))
+            .join(checkpoints, checkpoints.c.size == cosignatures.c.size)
+            .order_by(cosignatures.c.witness)
+        )
+        with self._read() as conn:
+            return [(witness, int(size), note, line) for witness, size, note, line in conn.execute(query)]
+
 
 # --- opening ---------------------------------------------------------------------------------
 

@@ -120,9 +120,14 @@ def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[st
     return found
 
 
-def status(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
-    """Sealed and opened cells, phases, running totals, the reconciliation, and the problems of
-    the declaration as opened so far (issue 3). A declaration with problems never reconciles."""
+def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
+    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), the
+    problems of the declaration as opened so far (a declaration with problems never
+    reconciles), and what of it is not final yet on the boards this workspace syncs with
+    (``boards``; each phase's ``final``: :func:`unveil.workspace.pending.board_status`, K =
+    ``quorum``)."""
+    from unveil.workspace.pending import board_status
+
     with ws.connect() as db:
         if escrow_id is None:
             ids = q.escrow_ids(db)
@@ -158,10 +163,11 @@ def status(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
     reconciled = None
     if complete:
         reconciled = not problems and all(exact(declared[c]["quantity"]) == exact_sum(sums.get(c, [])) for c in declared)
+    boards = board_status(ws, escrow_id, phases, quorum)
     return {
         "escrow_id": escrow_id, "own": row.own, "cells": escrow.tree_size, "opened": len(opened_contents),
         "coverage_checked": row.coverage_checked, "phases": phases, "totals": totals, "reconciled": reconciled,
-        "problems": problems,
+        "problems": problems, "boards": boards,
     }
 
 
