@@ -10,9 +10,10 @@ dispatches to (its ``_CHECKS`` and ``_APPLY``):
   this one, opening the cell (``intel-invalid``) and repeating no suspect id; the state derives
   whether that intel escrow was logged before the phase (``intel_predates_reveal``).
 
-Replayed with the log, so an audit applies the same rules. A replay without the reveal files (an offline audit without them, or a board
-opened with ``check_bundles=False``) knows each phase's SHA-256 and entry but not what its file
-opens; a later check that needs it reads the files then (:meth:`Opened.load`), in log order.
+Replayed with the log, so an audit applies the same rules. A replay without the reveal files
+(an offline audit without them, or a board opened with ``check_bundles=False``) knows each
+phase's SHA-256 and entry but not what its file opens; a later check that needs it reads the
+files then (:meth:`Opened.load`), in log order.
 """
 
 from __future__ import annotations
