@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: test lint check-minimal locks demo bench clean
+.PHONY: test lint check-minimal locks fuzz demo bench clean
 
 $(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ locks:
 	$(UV_VENV)/bin/$(UV_COMPILE) $(UPGRADE) requirements-dev.in -o requirements-dev.lock \
 	    --custom-compile-command "make locks  # uv $(UV_VERSION): $(UV_COMPILE) requirements-dev.in -o requirements-dev.lock"
 
+# The fuzz properties of tests/fuzz under the fuzz profile (FUZZ_SCALE times their examples
+# in `make test`), pass after pass with fresh random inputs until FUZZ_SECONDS have gone by.
+# Failing examples are kept in .hypothesis/ (git ignores it) and tried first on the next run.
+FUZZ_SECONDS ?= 600
+fuzz: $(STAMP)
+	@start=$$(date +%s); pass=0; \
+	while :; do \
+		pass=$$((pass + 1)); echo "fuzz pass $$pass"; \
+		HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider --durations=5 tests/fuzz || exit 1; \
+		elapsed=$$(( $$(date +%s) - start )); \
+		if [ $$elapsed -ge $(FUZZ_SECONDS) ]; then break; fi; \
+	done; \
+	echo "fuzzed for $$elapsed s in $$pass passes: nothing found"
+
 demo: $(STAMP)
 	$(VENV)/bin/unveil demo --out demo-out
 
@@ -50,6 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/cli_startup.py
 	$(PY) bench/board_append.py
 	$(PY) bench/upload_stall.py
+	$(PY) bench/coverage_memory.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

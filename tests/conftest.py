@@ -2,6 +2,12 @@
 
 Tests that read ``../shared`` (spec vectors) skip with a clear reason when it is absent,
 except under ``CI=true``, where it is always present and a missing file is a failure.
+
+Hypothesis profiles, chosen with ``HYPOTHESIS_PROFILE``: ``fast`` (the default, ``make test``:
+Hypothesis's own defaults, 100 examples where a test sets no count; the properties of
+tests/fuzz run a few fixed examples each) and ``fuzz`` (``make fuzz``): every property of
+tests/fuzz runs ``FUZZ_SCALE`` times its fast example count, drawn at random (see
+tests/fuzz/support.py). The example database lives in ``.hypothesis/``, which git ignores.
 """
 
 from __future__ import annotations
@@ -10,6 +16,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "25"))
+settings.register_profile("fast", print_blob=True)
+settings.register_profile("fuzz", print_blob=True, max_examples=100 * FUZZ_SCALE)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "fast"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"

@@ -19,7 +19,7 @@ from unveil.api.app import create_app
 from unveil.board.events import make_event
 from unveil.board.log import Log, MemoryStorage
 from unveil.board.parties import read_parties
-from unveil.board.witness import Cosign, MemoryWitnessStore, Refusal, Witness
+from unveil.board.witness import Cosignature, MemoryWitnessStore, Witness, WitnessRefusal
 from unveil.cli import board_cmd
 from unveil.cli.main import main
 from unveil.core.encoding import b64encode
@@ -86,8 +86,11 @@ class World:
     def event(self, who: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         return make_event(kind, ESCROW_ID, now_text(), body, [self.ws[who].statement_key()])
 
-    def verification(self, who: str, phase: str) -> dict[str, Any]:
-        return self.event(who, "verification.recorded", {"phase": phase, "sha256": "c" * 64, "valid": True, "problems": []})
+    def verification(self, who: str, mark: str) -> dict[str, Any]:
+        """A recorded verification of the phase-1 file (logged by :func:`publish_all`), one per ``mark``."""
+        sha = hashlib.sha256(self.bundle.read_bytes()).hexdigest()
+        problems = [{"index": None, "reason": mark}]  # a reason as another implementation may write it
+        return self.event(who, "verification.recorded", {"phase": "phase-1", "sha256": sha, "valid": False, "problems": problems})
 
 
 def _dt() -> Any:
@@ -117,8 +120,9 @@ def publish(world: World, capsys: pytest.CaptureFixture[str], who: str, *what: s
     return cli(capsys, "publish", "--workspace", ws_path(world, who), "--board", url, *what)
 
 
-def sync(world: World, capsys: pytest.CaptureFixture[str], who: str, url: str = "http://board-a") -> tuple[int, Any]:
-    return cli(capsys, "sync", "--workspace", ws_path(world, who), "--board", url, "--board-key", BOARD_KEY.vkey)
+def sync(world: World, capsys: pytest.CaptureFixture[str], who: str, url: str = "http://board-a", *more: str) -> tuple[int, Any]:
+    return cli(capsys, "sync", "--workspace", ws_path(world, who), "--board", url, "--board-key", BOARD_KEY.vkey,
+               "--parties", str(world.parties_file), *more)
 
 
 def db_rows(world: World, who: str, query: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -260,14 +264,14 @@ def test_witness_alone() -> None:
         return assemble_note(body, [sign_note(body, BOARD_KEY)])
 
     first = witness.consider(note(3), BOARD_KEY.vkey, [])
-    assert isinstance(first, Cosign) and verify_cosignature(first.body, first.line, key.verifier) == 1_700_000_000
+    assert isinstance(first, Cosignature) and verify_cosignature(first.body, first.line, key.verifier) == 1_700_000_000
     proof = MerkleTree.from_entries(entries).consistency_proof(3, 7)
-    assert isinstance(witness.consider(note(7), BOARD_KEY.vkey, proof), Cosign)
+    assert isinstance(witness.consider(note(7), BOARD_KEY.vkey, proof), Cosignature)
     assert store.last(ORIGIN).size == 7
     signatures = note(7).split("\n\n", 1)[1]
     forged = Checkpoint(ORIGIN, 7, b"\x00" * 32).body() + "\n" + signatures  # the board's signature on another body
     refused = witness.consider(forged, BOARD_KEY.vkey, [])
-    assert isinstance(refused, Refusal) and refused.reason == "checkpoint-signature-invalid" and not refused.evidence
+    assert isinstance(refused, WitnessRefusal) and refused.reason == "checkpoint-signature-invalid" and not refused.evidence
     assert witness.consider("not a note", BOARD_KEY.vkey, []).reason == "checkpoint-malformed"
     other = SigningKey.generate(ORIGIN, STATEMENT_KEY, b"\x02" * 32)
     assert witness.check(note(7), other.vkey, []).reason == "checkpoint-signature-invalid"
@@ -289,7 +293,9 @@ def test_sync_mirrors_and_cosigns_then_again_after_more_entries(world: World, ca
     publish_all(world, capsys)
     code, out = sync(world, capsys, "inspector")
     assert code == 0, out
-    assert out == {"size": 4, "root": log.root().hex(), "new_entries": 4, "cosigned": True, "refused": None}
+    assert out == {"size": 4, "root": log.root().hex(), "new_entries": 4, "cosigned": True, "refused": None, "final_size": 0,
+                   "finality": {"size": 4, "final_size": 0, "pending": 4, "quorum": 3, "members": ["Host", "Inspector", "Observer"],
+                              "cosigned": {"Host": 0, "Inspector": 4, "Observer": 0}, "ignored": []}}
     mirrored = db_rows(world, "inspector", "SELECT idx, entry FROM board_entries WHERE origin = ? ORDER BY idx", ORIGIN)
     assert [bytes(e) for _, e in mirrored] == storage.entries
     assert db_rows(world, "inspector", "SELECT size, root FROM witness_state WHERE origin = ?", ORIGIN) == [(4, log.root().hex())]
@@ -304,6 +310,7 @@ def test_sync_mirrors_and_cosigns_then_again_after_more_entries(world: World, ca
     code, out = sync(world, capsys, "inspector")
     assert code == 0, out
     assert (out["size"], out["new_entries"], out["cosigned"], out["refused"]) == (7, 3, True, None)
+    assert out["final_size"] == 0 and out["finality"]["cosigned"]["Inspector"] == 7  # host and observer have cosigned nothing
     body, lines = open_note(log.checkpoint())
     assert Checkpoint.parse(body).size == 7 and [name for name, _ in lines] == [ORIGIN, "Inspector"]
     assert db_rows(world, "inspector", "SELECT size FROM witness_state") == [(7,)]
@@ -409,9 +416,12 @@ def audit(world: World, capsys: pytest.CaptureFixture[str], *source: str) -> tup
 def test_audit_a_board_good_then_tampered(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     _, storage, _ = world.board()
     publish_all(world, capsys)
+    for who in ("host", "inspector", "observer"):
+        assert sync(world, capsys, who)[0] == 0
     code, out = audit(world, capsys, "--board", "http://board-a")
     assert code == 0, out
     assert out["ok"] and out["size"] == 4 and out["bundles_checked"] and out["checkpoints_checked"] == 1
+    assert out["final_size"] == 4 and out["finality"]["cosigned"] == {"Host": 4, "Inspector": 4, "Observer": 4}
     entry = json.loads(storage.entries[1])
     entry["statement"]["body"]["root"] = "0" * 64  # tampered after signing
     storage.entries[1] = json.dumps(entry, separators=(",", ":"), sort_keys=True).encode()
@@ -443,11 +453,17 @@ def test_audit_a_board_database(world: World, capsys: pytest.CaptureFixture[str]
         from unveil.core.notes import cosign
 
         log.add_cosignature(body, cosign(body, witness, int(time.time())))
-    code, out = audit(world, capsys, "--db", url)
+    code, out = audit(world, capsys, "--db", url)  # only the observer cosigned: nothing is final
+    assert code == 1 and [(p["index"], p["reason"]) for p in out["problems"]] == [(0, "quorum-missing")], out
+    assert (out["final_size"], out["finality"]["cosigned"]) == (0, {"Host": 0, "Inspector": 0, "Observer": 4})
+    code, out = audit(world, capsys, "--db", url, "--allow-pending")
     assert code == 0 and out["ok"] and out["size"] == 4 and out["checkpoints_checked"] >= 2, out
+    assert (out["final_size"], out["finality"]["pending"]) == (0, 4)
+    code, out = audit(world, capsys, "--db", url, "--quorum", "1")  # lowered to any 1 of 3
+    assert code == 0 and out["final_size"] == 4, out
     with sqlite3.connect(tmp_path / "board.db") as db:
         db.execute("UPDATE entries SET entry = ? WHERE idx = 2", (memory.entries[3],))
-    code, out = audit(world, capsys, "--db", url)
+    code, out = audit(world, capsys, "--db", url, "--allow-pending")
     assert code == 1 and "checkpoint-root-mismatch" in {p["reason"] for p in out["problems"]}
     code, out = audit(world, capsys, "--db", f"sqlite:///{tmp_path / 'absent.db'}")
     assert code == 2
@@ -457,30 +473,48 @@ def test_audit_a_board_database(world: World, capsys: pytest.CaptureFixture[str]
 
 def test_sync_input_errors_exit_2(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     world.board()
+    parties = ("--parties", str(world.parties_file))
     code, out = cli(capsys, "sync", "--workspace", ws_path(world, "inspector"), "--board", "http://board-a",
-                    "--board-key", world.ws["inspector"].witness_vkey)
+                    "--board-key", world.ws["inspector"].witness_vkey, *parties)
     assert code == 2 and "statement key" in out["error"]
-    code, out = cli(capsys, "sync", "--workspace", ws_path(world, "inspector"), "--board", "http://board-a", "--board-key", "nonsense")
+    code, out = cli(capsys, "sync", "--workspace", ws_path(world, "inspector"), "--board", "http://board-a", "--board-key", "nonsense",
+                    *parties)
     assert code == 2
     code, out = cli(capsys, "sync", "--workspace", str(world.root / "nowhere"), "--board", "http://board-a",
-                    "--board-key", BOARD_KEY.vkey)
+                    "--board-key", BOARD_KEY.vkey, *parties)
     assert code == 2 and "not an unveil workspace" in out["error"]
     other = SigningKey.generate("other.board", STATEMENT_KEY, b"\x03" * 32)
-    code, out = cli(capsys, "sync", "--workspace", ws_path(world, "inspector"), "--board", "http://board-a", "--board-key", other.vkey)
-    assert code == 1 and out["refused"].startswith("checkpoint-origin")
+    code, out = cli(capsys, "sync", "--workspace", ws_path(world, "inspector"), "--board", "http://board-a", "--board-key", other.vkey,
+                    "--parties", str(world.parties_file))
+    assert code == 2 and "not the board the parties file registers" in out["error"]
+    for k in ("0", "4", "-1"):
+        code, out = sync(world, capsys, "inspector", "http://board-a", "--quorum", k)
+        assert code == 2 and "--quorum" in out["error"], out
+    assert db_rows(world, "inspector", "SELECT name FROM sqlite_master WHERE name = 'witness_state'") == []  # nothing happened
 
 
 def test_publish_the_verification_of_an_invalid_bundle(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """An inspector logs a failed verification of a file the board logged (here its cells.txt
+    does not match the escrow: a check the board cannot make); a verification of a file the
+    board never logged, such as one shown privately, is refused (spec §7)."""
     _, storage, _ = world.board()
-    doc = json.loads(world.bundle.read_bytes())
-    doc["statement"]["openings"][0]["salt"] = "0" * 64
-    bad = world.root / "bad.json"
-    bad.write_text(json.dumps(doc))
-    code, _ = cli(capsys, "verify", str(bad), "--escrow", str(world.escrow), "--cells", str(world.cells),
+    assert publish(world, capsys, "host", "--escrow", str(world.escrow))[0] == 0
+    assert publish(world, capsys, "host", "--reveal", str(world.bundle))[0] == 0
+    short = world.root / "short.txt"
+    short.write_bytes(b"".join(world.cells.read_bytes().splitlines(keepends=True)[1:]))
+    code, _ = cli(capsys, "verify", str(world.bundle), "--escrow", str(world.escrow), "--cells", str(short),
                   "--trust", world.ws["host"].vkey, "--workspace", ws_path(world, "inspector"))
     assert code == 1
-    assert publish(world, capsys, "host", "--escrow", str(world.escrow))[0] == 0
-    code, out = publish(world, capsys, "inspector", "--verification", str(bad))
+    code, out = publish(world, capsys, "inspector", "--verification", str(world.bundle))
     assert code == 0 and out["kind"] == "verification.recorded"
-    body = json.loads(storage.entries[1])["statement"]["body"]
-    assert body["valid"] is False and body["problems"] and body["sha256"] == hashlib.sha256(bad.read_bytes()).hexdigest()
+    body = json.loads(storage.entries[2])["statement"]["body"]
+    assert body["valid"] is False and body["problems"] and body["sha256"] == hashlib.sha256(world.bundle.read_bytes()).hexdigest()
+    doc = json.loads(world.bundle.read_bytes())
+    doc["statement"]["openings"][0]["salt"] = "0" * 64
+    private = world.root / "private.json"
+    private.write_text(json.dumps(doc))
+    assert cli(capsys, "verify", str(private), "--escrow", str(world.escrow), "--cells", str(world.cells),
+               "--trust", world.ws["host"].vkey, "--workspace", ws_path(world, "inspector"))[0] == 1
+    code, out = publish(world, capsys, "inspector", "--verification", str(private))
+    assert code == 1 and out["reason"] == "verification-mismatch" and out["status"] == 422
+    assert len(storage.entries) == 3

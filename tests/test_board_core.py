@@ -28,7 +28,7 @@ from unveil.core.jcs import canonicalize
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, VerifierKey
 from unveil.core.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 from unveil.core.notes import Checkpoint, assemble_note, cosign, open_note, sign_note, verify_note
-from unveil.core.selection import coin_commitment, draw_seed
+from unveil.core.selection import coin_commitment, draw_seed, population_sha256, select
 from unveil.core.statements import sign_statement
 from unveil.errors import BoardRefused, MalformedInputError, VerificationError
 from unveil.escrowing import commit_cells, open_cells
@@ -236,13 +236,18 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
     "escrow.published": {"escrow": DECL.signed},
     "escrow.accepted": {"cells_sha256": "a" * 64, "root": "b" * 64},
     "reveal.published": {"phase": "phase-1", "sha256": "c" * 64, "openings": 3},
-    "coin.committed": {"context": "phase-2:inspect", "commitment": "d" * 64},
+    "coin.committed": {"context": "phase-2:inspect", "commitment": "d" * 64, "population_sha256": population_sha256(["S-1", "S-3"]).hex(),
+                       "n": 1, "population": ["S-1", "S-3"]},
     "coin.revealed": {"context": "phase-2:inspect", "r": "e" * 64},
     "selection.drawn": {"context": "phase-2:inspect", "population_sha256": "f" * 64, "n": 2, "seed": "0" * 64, "selection": ["S-1", "S-3"]},
     "verification.recorded": {"phase": "phase-1", "sha256": "c" * 64, "valid": False, "problems": [{"index": 3, "reason": "cell-mismatch"}, {"index": None, "reason": "proof-root-mismatch"}]},
     "discrepancy.raised": {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "a site we know of", "intel": None},
     "discrepancy.resolved": {"id": "D-1", "resolution": "explained"},
 }
+
+
+ACCEPTED = {"cells_sha256": DECL.statement["grid"]["cells_sha256"], "root": DECL.statement["root"]}
+"""An inspector's acceptance of the test escrow: an event the protocol takes right after it is published."""
 
 
 def test_every_kind_has_a_good_body_that_parses() -> None:
@@ -299,10 +304,22 @@ SHAPE_ERRORS = [
     ("accepted root not hex", _with("body.root", "x" * 64, "escrow.accepted"), "statement.body.root"),
     ("coin context not an id", _with("body.context", "a b", "coin.committed"), "statement.body.context"),
     ("coin r missing", _with("body.r", _DELETE, "coin.revealed"), "statement.body"),
+    ("commitment without population_sha256", _with("body.population_sha256", _DELETE, "coin.committed"), "statement.body"),
+    ("commitment without n", _with("body.n", _DELETE, "coin.committed"), "statement.body"),
+    ("commitment n zero", _with("body.n", 0, "coin.committed"), "statement.body.n"),
+    ("commitment n above the population", _with("body.n", 3, "coin.committed"), "statement.body.n"),
+    ("population unsorted", _with("body.population", ["S-3", "S-1"], "coin.committed"), "statement.body.population[1]"),
+    ("population repeats", _with("body.population", ["S-1", "S-1"], "coin.committed"), "statement.body.population[1]"),
+    ("population empty", _with("body.population", [], "coin.committed"), "statement.body.population"),
+    ("population member not an id", _with("body.population", ["S-1", "S 3"], "coin.committed"), "statement.body.population[1]"),
+    ("population member not a string", _with("body.population", ["S-1", 3], "coin.committed"), "statement.body.population[1]"),
+    ("population not an array", _with("body.population", "S-1\nS-3\n", "coin.committed"), "statement.body.population"),
+    ("population_sha256 of another population", _with("body.population_sha256", "f" * 64, "coin.committed"), "statement.body.population_sha256"),
     ("selection length differs from n", _with("body.n", 3, "selection.drawn"), "statement.body.selection"),
     ("selection repeats", _with("body.selection", ["S-1", "S-1"], "selection.drawn"), "statement.body.selection[1]"),
     ("selection member not an id", _with("body.selection", ["S-1", "S 3"], "selection.drawn"), "statement.body.selection[1]"),
     ("negative n", _with("body.n", -1, "selection.drawn"), "statement.body.n"),
+    ("selection n zero", _with("body.n", 0, "selection.drawn"), "statement.body.n"),
     ("verification valid with problems", _with("body.valid", True, "verification.recorded"), "statement.body.valid"),
     ("verification valid not a boolean", _with("body.valid", 0, "verification.recorded"), "statement.body.valid"),
     ("verification problem with extra field", _with("body.problems", [{"index": 1, "reason": "x", "detail": "y"}], "verification.recorded"), "statement.body.problems[0]"),
@@ -405,7 +422,7 @@ def test_submit_returns_receipts_with_checkpoints_that_prove_inclusion(board: tu
 
 def test_identical_repeat_is_idempotent(board: tuple[Log, MemoryStorage]) -> None:
     log, storage = board
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     first = log.submit(doc)
     again = log.submit(json.dumps(doc).encode())  # the same envelope, other JSON bytes
     assert (first.index, first.created) == (1, True)
@@ -415,7 +432,7 @@ def test_identical_repeat_is_idempotent(board: tuple[Log, MemoryStorage]) -> Non
 
 def test_same_statement_with_other_signatures_is_a_conflict(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     log.submit(doc)
     also = sign_statement(doc["statement"], [INSPECTOR, MALLORY])
     error = refused(log, also)
@@ -436,12 +453,12 @@ def test_prepared_submissions_are_judged_as_unprepared_ones() -> None:
     """Log.prepare (parse and signatures, run by the server on other threads) then submit_many
     gives the same results, in the same order of checks, as submit_many on the raw envelopes:
     a repeat is judged by its bytes before its signatures, a forgery is still refused."""
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     forged_repeat = copy.deepcopy(doc)
     forged_repeat["signatures"][0]["sig"] = b64encode(b"\x01" * 64)
-    forged_new = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-9"}, INSPECTOR)
+    forged_new = event("escrow.accepted", {**ACCEPTED, "root": "9" * 64}, INSPECTOR)
     forged_new["signatures"][0]["sig"] = doc["signatures"][0]["sig"]
-    stranger = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-8"}, MALLORY)
+    stranger = event("escrow.accepted", {**ACCEPTED, "root": "8" * 64}, MALLORY)
     docs = [publish(), doc, json.dumps(doc).encode(), forged_repeat, forged_new, stranger, b"{", {"statement": 1}]
 
     def outcomes(log: Log, items: list[Any]) -> list[Any]:
@@ -474,9 +491,9 @@ def test_malformed_and_future_events_are_refused(board: tuple[Log, MemoryStorage
     error = refused(log, {"statement": {}, "signatures": []})
     assert (error.reason, status_of(error.reason)) == ("malformed", 400)
     assert refused(log, b"{not json").reason == "malformed"
-    late = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="2019-01-18T16:06:00Z")
+    late = event("escrow.accepted", ACCEPTED, INSPECTOR, time="2019-01-18T16:06:00Z")
     assert refused(log, late).reason == "time-future"
-    assert log.submit(event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="2019-01-18T16:04:00Z")).created
+    assert log.submit(event("escrow.accepted", ACCEPTED, INSPECTOR, time="2019-01-18T16:04:00Z")).created
 
 
 # --- protocol refusals -----------------------------------------------------------------------
@@ -564,36 +581,49 @@ def test_escrow_acceptance(board: tuple[Log, MemoryStorage]) -> None:
 CONTEXT = "phase-2:inspect"
 R_HOST = hashlib.sha256(b"host coin").digest()
 R_INSPECTOR = hashlib.sha256(b"inspector coin").digest()
+POPULATION = [f"S-{i}" for i in range(1, 10)]
+POPULATION_SHA = population_sha256(POPULATION).hex()
+N = 3
 
 
-def commit(key: SigningKey, r: bytes, context: str = CONTEXT) -> dict[str, Any]:
-    return event("coin.committed", {"context": context, "commitment": coin_commitment(context, key.vkey, r).hex()}, key)
+def commit(key: SigningKey, r: bytes, context: str = CONTEXT, **fields: Any) -> dict[str, Any]:
+    """``key``'s commitment: the inspector's carries the population (its first in a context)."""
+    body = {"context": context, "commitment": coin_commitment(context, key.vkey, r).hex(), "population_sha256": POPULATION_SHA, "n": N}
+    if key is INSPECTOR:
+        body["population"] = POPULATION
+    return event("coin.committed", {**body, **fields}, key)
 
 
 def reveal_coin(key: SigningKey, r: bytes, context: str = CONTEXT) -> dict[str, Any]:
     return event("coin.revealed", {"context": context, "r": r.hex()}, key)
 
 
-def selection(seed: bytes, context: str = CONTEXT) -> dict[str, Any]:
-    body = {"context": context, "population_sha256": "f" * 64, "n": 1, "seed": seed.hex(), "selection": ["S-1"]}
-    return event("selection.drawn", body, OBSERVER)
+def selection(seed: bytes, context: str = CONTEXT, key: SigningKey = OBSERVER, **fields: Any) -> dict[str, Any]:
+    """The selection spec §8 computes from the logged population, N and ``seed`` (or ``fields``)."""
+    body = {"context": context, "population_sha256": POPULATION_SHA, "n": N, "seed": seed.hex(), "selection": select(POPULATION, N, seed)}
+    return event("selection.drawn", {**body, **fields}, key)
+
+
+SEED = draw_seed(CONTEXT, {HOST.vkey: R_HOST, INSPECTOR.vkey: R_INSPECTOR})
 
 
 def test_coin_reveal_before_every_commitment_is_refused(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
-    log.submit(commit(HOST, R_HOST))
-    error = refused(log, reveal_coin(HOST, R_HOST))
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
+    error = refused(log, reveal_coin(INSPECTOR, R_INSPECTOR))
     assert (error.reason, status_of(error.reason)) == ("coin-early", 422)
-    assert "Inspector" in error.message
-    assert refused(log, reveal_coin(INSPECTOR, R_INSPECTOR, context="other-context")).reason == "coin-early"
+    assert "Host" in error.message
+    assert refused(log, reveal_coin(HOST, R_HOST, context="other-context")).reason == "coin-early"
 
 
 def test_coin_mismatch_repeat_and_selection(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
     log.submit(commit(HOST, R_HOST))
     error = refused(log, commit(HOST, R_INSPECTOR))  # a second commitment: only the first counts
     assert (error.reason, status_of(error.reason)) == ("coin-repeat", 409)
-    log.submit(commit(INSPECTOR, R_INSPECTOR))
+    error = refused(log, commit(INSPECTOR, R_HOST, population=POPULATION[:4], population_sha256=population_sha256(POPULATION[:4]).hex()))
+    assert error.reason == "coin-repeat"  # a second first commitment: the population stays the first's
     error = refused(log, reveal_coin(HOST, R_INSPECTOR))
     assert (error.reason, status_of(error.reason)) == ("coin-mismatch", 422)
     log.submit(reveal_coin(HOST, R_HOST))
@@ -607,11 +637,9 @@ def test_coin_mismatch_repeat_and_selection(board: tuple[Log, MemoryStorage]) ->
     error = refused(log, selection(wrong))
     assert (error.reason, status_of(error.reason)) == ("selection-invalid", 422)
     assert log.submit(selection(seed)).created
-    other = event("selection.drawn", {**selection(seed)["statement"]["body"], "n": 0, "selection": []}, OBSERVER)
-    assert refused(log, other).reason == "selection-duplicate"
     elsewhere = Escrowed("board-test-4", HOST, CONTENTS)
     log.submit(publish(elsewhere))
-    mixed = event("coin.committed", {"context": CONTEXT, "commitment": "a" * 64}, HOST, escrow_id="board-test-4")
+    mixed = event("coin.committed", commit(HOST, R_HOST)["statement"]["body"], HOST, escrow_id="board-test-4")
     assert refused(log, mixed).reason == "context-mismatch"
 
 
@@ -619,7 +647,8 @@ def test_discrepancies_and_intel(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     intel = Escrowed("intel-1", INSPECTOR, INTEL, shadows=ESCROW_ID)
     assert refused(log, publish(intel, key=HOST)).reason == "role-not-allowed"
-    log.submit(publish(intel))
+    log.submit(publish(intel))  # entry 1, before the reveal
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [1, 6])))  # entry 2: depot-02 and depot-07
     opened = intel.bundle("phase-1", [6])  # depot-07
     raised = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "suspected store", "intel": opened}
     wrong_cell = {**raised, "cell": "depot-02"}
@@ -633,6 +662,9 @@ def test_discrepancies_and_intel(board: tuple[Log, MemoryStorage]) -> None:
     unpublished = Escrowed("intel-2", INSPECTOR, INTEL, shadows=ESCROW_ID).bundle("phase-1", [6])
     assert refused(log, event("discrepancy.raised", {**raised, "intel": unpublished}, INSPECTOR)).reason == "intel-invalid"
     assert log.submit(event("discrepancy.raised", raised, INSPECTOR)).created
+    assert log.state.discrepancy_views() == [{
+        "escrow_id": ESCROW_ID, "id": "D-1", "index": 3, "phase": "phase-1", "cell": "depot-07", "raised_by": "Inspector",
+        "resolved": False, "intel_escrow": "intel-1", "intel_predates_reveal": True}]
     again = {**raised, "detail": "other words", "intel": None}
     assert refused(log, event("discrepancy.raised", again, INSPECTOR)).reason == "discrepancy-duplicate"
     assert refused(log, event("discrepancy.resolved", {"id": "D-9", "resolution": "x"}, INSPECTOR)).reason == "discrepancy-unknown"
@@ -646,7 +678,8 @@ def test_submit_many_is_one_transaction_and_one_checkpoint(board: tuple[Log, Mem
     calls: list[int] = []
     original = storage.append_entries
     storage.append_entries = lambda rows, **kw: (calls.append(len(rows)), original(rows, **kw))[1]  # type: ignore[method-assign]
-    docs = [commit(HOST, R_HOST), reveal_coin(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), reveal_coin(HOST, R_HOST)]
+    docs = [commit(INSPECTOR, R_INSPECTOR), reveal_coin(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR),
+            reveal_coin(INSPECTOR, R_INSPECTOR)]
     results = log.submit_many(docs)
     assert calls == [3]
     assert [r.reason if isinstance(r, BoardRefused) else (r.index, r.created) for r in results] == [
@@ -666,10 +699,10 @@ def test_a_failed_storage_write_keeps_nothing(board: tuple[Log, MemoryStorage]) 
     original = storage.append_entries
     storage.append_entries = fail  # type: ignore[method-assign]
     with pytest.raises(OSError):
-        log.submit(commit(HOST, R_HOST))
+        log.submit(commit(INSPECTOR, R_INSPECTOR))
     assert (log.size, log.root()) == (1, root)
     storage.append_entries = original  # type: ignore[method-assign]
-    assert log.submit(commit(HOST, R_HOST)).index == 1  # not a "repeat": it was never kept
+    assert log.submit(commit(INSPECTOR, R_INSPECTOR)).index == 1  # not a "repeat": it was never kept
 
 
 # --- checkpoints and cosignatures ------------------------------------------------------------
@@ -682,7 +715,7 @@ def _body(log: Log) -> str:
 def test_cosignatures_from_registered_witnesses_only(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     first_body = _body(log)
-    log.submit(commit(HOST, R_HOST))
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
     body = _body(log)
     line = cosign(body, INSPECTOR_W, NOW)
     assert log.add_cosignature(body, line) == NOW
@@ -713,14 +746,14 @@ def _refused_cosig(log: Log, body: str, line: str) -> BoardRefused:
 def test_reopened_log_reproduces_root_state_and_checkpoint(board: tuple[Log, MemoryStorage]) -> None:
     log, storage = board
     log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1])))
-    log.submit(commit(HOST, R_HOST))
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
     body = _body(log)
     log.add_cosignature(body, cosign(body, INSPECTOR_W, NOW))
     again, _ = new_log(storage)
     assert (again.size, again.root(), again.checkpoint()) == (log.size, log.root(), log.checkpoint())
     assert refused(again, publish(Escrowed(ESCROW_ID, HOST, CONTENTS, created="2019-01-20T00:00:00Z"))).reason == "escrow-duplicate"
-    assert refused(again, commit(HOST, R_INSPECTOR)).reason == "coin-repeat"
-    assert again.submit(commit(HOST, R_HOST)).created is False
+    assert refused(again, commit(INSPECTOR, R_HOST)).reason == "coin-repeat"
+    assert again.submit(commit(INSPECTOR, R_INSPECTOR)).created is False
     assert again.inclusion_proof(1) == log.inclusion_proof(1)
 
 
@@ -744,7 +777,7 @@ def _rewrite_entry(storage: Any, index: int, entry: bytes | None) -> None:
 
 def test_reopening_tampered_storage_fails(board: tuple[Log, Any]) -> None:
     log, storage = board
-    log.submit(commit(HOST, R_HOST))
+    log.submit(commit(INSPECTOR, R_INSPECTOR))
     original = log.entries(1, 2)[0]
     _rewrite_entry(storage, 1, original.replace(b"phase-2:inspect", b"phase-3:inspect"))
     with pytest.raises(VerificationError) as info:
@@ -779,10 +812,10 @@ def busy() -> tuple[Log, MemoryStorage]:
     log, storage = new_log()
     log.submit(publish())
     log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
-    log.submit_many([commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR)])
+    log.submit_many([commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST)])
     log.submit(reveal_coin(HOST, R_HOST))
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))
-    log.submit(selection(draw_seed(CONTEXT, {HOST.vkey: R_HOST, INSPECTOR.vkey: R_INSPECTOR})))
+    log.submit(selection(SEED))
     body = _body(log)
     log.add_cosignature(body, cosign(body, OBSERVER_W, NOW))
     return log, storage

@@ -21,9 +21,23 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
-from tests.board_fixtures import BOARD, DECL, HOST, INSPECTOR, INSPECTOR_W, NOW, OBSERVER_W, ORIGIN, PARTIES, event, publish, verification
+from tests.board_fixtures import (
+    BOARD,
+    DECL,
+    HOST,
+    INSPECTOR,
+    INSPECTOR_W,
+    NOW,
+    OBSERVER_W,
+    ORIGIN,
+    PARTIES,
+    event,
+    publish,
+    publish_with_phase,
+    verification,
+)
 from tests.test_api import BUNDLE, BUNDLE_SHA, reveal
-from tests.test_board_core import IMPOSTOR_HOST, MALLORY_W, file_bytes
+from tests.test_board_core import IMPOSTOR_HOST, MALLORY_W, Escrowed, file_bytes
 from unveil.api import board as board_module
 from unveil.api.app import create_app
 from unveil.board.audit import audit
@@ -37,6 +51,8 @@ from unveil.errors import BoardRefused
 from unveil.store.board_db import open_storage
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
+
+ACCEPTED = {"cells_sha256": DECL.signed["statement"]["grid"]["cells_sha256"], "root": DECL.signed["statement"]["root"]}
 
 
 class Clock:
@@ -88,16 +104,20 @@ def at(offset: int) -> str:
 # --- time (spec §7) --------------------------------------------------------------------------
 
 
+def verified(i: int, time: str) -> dict[str, Any]:
+    """:func:`verification` ``i``, dated ``time``."""
+    return event("verification.recorded", verification(i)["statement"]["body"], INSPECTOR, time=time)
+
+
 def test_time_bounds_around_the_boards_clock(storage: LogStorage) -> None:
     log = open_log(storage, Clock())
-    log.submit(publish())
-    body = {"phase": "p", "sha256": "c" * 64, "valid": True, "problems": []}
-    assert refusal(log, event("verification.recorded", body, INSPECTOR, time=at(MAX_SKEW + 1))) == "time-future"
-    assert refusal(log, event("verification.recorded", body, INSPECTOR, time=at(-MAX_AGE - 1))) == "time-out-of-range"
-    assert refusal(log, event("verification.recorded", body, INSPECTOR, time="1970-01-01T00:00:00Z")) == "time-out-of-range"
-    assert log.submit(event("verification.recorded", body, INSPECTOR, time=at(MAX_SKEW))).created  # the edges are in
-    assert log.submit(event("verification.recorded", {**body, "phase": "q"}, INSPECTOR, time=at(-MAX_AGE))).created
-    assert log.size == 3 and log.audit().ok  # an audit, later, does not read the clock
+    publish_with_phase(log)
+    assert refusal(log, verified(1, at(MAX_SKEW + 1))) == "time-future"
+    assert refusal(log, verified(1, at(-MAX_AGE - 1))) == "time-out-of-range"
+    assert refusal(log, verified(1, "1970-01-01T00:00:00Z")) == "time-out-of-range"
+    assert log.submit(verified(1, at(MAX_SKEW))).created  # the edges are in
+    assert log.submit(verified(2, at(-MAX_AGE))).created
+    assert log.size == 4 and log.audit().ok  # an audit, later, does not read the clock
 
 
 def test_an_audit_does_not_repeat_the_time_checks(storage: LogStorage) -> None:
@@ -158,7 +178,8 @@ def test_the_api_refuses_a_jcs_form_over_1_mib_from_a_smaller_body() -> None:
 
 
 def _big_events(count: int) -> list[dict[str, Any]]:
-    return [event("discrepancy.raised", {"id": f"d-{i}", "phase": "p", "cell": "c", "detail": "x" * (900 * 1024), "intel": None}, INSPECTOR)
+    """Valid entries of about 900 KiB each (after :func:`publish_with_phase`)."""
+    return [event("discrepancy.raised", {"id": f"d-{i}", "phase": "phase-1", "cell": "depot-01", "detail": "x" * (900 * 1024), "intel": None}, INSPECTOR)
             for i in range(count)]
 
 
@@ -166,7 +187,7 @@ def test_pages_stop_at_8_mib_and_the_client_pages_on(storage: LogStorage) -> Non
     from unveil.store.board_client import BoardClient
 
     log = open_log(storage, Clock())
-    log.submit(publish())
+    publish_with_phase(log)
     for doc in _big_events(12):  # about 10.8 MB of entries
         log.submit(doc)
     entries = list(storage.read_entries(0, log.size))
@@ -177,18 +198,18 @@ def test_pages_stop_at_8_mib_and_the_client_pages_on(storage: LogStorage) -> Non
         assert 1 < len(shown) < log.size and [row["index"] for row in shown] == list(range(len(shown)))
         client = BoardClient(http)
         assert client.entries(0, log.size) == entries  # exact bytes, over several pages
-        one = http.get("/entries", params={"start": 12, "end": 13})
-        assert [row["index"] for row in one.json()["entries"]] == [12]
+        one = http.get("/entries", params={"start": 13, "end": 14})
+        assert [row["index"] for row in one.json()["entries"]] == [13]
 
 
 def test_a_page_always_holds_one_entry_even_over_the_byte_budget(monkeypatch: pytest.MonkeyPatch) -> None:
     log = open_log(MemoryStorage(), Clock())
-    log.submit(publish())
+    publish_with_phase(log)
     log.submit(_big_events(1)[0])
     monkeypatch.setattr(board_module, "PAGE_BYTES", 100_000)
     with TestClient(create_app(log)) as http:
-        assert [row["index"] for row in http.get("/entries", params={"start": 0}).json()["entries"]] == [0]
-        assert [row["index"] for row in http.get("/entries", params={"start": 1}).json()["entries"]] == [1]
+        assert [row["index"] for row in http.get("/entries", params={"start": 0}).json()["entries"]] == [0, 1]
+        assert [row["index"] for row in http.get("/entries", params={"start": 2}).json()["entries"]] == [2]
 
 
 def test_storage_reads_only_what_fits(storage: LogStorage) -> None:
@@ -280,7 +301,7 @@ def test_each_witness_largest_cosigned_checkpoint(storage: LogStorage) -> None:
     bodies = {}
     for i in range(1, 4):
         bodies[log.size] = open_note(log.checkpoint())[0]
-        log.submit(verification(i))
+        log.submit(event("escrow.accepted", ACCEPTED, INSPECTOR) if i == 1 else publish(Escrowed(f"other-{i}", HOST, {})))
     bodies[log.size] = open_note(log.checkpoint())[0]  # sizes 1 … 4
     log.add_cosignature(bodies[1], cosign(bodies[1], INSPECTOR_W, NOW))
     log.add_cosignature(bodies[3], cosign(bodies[3], INSPECTOR_W, NOW + 1))

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tests.board_fixtures import (
     CONTEXT,
-    DECL,
     HOST,
     INSPECTOR,
     INSPECTOR_W,
@@ -26,9 +25,8 @@ from tests.board_fixtures import (
     open_log,
     pg_execute,
     postgres_url,
-    publish,
+    publish_with_phase,
     reveal_coin,
-    reveal_event,
     selection,
     storage_url,  # noqa: F401  (the fixture)
     verification,
@@ -104,8 +102,10 @@ def test_round_trip_of_every_method(storage: BoardStorage) -> None:
     storage.add_cosignature(2, "Observer", "\u2014 Observer on two\n")
     assert storage.cosignatures(4) == ["\u2014 Inspector line\n", "\u2014 Observer new\n"]
     assert storage.cosignatures(2) == ["\u2014 Observer on two\n"] and storage.cosignatures(3) == []
-    assert storage.latest_cosignatures() == [
-        ("Inspector", 4, "note four\n", "\u2014 Inspector line\n"), ("Observer", 4, "note four\n", "\u2014 Observer new\n")]
+    storage.add_cosignature(2, "Host", "\u2014 Host on two\n")
+    assert storage.latest_cosignatures() == [  # each witness's largest size, by name (GET /checkpoints/cosigned)
+        ("Host", 2, "note two, re-signed\n", "\u2014 Host on two\n"), ("Inspector", 4, "note four\n", "\u2014 Inspector line\n"),
+        ("Observer", 4, "note four\n", "\u2014 Observer new\n")]
 
 
 def test_everything_survives_reopening(storage_url: str) -> None:  # noqa: F811
@@ -215,9 +215,8 @@ def test_postgresql_schema_isolates_boards() -> None:
 
 
 def _busy(log: Log) -> None:
-    log.submit(publish())
-    log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
-    results = log.submit_many([commit(HOST, R_HOST), commit(INSPECTOR, R_INSPECTOR), verification(1)])
+    publish_with_phase(log)
+    results = log.submit_many([commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), verification(1)])
     assert not any(isinstance(r, BoardRefused) for r in results)
     log.submit(reveal_coin(HOST, R_HOST))
     log.submit(reveal_coin(INSPECTOR, R_INSPECTOR))
@@ -263,13 +262,13 @@ def test_truncated_storage_is_detected(storage_url: str) -> None:  # noqa: F811
 def test_a_refused_append_makes_the_log_rebuild_from_storage(storage_url: str) -> None:  # noqa: F811
     with open_storage(storage_url) as store:
         first = open_log(store)
-        first.submit(publish())
-        second = open_log(store)  # a second writer: it thinks the log has 1 entry
-        assert first.submit(verification(1)).index == 1
+        publish_with_phase(first)
+        second = open_log(store)  # a second writer: it thinks the log has 2 entries
+        assert first.submit(verification(1)).index == 2
         with pytest.raises(EntryIndexError):
             second.submit(verification(2))
-        assert second.size == 2 and second.root() == first.root()  # rebuilt: it sees entry 1
-        assert second.submit(verification(2)).index == 2
+        assert second.size == 3 and second.root() == first.root()  # rebuilt: it sees entry 2
+        assert second.submit(verification(2)).index == 3
         assert open_log(store).audit().ok
 
 

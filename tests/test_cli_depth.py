@@ -76,7 +76,7 @@ def test_a_deep_entry_in_the_database_is_an_audit_finding_and_serve_will_not_ope
     db = f"sqlite:///{tmp_path / 'board.db'}"
     with open_storage(db) as store:  # written behind any board's back
         store.append_entries([(0, canonicalize(publish())), (1, deep_json(depth))])
-    result = unveil("audit", "--db", db, "--origin", ORIGIN, "--parties", str(files["parties"]), "--json")
+    result = unveil("audit", "--db", db, "--origin", ORIGIN, "--parties", str(files["parties"]), "--allow-pending", "--json")
     no_traceback(result)
     assert result.returncode == 1, result.stderr
     problems = json.loads(result.stdout)["problems"]

@@ -37,6 +37,9 @@ def test_demo_board_is_cosigned_and_serve_sh_serves_it_again(tmp_path: Path, cap
     board = json.loads(capsys.readouterr().out)["board"]
     assert sorted(board["cosigned_by"]) == ["Exampleland", "Inspectorate", "Observer"]
     assert all(step["exit"] == 0 for step in board["steps"])
+    from unveil.core.notes import Checkpoint, open_note
+
+    assert board["final_size"] == Checkpoint.parse(open_note(board["checkpoint"])[0]).size > 0  # the whole quorum cosigned it
     assert {p.name for p in out.iterdir()} >= {"board.db", "parties.json", "serve.sh"}
     assert (out / "workspaces" / "board" / "keys" / "statement.pem").exists()
     server = subprocess.Popen([str(out / "serve.sh"), "--port", "0", "--json"], stdout=subprocess.PIPE, text=True)
@@ -60,6 +63,7 @@ def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
     from unveil.board.events import parse_event
     from unveil.board.parties import read_parties
     from unveil.core.jsonparse import loads
+    from unveil.core.selection import population_sha256
     from unveil.store.board_client import BoardClient
 
     out = tmp_path / "demo-out"
@@ -108,6 +112,11 @@ def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
                 assert author is not None
                 reveals += ["--reveal", author.vkey, event.body["r"]]
         assert len(reveals) == 6  # host and inspector
+        # the inspector's first commitment fixed the population and n before any coin (spec §8)
+        committed = [e for e in events if e.kind == "coin.committed" and e.body["context"] == draw["context"]]
+        assert [parties.author_of(e).role for e in committed] == ["inspector", "host"]  # type: ignore[union-attr]
+        assert committed[0].body["population"] == draw["population"] and "population" not in committed[1].body
+        assert {(e.body["population_sha256"], e.body["n"]) for e in committed} == {(population_sha256(draw["population"]).hex(), draw["n"])}
         drawn = [e.body for e in events if e.kind == "selection.drawn" and e.body["context"] == draw["context"]]
         assert [d["selection"] for d in drawn] == [draw["selection"]]
         population = tmp_path / f"population-{phase['phase']}.txt"

@@ -188,7 +188,8 @@ class DrawError(UnveilError):
 
 class DrawRefused(DrawError):
     """This workspace will not do it (``reason``: ``coin-repeat``, ``coin-missing``,
-    ``not-a-draw-party``, ``selection-conflict``, ``checkpoint-invalid``)."""
+    ``not-a-draw-party``, ``selection-conflict``, ``checkpoint-invalid``,
+    ``population-mismatch``, ``context-mismatch``)."""
 
     def __init__(self, reason: Reason, message: str):
         self.reason, self.message = reason, message
@@ -196,11 +197,12 @@ class DrawRefused(DrawError):
 
 
 class DrawWaiting(DrawError):
-    """Not yet: the named parties have not committed (or revealed) in the context."""
+    """Not yet: the named parties have not committed (or revealed) in the context; ``why``,
+    when given, says why this step waits for them."""
 
-    def __init__(self, step: str, names: Sequence[str]):
+    def __init__(self, step: str, names: Sequence[str], why: str = ""):
         self.step, self.names = step, list(names)
-        super().__init__(f"waiting for {', '.join(self.names)} to {step}")
+        super().__init__(f"waiting for {', '.join(self.names)} to {step}" + (f": {why}" if why else ""))
 
 
 class MissingExtraError(UnveilError):

@@ -4,7 +4,7 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
 ``unveil verify``, workspaces). Everything else is an extra, declared in ``pyproject.toml``:
 
 - ``board``: the public board's server, storage and clients (``serve``, ``publish``, ``sync``,
-  ``audit``, ``coin``, ``draw``, ``discrepancy``);
+  ``audit``, ``coin``, ``draw``, ``discrepancy``, and ``checkpoint compare --board``);
 - ``geo``: territories, regions and declaration files (``commit``, ``reveal``, ``export``,
   ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);

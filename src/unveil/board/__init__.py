@@ -9,10 +9,13 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.log`      :class:`Log`: submit, checkpoints, proofs, cosignatures
 - :mod:`.audit`    :func:`audit`: recompute a log offline and check its checkpoints
 - :mod:`.witness`  :class:`Witness`: cosign a checkpoint only if it extends the last one cosigned
+  (its verdict: a :class:`~.witness.Cosignature` or a :class:`~.witness.WitnessRefusal`)
+- :mod:`.finality` the quorum and the final size of a log, from each witness's cosigned checkpoints
 
 Its I/O lives one layer down: the board's database and the HTTP client of a board in
 :mod:`unveil.store` (``board_db``, ``board_client``), a witness's tables in
-:mod:`unveil.store.witness_db`.
+:mod:`unveil.store.witness_db`; a party's services over them (publish, sync, audit, checkpoint
+files) in :mod:`unveil.workspace`.
 """
 
 from unveil.board.audit import AuditReport, audit

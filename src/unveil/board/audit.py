@@ -18,10 +18,20 @@ checkpoint-signature-invalid  the board's signature is missing or fails, or a re
                            witness's cosignature fails
 checkpoint-beyond-log      its size exceeds the entries given: entries are missing
 checkpoint-root-mismatch   its root differs from the recomputed tree at its size
+quorum-missing             an entry is not final (spec §7): ``index`` is the first such entry
+*a cosigned claim's*       a witness's cosigned checkpoint that fails a check of
+                           :func:`unveil.board.finality.credit` (``witness-unknown``,
+                           ``cosignature-invalid``, ``checkpoint-root-mismatch``…)
 ========================== ================================================================
 
 Reveal files are checked only when ``bundles`` (SHA-256 hex → bytes) is given; the report says
-whether they were (``bundles_checked``).
+whether they were (``bundles_checked``). Finality is checked only when ``cosigned`` (each
+witness's cosigned checkpoints, as the board serves them or its database holds them) is given:
+every entry must be final under the quorum (K = ``quorum``, default the whole quorum), or,
+with ``allow_pending``, the entries that are not are reported (``pending``) without a problem.
+The report also lists every raised discrepancy as the replayed log holds it
+(``discrepancies``: phase, cell, raiser, whether resolved, and the derived
+``intel_predates_reveal``, spec §7).
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from unveil.board.events import parse_event
+from unveil.board.finality import CosignedClaim, Finality, Prover, finality
 from unveil.board.parties import Parties
 from unveil.board.protocol import BoardState, BundleLookup
 from unveil.board.tree import AppendOnlyTree
@@ -52,19 +63,25 @@ class AuditReport:
     problems: tuple[Problem, ...]
     checkpoints_checked: int
     bundles_checked: bool
+    finality: Finality | None = None
+    discrepancies: tuple[dict[str, object], ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_json(self) -> dict[str, object]:
+        final = self.finality
         return {
             "ok": self.ok,
             "size": self.size,
             "root": self.root.hex(),
             "checkpoints_checked": self.checkpoints_checked,
             "bundles_checked": self.bundles_checked,
+            "final_size": final.final_size if final is not None else None,
+            "finality": final.to_json() if final is not None else None,
             "problems": [p.to_json() for p in self.problems],
+            "discrepancies": list(self.discrepancies),
         }
 
 
@@ -140,11 +157,28 @@ def audit(
     checkpoints: Iterable[str],
     *,
     bundles: BundleLookup | None = None,
+    cosigned: Iterable[CosignedClaim] | None = None,
+    quorum: int | None = None,
+    allow_pending: bool = False,
+    prove: Prover | None = None,
 ) -> AuditReport:
-    """Recompute everything from ``entries`` and check each of ``checkpoints`` (notes)."""
+    """Recompute everything from ``entries``, check each of ``checkpoints`` (notes) and, given
+    ``cosigned``, the finality of every entry (the module's rules)."""
     state, tree, problems = replay(entries, parties, bundles)
     count = 0
     for note in checkpoints:
         problems += check_checkpoint(note, tree, parties, origin)
         count += 1
-    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None)
+    final = None
+    if cosigned is not None:
+        final = finality(parties, cosigned, tree, quorum=quorum, prove=prove)
+        problems += final.problems
+        if final.pending and not allow_pending:
+            short = final.short_of(final.final_size + 1)
+            problems.append(Problem(
+                final.final_size, Reason.QUORUM_MISSING,
+                f"entries {final.final_size}..{tree.size - 1} are not final: {final.quorum} of the quorum "
+                f"({', '.join(final.members) or 'no witness is registered'}) must cosign a checkpoint that includes them; "
+                f"short: {', '.join(short) or 'none'}",
+            ))
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()))

@@ -15,10 +15,16 @@ kind                   author                       body
 escrow.published       the escrow's ``host``        ``{"escrow": <signed escrow>}`` (spec §7)
 escrow.accepted        an inspector                 ``{"cells_sha256": hex, "root": hex}`` (§7)
 reveal.published       the escrow's ``host``        ``{"phase": id, "sha256": hex, "openings": int ≥ 1}``
-coin.committed         a party of the draw          ``{"context": id, "commitment": hex}`` (§7, §8)
+coin.committed         a party of the draw          ``{"context": id, "commitment": hex,
+                                                    "population_sha256": hex, "n": int ≥ 1,
+                                                    "population": [id…]}``; ``population`` (the
+                                                    context's first commitment only) is at least
+                                                    one id, strictly ascending, with ``n`` ≤ its
+                                                    length and ``population_sha256`` its hash
+                                                    (spec §7, §8)
 coin.revealed          a party of the draw          ``{"context": id, "r": hex}`` (§7, §8)
 selection.drawn        any party                    ``{"context": id, "population_sha256": hex,
-                                                    "n": int ≥ 0, "seed": hex, "selection": [id…]}``
+                                                    "n": int ≥ 1, "seed": hex, "selection": [id…]}``
                                                     (length ``n``, no repeats; spec §7, §8)
 verification.recorded  an inspector or observer     ``{"phase": id, "sha256": hex, "valid": bool,
                        (project-defined)            "problems": [{"index": int | null,
@@ -49,12 +55,15 @@ from unveil.core.escrow import parse_escrow
 from unveil.core.jcs import canonicalize
 from unveil.core.keys import SigningKey
 from unveil.core.reveal import parse_reveal
+from unveil.core.selection import population_sha256
 from unveil.core.statements import open_signed, sign_statement
 from unveil.errors import CanonicalizationError, MalformedInputError
 
-__all__ = ["EVENT_TYPE", "KINDS", "Event", "make_event", "parse_event"]
+__all__ = ["EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "Event", "make_event", "parse_event"]
 
 EVENT_TYPE = "unveil/event/v1"
+MAX_ENTRY_BYTES = 1_048_576
+"""An entry, ``JCS(envelope)``, is at most 1 MiB (spec §7)."""
 _FIELDS = ("type", "kind", "escrow_id", "time", "body")
 
 ESCROW_PUBLISHED = "escrow.published"
@@ -142,10 +151,34 @@ def _reveal_published(body: dict[str, Any], where: str) -> None:
     _at_least(body, "openings", where, 1)
 
 
+def _population(body: dict[str, Any], where: str) -> None:
+    """A logged population (spec §8): ids, strictly ascending by UTF-8 bytes, at least one,
+    ``n`` at most its length, ``population_sha256`` its hash."""
+    members = shape.strings(body, "population", where)
+    if not members:
+        raise MalformedInputError("a population holds at least one id", where=f"{where}.population")
+    previous = ""
+    for i, member in enumerate(members):
+        if not is_id(member):
+            raise MalformedInputError(f"{member[:80]!r} is not an id (spec §0)", where=f"{where}.population[{i}]")
+        if i and member.encode() <= previous.encode():
+            what = "repeats" if member == previous else "comes after"
+            raise MalformedInputError(f"{member!r} {what} {previous!r}: ids are strictly ascending (spec §8)", where=f"{where}.population[{i}]")
+        previous = member
+    if body["n"] > len(members):
+        raise MalformedInputError(f"{body['n']} is more than the population's {len(members)} ids", where=f"{where}.n")
+    if population_sha256(members).hex() != body["population_sha256"]:
+        raise MalformedInputError("is not the SHA-256 of the population (spec §8)", where=f"{where}.population_sha256")
+
+
 def _coin_committed(body: dict[str, Any], where: str) -> None:
-    shape.fields(body, where, ("context", "commitment"))
+    shape.fields(body, where, ("context", "commitment", "population_sha256", "n"), ("population",))
     _id(body, "context", where)
     _hex(body, "commitment", where)
+    _hex(body, "population_sha256", where)
+    _at_least(body, "n", where, 1)
+    if "population" in body:
+        _population(body, where)
 
 
 def _coin_revealed(body: dict[str, Any], where: str) -> None:
@@ -158,7 +191,7 @@ def _selection_drawn(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("context", "population_sha256", "n", "seed", "selection"))
     _id(body, "context", where)
     _hex(body, "population_sha256", where)
-    n = _at_least(body, "n", where, 0)
+    n = _at_least(body, "n", where, 1)
     _hex(body, "seed", where)
     selection = shape.strings(body, "selection", where)
     if len(selection) != n:

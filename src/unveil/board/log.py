@@ -14,8 +14,8 @@ does no I/O of its own and reads no clock: ``now()`` (unix seconds) is passed in
   new checkpoint, signed by the board key. Costs per event: one parse, the signature checks,
   O(log n) tree hashes; per batch: one storage transaction and one signature.
 - Acceptance is replay (spec §7: a board never accepts an entry a replay of its log would
-  refuse): :meth:`Log.prepare` reads every submission as the audit reads the entry it would
-  become (its JCS bytes, through the strict parser), and the protocol's checks are the audit's.
+  refuse): :meth:`Log.prepare` reads every submission through the strict parser, as the audit
+  reads the entry it becomes, and the protocol's checks are the audit's.
   Only the time checks (:meth:`Log._check_time`, ``time-future`` and ``time-out-of-range``)
   read a clock, and an audit does not repeat them.
 - Checkpoints are C2SP tlog-checkpoint notes (origin, size, b64 root) signed by the board key
@@ -94,21 +94,6 @@ def _as_bytes(doc: Any) -> bytes:
         return canonicalize(doc)
     except (CanonicalizationError, RecursionError) as exc:  # RecursionError: nested far beyond spec §0's 64
         raise MalformedInputError(f"the event has no canonical form: {type(exc).__name__}: {exc}") from None
-
-
-def _holds_float(value: Any) -> bool:
-    """Whether parsed JSON holds a number read as a float (a fraction or an exponent)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is float:
-            return True
-        if kind is dict:
-            stack.extend(item.values())
-        elif kind is list:
-            stack.extend(item)
-    return False
 
 
 def _indexed(rows: Iterable[tuple[int, bytes]]) -> Iterator[bytes]:
@@ -340,21 +325,12 @@ class Log:
         the costly part of a submission (an Ed25519 verification, which releases the GIL), so a
         server runs it for many requests at once and hands :meth:`submit_many` the results.
 
-        The event is read as a replay reads its entry: parsed JSON is canonicalized and parsed
-        again from its bytes (the strict parser's limits, spec §0), and an envelope holding a
-        number with a fraction or exponent, sent as other bytes than its JCS form, is read a
-        second time from that form, which must read back to itself (``1e20`` is a number in
-        JSON, but its JCS form ``100000000000000000000`` is an integer no reader accepts, spec
-        §0). Without such a number the JCS form reads back to the same values (strings, safe
-        integers, booleans, null), so that second reading is spared."""
+        The event is read as a replay reads its entry: through the strict parser (parsed JSON is
+        canonicalized and parsed again from those bytes), whose limits (spec §0: nesting ≤ 64, no
+        number whose JCS form is an integer token beyond ±(2^53−1)) make the entry's JCS form
+        read back to the same values."""
         try:
-            data = _as_bytes(doc)
-            parsed = loads(data, source="event")
-            event = parse_event(parsed)
-            if event.entry != data and _holds_float(parsed):
-                again = parse_event(loads(event.entry, source="the event's JCS form"))
-                if again.entry != event.entry:
-                    raise MalformedInputError("the event's JCS form does not read back to itself (spec §0, §7)")
+            event = parse_event(loads(_as_bytes(doc), source="event"))
         except MalformedInputError as exc:
             return Prepared(None, None, BoardRefused(Reason.MALFORMED, str(exc)))
         try:

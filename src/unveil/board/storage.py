@@ -161,4 +161,4 @@ class MemoryStorage:
         for size, lines in self.cosigs.items():
             for witness in lines:
                 latest[witness] = max(size, latest.get(witness, size))
-        return [(w, size, self.checkpoints[size], self.cosigs[size][w]) for w, size in sorted(latest.items())]
+        return [(w, size, self.checkpoints[size], self.cosigs[size][w]) for w, size in sorted(latest.items()) if size in self.checkpoints]

@@ -1,19 +1,22 @@
 """A witness of a board's log (spec §7, C2SP tlog-cosignature v1.0.1): :class:`Witness`.
 
-A witness remembers, per board origin, the last checkpoint it cosigned (size, root, note) and
-cosigns a new checkpoint only if the board signed it and it is consistent with that one:
+A witness remembers, per board origin, the last checkpoint it cosigned (:class:`LastCosigned`:
+size, root, the note as served and its own cosignature line) and cosigns a new checkpoint only
+if the board signed it and it is consistent with that one:
 
 - no checkpoint cosigned yet, or the last one has size 0: no proof is needed;
 - otherwise the new size must be at least the last, and the RFC 9162 consistency proof from
   the last size must verify (:func:`unveil.core.merkle.verify_consistency`; equal sizes need
   an empty proof and equal roots).
 
-:meth:`Witness.consider` returns a :class:`Cosign` (the cosignature line, made with the
-witness key, type 0x04, at the time the injected clock gives) or a :class:`Refusal`. A refused
-checkpoint that the board did sign is **evidence** (two signed checkpoints that cannot both
-be true, or a signed checkpoint that does not match the entries served): the store keeps the
-witness's last cosigned note, the new note, the proof and the reason. A note that the board
-did not sign proves nothing and is refused without evidence.
+Its verdict (:data:`WitnessVerdict`) is a :class:`Cosignature` (the line, made with the
+witness key, type 0x04, at the time the injected clock gives) or a :class:`WitnessRefusal` (a
+value, not an exception: the caller reports it; compare :class:`unveil.errors.BoardRefused`,
+the board's refusal of a request). A refused checkpoint that the board did sign is
+**evidence** (two signed checkpoints that cannot both be true, or a signed checkpoint that
+does not match the entries served): the store keeps the witness's last cosigned note, the new
+note, the proof and the reason. A note that the board did not sign proves nothing and is
+refused without evidence.
 
 Refusal reasons:
 
@@ -25,8 +28,9 @@ checkpoint-origin             its origin is not the board key's name            
 checkpoint-signature-invalid  no valid signature by the board key                   no
 checkpoint-rollback           smaller than the last checkpoint cosigned             yes
 checkpoint-inconsistent       the consistency proof fails: the board forked         yes
-mirror-root-mismatch          (set by ``unveil sync``) the entries the board serves yes
-                              do not hash to the checkpoint's root
+mirror-root-mismatch          the entries the board serves do not hash to the       yes
+                              checkpoint's root (found by the sync service,
+                              :mod:`unveil.workspace.sync`, which mirrors them)
 ============================= ===================================================== ========
 
 Storage is injected (:class:`WitnessStore`): :class:`MemoryWitnessStore`, or
@@ -49,32 +53,36 @@ from unveil.core.reasons import Reason
 from unveil.errors import MalformedInputError, VerificationError
 
 __all__ = [
-    "Cosign",
-    "Cosigned",
+    "Cosignature",
+    "LastCosigned",
     "MemoryWitnessStore",
-    "Refusal",
     "Witness",
+    "WitnessRefusal",
     "WitnessStore",
+    "WitnessVerdict",
     "board_key",
     "read_checkpoint",
 ]
 
 
 @dataclass(frozen=True)
-class Cosigned:
-    """The last checkpoint a witness cosigned for ``origin``: its size, root and the note (as
-    the board served it)."""
+class LastCosigned:
+    """The last checkpoint a witness cosigned for ``origin``: its size, root, the note (as
+    the board served it), the witness's own cosignature ``line`` on it and the board key it
+    checked the note with (each ``None`` when not kept)."""
 
     origin: str
     size: int
     root: bytes
     note: str
+    line: str | None = None
+    board_vkey: str | None = None
 
 
 @dataclass(frozen=True)
-class Cosign:
-    """A checkpoint the witness cosigned: ``line`` is the cosignature line (ending ``\\n``)
-    over ``body``, made at unix ``time``; post ``(body, line)`` to the board."""
+class Cosignature:
+    """The witness's verdict when it cosigns ``checkpoint``: ``line`` is its cosignature line
+    (ending ``\\n``) over ``body``, made at unix ``time``; post ``(body, line)`` to the board."""
 
     checkpoint: Checkpoint
     body: str
@@ -84,9 +92,10 @@ class Cosign:
 
 
 @dataclass(frozen=True)
-class Refusal:
-    """Why the witness did not cosign ``new_note``. ``evidence``: the board signed the new note,
-    so (``previous_note``, ``new_note``, ``proof``) is kept as evidence of misbehaviour."""
+class WitnessRefusal:
+    """The witness's verdict when it refuses: why it did not cosign ``new_note``. ``evidence``:
+    the board signed the new note, so (``previous_note``, ``new_note``, ``proof``) is kept as
+    evidence of misbehaviour."""
 
     reason: Reason
     message: str
@@ -111,18 +120,22 @@ class Refusal:
         }
 
 
+WitnessVerdict = Cosignature | WitnessRefusal
+"""What :meth:`Witness.consider` returns."""
+
+
 class WitnessStore(Protocol):
     """Where a witness keeps its state and evidence."""
 
-    def last(self, origin: str) -> Cosigned | None:
+    def last(self, origin: str) -> LastCosigned | None:
         """The last cosigned checkpoint of ``origin``, or ``None``."""
         ...
 
-    def save(self, state: Cosigned) -> None:
+    def save(self, state: LastCosigned) -> None:
         """Remember ``state`` as the last cosigned checkpoint of its origin."""
         ...
 
-    def add_evidence(self, refusal: Refusal, recorded: str) -> None:
+    def add_evidence(self, refusal: WitnessRefusal, recorded: str) -> None:
         """Keep a refusal's checkpoints and proof (``recorded``: spec §0 time)."""
         ...
 
@@ -131,16 +144,16 @@ class MemoryWitnessStore:
     """:class:`WitnessStore` in memory (tests, tools)."""
 
     def __init__(self) -> None:
-        self.states: dict[str, Cosigned] = {}
-        self.evidence: list[tuple[Refusal, str]] = []
+        self.states: dict[str, LastCosigned] = {}
+        self.evidence: list[tuple[WitnessRefusal, str]] = []
 
-    def last(self, origin: str) -> Cosigned | None:
+    def last(self, origin: str) -> LastCosigned | None:
         return self.states.get(origin)
 
-    def save(self, state: Cosigned) -> None:
+    def save(self, state: LastCosigned) -> None:
         self.states[state.origin] = state
 
-    def add_evidence(self, refusal: Refusal, recorded: str) -> None:
+    def add_evidence(self, refusal: WitnessRefusal, recorded: str) -> None:
         self.evidence.append((refusal, recorded))
 
 
@@ -181,7 +194,7 @@ class Witness:
         """The current time in spec §0 format (for evidence rows)."""
         return format_time(datetime.fromtimestamp(self._now(), timezone.utc))
 
-    def check(self, note: str, board_vkey: str | VerifierKey, consistency_proof: Sequence[bytes]) -> Checkpoint | Refusal:
+    def check(self, note: str, board_vkey: str | VerifierKey, consistency_proof: Sequence[bytes]) -> Checkpoint | WitnessRefusal:
         """Everything :meth:`consider` checks, without cosigning or storing anything."""
         key = board_key(board_vkey)
         origin = key.name
@@ -189,18 +202,18 @@ class Witness:
             body, _ = open_note(note)
             checkpoint = Checkpoint.parse(body)
         except MalformedInputError as exc:
-            return Refusal(Reason.CHECKPOINT_MALFORMED, f"the board's checkpoint is not a signed checkpoint note: {exc}", note, origin)
+            return WitnessRefusal(Reason.CHECKPOINT_MALFORMED, f"the board's checkpoint is not a signed checkpoint note: {exc}", note, origin)
         if checkpoint.origin != origin:
-            return Refusal(Reason.CHECKPOINT_ORIGIN, f"the checkpoint's origin is {checkpoint.origin!r}, the board key is named {origin!r}", note, origin)
+            return WitnessRefusal(Reason.CHECKPOINT_ORIGIN, f"the checkpoint's origin is {checkpoint.origin!r}, the board key is named {origin!r}", note, origin)
         try:
             verify_note(note, [key])
         except VerificationError as exc:
-            return Refusal(Reason.CHECKPOINT_SIGNATURE_INVALID, f"the checkpoint is not signed by the board key {key}: {exc}", note, origin)
+            return WitnessRefusal(Reason.CHECKPOINT_SIGNATURE_INVALID, f"the checkpoint is not signed by the board key {key}: {exc}", note, origin)
         last = self.store.last(origin)
         proof = tuple(consistency_proof)
 
-        def refuse(reason: Reason, message: str) -> Refusal:
-            return Refusal(reason, message, note, origin, last.note if last else None, proof, evidence=True)
+        def refuse(reason: Reason, message: str) -> WitnessRefusal:
+            return WitnessRefusal(reason, message, note, origin, last.note if last else None, proof, evidence=True)
 
         if last is None:
             return checkpoint
@@ -225,18 +238,18 @@ class Witness:
             )
         return checkpoint
 
-    def consider(self, note: str, board_vkey: str | VerifierKey, consistency_proof: Sequence[bytes]) -> Cosign | Refusal:
+    def consider(self, note: str, board_vkey: str | VerifierKey, consistency_proof: Sequence[bytes]) -> WitnessVerdict:
         """Cosign ``note`` (the board's signed checkpoint, cosignature lines allowed) if the
         board signed it and ``consistency_proof`` shows it extends the last cosigned checkpoint;
-        remember it. Otherwise return the :class:`Refusal` and, when the board signed the note,
+        remember it. Otherwise return the :class:`WitnessRefusal` and, when the board signed the note,
         keep it as evidence. ``board_vkey`` is the board's statement key (its name = origin)."""
         verdict = self.check(note, board_vkey, consistency_proof)
-        if isinstance(verdict, Refusal):
+        if isinstance(verdict, WitnessRefusal):
             if verdict.evidence:
                 self.store.add_evidence(verdict, self.recorded())
             return verdict
         body = verdict.body()
         time = self._now()
         line = cosign(body, self.key, time)
-        self.store.save(Cosigned(verdict.origin, verdict.size, verdict.root, note))
-        return Cosign(verdict, body, note, line, time)
+        self.store.save(LastCosigned(verdict.origin, verdict.size, verdict.root, note, line, board_key(board_vkey).vkey))
+        return Cosignature(verdict, body, note, line, time)

@@ -86,13 +86,15 @@ class BoardSession:
 
         from unveil.cli import board_cmd
 
+        synced = {}
         for ws in (self.host_ws, self.inspector_ws, self.observer_ws):
-            self.step(f"sync and cosign ({ws.name})", board_cmd.sync, ws.path, self.url, self.board_ws.vkey, True)
+            synced = self.step(f"sync and cosign ({ws.name})", board_cmd.sync, ws.path, self.url, self.board_ws.vkey,
+                               self.out / "parties.json", None, True)
         checkpoint = httpx.get(f"{self.url}/checkpoint", timeout=10).text
         cosigned_by = _cosigners(checkpoint, [self.host_ws, self.inspector_ws, self.observer_ws])
         published = [s for s in self.steps if s["result"] and "index" in s["result"]]
         return {"origin": ORIGIN, "entries": len(published), "checkpoint": checkpoint,
-                "cosigned_by": cosigned_by, "board_db": str(self.db), "parties": str(self.out / "parties.json"),
+                "cosigned_by": cosigned_by, "final_size": synced["final_size"], "board_db": str(self.db), "parties": str(self.out / "parties.json"),
                 "serve_sh": str(self.serve_sh), "steps": [{"step": s["step"], "exit": s["exit"]} for s in self.steps]}
 
 

@@ -190,7 +190,7 @@ def _show(summary: dict[str, Any], description: str) -> None:
                   f"{summary['out']}/workspaces; {summary['seconds']} s", highlight=False)
     board = summary["board"]
     console.print(f"public board {board['origin']}: {board['entries']} events published; checkpoint cosigned by "
-                  f"{', '.join(board['cosigned_by'])}:", highlight=False)
+                  f"{', '.join(board['cosigned_by'])} (final size {board['final_size']}):", highlight=False)
     console.print(board["checkpoint"].rstrip(), highlight=False, markup=False)
     console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']})",
                   highlight=False)

@@ -62,8 +62,8 @@ class DemoInspector:
     # --- after each verified phase -------------------------------------------------------
 
     def after_phase(self, phase: str, bundle: Path) -> dict[str, Any]:
-        from unveil.workspace.coins import inspect_report
         from unveil.workspace.confidence import confidence_by_phase
+        from unveil.workspace.findings import inspect_report
         from unveil.workspace.intel import check_reveal
 
         checked = check_reveal(self.ws, bundle.read_bytes())
@@ -95,7 +95,7 @@ class DemoInspector:
         Found: open the suspect's intel cell and raise a discrepancy carrying the opening."""
         from unveil.core.content import point_cell
         from unveil.inspection.truthtest import haversine_m
-        from unveil.workspace.coins import raise_discrepancy
+        from unveil.workspace.findings import raise_discrepancy
         from unveil.workspace.intel import open_intel
 
         near = sorted((haversine_m(suspect["lat"], suspect["lon"], s["lat"], s["lon"]), s["id"], s) for s in self.truth
@@ -124,13 +124,16 @@ class DemoInspector:
         n = min(plan(N, 1, ROUTINE_GOAL).n, N) if N else 0
         if not N:
             return {"context": context, "population": [], "n": 0, "seed": None, "selection": [], "status": "empty", "index": None}
-        for ws in (self.host_ws, self.ws):
-            self.board.record(f"coin.committed {context} ({ws.name})",
-                              commit_coin(ws, self.client, context, self.escrow_id, _now(), parties=self.parties))
+        # the inspector's commitment fixes the population and n before any coin (spec §8)
+        self.board.record(f"coin.committed {context} ({self.ws.name}, {N} sites, n = {n})",
+                          commit_coin(self.ws, self.client, context, self.escrow_id, _now(), parties=self.parties,
+                                      population=population, n=n))
+        self.board.record(f"coin.committed {context} ({self.host_ws.name})",
+                          commit_coin(self.host_ws, self.client, context, self.escrow_id, _now(), parties=self.parties))
         for ws in (self.host_ws, self.ws):
             self.board.record(f"coin.revealed {context} ({ws.name})",
                               reveal_coin(ws, self.client, context, self.escrow_id, _now(), parties=self.parties))
-        result = draw(self.client, self.parties, context, self.escrow_id, population, n, self.ws, _now())
+        result = draw(self.client, self.parties, context, self.escrow_id, None, None, self.ws, _now())
         self.board.record(f"selection.drawn {context}", {"index": result["index"]})
         return {"context": context, "population": population, "n": n, "seed": result["seed"],
                 "selection": result["selection"], "status": result["status"], "index": result["index"]}
@@ -150,9 +153,10 @@ class DemoInspector:
 
     def _opened_site(self, site_id: str) -> dict[str, Any] | None:
         from unveil.core.jsonparse import loads
+        from unveil.store.workspace_queries import opened_contents
 
         with self.ws.connect() as db:
-            for (text,) in db.execute("SELECT content_json FROM opened WHERE escrow_id = ?", (self.escrow_id,)):
+            for text in opened_contents(db, self.escrow_id):
                 for site in loads(text).get("sites", ()):
                     if site["id"] == site_id:
                         return dict(site)

@@ -1,22 +1,32 @@
 """``unveil coin commit|reveal``, ``unveil draw``, ``unveil discrepancy raise|resolve``,
 ``unveil inspect report``: the verifiable random selection (spec §8) and findings, against a
-board (spec §7). Services: :mod:`unveil.workspace.coins`.
+board (spec §7). Services: :mod:`unveil.workspace.coins`, :mod:`unveil.workspace.findings`.
 
-Exit codes (:mod:`unveil.cli.exits`): 0 done; 1 the board refused, this workspace refused (a second commitment, no
-commitment to reveal, a conflicting logged selection) or the draw is waiting for a party
-("waiting for …"); 2 an input could not be read (a file, an option, the workspace).
+Exit codes (:mod:`unveil.cli.exits`): 0 done; 1 the board refused, this workspace refused (a
+second commitment, no commitment to reveal, a population or n other than the logged ones, a
+conflicting logged selection) or the draw is waiting for a party ("waiting for …"); 2 an input
+could not be read (a file, an option, the workspace).
 
-``--json`` prints: coin commit ``{"context", "commitment", "index"}``; coin reveal
-``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus ``context``,
-``index`` of ``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
-``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
+The inspecting party fixes a draw before any coin (spec §8): its ``coin commit`` takes
+``--population FILE --n N`` (required of an inspector), which the context's first commitment
+logs; a host commits to the logged population and ``n`` (``--population``/``--n``, if given,
+must be the logged ones) and waits while none is logged. ``draw`` draws from the logged
+population (its ``--population``/``--n``, if given, must be the logged ones).
+
+``--json`` prints: coin commit ``{"context", "commitment", "index", "population_sha256", "n"}``;
+coin reveal ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus
+``context``, the logged ``n``, ``population_sha256`` and ``population_size``, ``index`` of
+``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
+``{"id", …, "index"}`` (raise adds ``intel_predates_reveal``, spec §7: whether the intel escrow
+was logged before the phase's reveal, ``null`` without intel); inspect report ``{"escrow_id", "phase", "sites", "consistent",
 "discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -25,6 +35,9 @@ from unveil.cli.files import read_bytes
 
 if TYPE_CHECKING:
     from unveil.board.parties import Parties
+
+_T = TypeVar("_T")
+
 
 def _say(message: str) -> None:
     from unveil.cli.output import say
@@ -53,26 +66,59 @@ def _now():  # type: ignore[no-untyped-def]  # a datetime
 # --- implementations ---------------------------------------------------------------------------
 
 
-def coin(step: str, workspace: Path, board: str, context: str, escrow_id: str, parties: Path, as_json: bool) -> int:
+def _population(path: Path | None) -> list[str] | None:
+    """The ids of a population file, one per line, sorted (or ``None`` without a file)."""
+    from unveil.workspace import coins
+
+    if path is None:
+        return None
+    try:
+        text = read_bytes(path, "population").decode("utf-8")
+    except UnicodeDecodeError:
+        from unveil.errors import MalformedInputError
+
+        raise MalformedInputError("not UTF-8", source=str(path)) from None
+    return coins.read_population(text, source=str(path))
+
+
+def _within(path: Path | None, call: Callable[[], _T]) -> _T:
+    """Run ``call``, naming the population file in an error about ``--population``."""
+    from unveil.errors import MalformedInputError
+
+    try:
+        return call()
+    except MalformedInputError as exc:
+        if path is not None and exc.where == "--population":
+            raise MalformedInputError(exc.message, source=str(path)) from None
+        raise
+
+
+def coin(
+    step: str, workspace: Path, board: str, context: str, escrow_id: str, parties: Path, as_json: bool,
+    population: Path | None = None, n: int | None = None,
+) -> int:
     def action() -> Done:
         from unveil.workspace import coins
         from unveil.workspace.workspace import open_workspace
 
         registered = _parties(parties)
         ws = open_workspace(workspace)
+        members = _population(population)
         with _connect(board) as client:
             if step == "commit":
-                result = coins.commit_coin(ws, client, context, escrow_id, _now(), parties=registered)
+                result = _within(population, lambda: coins.commit_coin(
+                    ws, client, context, escrow_id, _now(), parties=registered, population=members, n=n))
             else:
                 result = coins.reveal_coin(ws, client, context, escrow_id, _now(), parties=registered)
         verb = "committed" if step == "commit" else "revealed"
-        return Done(result, lambda: _say(f"{ws.name} {verb} its coin in context {context} as entry [bold]{result['index']}[/]"))
+        drawing = f" (drawing n = {result['n']} of the population {result['population_sha256'][:16]}…)" if step == "commit" else ""
+        return Done(result, lambda: _say(f"{ws.name} {verb} its coin in context {context} as entry [bold]{result['index']}[/]{drawing}"))
 
     return run(as_json, action)
 
 
 def draw(
-    workspace: Path, board: str, context: str, escrow_id: str, parties: Path, population: Path, n: int,
+    workspace: Path, board: str, context: str, escrow_id: str, parties: Path, population: Path | None, n: int | None,
     deadline_passed: bool, as_json: bool,
 ) -> int:
     def action() -> Done:
@@ -81,15 +127,10 @@ def draw(
 
         registered = _parties(parties)
         ws = open_workspace(workspace)
-        try:
-            text = read_bytes(population, "population").decode("utf-8")
-        except UnicodeDecodeError:
-            from unveil.errors import MalformedInputError
-
-            raise MalformedInputError("not UTF-8", source=str(population)) from None
-        members = coins.read_population(text, source=str(population))
+        members = _population(population)
         with _connect(board) as client:
-            result = coins.draw(client, registered, context, escrow_id, members, n, ws, _now(), deadline_passed=deadline_passed)
+            result = _within(population, lambda: coins.draw(
+                client, registered, context, escrow_id, members, n, ws, _now(), deadline_passed=deadline_passed))
 
         def show() -> None:
             status = result["status"]
@@ -99,7 +140,7 @@ def draw(
                 _say(f"context {context}: the host refused ({', '.join(result['refused'])}): [bold]every[/] member ({len(result['selection'])}) is inspected")
             else:
                 _say(f"context {context}: seed {result['seed']}, selection.drawn is entry {result['index']}")
-                _say("selection: " + ", ".join(result["selection"]))
+                _say(f"selection ({result['n']} of {result['population_size']}): " + ", ".join(result["selection"]))
 
         return Done(result, show)
 
@@ -111,26 +152,32 @@ def discrepancy_raise(
     intel_bundle: Path | None, as_json: bool,
 ) -> int:
     def action() -> Done:
-        from unveil.workspace import coins
+        from unveil.workspace import findings
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         intel = read_bytes(intel_bundle, "intel bundle") if intel_bundle is not None else None
         with _connect(board) as client:
-            result = coins.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
-        return Done(result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]"))
+            result = findings.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
+
+        def show() -> None:
+            from unveil.cli.output import predates_text
+
+            _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]: {predates_text(result['intel_predates_reveal'])}")
+
+        return Done(result, show)
 
     return run(as_json, action)
 
 
 def discrepancy_resolve(workspace: Path, board: str, escrow_id: str, id: str, resolution: str, as_json: bool) -> int:
     def action() -> Done:
-        from unveil.workspace import coins
+        from unveil.workspace import findings
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         with _connect(board) as client:
-            result = coins.resolve_discrepancy(ws, client, escrow_id, id, resolution, _now())
+            result = findings.resolve_discrepancy(ws, client, escrow_id, id, resolution, _now())
         return Done(result, lambda: _say(f"discrepancy {id} resolved as entry [bold]{result['index']}[/]"))
 
     return run(as_json, action)
@@ -140,13 +187,13 @@ def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, a
     def action() -> Done:
         from unveil.cli.files import read_json
         from unveil.errors import MalformedInputError
-        from unveil.workspace import coins
+        from unveil.workspace import findings
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
         doc = read_json(results, "results")
         try:
-            result = coins.inspect_report(ws, escrow_id, phase, doc, _now())
+            result = findings.inspect_report(ws, escrow_id, phase, doc, _now())
         except MalformedInputError as exc:
             raise exc.within(str(results)) from None
         return Done(result, lambda: _say(
@@ -165,6 +212,9 @@ BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board
 ContextOpt = Annotated[str, typer.Option("--context", help="The draw's context id (spec §8), e.g. phase-2-inspect.", show_default=False)]
 EscrowOpt = Annotated[str, typer.Option("--escrow-id", help="The published escrow the events are about.", show_default=False)]
 PartiesOpt = Annotated[Path, typer.Option("--parties", help="PARTIES.json: the draw parties are every host and inspector.", show_default=False)]
+PopulationOpt = Annotated[Path | None, typer.Option(
+    "--population", help="File of ids, one per line: what the draw selects from (spec §8).", show_default=False)]
+NOpt = Annotated[int | None, typer.Option("--n", help="How many to select (1 to the population's size).", show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -175,9 +225,13 @@ def register(app: typer.Typer) -> None:
 
     @coin_app.command("commit")
     def coin_commit(workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
-                    json_output: JsonFlag = False) -> None:
-        """Draw 32 random bytes, keep them in the workspace, and log their commitment (coin.committed)."""
-        raise typer.Exit(coin("commit", workspace, board, context, escrow_id, parties, json_output))
+                    population: PopulationOpt = None, n: NOpt = None, json_output: JsonFlag = False) -> None:
+        """Draw 32 random bytes, keep them in the workspace, and log their commitment (coin.committed).
+
+        The inspecting party gives --population and --n: its first commitment in the context logs
+        them, before any coin. A host commits to the logged ones (checked against --population
+        and --n when given) and waits while none is logged."""
+        raise typer.Exit(coin("commit", workspace, board, context, escrow_id, parties, json_output, population, n))
 
     @coin_app.command("reveal")
     def coin_reveal(workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
@@ -188,12 +242,13 @@ def register(app: typer.Typer) -> None:
     @app.command("draw")
     def draw_command(
         workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
-        population: Annotated[Path, typer.Option("--population", help="File of ids, one per line.", show_default=False)],
-        n: Annotated[int, typer.Option("--n", help="How many to select.", show_default=False)],
+        population: PopulationOpt = None, n: NOpt = None,
         deadline_passed: Annotated[bool, typer.Option("--deadline-passed", help="The context's deadline has passed: a missing commitment or reveal is a refusal (spec §8).")] = False,
         json_output: JsonFlag = False,
     ) -> None:
-        """Compute the context's selection from the board's coins and log it (selection.drawn)."""
+        """Compute the context's selection from the board's coins and logged population, and log it (selection.drawn).
+
+        --population and --n are optional; given, they must be the ones the inspecting party logged."""
         raise typer.Exit(draw(workspace, board, context, escrow_id, parties, population, n, deadline_passed, json_output))
 
     @discrepancy_app.command("raise")

@@ -10,12 +10,13 @@ from unveil.errors import MalformedInputError
 MAX_INPUT_BYTES = 1 << 30  # 1 GiB: far above any real artifact, below this machine's memory
 
 
-def read_bytes(path: Path, what: str) -> bytes:
-    """The file's bytes, or MalformedInputError naming it (missing, a directory, too large)."""
+def read_bytes(path: Path, what: str, *, limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The file's bytes, or MalformedInputError naming it (missing, a directory, over ``limit``
+    bytes)."""
     try:
         size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise MalformedInputError(f"{what} is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit", source=str(path))
+        if size > limit:
+            raise MalformedInputError(f"{what} is {size} bytes, over the {limit}-byte limit", source=str(path))
         return path.read_bytes()
     except FileNotFoundError:
         raise MalformedInputError(f"{what} not found", source=str(path)) from None

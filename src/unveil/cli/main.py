@@ -36,6 +36,9 @@ def _root() -> None:
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", help="The workspace directory.", show_default=False)]
+MaxCellsOpt = Annotated[Optional[int], typer.Option(
+    "--max-cells", min=1, metavar="N",
+    help="Refuse to cover the territory when it takes more than N cells (default: what fits in half this machine's memory).")]
 
 
 @app.command()
@@ -63,12 +66,14 @@ def commit(
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE", help="Pick features of a FeatureCollection.")] = None,
     public_totals: Annotated[Optional[str], typer.Option("--public-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums publicly.")] = None,
     sealed_totals: Annotated[Optional[str], typer.Option("--sealed-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums sealed.")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Seal a declaration over every cell of a territory (host)."""
     from unveil.cli.workflow_cmd import commit as run
 
-    raise typer.Exit(run(workspace, escrow_id, territory, territory_filter, resolution, declaration, out, public_totals, sealed_totals, json_output))
+    raise typer.Exit(run(workspace, escrow_id, territory, territory_filter, resolution, declaration, out, public_totals, sealed_totals,
+                         json_output, max_cells))
 
 
 @app.command()
@@ -96,16 +101,18 @@ def verify(
     escrow: Annotated[Path, typer.Option("--escrow", help="Signed escrow statement (escrow.json).", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
     leaves: Annotated[Optional[Path], typer.Option("--leaves", help="The host's leaves.bin, to pin a wrong leaf to its opening.")] = None,
-    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="A verifier key trusted for the host (repeatable). Without it, the key that signed the escrow under the host's name is trusted.")] = None,
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="A verifier key trusted for the host (repeatable). Without it: the key pinned in --workspace, else the escrow's signer when first seen.")] = None,
     workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Record the escrow, the result and the opened cells in this workspace.")] = None,
     territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Check a reveal bundle against its escrow and cell list (spec §1–§6)."""
     from unveil.cli.verify_cmd import run
 
-    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory, territory_filter=territory_filter))
+    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory,
+                         territory_filter=territory_filter, max_cells=max_cells))
 
 
 @app.command()
@@ -113,15 +120,16 @@ def accept(
     workspace: WorkspaceOpt,
     escrow: Annotated[Path, typer.Option("--escrow", help="The host's signed escrow.json.", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
-    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="The host's verifier key (repeatable).")] = None,
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="The host's verifier key (repeatable), pinned for the escrow in this workspace.")] = None,
     territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Check a received escrow (signature, cell list, coverage) and record it before any reveal."""
     from unveil.cli.workflow_cmd import accept as run
 
-    raise typer.Exit(run(workspace, escrow, cells, trust or [], territory, territory_filter, json_output))
+    raise typer.Exit(run(workspace, escrow, cells, trust or [], territory, territory_filter, json_output, max_cells))
 
 
 @app.command()
@@ -143,12 +151,13 @@ def export(
 def status(
     workspace: WorkspaceOpt,
     escrow_id: Annotated[Optional[str], typer.Option("--escrow-id", help="Which escrow (needed when the workspace holds several).")] = None,
+    quorum: Annotated[Optional[int], typer.Option("--quorum", metavar="K", help="Count an entry final once K quorum members cosigned it (default: all; spec §7).")] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """What is sealed and opened, running totals, and the final reconciliation."""
+    """What is sealed and opened, running totals, the final reconciliation, and what is not final on the board yet."""
     from unveil.cli.workflow_cmd import status as run
 
-    raise typer.Exit(run(workspace, escrow_id, json_output))
+    raise typer.Exit(run(workspace, escrow_id, json_output, quorum=quorum))
 
 
 @app.command()
@@ -220,6 +229,7 @@ def serve(
 
 
 BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]
+QuorumOpt = Annotated[Optional[int], typer.Option("--quorum", metavar="K", help="Lower the quorum to K of its members (default: every registered witness but the board; spec §7).")]
 
 
 @app.command()
@@ -244,13 +254,16 @@ def sync(
     workspace: WorkspaceOpt,
     board: BoardOpt,
     board_key: Annotated[str, typer.Option("--board-key", metavar="VKEY", help="The board's statement verifier key (its name is the log's origin).", show_default=False)],
+    parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties; the quorum is every witness but the board.", show_default=False)],
+    quorum: QuorumOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Mirror the board's log, check it against its signed checkpoint, and witness it:
-    cosign if consistent with the last checkpoint cosigned, else refuse and keep the evidence."""
+    cosign if consistent with the last checkpoint cosigned, else refuse and keep the evidence;
+    then report the final size (spec §7)."""
     from unveil.cli.board_cmd import sync as run
 
-    raise typer.Exit(run(workspace, board, board_key, json_output))
+    raise typer.Exit(run(workspace, board, board_key, parties, quorum, json_output))
 
 
 @app.command()
@@ -259,18 +272,21 @@ def audit(
     parties: Annotated[Path, typer.Option("--parties", help="PARTIES.json: the registered parties and keys.", show_default=False)],
     board: Annotated[Optional[str], typer.Option("--board", metavar="URL", help="Audit the log a board serves.")] = None,
     db: Annotated[Optional[str], typer.Option("--db", metavar="URL", help="Audit a board database (sqlite:///PATH or postgresql://…).")] = None,
+    quorum: QuorumOpt = None,
+    allow_pending: Annotated[bool, typer.Option("--allow-pending", help="Report entries not final yet instead of failing (quorum-missing).")] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Re-verify a whole board log offline: every entry, checkpoint and reveal file (spec §6, §7)."""
+    """Re-verify a whole board log offline: every entry, checkpoint, reveal file and every entry's finality (spec §6, §7)."""
     from unveil.cli.board_cmd import audit as run
 
-    raise typer.Exit(run(board, db, origin, parties, json_output))
+    raise typer.Exit(run(board, db, origin, parties, quorum, allow_pending, json_output))
 
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import confidence_cmd, draw_cmd, intel_cmd
+    from unveil.cli import checkpoint_cmd, confidence_cmd, draw_cmd, intel_cmd
 
+    checkpoint_cmd.register(app)
     intel_cmd.register(app)
     draw_cmd.register(app)
     confidence_cmd.register(app)

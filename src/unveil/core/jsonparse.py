@@ -4,7 +4,9 @@ Rejects what RFC 8259 parsers often let through and what would let two implement
 disagree about bytes: duplicate member names, invalid UTF-8, a byte order mark, lone
 surrogates, non-finite numbers (NaN, Infinity, ``1e400``) and integer tokens outside
 [−(2^53−1), 2^53−1]. The last rule is this project's most secure reading of §0 and I-JSON:
-such integers have no exact JCS form (RFC 8785 §3.2.2.3), so they are refused everywhere.
+such integers have no exact JCS form (RFC 8785 §3.2.2.3), so they are refused everywhere, and
+so are doubles that JCS would write as one (``1e16`` is written ``10000000000000000``): every
+value read has a JCS form that reads back (:func:`float_problem`).
 
 Exact decimals (spec §0 "Exact sums"): a reader that takes quantities as the decimal they are
 written as passes a :class:`Written` to :func:`loads`, which notes every number token whose
@@ -90,10 +92,22 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def float_problem(value: float) -> str | None:
+    """Why a reader refuses the double ``value`` (spec §0), or ``None``: it is not finite, or
+    its magnitude lies in (2^53−1, 10^21), where JCS writes it as an integer token beyond
+    ±(2^53−1) (RFC 8785 §3.2.2.3), which readers refuse, so its JCS form could not be read back."""
+    if not math.isfinite(value):
+        return "is not finite"
+    if MAX_SAFE_INTEGER < abs(value) < 1e21:
+        return "is an integer beyond ±(2^53−1) once written in JCS form"
+    return None
+
+
 def _float(token: str) -> float:
     value = float(token)
-    if not math.isfinite(value):
-        raise _Reject(f"number {token} is not finite")
+    problem = float_problem(value)
+    if problem is not None:
+        raise _Reject(f"number {token[:24]} {problem}")
     return value
 
 

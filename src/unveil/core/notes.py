@@ -234,7 +234,7 @@ class Checkpoint:
             raise MalformedInputError(
                 f"checkpoint size {size_text[:40]!r} is not a decimal without leading zeros"
             )
-        size = int(size_text)
+        size = int(size_text) if len(size_text) <= 19 else MAX_TREE_SIZE + 1  # int() refuses 4300+ digits
         if size > MAX_TREE_SIZE:
             raise MalformedInputError(f"checkpoint size {size_text[:40]} exceeds 2^63−1")
         try:

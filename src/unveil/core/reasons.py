@@ -35,7 +35,7 @@ class Group(Enum):
     BOARD = "the board's refusals of events, cosignatures and ranges"
     API = "the board API's refusals of requests"
     AUDIT = "an offline audit of a log"
-    WITNESS = "a witness's refusals to cosign"
+    WITNESS = "a witness's refusals to cosign, and a party's comparison of checkpoints"
     CLIENT = "a client's failures talking to a board"
     DRAW = "a workspace's refusals of a draw step"
     WORKSPACE = "a party's tools about its own files"
@@ -148,9 +148,15 @@ class Reason(StrEnum):
     SELECTION_EARLY = "selection-early", Group.BOARD, "selection.drawn before every draw party's reveal"
     SELECTION_INVALID = "selection-invalid", Group.BOARD, "the seed is not draw_seed(context, reveals) of the log (spec §8)"
     SELECTION_DUPLICATE = "selection-duplicate", Group.BOARD, "this context's selection is already logged"
+    SELECTION_MISMATCH = "selection-mismatch", Group.BOARD, "selection.drawn names another population_sha256 or n than the context's logged ones, or another selection than spec §8 computes from them and the seed"
+    POPULATION_MISSING = "population-missing", Group.BOARD, "the context's first coin.committed is not an inspecting party's carrying the population, so no party can commit yet (spec §8)"
+    POPULATION_MISMATCH = "population-mismatch", Group.BOARD, "a later coin.committed carries a population, or names another population_sha256 or n than the context's first commitment (spec §8)"
     DISCREPANCY_DUPLICATE = "discrepancy-duplicate", Group.BOARD, "a discrepancy with this id is already raised for this escrow"
     DISCREPANCY_UNKNOWN = "discrepancy-unknown", Group.BOARD, "discrepancy.resolved names no raised discrepancy"
     DISCREPANCY_REPEAT = "discrepancy-repeat", Group.BOARD, "the discrepancy is already resolved"
+    VERIFICATION_MISMATCH = "verification-mismatch", Group.BOARD, "verification.recorded names a file other than the logged reveal.published of that escrow and phase (spec §7)"
+    PHASE_UNKNOWN = "phase-unknown", Group.BOARD, "discrepancy.raised names a phase the escrow has not revealed (spec §7)"
+    CELL_NOT_OPENED = "cell-not-opened", Group.BOARD, "discrepancy.raised names a cell that the phase's bundle did not open (spec §7)"
     INTEL_INVALID = "intel-invalid", Group.BOARD, "the discrepancy's intel bundle is not a valid opening of the raiser's intel escrow shadowing this escrow, or does not open the cell (spec §9)"
     RANGE_INVALID = "range-invalid", Group.BOARD, "a proof or entry range outside the log"
     CHECKPOINT_UNKNOWN = "checkpoint-unknown", Group.BOARD, "a cosigned body is not a checkpoint this board signed"
@@ -177,11 +183,14 @@ class Reason(StrEnum):
     CHECKPOINT_SIGNATURE_INVALID = "checkpoint-signature-invalid", Group.AUDIT, "the board's signature on a checkpoint is missing or fails, or a registered witness's cosignature fails"
     CHECKPOINT_BEYOND_LOG = "checkpoint-beyond-log", Group.AUDIT, "a checkpoint's size exceeds the entries given: entries are missing"
     CHECKPOINT_ROOT_MISMATCH = "checkpoint-root-mismatch", Group.AUDIT, "a checkpoint's root differs from the recomputed tree at its size"
+    QUORUM_MISSING = "quorum-missing", Group.AUDIT, "an entry is not final: not every quorum member (K of them, when lowered) cosigned a checkpoint that includes it (spec §7)"
 
-    # a witness refuses to cosign (unveil.board.witness, unveil sync)
+    # a witness refuses to cosign, or compares checkpoints (unveil.board.witness, unveil.workspace.sync, .checkpoints)
     CHECKPOINT_ROLLBACK = "checkpoint-rollback", Group.WITNESS, "the checkpoint is smaller than the last one this witness cosigned"
     CHECKPOINT_INCONSISTENT = "checkpoint-inconsistent", Group.WITNESS, "the consistency proof fails: the board shows different logs (a fork)"
     MIRROR_ROOT_MISMATCH = "mirror-root-mismatch", Group.WITNESS, "the entries the board serves do not hash to its signed checkpoint's root"
+    FORK = "fork", Group.WITNESS, "two checkpoints signed by the board's key are not consistent: the board showed two logs (spec §7)"
+    MIRROR_BEHIND = "mirror-behind", Group.WITNESS, "a checkpoint lies beyond this workspace's mirror: sync first, or ask the board for a consistency proof"
 
     # a client's request to a board failed (unveil.store.board_client)
     UNREACHABLE = "unreachable", Group.CLIENT, "no HTTP answer from the board (connection refused, DNS, timeout)"

@@ -207,12 +207,13 @@ class _Reader:
         if "crs" not in doc:
             return
         crs = doc["crs"]
-        name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+        properties = crs.get("properties") if isinstance(crs, dict) else None
+        name = properties.get("name") if isinstance(properties, dict) else None
         if not (isinstance(name, str) and ("CRS84" in name or name.endswith(":4326"))):
             raise self.error("names a coordinate system other than WGS84 lon/lat (OGC CRS84)", "crs")
 
     def geometry_type_error(self, kind: Any, where: str) -> MalformedInputError:
-        if kind in _GEOMETRY_TYPES:
+        if isinstance(kind, str) and kind in _GEOMETRY_TYPES:  # a list or object is no type name
             return self.error(f"is a {kind}: a territory is a Polygon or MultiPolygon", where)
         return self.error(f"unknown GeoJSON type {_describe(kind)}", where)
 

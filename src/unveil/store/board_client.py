@@ -18,8 +18,8 @@ response-invalid    the board answered something this client cannot accept (not 
 http-error          an error status without the board's ``{"error", "reason"}`` body
 =================== ===========================================================================
 
-HTTP contract (fixed): ``POST /entries``, ``PUT|GET /bundles/{sha256}``, ``GET /checkpoint``,
-``POST /cosignatures``, ``GET /entries/{index}``, ``GET /entries?start=&end=`` (end exclusive,
+HTTP contract (spec §11): ``POST /entries``, ``PUT|GET /bundles/{sha256}``, ``GET /checkpoint``,
+``POST /cosignatures``, ``GET /checkpoints/cosigned``, ``GET /entries/{index}``, ``GET /entries?start=&end=`` (end exclusive,
 pages may be shorter than asked: :meth:`BoardClient.entries` loops), ``GET
 /proofs/inclusion?index=&size=``, ``GET /proofs/consistency?from=&to=``, ``GET /healthz``.
 
@@ -44,9 +44,12 @@ from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
 from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
 
-__all__ = ["BoardClient", "Submitted"]
+__all__ = ["BoardClient", "CosignedCheckpoint", "Submitted"]
 
 HASH_SIZE = 32
+COSIGNED_MAX = 1000
+"""Most witnesses accepted in one ``GET /checkpoints/cosigned`` answer (each is a registered
+party: a board registers far fewer)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,18 @@ class Submitted:
     index: int
     checkpoint: str
     created: bool
+
+
+@dataclass(frozen=True)
+class CosignedCheckpoint:
+    """One row of ``GET /checkpoints/cosigned`` (spec §11), as served and not yet verified:
+    ``witness``'s largest cosigned checkpoint on the board, of ``size``, as ``note`` (the
+    board-signed note followed by the witness's cosignature line). A reader verifies it
+    (:func:`unveil.board.finality.credit`)."""
+
+    witness: str
+    size: int
+    note: str
 
 
 def _invalid(status: int, detail: str) -> BoardError:
@@ -318,6 +333,31 @@ class BoardClient:
             return response.content.decode("utf-8")
         except UnicodeDecodeError:
             raise _invalid(200, "GET /checkpoint: the note is not UTF-8") from None
+
+    def cosigned(self) -> list[CosignedCheckpoint]:
+        """``GET /checkpoints/cosigned``: each witness's largest cosigned checkpoint, checked for
+        shape only (``{"cosigned": [{"witness": string, "size": integer ≥ 0, "note": string}]}``,
+        exactly those fields, each witness once, at most :data:`COSIGNED_MAX`); the signatures
+        are the reader's to verify."""
+        response = self._send("GET", "/checkpoints/cosigned")
+        doc = self._json(response, "GET /checkpoints/cosigned")
+        rows = doc.get("cosigned")
+        if set(doc) != {"cosigned"} or type(rows) is not list:
+            raise _invalid(200, "GET /checkpoints/cosigned: expected {'cosigned': [...]}")
+        if len(rows) > COSIGNED_MAX:
+            raise _invalid(200, f"GET /checkpoints/cosigned: {len(rows)} rows, more than {COSIGNED_MAX}")
+        found: list[CosignedCheckpoint] = []
+        for i, row in enumerate(rows):
+            what = f"GET /checkpoints/cosigned: cosigned[{i}]"
+            if type(row) is not dict or set(row) != {"witness", "size", "note"}:
+                raise _invalid(200, f"{what} is not {{'witness', 'size', 'note'}}")
+            if type(row["witness"]) is not str or type(row["note"]) is not str:
+                raise _invalid(200, f"{what}: 'witness' and 'note' must be strings")
+            size = _integer(row, "size", 200, what)
+            if any(c.witness == row["witness"] for c in found):
+                raise _invalid(200, f"{what}: witness {row['witness'][:80]!r} is listed twice")
+            found.append(CosignedCheckpoint(row["witness"], size, row["note"]))
+        return found
 
     def add_cosignature(self, body: str, line: str) -> dict[str, Any]:
         """``POST /cosignatures`` ``{"checkpoint": body, "line": line}``; the board's answer."""

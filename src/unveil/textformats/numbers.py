@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
+from unveil.core.jsonparse import float_problem
 from unveil.core.quantities import exact
 from unveil.errors import Location, MalformedInputError
 
@@ -32,13 +33,16 @@ def text_number(text: str, where: str | Location, what: str, *, exact_form: bool
         raise MalformedInputError(
             f"{what} {text!r} is not a number (write a decimal such as 41.5: no spaces, hex, NaN or Infinity)", where=where)
     if match[1] is None and match[2] is None:
-        value = int(text)
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise MalformedInputError(f"{what} {text} is outside ±(2^53−1)", where=where)
+        value = int(text) if len(text) <= 17 else None  # int() refuses 4300+ digits; 2^53−1 has 16
+        if value is None or abs(value) > MAX_SAFE_INTEGER:
+            raise MalformedInputError(f"{what} {text[:24]}{'…' if len(text) > 24 else ''} is outside ±(2^53−1)", where=where)
         return value
     number = float(text)
     if not math.isfinite(number):
-        raise MalformedInputError(f"{what} {text} is not finite as a JSON number", where=where)
+        raise MalformedInputError(f"{what} {text[:24]} is not finite as a JSON number", where=where)
+    problem = float_problem(number)
+    if problem is not None:  # spec §0: its JCS form would not read back
+        raise MalformedInputError(f"{what} {text[:24]} {problem}", where=where)
     if exact_form and exact(number) != Decimal(text):
         raise MalformedInputError(inexact(what, text, number), where=where)
     return number

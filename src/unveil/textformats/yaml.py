@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from unveil.core.encoding import MAX_SAFE_INTEGER
-from unveil.core.jsonparse import MAX_DEPTH, Written
+from unveil.core.jsonparse import MAX_DEPTH, Written, float_problem
 from unveil.errors import Location, MalformedInputError
 from unveil.textformats.numbers import INTEGER, NUMBER
 
@@ -240,14 +240,17 @@ class _Builder:
         if tag == _INT:
             if not INTEGER.fullmatch(text):
                 raise _Refused(f"{text!r} is not a JSON number (decimal digits only)", mark)
-            value = int(text)
-            if abs(value) > MAX_SAFE_INTEGER:
-                raise _Refused(f"integer {text} is outside ±(2^53−1)", mark)
+            value = int(text) if len(text) <= 17 else None  # int() refuses 4300+ digits; 2^53−1 has 16
+            if value is None or abs(value) > MAX_SAFE_INTEGER:
+                raise _Refused(f"integer {text[:24]}{'…' if len(text) > 24 else ''} is outside ±(2^53−1)", mark)
             return value
         if tag == _FLOAT:
             number = float(text) if NUMBER.fullmatch(text) else math.nan
             if not math.isfinite(number):
-                raise _Refused(f"{text!r} is not a finite JSON number (write e.g. 0.5, 41.5, 1.0e-7)", mark)
+                raise _Refused(f"{text[:24]!r} is not a finite JSON number (write e.g. 0.5, 41.5, 1.0e-7)", mark)
+            problem = float_problem(number)
+            if problem is not None:  # spec §0: its JCS form would not read back
+                raise _Refused(f"number {text[:24]} {problem}", mark)
             return self.written.note(text, number)
         if tag == _BOOL:
             if text not in ("true", "false"):

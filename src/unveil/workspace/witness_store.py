@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from unveil.board.witness import Cosigned, Refusal
+from unveil.board.witness import LastCosigned, WitnessRefusal
 from unveil.core.encoding import b64encode
 from unveil.store import witness_db
 
@@ -20,14 +20,14 @@ class WorkspaceWitnessStore:
     def __init__(self, db: sqlite3.Connection):
         self.db = db
 
-    def last(self, origin: str) -> Cosigned | None:
+    def last(self, origin: str) -> LastCosigned | None:
         found = witness_db.last_cosigned(self.db, origin)
-        return None if found is None else Cosigned(origin, *found)
+        return None if found is None else LastCosigned(origin, *found)
 
-    def save(self, state: Cosigned) -> None:
-        witness_db.save_cosigned(self.db, state.origin, state.size, state.root, state.note)
+    def save(self, state: LastCosigned) -> None:
+        witness_db.save_cosigned(self.db, state.origin, state.size, state.root, state.note, state.line, state.board_vkey)
 
-    def add_evidence(self, refusal: Refusal, recorded: str) -> None:
+    def add_evidence(self, refusal: WitnessRefusal, recorded: str) -> None:
         witness_db.add_evidence(
             self.db, origin=refusal.origin, previous_note=refusal.previous_note, new_note=refusal.new_note,
             proof_b64=[b64encode(h) for h in refusal.proof], reason=f"{refusal.reason}: {refusal.message}", recorded=recorded,

@@ -1,0 +1,171 @@
+"""A party publishes to a board (spec §7): build the event of what it publishes, sign it with
+the workspace's statement key, and log it (:func:`publish`).
+
+=================== ================================ =========================================
+what                event                            body, from
+=================== ================================ =========================================
+``escrow``          ``escrow.published``             the signed escrow file, as it is
+``reveal``          ``reveal.published``             the reveal file, uploaded byte for byte
+                                                     first (``PUT /bundles``): its phase,
+                                                     SHA-256 and opening count
+``verification``    ``verification.recorded``        this workspace's latest verification of
+                                                     that reveal file (``unveil verify
+                                                     --workspace``)
+``accept``          ``escrow.accepted``              the escrow's ``cells_sha256`` and root,
+                                                     once the cell list given hashes to it
+=================== ================================ =========================================
+
+Inputs arrive as :class:`Input` (a file's name and bytes: the command line reads the files);
+every error names the file. The board's refusals raise :class:`~unveil.errors.BoardError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from unveil.board import events as ev
+from unveil.core.reasons import Reason
+from unveil.errors import MalformedInputError, Problem, VerificationError
+
+if TYPE_CHECKING:
+    from unveil.core.escrow import Escrow
+    from unveil.store.board_client import BoardClient
+    from unveil.workspace.workspace import Workspace
+
+__all__ = ["Input", "Published", "WHAT", "publish"]
+
+
+@dataclass(frozen=True)
+class Input:
+    """An input file: its ``source`` (the name errors give) and its bytes."""
+
+    source: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Published:
+    """The logged event: its ``kind``, ``escrow_id``, ``index``, the board-signed checkpoint
+    that includes it, and whether this request added it (``False``: already logged)."""
+
+    kind: str
+    escrow_id: str
+    index: int
+    checkpoint: str
+    created: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "kind": self.kind, "checkpoint": self.checkpoint}
+
+
+def _escrow(file: Input) -> tuple[Escrow, Any]:
+    from unveil.core.envelope import parse_signed
+    from unveil.core.escrow import parse_escrow
+    from unveil.core.jsonparse import loads
+
+    try:
+        doc = loads(file.data, source=file.source)
+        signed = parse_signed(doc, "$")
+        return parse_escrow(signed.statement, "$.statement"), doc
+    except MalformedInputError as exc:
+        raise exc.within(file.source) from None
+
+
+def escrow_body(file: Input) -> tuple[str, dict[str, Any]]:
+    """``escrow.published``: the signed escrow as it is."""
+    escrow, doc = _escrow(file)
+    return escrow.escrow_id, {"escrow": doc}
+
+
+def reveal_body(client: BoardClient, file: Input) -> tuple[str, dict[str, Any]]:
+    """``reveal.published``: the reveal file (a declaration's or, spec §9, an intel escrow's)
+    is uploaded byte for byte, and named by its SHA-256."""
+    from unveil.core.envelope import parse_signed
+    from unveil.core.jsonparse import loads
+    from unveil.core.reveal import parse_reveal
+
+    try:
+        signed = parse_signed(loads(file.data, source=file.source), "$")
+        try:
+            reveal = parse_reveal(signed.statement, "$.statement")
+        except MalformedInputError as first:
+            try:
+                reveal = parse_reveal(signed.statement, "$.statement", intel=True)
+            except MalformedInputError:
+                raise first from None
+    except MalformedInputError as exc:
+        raise exc.within(file.source) from None
+    sha = client.put_bundle(file.data)
+    return reveal.escrow_id, {"phase": reveal.phase, "sha256": sha, "openings": len(reveal.openings)}
+
+
+def verification_body(ws: Workspace, file: Input) -> tuple[str, dict[str, Any]]:
+    """``verification.recorded`` from the workspace's latest verification of the reveal file."""
+    from unveil.core.jsonparse import loads
+    from unveil.store.workspace_db import latest_verification
+
+    sha = hashlib.sha256(file.data).hexdigest()
+    with ws.connect() as db:
+        row = latest_verification(db, sha)
+    if row is None:
+        raise MalformedInputError(
+            f"this workspace has not verified a reveal file with SHA-256 {sha}: run 'unveil verify … --workspace' first",
+            source=file.source,
+        )
+    escrow_id, phase, status, report_json = row
+    report = loads(report_json, source="verifications.report_json")
+    valid = status == "valid"
+    problems: list[dict[str, Any]] = []
+    if not valid:
+        for problem in report.get("problems") or []:
+            index = problem.get("index")
+            reason = problem.get("reason") or Reason.BUNDLE_INVALID  # as recorded: a plain string
+            problems.append({"index": index if type(index) is int else None, "reason": str(reason)})
+        if not problems:
+            problems.append({"index": None, "reason": str(Reason.BUNDLE_INVALID)})
+    return escrow_id, {"phase": phase, "sha256": sha, "valid": valid, "problems": problems}
+
+
+def acceptance_body(escrow_file: Input, cells_file: Input) -> tuple[str, dict[str, Any]]:
+    """``escrow.accepted``: the escrow's ``cells_sha256`` and root, once ``cells_file`` is the
+    cell list it commits to (``cells-mismatch`` otherwise)."""
+    from unveil.core import cells as cell_file
+
+    escrow, _ = _escrow(escrow_file)
+    cell_list = cell_file.read(cells_file.data, source=cells_file.source)
+    if cell_list.sha256 != escrow.grid.cells_sha256:
+        raise VerificationError([Problem(
+            None, Reason.CELLS_MISMATCH,
+            f"{cells_file.source} hashes to {cell_list.sha256}; escrow {escrow.escrow_id!r} commits to cells_sha256 {escrow.grid.cells_sha256}",
+        )])
+    return escrow.escrow_id, {"cells_sha256": escrow.grid.cells_sha256, "root": escrow.root}
+
+
+Builder = Callable[["Workspace", "BoardClient", tuple[Input, ...]], tuple[str, dict[str, Any]]]
+
+WHAT: dict[str, tuple[str, int, Builder]] = {
+    "escrow": (ev.ESCROW_PUBLISHED, 1, lambda ws, client, files: escrow_body(*files)),
+    "reveal": (ev.REVEAL_PUBLISHED, 1, lambda ws, client, files: reveal_body(client, *files)),
+    "verification": (ev.VERIFICATION_RECORDED, 1, lambda ws, client, files: verification_body(ws, *files)),
+    "accept": (ev.ESCROW_ACCEPTED, 2, lambda ws, client, files: acceptance_body(*files)),
+}
+"""What can be published: its event kind, how many input files it takes, and its builder."""
+
+
+def publish(ws: Workspace, client: BoardClient, what: str, files: tuple[Input, ...], now: datetime) -> Published:
+    """Build the event of ``what`` (a key of :data:`WHAT`) from ``files``, sign it with the
+    workspace's statement key at ``now``, and log it on the board."""
+    from unveil.board.events import make_event
+    from unveil.core.encoding import format_time
+
+    kind, count, build = WHAT[what]
+    if len(files) != count:
+        raise ValueError(f"publishing {what} takes {count} file(s)")
+    key = ws.statement_key()
+    escrow_id, body = build(ws, client, files)
+    receipt = client.submit(make_event(kind, escrow_id, format_time(now), body, [key]))
+    return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created)
