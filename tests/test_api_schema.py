@@ -54,7 +54,6 @@ def test_the_document_lists_exactly_the_board_endpoints() -> None:
         ("GET", "/checkpoint"),
         ("GET", "/checkpoints/cosigned"),
         ("POST", "/cosignatures"),
-        ("GET", "/checkpoints/cosigned"),
         ("GET", "/proofs/inclusion"),
         ("GET", "/proofs/consistency"),
         ("GET", "/healthz"),
