@@ -103,7 +103,7 @@ def test_an_intelligence_estimate_of_5000_digits_is_malformed() -> None:
 def test_a_content_length_of_5000_digits_is_answered_not_raised(declared: str) -> None:
     import asyncio
 
-    from unveil.api.app import _receive_body
+    from unveil.api.bodies import receive_body
     from unveil.api.errors import status_of
     from unveil.errors import BoardRefused
 
@@ -112,10 +112,10 @@ def test_a_content_length_of_5000_digits_is_answered_not_raised(declared: str) -
 
     if declared.startswith("9"):
         with pytest.raises(BoardRefused) as caught:
-            asyncio.run(_receive_body(declared, receive, 1024))
+            asyncio.run(receive_body(declared, receive, 1024))
         assert status_of(caught.value.reason) == 413
     else:
-        assert asyncio.run(_receive_body(declared, receive, 1024)) == b"{}"
+        assert asyncio.run(receive_body(declared, receive, 1024)) == b"{}"
 
 
 # --- YAML declarations nest at most 64 deep, as every document does (spec §0) ----------------
