@@ -133,6 +133,7 @@ BundleLookup = Callable[[str], "bytes | None"]
 ENTRY_MAX = 1 << 20
 """The largest entry, ``JCS(envelope)``, in bytes (spec §7: 1 MiB)."""
 
+
 @dataclass
 class PublishedEscrow:
     """An escrow as the log holds it; ``index`` is its ``escrow.published`` entry."""
