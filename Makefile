@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/cli_startup.py
 	$(PY) bench/board_append.py
 	$(PY) bench/upload_stall.py
+	$(PY) bench/coverage_memory.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from tests.test_board_core import (  # noqa: F401  (re-exported for the storage 
     R_INSPECTOR,
     commit,
     event,
+    file_bytes,
     publish,
     reveal_coin,
     reveal_event,
@@ -55,9 +57,23 @@ def open_log(storage: LogStorage, **kwargs: Any) -> Log:
     return Log.open(storage, ORIGIN, BOARD, PARTIES, lambda: NOW, **kwargs)
 
 
+PHASE_1 = file_bytes(DECL.bundle("phase-1", [0, 1, 2]))
+"""The reveal file of the test escrow's phase 1 (three openings)."""
+
+
+def publish_with_phase(log: Log) -> None:
+    """Log the test escrow and its phase 1 (entries 0 and 1): what :func:`verification` names."""
+    log.submit(publish())
+    sha = log.put_bundle(PHASE_1)
+    log.submit(event("reveal.published", {"phase": "phase-1", "sha256": sha, "openings": 3}))
+
+
 def verification(i: int) -> dict[str, Any]:
-    """The ``i``-th of as many distinct valid events as wanted (after :func:`publish`)."""
-    body = {"phase": f"phase-{i}", "sha256": "c" * 64, "valid": True, "problems": []}
+    """The ``i``-th of as many distinct valid events as wanted (after :func:`publish_with_phase`):
+    a recorded verification of phase 1 that failed at opening ``i`` (spec §7: a verification
+    names the logged file of its phase)."""
+    body = {"phase": "phase-1", "sha256": hashlib.sha256(PHASE_1).hexdigest(), "valid": False,
+            "problems": [{"index": i, "reason": "cell-mismatch"}]}
     return event("verification.recorded", body, INSPECTOR)
 
 

@@ -42,6 +42,7 @@ from tests.board_fixtures import (
     event,
     open_log,
     publish,
+    publish_with_phase,
     verification,
 )
 from tests.test_board_core import GOOD_BODIES, IMPOSTOR_W, MALLORY, MALLORY_W, PARTIES_DOC, file_bytes  # not in board_fixtures
@@ -127,12 +128,12 @@ def test_post_entry_201_then_200_for_a_byte_identical_repeat(board: tuple[TestCl
 
 def test_post_entry_409_for_the_same_statement_under_other_signatures(board: tuple[TestClient, Log, MemoryStorage]) -> None:
     client, log, _ = board
-    client.post("/entries", json=publish())
+    publish_with_phase(log)
     doc = verification(1)
     assert client.post("/entries", json=doc).status_code == 201
     also = sign_statement(doc["statement"], [INSPECTOR, MALLORY])
     refusal(client.post("/entries", json=also), 409, "statement-conflict")
-    assert log.size == 2
+    assert log.size == 3
 
 
 def test_post_entry_refusals_carry_error_and_reason(board: tuple[TestClient, Log, MemoryStorage]) -> None:
@@ -180,37 +181,42 @@ def test_the_fast_path_and_the_documented_route_answer_byte_for_byte_alike() -> 
     fast_path=False the FastAPI route serves it. Same statuses, headers that matter, bodies."""
     forged = publish()
     forged["signatures"][0]["sig"] = forged["signatures"][0]["sig"][:-4] + "AAA="
+    unlogged = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)  # names no logged file
     requests: list[bytes] = [
         json.dumps(publish()).encode(), json.dumps(publish(), indent=1).encode(), json.dumps(forged).encode(),
-        json.dumps(verification(1)).encode(), b"{", b'{"a": 1, "a": 2}', b"x" * 16385, json.dumps(reveal()).encode(),
+        json.dumps(reveal()).encode(), json.dumps(verification(1)).encode(), b"{", b'{"a": 1, "a": 2}', b"x" * 16385,
+        json.dumps(unlogged).encode(),
     ]
     answers = []
     for fast in (True, False):
         log, _ = new_log()
+        log.put_bundle(BUNDLE)
         with TestClient(create_app(log, max_body=16384, fast_path=fast)) as client:
             answers.append([(r.status_code, r.headers["content-type"], r.content) for r in (client.post("/entries", content=body) for body in requests)])
     assert answers[0] == answers[1]
-    assert [status for status, _, _ in answers[0]] == [201, 200, 409, 201, 400, 400, 413, 422]
+    assert [status for status, _, _ in answers[0]] == [201, 200, 409, 201, 201, 400, 400, 413, 422]
 
 
 def test_works_without_the_lifespan_each_request_on_its_own_loop() -> None:
     log, _ = new_log()
     client = TestClient(create_app(log))  # no `with`: starlette runs each request on a new loop
     assert client.post("/entries", json=publish()).status_code == 201
-    assert client.post("/entries", json=verification(1)).json()["index"] == 1
+    log.put_bundle(BUNDLE)
+    assert client.post("/entries", json=reveal()).json()["index"] == 1
+    assert client.post("/entries", json=verification(1)).json()["index"] == 2
     assert client.post("/entries", json=verification(1)).status_code == 200
-    assert client.get("/healthz").json() == {"ok": True, "size": 2}
+    assert client.get("/healthz").json() == {"ok": True, "size": 3}
 
 
 def test_a_storage_failure_is_503_and_the_board_recovers(board: tuple[TestClient, Log, MemoryStorage], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     client, log, storage = board
-    client.post("/entries", json=publish())
+    publish_with_phase(log)
     with monkeypatch.context() as patch:
         patch.setattr(storage, "append_entries", lambda rows, **kw: (_ for _ in ()).throw(OSError("disk full")))
         refusal(client.post("/entries", json=verification(1)), 503, "storage-failure")
     assert "board write failed" in caplog.text
-    assert log.size == 1
-    assert client.post("/entries", json=verification(1)).json()["index"] == 1
+    assert log.size == 2
+    assert client.post("/entries", json=verification(1)).json()["index"] == 2
 
 
 # --- request size ----------------------------------------------------------------------------
@@ -440,7 +446,7 @@ class LiveServer:
 @pytest.mark.parametrize("batch_max", [256, 8])
 def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch: pytest.MonkeyPatch, batch_max: int) -> None:
     log, storage = new_log()
-    log.submit(publish())
+    publish_with_phase(log)
     batches: list[int] = []
     threads: set[str] = set()
     submit_many = log.submit_many
@@ -459,7 +465,7 @@ def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch:
             responses = list(pool.map(lambda doc: http.post("/entries", json=doc), docs))
         assert [r.status_code for r in responses] == [201] * 50
         indices = [r.json()["index"] for r in responses]
-        assert sorted(indices) == list(range(1, 51))
+        assert sorted(indices) == list(range(2, 52))
         for response, doc in zip(responses, docs, strict=True):  # each receipt names its own entry, under a checkpoint that includes it
             index, note = response.json()["index"], response.json()["checkpoint"]
             assert storage.entries[index] == canonicalize(doc)
@@ -467,10 +473,10 @@ def test_concurrent_posts_are_group_committed_with_distinct_indices(monkeypatch:
             assert size > index
             proof = http.get("/proofs/inclusion", params={"index": index, "size": size}).json()["proof"]
             verify_inclusion(index, size, leaf_hash(storage.entries[index]), [b64decode(h) for h in proof], checkpoint_of(note).root)
-        assert http.get("/healthz").json() == {"ok": True, "size": 51}
+        assert http.get("/healthz").json() == {"ok": True, "size": 52}
     assert sum(batches) == 50 and max(batches) <= batch_max
     assert len(batches) < 50 and max(batches) > 1  # grouped: fewer commits than requests
-    assert len(storage.checkpoints) == 2 + len(batches)  # size 0, size 1, one per batch
+    assert len(storage.checkpoints) == 3 + len(batches)  # sizes 0, 1 and 2, one per batch
     assert len(threads) == 1  # the log is written from one thread
 
 

@@ -86,8 +86,11 @@ class World:
     def event(self, who: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         return make_event(kind, ESCROW_ID, now_text(), body, [self.ws[who].statement_key()])
 
-    def verification(self, who: str, phase: str) -> dict[str, Any]:
-        return self.event(who, "verification.recorded", {"phase": phase, "sha256": "c" * 64, "valid": True, "problems": []})
+    def verification(self, who: str, mark: str) -> dict[str, Any]:
+        """A recorded verification of the phase-1 file (logged by :func:`publish_all`), one per ``mark``."""
+        sha = hashlib.sha256(self.bundle.read_bytes()).hexdigest()
+        problems = [{"index": None, "reason": mark}]  # a reason as another implementation may write it
+        return self.event(who, "verification.recorded", {"phase": "phase-1", "sha256": sha, "valid": False, "problems": problems})
 
 
 def _dt() -> Any:
@@ -491,16 +494,27 @@ def test_sync_input_errors_exit_2(world: World, capsys: pytest.CaptureFixture[st
 
 
 def test_publish_the_verification_of_an_invalid_bundle(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """An inspector logs a failed verification of a file the board logged (here its cells.txt
+    does not match the escrow: a check the board cannot make); a verification of a file the
+    board never logged, such as one shown privately, is refused (spec §7)."""
     _, storage, _ = world.board()
-    doc = json.loads(world.bundle.read_bytes())
-    doc["statement"]["openings"][0]["salt"] = "0" * 64
-    bad = world.root / "bad.json"
-    bad.write_text(json.dumps(doc))
-    code, _ = cli(capsys, "verify", str(bad), "--escrow", str(world.escrow), "--cells", str(world.cells),
+    assert publish(world, capsys, "host", "--escrow", str(world.escrow))[0] == 0
+    assert publish(world, capsys, "host", "--reveal", str(world.bundle))[0] == 0
+    short = world.root / "short.txt"
+    short.write_bytes(b"".join(world.cells.read_bytes().splitlines(keepends=True)[1:]))
+    code, _ = cli(capsys, "verify", str(world.bundle), "--escrow", str(world.escrow), "--cells", str(short),
                   "--trust", world.ws["host"].vkey, "--workspace", ws_path(world, "inspector"))
     assert code == 1
-    assert publish(world, capsys, "host", "--escrow", str(world.escrow))[0] == 0
-    code, out = publish(world, capsys, "inspector", "--verification", str(bad))
+    code, out = publish(world, capsys, "inspector", "--verification", str(world.bundle))
     assert code == 0 and out["kind"] == "verification.recorded"
-    body = json.loads(storage.entries[1])["statement"]["body"]
-    assert body["valid"] is False and body["problems"] and body["sha256"] == hashlib.sha256(bad.read_bytes()).hexdigest()
+    body = json.loads(storage.entries[2])["statement"]["body"]
+    assert body["valid"] is False and body["problems"] and body["sha256"] == hashlib.sha256(world.bundle.read_bytes()).hexdigest()
+    doc = json.loads(world.bundle.read_bytes())
+    doc["statement"]["openings"][0]["salt"] = "0" * 64
+    private = world.root / "private.json"
+    private.write_text(json.dumps(doc))
+    assert cli(capsys, "verify", str(private), "--escrow", str(world.escrow), "--cells", str(world.cells),
+               "--trust", world.ws["host"].vkey, "--workspace", ws_path(world, "inspector"))[0] == 1
+    code, out = publish(world, capsys, "inspector", "--verification", str(private))
+    assert code == 1 and out["reason"] == "verification-mismatch" and out["status"] == 422
+    assert len(storage.entries) == 3

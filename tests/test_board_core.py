@@ -246,6 +246,10 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
+ACCEPTED = {"cells_sha256": DECL.statement["grid"]["cells_sha256"], "root": DECL.statement["root"]}
+"""An inspector's acceptance of the test escrow: an event the protocol takes right after it is published."""
+
+
 def test_every_kind_has_a_good_body_that_parses() -> None:
     assert set(GOOD_BODIES) == set(KINDS)
     for kind, body in GOOD_BODIES.items():
@@ -418,7 +422,7 @@ def test_submit_returns_receipts_with_checkpoints_that_prove_inclusion(board: tu
 
 def test_identical_repeat_is_idempotent(board: tuple[Log, MemoryStorage]) -> None:
     log, storage = board
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     first = log.submit(doc)
     again = log.submit(json.dumps(doc).encode())  # the same envelope, other JSON bytes
     assert (first.index, first.created) == (1, True)
@@ -428,7 +432,7 @@ def test_identical_repeat_is_idempotent(board: tuple[Log, MemoryStorage]) -> Non
 
 def test_same_statement_with_other_signatures_is_a_conflict(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     log.submit(doc)
     also = sign_statement(doc["statement"], [INSPECTOR, MALLORY])
     error = refused(log, also)
@@ -449,12 +453,12 @@ def test_prepared_submissions_are_judged_as_unprepared_ones() -> None:
     """Log.prepare (parse and signatures, run by the server on other threads) then submit_many
     gives the same results, in the same order of checks, as submit_many on the raw envelopes:
     a repeat is judged by its bytes before its signatures, a forgery is still refused."""
-    doc = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR)
+    doc = event("escrow.accepted", ACCEPTED, INSPECTOR)
     forged_repeat = copy.deepcopy(doc)
     forged_repeat["signatures"][0]["sig"] = b64encode(b"\x01" * 64)
-    forged_new = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-9"}, INSPECTOR)
+    forged_new = event("escrow.accepted", {**ACCEPTED, "root": "9" * 64}, INSPECTOR)
     forged_new["signatures"][0]["sig"] = doc["signatures"][0]["sig"]
-    stranger = event("verification.recorded", {**GOOD_BODIES["verification.recorded"], "phase": "phase-8"}, MALLORY)
+    stranger = event("escrow.accepted", {**ACCEPTED, "root": "8" * 64}, MALLORY)
     docs = [publish(), doc, json.dumps(doc).encode(), forged_repeat, forged_new, stranger, b"{", {"statement": 1}]
 
     def outcomes(log: Log, items: list[Any]) -> list[Any]:
@@ -487,9 +491,9 @@ def test_malformed_and_future_events_are_refused(board: tuple[Log, MemoryStorage
     error = refused(log, {"statement": {}, "signatures": []})
     assert (error.reason, status_of(error.reason)) == ("malformed", 400)
     assert refused(log, b"{not json").reason == "malformed"
-    late = event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="2019-01-18T16:06:00Z")
+    late = event("escrow.accepted", ACCEPTED, INSPECTOR, time="2019-01-18T16:06:00Z")
     assert refused(log, late).reason == "time-future"
-    assert log.submit(event("verification.recorded", GOOD_BODIES["verification.recorded"], INSPECTOR, time="2019-01-18T16:04:00Z")).created
+    assert log.submit(event("escrow.accepted", ACCEPTED, INSPECTOR, time="2019-01-18T16:04:00Z")).created
 
 
 # --- protocol refusals -----------------------------------------------------------------------
@@ -638,7 +642,8 @@ def test_discrepancies_and_intel(board: tuple[Log, MemoryStorage]) -> None:
     log, _ = board
     intel = Escrowed("intel-1", INSPECTOR, INTEL, shadows=ESCROW_ID)
     assert refused(log, publish(intel, key=HOST)).reason == "role-not-allowed"
-    log.submit(publish(intel))
+    log.submit(publish(intel))  # entry 1, before the reveal
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [1, 6])))  # entry 2: depot-02 and depot-07
     opened = intel.bundle("phase-1", [6])  # depot-07
     raised = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "suspected store", "intel": opened}
     wrong_cell = {**raised, "cell": "depot-02"}
@@ -652,6 +657,9 @@ def test_discrepancies_and_intel(board: tuple[Log, MemoryStorage]) -> None:
     unpublished = Escrowed("intel-2", INSPECTOR, INTEL, shadows=ESCROW_ID).bundle("phase-1", [6])
     assert refused(log, event("discrepancy.raised", {**raised, "intel": unpublished}, INSPECTOR)).reason == "intel-invalid"
     assert log.submit(event("discrepancy.raised", raised, INSPECTOR)).created
+    assert log.state.discrepancy_views() == [{
+        "escrow_id": ESCROW_ID, "id": "D-1", "index": 3, "phase": "phase-1", "cell": "depot-07", "raised_by": "Inspector",
+        "resolved": False, "intel_escrow": "intel-1", "intel_predates_reveal": True}]
     again = {**raised, "detail": "other words", "intel": None}
     assert refused(log, event("discrepancy.raised", again, INSPECTOR)).reason == "discrepancy-duplicate"
     assert refused(log, event("discrepancy.resolved", {"id": "D-9", "resolution": "x"}, INSPECTOR)).reason == "discrepancy-unknown"

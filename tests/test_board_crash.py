@@ -19,13 +19,13 @@ from unveil.store.board_db import open_storage
 
 CHILD = r"""
 import json, sys
-from tests.board_fixtures import open_log, publish, verification
+from tests.board_fixtures import open_log, publish_with_phase, verification
 from unveil.store.board_db import open_storage
 
 url, first = sys.argv[1], int(sys.argv[2])
 log = open_log(open_storage(url))
 if log.size == 0:
-    log.submit(publish())
+    publish_with_phase(log)
 print(json.dumps({"ready": log.size}), flush=True)
 i = first
 while True:
@@ -34,7 +34,7 @@ while True:
     else:
         docs = [verification(j) for j in range(i, i + 5)]
     for n, result in enumerate(log.submit_many(docs)):
-        print(json.dumps({"index": result.index, "phase": f"phase-{i + n}"}), flush=True)
+        print(json.dumps({"index": result.index, "mark": i + n}), flush=True)
     i += len(docs)
 """
 
@@ -42,15 +42,15 @@ DEADLINE = 20.0  # seconds per round, a generous bound; a round takes about one
 ACKS = 40  # acknowledgements to read before the kill
 
 
-def _run_and_kill(url: str, first: int) -> tuple[int, dict[int, str]]:
+def _run_and_kill(url: str, first: int) -> tuple[int, dict[int, int]]:
     """Start the writer, read ACKS acknowledgements, SIGKILL it; return (size when it
-    started, {index: phase} acknowledged)."""
+    started, {index: mark} acknowledged; entry ``index`` is ``verification(mark)``)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "src")])}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, str(first)],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    acked: dict[int, str] = {}
+    acked: dict[int, int] = {}
     ready: int | None = None
     buffer = b""
     selector = selectors.DefaultSelector()
@@ -73,7 +73,7 @@ def _run_and_kill(url: str, first: int) -> tuple[int, dict[int, str]]:
                 if "ready" in message:
                     ready = message["ready"]
                 else:
-                    acked[message["index"]] = message["phase"]
+                    acked[message["index"]] = message["mark"]
         # Kill without warning, most likely in the middle of a submission.
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
@@ -86,7 +86,7 @@ def _run_and_kill(url: str, first: int) -> tuple[int, dict[int, str]]:
                 except ValueError:
                     continue  # a line cut short by the kill was never acknowledged
                 if "index" in message:
-                    acked[message["index"]] = message["phase"]
+                    acked[message["index"]] = message["mark"]
         stderr = child.stderr.read().decode(errors="replace")  # type: ignore[union-attr]
     finally:
         selector.close()
@@ -99,8 +99,8 @@ def _run_and_kill(url: str, first: int) -> tuple[int, dict[int, str]]:
 
 
 def test_every_acknowledged_entry_survives_kill_9(storage_url: str) -> None:  # noqa: F811
-    first, size = 1, 1  # the first round publishes the escrow: entry 0
-    all_acked: dict[int, str] = {}
+    first, size = 1, 2  # the first round publishes the escrow and its phase: entries 0 and 1
+    all_acked: dict[int, int] = {}
     for _ in range(2):  # the second round starts from a log that was killed mid-write
         ready, acked = _run_and_kill(storage_url, first)
         assert ready == size
@@ -112,10 +112,10 @@ def test_every_acknowledged_entry_survives_kill_9(storage_url: str) -> None:  # 
             assert report.ok, report.problems
             assert max(all_acked) < log.size
             entries = store.read_entries(0, log.size)
-            for index, phase in all_acked.items():
+            for index, mark in all_acked.items():
                 body = json.loads(entries[index])["statement"]["body"]
-                assert body["phase"] == phase, index
-            size, first = log.size, log.size + 1000  # fresh phase names for the next round
+                assert body["problems"] == [{"index": mark, "reason": "cell-mismatch"}], index
+            size, first = log.size, log.size + 1000  # fresh marks for the next round
     assert len(all_acked) >= 2 * ACKS
 
 

@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from tests.board_fixtures import (
     CONTEXT,
-    DECL,
     HOST,
     INSPECTOR,
     INSPECTOR_W,
@@ -26,9 +25,8 @@ from tests.board_fixtures import (
     open_log,
     pg_execute,
     postgres_url,
-    publish,
+    publish_with_phase,
     reveal_coin,
-    reveal_event,
     selection,
     storage_url,  # noqa: F401  (the fixture)
     verification,
@@ -215,8 +213,7 @@ def test_postgresql_schema_isolates_boards() -> None:
 
 
 def _busy(log: Log) -> None:
-    log.submit(publish())
-    log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
+    publish_with_phase(log)
     results = log.submit_many([commit(INSPECTOR, R_INSPECTOR), commit(HOST, R_HOST), verification(1)])
     assert not any(isinstance(r, BoardRefused) for r in results)
     log.submit(reveal_coin(HOST, R_HOST))
@@ -263,13 +260,13 @@ def test_truncated_storage_is_detected(storage_url: str) -> None:  # noqa: F811
 def test_a_refused_append_makes_the_log_rebuild_from_storage(storage_url: str) -> None:  # noqa: F811
     with open_storage(storage_url) as store:
         first = open_log(store)
-        first.submit(publish())
-        second = open_log(store)  # a second writer: it thinks the log has 1 entry
-        assert first.submit(verification(1)).index == 1
+        publish_with_phase(first)
+        second = open_log(store)  # a second writer: it thinks the log has 2 entries
+        assert first.submit(verification(1)).index == 2
         with pytest.raises(EntryIndexError):
             second.submit(verification(2))
-        assert second.size == 2 and second.root() == first.root()  # rebuilt: it sees entry 1
-        assert second.submit(verification(2)).index == 2
+        assert second.size == 3 and second.root() == first.root()  # rebuilt: it sees entry 2
+        assert second.submit(verification(2)).index == 3
         assert open_log(store).audit().ok
 
 

@@ -6,7 +6,7 @@ import h3
 import pytest
 
 from unveil.core import cells
-from unveil.core.content import DeclarationIndex, GridRules, check_shape, content_problems
+from unveil.core.content import DeclarationIndex, GridRules, check_shape, content_problems, earlier_phase_problems
 from unveil.core.vocabulary import V1
 from unveil.errors import MalformedInputError
 
@@ -145,3 +145,27 @@ def test_declaration_index_finds_duplicates_across_cells_but_not_reopenings() ->
     assert index.add(a) == []  # the same cell opened again
     b = {"cell": "b", "sites": [{"id": "S", "kind": "other", "items": []}, {"id": "T", "kind": "other", "items": [{"category": "warhead", "quantity": 1, "unit": "count", "serials": ["W"]}]}]}
     assert sorted(r for r, _ in index.add(b)) == ["serial-duplicate", "site-id-duplicate"]
+
+
+def test_ids_of_a_bundle_against_earlier_phases() -> None:
+    """Spec §5 "One declaration across phases": the pure check names the opening and the
+    earlier phase, leaves the earlier ids unchanged, and takes a cell opened again as itself."""
+    def content(cell: str, site: str, serials: list[str]) -> dict:  # type: ignore[type-arg]
+        return {"cell": cell, "sites": [{"id": site, "kind": "other", "items": [
+            {"category": "warhead", "quantity": len(serials), "unit": "count", "serials": serials}]}]}
+
+    earlier = DeclarationIndex()
+    assert earlier.add(content("c-1", "S-1", ["W-1", "W-2"]), "phase-1") == []
+    assert earlier.add({"cell": "c-9", "suspects": [{"id": "Q-1"}]}, "challenge") == []
+    before = (dict(earlier.sites), dict(earlier.serials))
+    found = earlier_phase_problems(earlier, [
+        (4, content("c-1", "S-1", ["W-1", "W-2"])),  # the same cell again: no repeat
+        (7, content("c-2", "S-2", ["W-2"])),  # W-2 again, in another cell
+        (8, content("c-3", "S-1", [])),  # S-1 again, in another cell
+        (9, {"cell": "c-4", "suspects": [{"id": "Q-1"}]}),
+        (10, {"cell": "c-5", "sites": []}),
+    ])
+    assert [(i, str(r)) for i, r, _ in found] == [(7, "serial-duplicate"), (8, "site-id-duplicate"), (9, "suspect-id-duplicate")]
+    assert all("'phase-1'" in d for _, _, d in found[:2]) and "'challenge'" in found[2][2]
+    assert (earlier.sites, earlier.serials) == before
+    assert earlier_phase_problems(DeclarationIndex(), [(7, content("c-2", "S-2", ["W-2"]))]) == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from unveil.core.reasons import Reason
 from unveil.core.selection import coin_commitment, draw_seed, population_sha256, select
 from unveil.errors import BoardError, DrawRefused
 from unveil.store.board_client import BoardClient
+from unveil.workspace import host as host_service
 
 POPULATION = ["site-07", "site-01", "site-12", "site-03", "site-10", "site-05", "site-09", "site-02", "site-11", "site-04"]
 
@@ -221,9 +223,15 @@ def test_bad_inputs_exit_2(board: World, capsys: pytest.CaptureFixture[str]) -> 
 def test_discrepancy_raised_and_resolved(board: World, capsys: pytest.CaptureFixture[str]) -> None:
     world = board
     base = ["--workspace", ws(world, "inspector"), "--board", "http://board-a", "--escrow-id", ESCROW_ID]
-    code, raised = cli(capsys, "discrepancy", "raise", *base, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02",
-                       "--detail", "six warheads seen, four declared")
+    raise_at = ["discrepancy", "raise", *base, "--id", "d-1", "--detail", "six warheads seen, four declared"]
+    code, out = cli(capsys, *raise_at, "--phase", "phase-1", "--cell", "depot-02")
+    assert code == 1 and out["reason"] == "phase-unknown" and out["status"] == 422  # nothing revealed yet
+    assert publish(world, capsys, "host", "--reveal", str(world.bundle))[0] == 0  # phase-1 opens depot-02 and depot-07
+    code, out = cli(capsys, *raise_at, "--phase", "phase-1", "--cell", "depot-03")
+    assert code == 1 and out["reason"] == "cell-not-opened" and out["status"] == 422
+    code, raised = cli(capsys, *raise_at, "--phase", "phase-1", "--cell", "depot-02")
     assert code == 0, raised
+    assert raised["intel_predates_reveal"] is None and raised["intel"] is False
     code, out = cli(capsys, "discrepancy", "raise", *base, "--id", "d-1", "--phase", "phase-1", "--cell", "depot-02", "--detail", "again")
     assert code == 1 and out["reason"] == "discrepancy-duplicate"
     code, out = cli(capsys, "discrepancy", "resolve", *base, "--id", "d-2", "--resolution", "x")
@@ -234,10 +242,47 @@ def test_discrepancy_raised_and_resolved(board: World, capsys: pytest.CaptureFix
     assert r["body"] == {"id": "d-1", "phase": "phase-1", "cell": "depot-02", "detail": "six warheads seen, four declared", "intel": None}
     (s,) = statements(world, "discrepancy.resolved")
     assert s["body"] == {"id": "d-1", "resolution": "recount: six, declaration amended"}
-    assert [raised["index"], resolved["index"]] == [1, 2]  # refused events take no entry
+    assert [raised["index"], resolved["index"]] == [2, 3]  # refused events take no entry
     code, out = cli(capsys, "discrepancy", "raise", "--workspace", ws(world, "host"), "--board", "http://board-a",
                     "--escrow-id", ESCROW_ID, "--id", "d-9", "--phase", "phase-1", "--cell", "depot-02", "--detail", "x")
     assert code == 2 and "inspector workspace" in out["error"]
+
+
+def test_every_view_of_a_discrepancy_shows_whether_its_intel_predates_the_reveal(board: World, capsys: pytest.CaptureFixture[str]) -> None:
+    """The attack: intelligence sealed after the reveals (intel seal --allow-late) offered as
+    evidence for a discrepancy in an earlier phase. The board logs it, and the raise command,
+    the board's state and an audit all say that it does not predate the reveal."""
+    from tests.test_board_core import INTEL, Escrowed
+    from unveil.board.audit import audit
+
+    world = board
+    intel = Escrowed("clients-intel", world.ws["inspector"].statement_key(), INTEL, shadows=ESCROW_ID)
+    (world.root / "intel-escrow.json").write_text(json.dumps(intel.signed))
+    base = ["discrepancy", "raise", "--workspace", ws(world, "inspector"), "--board", "http://board-a", "--escrow-id", ESCROW_ID,
+            "--cell", "depot-07", "--detail", "suspected store"]
+    assert publish(world, capsys, "host", "--reveal", str(world.bundle))[0] == 0  # entry 1: phase-1
+    assert publish(world, capsys, "inspector", "--escrow", str(world.root / "intel-escrow.json"))[0] == 0  # entry 2: too late
+    (world.root / "intel-1.json").write_text(json.dumps(intel.bundle("challenge-1", [6])))
+    code, late = cli(capsys, *base, "--id", "d-late", "--phase", "phase-1", "--intel-bundle", str(world.root / "intel-1.json"))
+    assert code == 0 and late["intel"] is True and late["intel_predates_reveal"] is False, late
+    # a later phase, revealed after the intel escrow was logged: the intel predates it
+    phase_2 = world.root / "reveal-phase-2.json"
+    host_service.reveal(world.ws["host"], escrow_id=ESCROW_ID, phase="phase-2", indices=[6], out=phase_2, now=datetime.now(timezone.utc))
+    assert publish(world, capsys, "host", "--reveal", str(phase_2))[0] == 0
+    (world.root / "intel-2.json").write_text(json.dumps(intel.bundle("challenge-2", [6])))
+    args = [*base, "--id", "d-early", "--phase", "phase-2", "--intel-bundle", str(world.root / "intel-2.json")]
+    assert main(args) == 0  # for a person
+    assert "intel sealed before the reveal" in capsys.readouterr().out
+    log, storage, _ = world.boards["http://board-a"]
+    views = {v["id"]: v["intel_predates_reveal"] for v in log.state.discrepancy_views()}
+    assert views == {"d-late": False, "d-early": True}
+    report = audit(storage.entries, world.parties, log.origin, [log.checkpoint()], bundles=storage.get_bundle)
+    assert report.ok, report.problems
+    assert {d["id"]: d["intel_predates_reveal"] for d in report.to_json()["discrepancies"]} == views  # type: ignore[union-attr]
+    code, out = cli(capsys, "audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file), "--allow-pending")
+    assert code == 0 and [(d["id"], d["intel_predates_reveal"]) for d in out["discrepancies"]] == [("d-late", False), ("d-early", True)]
+    assert main(["audit", "--board", "http://board-a", "--origin", log.origin, "--parties", str(world.parties_file), "--allow-pending"]) == 0
+    assert "AFTER the reveal" in capsys.readouterr().out
 
 
 def test_inspect_report_stored(board: World, capsys: pytest.CaptureFixture[str]) -> None:

@@ -202,19 +202,19 @@ def test_the_board_serves_each_witness_largest_cosigned_checkpoint() -> None:
     log = fx.open_log(MemoryStorage())
     client = BoardClient(TestClient(create_app(log)))
     assert client.cosigned() == []
-    log.submit(fx.publish())
+    fx.publish_with_phase(log)  # entries 0 and 1: the escrow and the phase the verifications name
     notes = {log.size: open_note(log.checkpoint())[0]}
     for i in range(2):
         log.submit(fx.verification(i))
         notes[log.size] = open_note(log.checkpoint())[0]
-    for witness, size in ((fx.INSPECTOR_W, 1), (fx.INSPECTOR_W, 3), (fx.OBSERVER_W, 2), (fx.INSPECTOR_W, 2)):
+    for witness, size in ((fx.INSPECTOR_W, 2), (fx.INSPECTOR_W, 4), (fx.OBSERVER_W, 3), (fx.INSPECTOR_W, 3)):
         log.add_cosignature(notes[size], cosign(notes[size], witness, 1_700_000_000 + size))
     rows = client.cosigned()
-    assert [(r.witness, r.size) for r in rows] == [("Inspector", 3), ("Observer", 2)]
+    assert [(r.witness, r.size) for r in rows] == [("Inspector", 4), ("Observer", 3)]
     assert all(r.note.startswith(notes[r.size] + "\n") for r in rows)
-    found = finality(fx.PARTIES, rows, tree_of(log.entries(0, 3)))
-    assert dict(found.credited) == {"Inspector": 3, "Observer": 2} and found.final_size == 2 and not found.problems
-    assert finality(fx.PARTIES, rows, tree_of(log.entries(0, 3)), quorum=1).final_size == 3
+    found = finality(fx.PARTIES, rows, tree_of(log.entries(0, 4)))
+    assert dict(found.credited) == {"Inspector": 4, "Observer": 3} and found.final_size == 3 and not found.problems
+    assert finality(fx.PARTIES, rows, tree_of(log.entries(0, 4)), quorum=1).final_size == 4
 
 
 def answering(payload: Any) -> BoardClient:

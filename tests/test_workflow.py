@@ -285,7 +285,8 @@ def test_inspector_notices_two_stories(setup: dict[str, Any], capsys: pytest.Cap
                "--bbox", "9.9,44.9,10.3,45.6", "--out", str(d / "out2" / "p9.json"))[0] == 0
     code, report = cli(capsys, "verify", str(d / "out2" / "p9.json"), "--escrow", str(d / "out2" / "escrow.json"),
                        "--cells", str(d / "out2" / "cells.txt"), "--workspace", str(d / "inspector"))
-    assert code == 1 and {p["reason"] for p in report["problems"]} == {"escrow-conflict"}
+    # the other host workspace signs with another key under the name Host: not the key pinned here
+    assert code == 1 and {p["reason"] for p in report["problems"]} == {"escrow-conflict", "escrow-signature-untrusted", "signature-untrusted"}
 
 
 def test_a_failure_inside_the_commit_transaction_leaves_everything_as_it_was(setup: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,3 +418,33 @@ def test_verify_and_accept_read_each_input_once(setup: dict[str, Any], capsys: p
                        "--cells", str(d / "out" / "cells.txt"), "--trust", setup["host"]["vkey"], "--workspace", str(d / "inspector"), *agreed)
     assert code == 0 and report["recorded"], report
     assert sorted(reads) == ["cells.txt", "escrow.json", "reveal-phase-1.json", "territory.geojson"]
+
+
+def test_commit_reads_each_input_once(setup: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The territory the host's workspace records is the one its cells were computed from: read
+    once, parsed and recorded from the same bytes."""
+    import sqlite3
+
+    import unveil.cli.files as files
+    import unveil.cli.workflow_cmd as workflow_cmd
+
+    d = setup["dir"]
+    reads: list[str] = []
+    original = files.read_bytes
+
+    def counting(path: Path, what: str) -> bytes:
+        reads.append(Path(path).name)
+        data = original(path, what)
+        if Path(path).name == "territory.geojson":  # the file changes after this read: too late to matter
+            Path(path).write_text(json.dumps({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}))
+        return data
+
+    for module in (files, workflow_cmd):
+        monkeypatch.setattr(module, "read_bytes", counting)
+    territory = (d / "territory.geojson").read_bytes()
+    code, out = cli(capsys, *commit_args(d))
+    assert code == 0, out
+    assert sorted(reads) == ["declaration.csv", "territory.geojson"]
+    recorded, = sqlite3.connect(d / "host" / "workspace.db").execute("SELECT territory_geojson FROM escrows").fetchone()
+    assert recorded == territory
+    assert out["cells"] == len((d / "out" / "cells.txt").read_text().split()) > 50  # Testland's cells, not the swapped file's

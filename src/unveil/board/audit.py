@@ -29,6 +29,9 @@ whether they were (``bundles_checked``). Finality is checked only when ``cosigne
 witness's cosigned checkpoints, as the board serves them or its database holds them) is given:
 every entry must be final under the quorum (K = ``quorum``, default the whole quorum), or,
 with ``allow_pending``, the entries that are not are reported (``pending``) without a problem.
+The report also lists every raised discrepancy as the replayed log holds it
+(``discrepancies``: phase, cell, raiser, whether resolved, and the derived
+``intel_predates_reveal``, spec §7).
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class AuditReport:
     checkpoints_checked: int
     bundles_checked: bool
     finality: Finality | None = None
+    discrepancies: tuple[dict[str, object], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -77,6 +81,7 @@ class AuditReport:
             "final_size": final.final_size if final is not None else None,
             "finality": final.to_json() if final is not None else None,
             "problems": [p.to_json() for p in self.problems],
+            "discrepancies": list(self.discrepancies),
         }
 
 
@@ -176,4 +181,4 @@ def audit(
                 f"({', '.join(final.members) or 'no witness is registered'}) must cosign a checkpoint that includes them; "
                 f"short: {', '.join(short) or 'none'}",
             ))
-    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final)
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()))

@@ -24,7 +24,9 @@ selection.drawn                        any registered party
 ====================================== ========================================================
 
 The coin draws' checks and state (one :class:`~unveil.board.coins.Draw` per context) are
-:mod:`unveil.board.coins`'; this module dispatches to them.
+:mod:`unveil.board.coins`'; those of verifications and discrepancies, and what the state keeps
+of each phase's reveal file (its cells, the ids it declared), :mod:`unveil.board.reveals`';
+this module dispatches to them.
 
 Reason codes (``BoardRefused.reason``) and the HTTP status the API answers with (its one table,
 :data:`unveil.api.errors.STATUS`; a test holds this table and that one equal):
@@ -52,6 +54,13 @@ phase-duplicate           409    a reveal of this phase of this escrow is alread
 bundle-missing            422    the board holds no reveal file with ``body.sha256``
 bundle-invalid            422    the reveal file fails its checks against the published escrow
                                  (spec §5, §6), or its phase or opening count differs from the body
+site-id-duplicate         422    the reveal file (or a discrepancy's intel bundle) repeats an id
+serial-duplicate          422    of an earlier phase of the escrow in another cell (spec §5 "One
+suspect-id-duplicate      422    declaration across phases"); the problems name that phase
+verification-mismatch     422    ``verification.recorded`` names a file other than the logged
+                                 ``reveal.published`` of that escrow and phase (or none is logged)
+phase-unknown             422    ``discrepancy.raised`` names a phase the escrow has not revealed
+cell-not-opened           422    ``discrepancy.raised`` names a cell that phase's bundle did not open
 coin-early                422    ``coin.revealed`` before every draw party's commitment (spec §8)
 coin-repeat               409    a second commitment, or reveal, by one party in one context
 coin-mismatch             422    ``r`` does not open the party's commitment (spec §8)
@@ -82,7 +91,13 @@ cosignature-invalid       422    the cosignature does not verify under the witne
 What the board does not check, and readers must: the board has no ``cells.txt``, so a
 reveal bundle it accepts is "incomplete" (spec §1) — that each opened cell is the right line
 of ``cells.txt``, and that the cells cover the territory, is the inspector's check
-(``escrow.accepted`` records it).
+(``escrow.accepted`` records it). Replayed without the reveal files (``bundle_lookup``
+``None``), the checks that read them are skipped: the bundle's, its repeated ids and
+``cell-not-opened``.
+
+Derived state every view of a discrepancy shows (:meth:`BoardState.discrepancy_views`, the
+audit's report): ``intel_predates_reveal``, whether the raiser's intel escrow was published
+before the phase's ``reveal.published`` (``null`` without intel; spec §7).
 """
 
 from __future__ import annotations
@@ -92,9 +107,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unveil.board import coins
+from unveil.board import coins, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
+from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
@@ -119,12 +135,6 @@ class PublishedEscrow:
     escrow: Escrow
     signed: SignedStatement
     index: int
-
-
-@dataclass
-class Discrepancy:
-    raised_by: str
-    resolved: bool = False
 
 
 _ROLES: dict[str, tuple[str, ...] | None] = {
@@ -162,6 +172,8 @@ class BoardState:
         self.acceptances: set[tuple[str, str]] = set()  # (escrow_id, inspector name)
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
+        self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
+        self._scanned: tuple[bytes, Scanned] | None = None  # what the last reveal check read, for apply
 
     # --- checks --------------------------------------------------------------------------
 
@@ -247,29 +259,9 @@ class BoardState:
                 f"the file reveals phase {report.reveal.phase[:80]!r} with {len(report.reveal.openings)} openings;"
                 f" the event says {phase!r} with {event.body['openings']}",
             )
-
-    def _check_verification_recorded(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        return None  # role and escrow suffice: a verification of any file is evidence
-
-    def _check_discrepancy_raised(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-        key = (event.escrow_id, event.body["id"])
-        if key in self.discrepancies:
-            raise BoardRefused(Reason.DISCREPANCY_DUPLICATE, f"discrepancy {key[1]!r} is already raised for escrow {key[0]!r}")
-        intel = event.body["intel"]
-        if intel is None:
-            return
-        bundle = parse_signed(intel, "body.intel")
-        target = self.escrows.get(str(bundle.statement.get("escrow_id")))
-        if target is None or target.escrow.purpose != "intel" or target.escrow.shadows != event.escrow_id or target.escrow.host != author.name:
-            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle must open an intel escrow of {author.name} shadowing {event.escrow_id!r}, published here")
-        try:
-            report = check_bundle(target.signed, bundle, None, trusted=[author.vkey])
-        except MalformedInputError as exc:
-            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle cannot be read: {exc}") from None
-        if report.problems:
-            raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
-        if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
-            raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
+        scanned = scan(report.reveal)
+        refuse_repeats(repeated(self.opened.get(event.escrow_id), scanned, bundles), "the reveal file")
+        self._scanned = (event.statement_sha256, scanned)  # a cache of the file just read: apply records it
 
     def _check_discrepancy_resolved(self, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
         found = self.discrepancies.get((event.escrow_id, event.body["id"]))
@@ -300,12 +292,23 @@ class BoardState:
 
     def _apply_reveal_published(self, event: Event, author: Party, index: int) -> None:
         self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
+        scanned, self._scanned = self._scanned, None
+        read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
+        self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read)
+
+    def opened_escrow(self, escrow_id: str) -> Opened:
+        """What the log holds of the phases of published escrow ``escrow_id`` (made on first use)."""
+        if escrow_id not in self.opened:
+            self.opened[escrow_id] = Opened(intel=self.escrows[escrow_id].escrow.purpose == "intel")
+        return self.opened[escrow_id]
 
     def _apply_verification_recorded(self, event: Event, author: Party, index: int) -> None:
         return None  # nothing later depends on it
 
-    def _apply_discrepancy_raised(self, event: Event, author: Party, index: int) -> None:
-        self.discrepancies[(event.escrow_id, event.body["id"])] = Discrepancy(author.name)
+    def discrepancy_views(self) -> list[dict[str, object]]:
+        """Every raised discrepancy as every view shows it (spec §7), in log order."""
+        ordered = sorted(self.discrepancies.items(), key=lambda item: item[1].index)
+        return [d.to_json(escrow_id, id) for (escrow_id, id), d in ordered]
 
     def _apply_discrepancy_resolved(self, event: Event, author: Party, index: int) -> None:
         self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True
@@ -317,8 +320,8 @@ _Apply = Callable[[BoardState, "Event", "Party", int], None]
 _CHECKS: dict[str, _Check] = {
     ev.ESCROW_ACCEPTED: BoardState._check_escrow_accepted,
     ev.REVEAL_PUBLISHED: BoardState._check_reveal_published,
-    ev.VERIFICATION_RECORDED: BoardState._check_verification_recorded,
-    ev.DISCREPANCY_RAISED: BoardState._check_discrepancy_raised,
+    ev.VERIFICATION_RECORDED: reveals.check_verification_recorded,
+    ev.DISCREPANCY_RAISED: reveals.check_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._check_discrepancy_resolved,
     ev.COIN_COMMITTED: coins.check_coin_committed,
     ev.COIN_REVEALED: coins.check_coin_revealed,
@@ -331,7 +334,7 @@ _APPLY: dict[str, _Apply] = {
     ev.ESCROW_ACCEPTED: BoardState._apply_escrow_accepted,
     ev.REVEAL_PUBLISHED: BoardState._apply_reveal_published,
     ev.VERIFICATION_RECORDED: BoardState._apply_verification_recorded,
-    ev.DISCREPANCY_RAISED: BoardState._apply_discrepancy_raised,
+    ev.DISCREPANCY_RAISED: reveals.apply_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._apply_discrepancy_resolved,
     ev.COIN_COMMITTED: coins.apply_coin_committed,
     ev.COIN_REVEALED: coins.apply_coin_revealed,

@@ -161,6 +161,11 @@ def audit(board: str | None, db: str | None, origin: str, parties: Path, quorum:
         result = {**report.to_json(), "origin": origin, "source": board if board is not None else "database"}
 
         def show() -> None:
+            from unveil.cli.output import predates_text
+
+            for d in report.discrepancies:
+                _say(f"discrepancy {d['id']} on {d['escrow_id']} phase {d['phase']} cell {d['cell']} (entry {d['index']}, "
+                     f"{'resolved' if d['resolved'] else 'open'}): {predates_text(d['intel_predates_reveal'])}")
             final = report.finality
             finality = ""
             if final is not None:

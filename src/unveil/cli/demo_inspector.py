@@ -155,9 +155,10 @@ class DemoInspector:
 
     def _opened_site(self, site_id: str) -> dict[str, Any] | None:
         from unveil.core.jsonparse import loads
+        from unveil.store.workspace_queries import opened_contents
 
         with self.ws.connect() as db:
-            for (text,) in db.execute("SELECT content_json FROM opened WHERE escrow_id = ?", (self.escrow_id,)):
+            for text in opened_contents(db, self.escrow_id):
                 for site in loads(text).get("sites", ()):
                     if site["id"] == site_id:
                         return dict(site)

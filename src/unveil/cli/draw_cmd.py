@@ -22,8 +22,9 @@ coin reveal ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"
 ``context``, the logged ``n``, ``population_sha256`` and ``population_size``, ``index`` of
 ``selection.drawn``, the ``refused`` party names, of those the ``not_cosigned`` ones whose
 reveal is logged but counts for nothing, and the ``final_size`` the reveals were read under);
-discrepancy raise/resolve ``{"id", …, "index"}``; inspect report ``{"escrow_id", "phase", "sites", "consistent",
-"discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
+discrepancy raise/resolve ``{"id", …, "index"}`` (raise adds ``intel_predates_reveal``, spec §7:
+whether the intel escrow was logged before the phase's reveal, ``null`` without intel); inspect
+report ``{"escrow_id", "phase", "sites", "consistent", "discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
 from __future__ import annotations
@@ -166,7 +167,13 @@ def discrepancy_raise(
         intel = read_bytes(intel_bundle, "intel bundle") if intel_bundle is not None else None
         with _connect(board) as client:
             result = findings.raise_discrepancy(ws, client, escrow_id, id, phase, cell, detail, intel, _now())
-        return Done(result, lambda: _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]"))
+
+        def show() -> None:
+            from unveil.cli.output import predates_text
+
+            _say(f"discrepancy {id} raised on cell {cell} as entry [bold]{result['index']}[/]: {predates_text(result['intel_predates_reveal'])}")
+
+        return Done(result, show)
 
     return run(as_json, action)
 

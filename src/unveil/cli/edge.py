@@ -6,6 +6,8 @@ the JSON result (printed with ``--json``), the printer for a person, and the exi
 e.g. an invalid bundle or a refused checkpoint). An error of the tree (:mod:`unveil.errors`)
 is printed as ``{"error": message, …}`` (:func:`failure_json`; a command may add to the
 shape) or as ``error: message`` for a person, and exits with :func:`~unveil.cli.exits.exit_code`.
+A ``MemoryError`` (which the commands' own limits should forestall) is reported as unreadable
+input (exit 2), never as a traceback.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 from unveil.cli.exits import ExitCode, exit_code
 from unveil.core.reasons import Reason
-from unveil.errors import BoardError, BoardRefused, DrawRefused, DrawWaiting, UnveilError, VerificationError
+from unveil.errors import BoardError, BoardRefused, DrawRefused, DrawWaiting, MalformedInputError, UnveilError, VerificationError
 
 __all__ = ["Done", "failure_json", "run"]
 
@@ -56,7 +58,12 @@ def run(as_json: bool, action: Callable[[], Done], *, failure: Callable[[UnveilE
     """Run ``action`` and print its outcome; the exit code. ``failure`` shapes an error's JSON
     (its ``"error"`` is also what a person reads)."""
     try:
-        done = action()
+        try:
+            done = action()
+        except MemoryError:  # the guards (e.g. --max-cells) should refuse first; never a traceback
+            raise MalformedInputError(
+                "the input needs more memory than this machine has: nothing was recorded (give smaller inputs, a coarser"
+                " resolution, or a --max-cells limit)") from None
     except UnveilError as error:
         doc = failure(error)
         if as_json:

@@ -36,6 +36,9 @@ def _root() -> None:
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", help="The workspace directory.", show_default=False)]
+MaxCellsOpt = Annotated[Optional[int], typer.Option(
+    "--max-cells", min=1, metavar="N",
+    help="Refuse to cover the territory when it takes more than N cells (default: what fits in half this machine's memory).")]
 
 
 @app.command()
@@ -63,12 +66,14 @@ def commit(
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE", help="Pick features of a FeatureCollection.")] = None,
     public_totals: Annotated[Optional[str], typer.Option("--public-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums publicly.")] = None,
     sealed_totals: Annotated[Optional[str], typer.Option("--sealed-totals", metavar="CATEGORY[,…]", help="Commit these categories' exact sums sealed.")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Seal a declaration over every cell of a territory (host)."""
     from unveil.cli.workflow_cmd import commit as run
 
-    raise typer.Exit(run(workspace, escrow_id, territory, territory_filter, resolution, declaration, out, public_totals, sealed_totals, json_output))
+    raise typer.Exit(run(workspace, escrow_id, territory, territory_filter, resolution, declaration, out, public_totals, sealed_totals,
+                         json_output, max_cells))
 
 
 @app.command()
@@ -96,16 +101,18 @@ def verify(
     escrow: Annotated[Path, typer.Option("--escrow", help="Signed escrow statement (escrow.json).", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
     leaves: Annotated[Optional[Path], typer.Option("--leaves", help="The host's leaves.bin, to pin a wrong leaf to its opening.")] = None,
-    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="A verifier key trusted for the host (repeatable). Without it, the key that signed the escrow under the host's name is trusted.")] = None,
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="A verifier key trusted for the host (repeatable). Without it: the key pinned in --workspace, else the escrow's signer when first seen.")] = None,
     workspace: Annotated[Optional[Path], typer.Option("--workspace", help="Record the escrow, the result and the opened cells in this workspace.")] = None,
     territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
     """Check a reveal bundle against its escrow and cell list (spec §1–§6)."""
     from unveil.cli.verify_cmd import run
 
-    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory, territory_filter=territory_filter))
+    raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory,
+                         territory_filter=territory_filter, max_cells=max_cells))
 
 
 @app.command()
@@ -113,15 +120,16 @@ def accept(
     workspace: WorkspaceOpt,
     escrow: Annotated[Path, typer.Option("--escrow", help="The host's signed escrow.json.", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
-    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="The host's verifier key (repeatable).")] = None,
+    trust: Annotated[Optional[list[str]], typer.Option("--trust", metavar="VKEY", help="The host's verifier key (repeatable), pinned for the escrow in this workspace.")] = None,
     territory: Annotated[Optional[Path], typer.Option("--territory", help="The agreed territory: check the cells cover it (spec §1).")] = None,
     territory_filter: Annotated[Optional[str], typer.Option("--territory-filter", metavar="KEY=VALUE")] = None,
+    max_cells: MaxCellsOpt = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Check a received escrow (signature, cell list, coverage) and record it before any reveal."""
     from unveil.cli.workflow_cmd import accept as run
 
-    raise typer.Exit(run(workspace, escrow, cells, trust or [], territory, territory_filter, json_output))
+    raise typer.Exit(run(workspace, escrow, cells, trust or [], territory, territory_filter, json_output, max_cells))
 
 
 @app.command()

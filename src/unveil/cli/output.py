@@ -64,7 +64,22 @@ def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON sta
         for category, t in status["totals"].items():
             totals.add_row(category, "-" if t["declared"] is None else str(t["declared"]), str(t["opened"]))
         _out.print(totals)
+    if status["problems"]:
+        problems = Table("phase", "opening", "reason", "detail", title="the declaration repeats ids across phases (spec §5)")
+        for p in status["problems"]:
+            problems.add_row(escape(p["phase"]), "-" if p["index"] is None else str(p["index"]), str(p["reason"]), escape(p["detail"]))
+        _out.print(problems)
     if status["reconciled"] is None:
         _out.print("reconciliation: when every cell is open", highlight=False)
+    elif status["reconciled"]:
+        _out.print("reconciled: every total matches", highlight=False)
     else:
-        _out.print("reconciled: every total matches" if status["reconciled"] else "[bold red]NOT reconciled[/]: totals differ", highlight=False)
+        why = "the declaration has problems" if status["problems"] else "totals differ"
+        _out.print(f"[bold red]NOT reconciled[/]: {why}", highlight=False)
+
+
+def predates_text(value: object) -> str:
+    """How a person reads a discrepancy's ``intel_predates_reveal`` (spec §7)."""
+    if value is None:
+        return "no intel"
+    return "intel sealed before the reveal" if value else "intel sealed AFTER the reveal: it proves no earlier suspicion"

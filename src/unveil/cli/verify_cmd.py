@@ -1,5 +1,6 @@
 """``unveil verify``: check one reveal bundle, list every problem; optionally check coverage of
-the agreed territory and record the result in a workspace.
+the agreed territory and record the result in a workspace (the service:
+:func:`unveil.workspace.inspector.verify`).
 
 The check is :func:`unveil.core.verify.check_bundle`'s, on a private fast path
 (:func:`_check_forked`): the signature and cells.txt checks run in a forked child while this
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from contextlib import suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,7 @@ from unveil.cli import edge
 from unveil.cli.edge import Done, failure_json
 from unveil.cli.exits import ExitCode
 from unveil.cli.files import read_bytes
-from unveil.errors import MalformedInputError, Problem, UnveilError
+from unveil.errors import MalformedInputError, UnveilError
 
 if TYPE_CHECKING:
     from unveil.core.cells import CellList
@@ -30,53 +30,35 @@ if TYPE_CHECKING:
 def run(
     bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool,
     *, workspace: Path | None = None, territory: Path | None = None, territory_filter: str | None = None,
+    max_cells: int | None = None,
 ) -> int:
     import gc
 
-    from unveil.core import cells as cell_file
-    from unveil.core.envelope import parse_signed
-    from unveil.core.jsonparse import loads
-    from unveil.core.keys import VerifierKey
-
     def action() -> Done:
-        for vkey in trust:
-            try:
-                VerifierKey.parse(vkey)
-            except MalformedInputError as exc:
-                raise MalformedInputError(exc.message, source="--trust") from None
+        from unveil.workspace import inspector
+
         ws = _open(workspace)
         # Each file is read once: what a workspace records is exactly what was checked.
-        escrow_bytes, cells_bytes, bundle_bytes = read_bytes(escrow, "escrow"), read_bytes(cells, "cell list"), read_bytes(bundle, "bundle")
-        escrow_signed = _within(lambda: parse_signed(loads(escrow_bytes, source=str(escrow)), "$"), escrow)
-        cell_list = cell_file.read(cells_bytes, source=str(cells))
-        leaf_bytes = read_bytes(leaves, "leaves file") if leaves is not None else None
-        report = _check_forked(escrow_signed, bundle_bytes, bundle, cell_list, leaf_bytes, trust or None)
-        extra: list[Problem] = []
-        territory_bytes = None
-        if territory is not None:
-            from unveil.cli.workflow_cmd import coverage_problems
+        escrow_in = inspector.Input(read_bytes(escrow, "escrow"), str(escrow))
+        cells_in = inspector.Input(read_bytes(cells, "cell list"), str(cells))
+        bundle_in = inspector.Input(read_bytes(bundle, "bundle"), str(bundle))
+        leaves_in = inspector.Input(read_bytes(leaves, "leaves file"), str(leaves)) if leaves is not None else None
+        agreed = inspector.AgreedTerritory(read_bytes(territory, "territory"), str(territory), territory_filter) if territory is not None else None
 
-            territory_bytes = read_bytes(territory, "territory")
-            extra += coverage_problems(report.escrow.grid, territory, territory_filter, territory_bytes, cell_list.cells)
-        if ws is not None:
-            from unveil.cli.workflow_cmd import now
-            from unveil.workspace.records import conflicts, record_verification
+        def check(escrow_signed: SignedStatement, cell_list: CellList, trusted: Collection[str] | None) -> BundleReport:
+            return _check_forked(escrow_signed, bundle_in.data, bundle, cell_list, leaves_in.data if leaves_in else None, trusted)
 
-            extra += conflicts(ws, escrow_bytes, report, bundle_bytes)
-            record_verification(
-                ws, report, extra, escrow_json=escrow_bytes, cells_txt=cells_bytes, bundle=bundle_bytes,
-                leaves=leaf_bytes, territory_geojson=territory_bytes, now=now(),
-            )
-        if extra:
-            report = replace(report, problems=report.problems + tuple(extra))
-        recorded = {"recorded": True} if ws is not None else {}
+        verified = inspector.verify(
+            escrow_in, cells_in, bundle_in, leaves=leaves_in, trust=trust, workspace=ws, territory=agreed, max_cells=max_cells,
+            now=_now() if ws is not None else None, check=check,
+        )
 
         def show() -> None:
             from unveil.cli.output import show_report
 
-            show_report(report)
+            show_report(verified.report)
 
-        return Done({**report.to_json(), **recorded}, show, ExitCode.OK if report.valid else ExitCode.INVALID)
+        return Done(verified.to_json(), show, ExitCode.OK if verified.report.valid else ExitCode.INVALID)
 
     # The check builds millions of acyclic objects: the cycle collector would only rescan them
     # (about a fifth of the run on a 100,000-opening bundle). Off for the command, back on after.
@@ -87,6 +69,12 @@ def run(
     finally:
         if collecting:
             gc.enable()
+
+
+def _now():  # type: ignore[no-untyped-def]  # a datetime
+    from unveil.cli.workflow_cmd import now
+
+    return now()
 
 
 def _check_forked(

@@ -8,6 +8,7 @@ them all. Rules that span cells (unique site ids and serials) are checked by the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -195,31 +196,61 @@ def _serial_problems(serials: list[str], quantity: int | float, unit: str, what:
 
 @dataclass
 class DeclarationIndex:
-    """Site ids and serials seen so far, for uniqueness across a declaration (spec §2).
+    """Site ids (and suspect ids) and serials seen so far, for uniqueness across a declaration
+    (spec §2, §9) and across every phase of an escrow (spec §5 "One declaration across phases").
 
-    Opening the same cell again (a later phase) is not a duplicate: owners are keyed by cell.
+    Each id keeps the cell, and the phase when one is given, that declared it first. Opening the
+    same cell again (a later phase) is not a duplicate: owners are keyed by cell.
     """
 
-    sites: dict[str, str] = field(default_factory=dict)
-    serials: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    sites: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # id -> (cell, phase)
+    serials: dict[str, tuple[tuple[str, str, str, str], str | None]] = field(default_factory=dict)  # -> (owner, phase)
 
-    def add(self, content: dict[str, Any]) -> list[tuple[Reason, str]]:
+    def add(self, content: dict[str, Any], phase: str | None = None) -> list[tuple[Reason, str]]:
         """Record one opened cell's sites (or suspects); return the duplicates it introduces."""
+        return self._scan(content, phase, record=True)
+
+    def conflicts(self, content: dict[str, Any]) -> list[tuple[Reason, str]]:
+        """The ids of one opened cell that this index holds from another cell; records nothing."""
+        return self._scan(content, None, record=False)
+
+    def _scan(self, content: dict[str, Any], phase: str | None, *, record: bool) -> list[tuple[Reason, str]]:
         problems: list[tuple[Reason, str]] = []
         cell = content["cell"]
+        sites, serials = self.sites, self.serials
         for suspect in content.get("suspects", ()):
-            first_cell = self.sites.setdefault(suspect["id"], cell)
-            if first_cell != cell:
-                problems.append((Reason.SUSPECT_ID_DUPLICATE, f"suspect {suspect['id']!r} is in cell {first_cell} and in cell {cell}"))
+            first = sites.setdefault(suspect["id"], (cell, phase)) if record else sites.get(suspect["id"], (cell, phase))
+            if first[0] != cell:
+                problems.append((Reason.SUSPECT_ID_DUPLICATE, f"suspect {suspect['id']!r} is in cell {first[0]}{_in(first[1])} and in cell {cell}"))
         for site in content.get("sites", ()):
             site_id = site["id"]
-            first_cell = self.sites.setdefault(site_id, cell)
-            if first_cell != cell:
-                problems.append((Reason.SITE_ID_DUPLICATE, f"site {site_id!r} is declared in cell {first_cell} and in cell {cell}"))
+            first = sites.setdefault(site_id, (cell, phase)) if record else sites.get(site_id, (cell, phase))
+            if first[0] != cell:
+                problems.append((Reason.SITE_ID_DUPLICATE, f"site {site_id!r} is declared in cell {first[0]}{_in(first[1])} and in cell {cell}"))
             for item in site["items"]:
                 owner = (cell, site_id, item["category"], item.get("type", ""))
                 for serial in item.get("serials", ()):
-                    first = self.serials.setdefault(serial, owner)
-                    if first != owner:
-                        problems.append((Reason.SERIAL_DUPLICATE, f"serial {serial!r} of site {site_id!r} is also declared at site {first[1]!r} ({first[2]})"))
+                    held = serials.setdefault(serial, (owner, phase)) if record else serials.get(serial, (owner, phase))
+                    if held[0] != owner:
+                        problems.append((Reason.SERIAL_DUPLICATE, f"serial {serial!r} of site {site_id!r} is also declared at site {held[0][1]!r}"
+                                         f" ({held[0][2]}){_in(held[1])}"))
         return problems
+
+
+def _in(phase: str | None) -> str:
+    return "" if phase is None else f" (phase {phase!r})"
+
+
+def earlier_phase_problems(earlier: DeclarationIndex, openings: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[int, Reason, str]]:
+    """Spec §5 "One declaration across phases": every site id, serial and suspect id of a
+    bundle's ``openings`` (``(index, content)`` pairs) that ``earlier`` (the ids of the escrow's
+    earlier bundles) holds from another cell, as ``(index, reason, detail)``; the detail names
+    the earlier phase. Duplicates within the bundle are the verifier's (spec §2); a cell opened
+    again repeats its own ids and is not reported. Pure: ``earlier`` is not changed."""
+    found: list[tuple[int, Reason, str]] = []
+    if not earlier.sites and not earlier.serials:
+        return found
+    for index, content in openings:
+        if content.get("sites") or content.get("suspects"):
+            found.extend((index, reason, detail) for reason, detail in earlier.conflicts(content))
+    return found

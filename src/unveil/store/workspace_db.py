@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Escrows this party sealed (own = 1) or received and checked (own = 0).
 CREATE TABLE escrows (
@@ -56,6 +56,17 @@ CREATE TABLE verifications (
 );
 """
 
+MIGRATIONS: dict[int, str] = {
+    # 1 -> 2: the host keys pinned for a received escrow (spec §6) by accept --trust or the first
+    # verify --trust: from then on the workspace's trust for that escrow's host.
+    2: """CREATE TABLE pinned_keys (
+    escrow_id TEXT NOT NULL REFERENCES escrows, vkey TEXT NOT NULL, recorded TEXT NOT NULL,
+    PRIMARY KEY (escrow_id, vkey)
+)""",
+}
+"""The step that brings a database from version ``n - 1`` to ``n``; a new database gets
+:data:`SCHEMA_V1` and every step."""
+
 
 def connect(path: Path) -> sqlite3.Connection:
     """Open a workspace database (autocommit off: callers use :func:`transaction`)."""
@@ -71,13 +82,45 @@ def create(path: Path, meta: dict[str, str]) -> None:
     connection = connect(path)
     try:
         with transaction(connection):
-            for statement in SCHEMA.split(";"):
+            for statement in SCHEMA_V1.split(";"):
                 if statement.strip():
                     connection.execute(statement)
+            for step in range(2, SCHEMA_VERSION + 1):
+                connection.execute(MIGRATIONS[step])
             rows = {**meta, "schema_version": str(SCHEMA_VERSION)}
             connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(rows.items()))
     finally:
         connection.close()
+
+
+def read_meta(path: Path) -> dict[str, str]:
+    """The ``meta`` rows of the database at ``path``, after bringing an older schema up to date
+    (:func:`migrate`): a workspace made by an earlier version keeps working."""
+    connection = connect(path)
+    try:
+        meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
+        version = meta.get("schema_version", "")
+        if version.isdigit():
+            meta["schema_version"] = str(migrate(connection, int(version)))
+    finally:
+        connection.close()
+    return meta
+
+
+def migrate(connection: sqlite3.Connection, version: int) -> int:
+    """Bring a database of schema ``version`` up to :data:`SCHEMA_VERSION` in one transaction
+    (each step of :data:`MIGRATIONS` in order); the version it is at afterwards. A database of an
+    unknown (newer) version is left alone."""
+    if not 1 <= version < SCHEMA_VERSION:
+        return version
+    with transaction(connection):
+        (current,) = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if current != str(version):  # another process migrated it meanwhile
+            return int(current)
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            connection.execute(MIGRATIONS[step])
+        connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    return SCHEMA_VERSION
 
 
 @contextmanager

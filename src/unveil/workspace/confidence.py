@@ -30,6 +30,7 @@ from typing import Any
 
 from unveil.core.jsonparse import loads
 from unveil.errors import MalformedInputError
+from unveil.store import workspace_queries as q
 from unveil.workspace.workspace import Workspace
 
 
@@ -37,7 +38,7 @@ def _choose_declaration(db: Any, escrow_id: str | None) -> str:
     if escrow_id is not None:
         return escrow_id
     ids = []
-    for eid, text in db.execute("SELECT escrow_id, escrow_json FROM escrows WHERE own = 0 ORDER BY escrow_id"):
+    for eid, text in q.received_escrows(db):
         if loads(text)["statement"].get("purpose") == "declaration":
             ids.append(eid)
     if len(ids) != 1:
@@ -72,15 +73,9 @@ def confidence_by_phase(
         escrow_id = _choose_declaration(db, escrow_id)
         decl = _declaration(db, escrow_id, where="--escrow-id")
         suspects = _suspects(db)
-        phases = [p for (p,) in db.execute(
-            "SELECT phase FROM phases WHERE escrow_id = ? ORDER BY recorded, phase", (escrow_id,))]
-        opened_rows = [(cell, phase, loads(text)) for cell, phase, text in db.execute(
-            "SELECT cell, phase, content_json FROM opened WHERE escrow_id = ?", (escrow_id,))]
-        has_table = db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suspect_inspections'").fetchone()
-        inspections = [] if has_table is None else db.execute(
-            "SELECT phase, suspect, result, detection FROM suspect_inspections WHERE escrow_id = ?"
-            " ORDER BY phase, suspect", (escrow_id,)).fetchall()
+        phases = [row.phase for row in q.phases(db, escrow_id)]
+        opened_rows = [(cell, phase, loads(text)) for cell, phase, text in q.opened_rows(db, escrow_id)]
+        inspections = q.suspect_inspections(db, escrow_id)
     resolution = decl.escrow.grid.resolution
     assert resolution is not None
     cell_of = {s["id"]: cell for cell, content in contents_by_cell(suspects, resolution).items()

@@ -74,7 +74,12 @@ def raise_discrepancy(
             raise MalformedInputError(f"the intel bundle does not open cell {cell[:80]!r}", where="--intel-bundle")
     body = {"id": id, "phase": phase, "cell": cell, "detail": detail, "intel": intel}
     index = _post(ws, client, ev.DISCREPANCY_RAISED, escrow_id, body, now)
-    return {"id": id, "phase": phase, "cell": cell, "intel": intel is not None, "index": index}
+    predates = None  # spec §7: whether the intel escrow was logged before the phase's reveal
+    if intel_bundle is not None:
+        from unveil.board.reveals import predates_in_log
+
+        predates = predates_in_log(client.entries(0, index), escrow_id, phase, reveal.escrow_id)
+    return {"id": id, "phase": phase, "cell": cell, "intel": intel is not None, "index": index, "intel_predates_reveal": predates}
 
 
 def resolve_discrepancy(ws: Workspace, client: BoardClient, escrow_id: str, id: str, resolution: str, now: datetime) -> dict[str, Any]:

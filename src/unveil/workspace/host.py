@@ -25,6 +25,7 @@ from unveil.core.jsonparse import loads
 from unveil.core.statements import sign_statement
 from unveil.errors import MalformedInputError
 from unveil.escrowing import commit_cells, open_cells
+from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 from unveil.workspace.files import staged
 from unveil.workspace.workspace import Workspace
@@ -68,7 +69,7 @@ def commit(
         raise MalformedInputError(f"declared cell {stray[0]} is not among the territory's cells", where="--declaration")
     key = ws.statement_key()
     with ws.connect() as db:
-        if db.execute("SELECT 1 FROM escrows WHERE escrow_id = ?", (escrow_id,)).fetchone():
+        if q.escrow_exists(db, escrow_id):
             raise MalformedInputError(f"escrow {escrow_id!r} already exists in this workspace", where="--escrow-id")
         secret = random(32)  # fresh for each escrow, never reused (spec §3)
         salter = Salter(secret, escrow_id)
@@ -82,17 +83,10 @@ def commit(
         escrow_json = dump(sign_statement(statement, [key]))
         files = {"escrow.json": escrow_json, "cells.txt": cells_txt, "leaves.bin": commitment.leaves}
         with staged(out, files), transaction(db):
-            db.execute(
-                "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-                " VALUES (?, 1, ?, ?, ?, ?, 1, ?)",
-                (escrow_id, escrow_json, cells_txt, commitment.leaves, territory_geojson, format_time(now)),
-            )
-            db.execute("INSERT INTO secrets (escrow_id, master_secret, sealed_totals_json) VALUES (?, ?, ?)",
-                       (escrow_id, secret, json.dumps(sealed_totals) if sealed_totals else None))
-            db.executemany(
-                "INSERT INTO contents (escrow_id, cell, content_json) VALUES (?, ?, ?)",
-                [(escrow_id, cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()],
-            )
+            q.insert_escrow(db, escrow_id, own=True, escrow_json=escrow_json, cells_txt=cells_txt, leaves=commitment.leaves,
+                            territory_geojson=territory_geojson, coverage_checked=True, recorded=format_time(now))
+            q.insert_secret(db, escrow_id, secret, json.dumps(sealed_totals) if sealed_totals else None)
+            q.insert_contents(db, escrow_id, ((cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()))
     return Committed(escrow_id, len(cells), len(contents), commitment.root.hex(), out)
 
 
@@ -123,28 +117,24 @@ def reveal(
         raise MalformedInputError("the region holds no committed cell", where="region")
     key = ws.statement_key()
     with ws.connect() as db:
-        row = db.execute(
-            "SELECT e.escrow_json, e.cells_txt, e.leaves_bin, s.master_secret, s.sealed_totals_json"
-            " FROM escrows e JOIN secrets s USING (escrow_id) WHERE escrow_id = ?", (escrow_id,)
-        ).fetchone()
+        row = q.sealed(db, escrow_id)
         if row is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
-        if db.execute("SELECT 1 FROM phases WHERE escrow_id = ? AND phase = ?", (escrow_id, phase)).fetchone():
+        if q.phase_bundle(db, escrow_id, phase) is not None:
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
-        escrow_json, cells_txt, leaves, secret, sealed_json = row
-        escrow = parse_escrow(loads(escrow_json)["statement"])
-        cells = cell_file.read(cells_txt).cells
-        contents = {cell: loads(text) for cell, text in db.execute(
-            "SELECT cell, content_json FROM contents WHERE escrow_id = ?", (escrow_id,))}
+        leaves, secret, sealed_json = row.leaves, row.master_secret, row.sealed_totals_json
+        escrow = parse_escrow(loads(row.escrow_json)["statement"])
+        cells = cell_file.read(row.cells_txt).cells
+        contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
         openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
         statement = reveal_statement(
             escrow=escrow, phase=phase, openings=openings, proof=proof,
-            totals=loads(sealed_json) if open_totals else None, salter=Salter(secret, escrow_id),
+            totals=loads(sealed_json) if open_totals and sealed_json else None, salter=Salter(secret, escrow_id),
         )
         bundle = dump(sign_statement(statement, [key]))
-        already = {i for (i,) in db.execute("SELECT cell_index FROM opened WHERE escrow_id = ?", (escrow_id,))}
+        already = q.opened_indices(db, escrow_id)
         reopened = [cells[i] for i in indices if i in already]
         record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out)
@@ -157,14 +147,104 @@ def record_opening(
     """Write a signed reveal bundle to ``out`` and record its phase and opened cells, all or
     nothing (shared by the host's reveals and the inspector's intel openings)."""
     with staged(out.resolve().parent, {out.name: bundle}), transaction(db):
-        db.execute(
-            "INSERT INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-            (escrow_id, phase, bundle, hashlib.sha256(bundle).hexdigest(), len(openings), format_time(now)),
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO opened (escrow_id, cell_index, cell, phase, content_json) VALUES (?, ?, ?, ?, ?)",
-            [(escrow_id, o["index"], o["cell"], phase, json.dumps(o["content"], ensure_ascii=False)) for o in openings],
-        )
+        q.insert_phase(db, escrow_id, phase, bundle, hashlib.sha256(bundle).hexdigest(), len(openings), format_time(now))
+        q.insert_opened(db, escrow_id, phase, ((o["index"], o["cell"], json.dumps(o["content"], ensure_ascii=False)) for o in openings))
         if totals_json is not None:
-            db.execute("INSERT OR IGNORE INTO opened_totals (escrow_id, totals_json, phase) VALUES (?, ?, ?)",
-                       (escrow_id, totals_json, phase))
+            q.insert_opened_totals(db, escrow_id, totals_json, phase)
+
+
+# --- from files: what unveil commit and unveil reveal call ------------------------------------
+
+
+def commit_declaration(
+    ws: Workspace,
+    *,
+    escrow_id: str,
+    territory: bytes,
+    territory_source: str,
+    territory_filter: str | None,
+    resolution: int,
+    declaration: bytes,
+    declaration_source: str,
+    out: Path,
+    now: datetime,
+    public_totals: Sequence[str] = (),
+    sealed_totals: Sequence[str] = (),
+    max_cells: int | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
+) -> Committed:
+    """Seal the declaration in ``declaration`` (bytes, any format) over every cell of the
+    territory in ``territory`` (GeoJSON bytes, recorded as they were read) at ``resolution``.
+    The cover's size is checked first (:func:`unveil.geo.budget.check_cell_budget`, limit
+    ``max_cells``); ``progress(cell count)`` returns the callback that advances a progress bar."""
+    from unveil.declaration import read_declaration
+    from unveil.geo.budget import check_cell_budget
+    from unveil.geo.territory import read_territory
+
+    ws.require_role("host")
+    if not 0 <= resolution <= 15:
+        raise MalformedInputError(f"resolution {resolution} is outside 0..15", where="--resolution")
+    land = read_territory(territory, source=territory_source, filter=territory_filter)
+    check_cell_budget(land.geometry, resolution, max_cells)
+    decl = read_declaration(declaration, source=declaration_source, contains=land.contains, resolution=resolution)
+    public, sealed = decl.totals(list(public_totals)) if public_totals else None, decl.totals(list(sealed_totals)) if sealed_totals else None
+    cells = land.cells(resolution)
+    return commit(
+        ws, escrow_id=escrow_id, cells=cells, resolution=resolution, contents=decl.contents(resolution), out=out, now=now,
+        public_totals=public, sealed_totals=sealed, territory_geojson=territory,
+        on_progress=progress(len(cells)) if progress is not None else None,
+    )
+
+
+@dataclass(frozen=True)
+class Region:
+    """The cells a phase opens, chosen with exactly one of: coarser H3 ``parents``, a GeoJSON
+    ``polygon`` (bytes and their source), a ``bbox`` (the ``--bbox`` text), or a ``cell_list``
+    file (bytes and their source), one cell id a line."""
+
+    parents: Sequence[str] | None = None
+    polygon: tuple[bytes, str] | None = None
+    bbox: str | None = None
+    cell_list: tuple[bytes, str] | None = None
+
+
+def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
+    """Indices into the committed cells of escrow ``escrow_id`` (sealed here) that ``region``
+    selects (:func:`unveil.geo.regions.select_indices`)."""
+    from unveil.geo import regions, territory
+
+    chosen = [name for name, value in (("--region", region.parents), ("--polygon", region.polygon), ("--bbox", region.bbox),
+                                       ("--cells", region.cell_list)) if value is not None]
+    if len(chosen) != 1:
+        raise MalformedInputError("choose the region with exactly one of --region, --polygon, --bbox, --cells",
+                                  where=", ".join(chosen) or "region")
+    with ws.connect() as db:
+        row = q.sealed(db, escrow_id)
+    if row is None:
+        raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
+    cells = cell_file.read(row.cells_txt).cells
+    if region.cell_list is not None:
+        data, source = region.cell_list
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MalformedInputError(f"not UTF-8 (byte {exc.start})", source=source) from None
+        listed = [line.strip() for line in text.splitlines() if line.strip()]
+        return regions.select_indices(cells, 0, cell_list=listed)  # a list of cells needs no resolution
+    resolution = parse_escrow(loads(row.escrow_json)["statement"]).grid.resolution
+    if resolution is None:
+        raise MalformedInputError(f"escrow {escrow_id!r} is on a list grid: choose its cells with --cells", where=chosen[0])
+    if region.parents is not None:
+        return regions.select_indices(cells, resolution, parents=list(region.parents))
+    if region.polygon is not None:
+        return regions.select_indices(cells, resolution, polygon=regions.read_polygon(*region.polygon))
+    assert region.bbox is not None
+    return regions.select_indices(cells, resolution, bbox=territory.bbox(region.bbox))
+
+
+def reveal_region(
+    ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False
+) -> Revealed:
+    """:func:`reveal` of the cells ``region`` selects."""
+    ws.require_role("host")
+    return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals)

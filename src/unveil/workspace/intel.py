@@ -2,10 +2,11 @@
 the declaration's grid before reveals begin, open one of its cells to back a discrepancy, and
 run the truth test of a verified reveal against the suspects.
 
-Tables added here with ``CREATE TABLE IF NOT EXISTS`` (the workspace SCHEMA is unchanged):
+Table added on first import (:data:`unveil.store.workspace_queries.SUSPECTS_TABLE`):
 ``suspects(id, json, imported)``, the current set, replaced whole by each import. The intel
 escrow itself reuses ``escrows`` / ``secrets`` / ``contents`` / ``phases`` / ``opened`` as
 :mod:`unveil.workspace.host` does (own = 1), so its master secret never leaves the workspace.
+The SQL is :mod:`unveil.store.workspace_queries`'.
 """
 
 from __future__ import annotations
@@ -31,29 +32,17 @@ from unveil.core.vocabulary import DEFAULT_VOCABULARY
 from unveil.errors import MalformedInputError
 from unveil.escrowing import commit_cells, open_cells
 from unveil.inspection import TruthTest, contents_by_cell, read_intel, truth_test
+from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 from unveil.workspace.files import staged
 from unveil.workspace.host import dump, record_opening
 from unveil.workspace.workspace import Workspace
 
-TABLES = """
-CREATE TABLE IF NOT EXISTS suspects (id TEXT PRIMARY KEY, json TEXT NOT NULL, imported TEXT NOT NULL)
-"""
-
 INTEL_FILES = ("intel-escrow.json", "cells.txt", "leaves.bin")
 
 
-def ensure_tables(db: sqlite3.Connection) -> None:
-    """Create the intel tables if absent (inside the caller's transaction)."""
-    for statement in TABLES.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
 def _suspects(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suspects'").fetchone() is None:
-        return []
-    rows = [loads(text) for (text,) in db.execute("SELECT json FROM suspects")]
+    rows = [loads(text) for text in q.suspects_json(db)]
     return sorted(rows, key=lambda s: s["id"].encode())
 
 
@@ -63,12 +52,7 @@ def import_intel(ws: Workspace, data: bytes, source: str, now: datetime) -> int:
     ws.require_role("inspector")
     suspects = read_intel(data, source=source)
     with ws.connect() as db, transaction(db):
-        ensure_tables(db)
-        db.execute("DELETE FROM suspects")
-        db.executemany(
-            "INSERT INTO suspects (id, json, imported) VALUES (?, ?, ?)",
-            [(s["id"], json.dumps(s, ensure_ascii=False), format_time(now)) for s in suspects],
-        )
+        q.replace_suspects(db, ((s["id"], json.dumps(s, ensure_ascii=False)) for s in suspects), format_time(now))
     return len(suspects)
 
 
@@ -81,19 +65,19 @@ class _Declaration:
 
 def _declaration(db: sqlite3.Connection, shadows: str, where: str = "--shadows") -> _Declaration:
     """A declaration escrow this workspace recorded from a verified bundle (own = 0)."""
-    row = db.execute("SELECT escrow_json, cells_txt FROM escrows WHERE escrow_id = ? AND own = 0", (shadows,)).fetchone()
-    if row is None:
-        if db.execute("SELECT 1 FROM escrows WHERE escrow_id = ? AND own = 1", (shadows,)).fetchone():
+    row = q.escrow(db, shadows)
+    if row is None or row.own:
+        if row is not None:
             raise MalformedInputError(f"escrow {shadows!r} was sealed in this workspace, not a declaration it verified", where=where)
         raise MalformedInputError(
             f"no declaration escrow {shadows!r} recorded in this workspace: verify one of its reveal bundles with "
             "'unveil verify --workspace' first", where=where)
-    escrow = parse_escrow(loads(row[0])["statement"])
+    escrow = parse_escrow(loads(row.escrow_json)["statement"])
     if escrow.purpose != "declaration":
         raise MalformedInputError(f"escrow {shadows!r} is a {escrow.purpose} escrow, not a declaration", where=where)
     if escrow.grid.system != "h3" or escrow.grid.resolution is None:
         raise MalformedInputError(f"escrow {shadows!r} is not on an h3 grid: suspects are points", where=where)
-    return _Declaration(escrow, cell_file.read(row[1]).cells, row[1])
+    return _Declaration(escrow, cell_file.read(row.cells_txt).cells, row.cells_txt)
 
 
 @dataclass(frozen=True)
@@ -132,14 +116,14 @@ def seal_intel(
         raise MalformedInputError(f"{escrow_id!r} is not an id (1-64 of [A-Za-z0-9._:-])", where="--escrow-id")
     key = ws.statement_key()
     with ws.connect() as db:
-        if db.execute("SELECT 1 FROM escrows WHERE escrow_id = ?", (escrow_id,)).fetchone():
+        if q.escrow_exists(db, escrow_id):
             raise MalformedInputError(f"escrow {escrow_id!r} already exists in this workspace", where="--escrow-id")
         decl = _declaration(db, shadows)
         if decl.escrow.vocabulary != DEFAULT_VOCABULARY:
             raise MalformedInputError(
                 f"declaration {shadows!r} uses vocabulary {decl.escrow.vocabulary!r}; suspects are read under "
                 f"{DEFAULT_VOCABULARY}", where="--shadows")
-        phases = [p for (p,) in db.execute("SELECT phase FROM phases WHERE escrow_id = ? ORDER BY phase", (shadows,))]
+        phases = q.phase_names(db, shadows)
         if phases and not allow_late:
             raise MalformedInputError(
                 f"reveals of {shadows!r} have begun (verified phase{'s' if len(phases) > 1 else ''} {', '.join(phases)}): "
@@ -167,16 +151,10 @@ def seal_intel(
         escrow_json = dump(sign_statement(statement, [key]))
         files = {"intel-escrow.json": escrow_json, "cells.txt": decl.cells_txt, "leaves.bin": commitment.leaves}
         with staged(out, files), transaction(db):
-            db.execute(
-                "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-                " VALUES (?, 1, ?, ?, ?, NULL, 0, ?)",
-                (escrow_id, escrow_json, decl.cells_txt, commitment.leaves, format_time(now)),
-            )
-            db.execute("INSERT INTO secrets (escrow_id, master_secret, sealed_totals_json) VALUES (?, ?, NULL)", (escrow_id, secret))
-            db.executemany(
-                "INSERT INTO contents (escrow_id, cell, content_json) VALUES (?, ?, ?)",
-                [(escrow_id, cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()],
-            )
+            q.insert_escrow(db, escrow_id, own=True, escrow_json=escrow_json, cells_txt=decl.cells_txt, leaves=commitment.leaves,
+                            territory_geojson=None, coverage_checked=False, recorded=format_time(now))
+            q.insert_secret(db, escrow_id, secret, None)
+            q.insert_contents(db, escrow_id, ((cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()))
     done = Sealed(escrow_id, shadows, len(decl.cells), len(contents), len(suspects), commitment.root.hex(),
                   grid.cells_sha256, out, bool(phases))
     return done.to_json()
@@ -194,14 +172,11 @@ def open_intel(
         raise MalformedInputError(f"{phase!r} is not an id (1-64 of [A-Za-z0-9._:-])", where="--phase")
     key = ws.statement_key()
     with ws.connect() as db:
-        row = db.execute(
-            "SELECT e.escrow_json, e.cells_txt, e.leaves_bin, s.master_secret"
-            " FROM escrows e JOIN secrets s USING (escrow_id) WHERE escrow_id = ? AND e.own = 1", (escrow_id,)
-        ).fetchone()
+        row = q.sealed(db, escrow_id)
         if row is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
-        escrow_json, cells_txt, leaves, secret = row
-        escrow = parse_escrow(loads(escrow_json)["statement"])
+        cells_txt, leaves, secret = row.cells_txt, row.leaves, row.master_secret
+        escrow = parse_escrow(loads(row.escrow_json)["statement"])
         if escrow.purpose != "intel" or escrow.shadows is None:
             raise MalformedInputError(f"escrow {escrow_id!r} is not an intel escrow", where="--escrow-id")
         cells = cell_file.read(cells_txt).cells
@@ -209,14 +184,14 @@ def open_intel(
             index = cells.index(cell)
         except ValueError:
             raise MalformedInputError(f"cell {cell!r} is not among the escrow's cells", where="--cell") from None
-        if db.execute("SELECT 1 FROM opened WHERE escrow_id = ? AND cell = ?", (escrow.shadows, cell)).fetchone() is None:
+        if not q.cell_opened(db, escrow.shadows, cell):
             raise MalformedInputError(
                 f"cell {cell} has not been opened by a verified reveal of {escrow.shadows!r}: opening it now would "
                 "disclose a suspicion before the reveal", where="--cell")
-        if db.execute("SELECT 1 FROM phases WHERE escrow_id = ? AND phase = ?", (escrow_id, phase)).fetchone():
+        if q.phase_bundle(db, escrow_id, phase) is not None:
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
-        content_row = db.execute("SELECT content_json FROM contents WHERE escrow_id = ? AND cell = ?", (escrow_id, cell)).fetchone()
-        contents = {cell: loads(content_row[0])} if content_row else {}
+        stored = q.contents(db, escrow_id).get(cell)
+        contents = {cell: loads(stored)} if stored is not None else {}
         openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, [index], intel=True)
         statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, salter=Salter(secret, escrow_id))
         bundle = dump(sign_statement(statement, [key]))
@@ -241,9 +216,7 @@ def check_reveal(ws: Workspace, bundle_bytes: bytes) -> Checked:
     ws.require_role("inspector")
     sha = hashlib.sha256(bundle_bytes).hexdigest()
     with ws.connect() as db:
-        known = db.execute("SELECT 1 FROM phases WHERE sha256 = ?", (sha,)).fetchone() or db.execute(
-            "SELECT 1 FROM verifications WHERE bundle_sha256 = ? AND status = 'valid'", (sha,)).fetchone()
-        if known is None:
+        if not q.known_bundle(db, sha):
             raise MalformedInputError(
                 "this bundle was not verified valid in this workspace: verify the bundle first "
                 "('unveil verify --workspace')", where="--bundle")

@@ -1,14 +1,21 @@
-"""What a workspace remembers about escrows it checks, and the status it reports (issue 3)."""
+"""What a workspace remembers about escrows it checks, and the status it reports (issue 3).
+
+Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is
+:mod:`unveil.store.workspace_queries`'.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from unveil.core.content import DeclarationIndex, earlier_phase_problems
 from unveil.core.encoding import format_time
 from unveil.core.escrow import parse_escrow
 from unveil.core.jcs import canonicalize
@@ -17,23 +24,41 @@ from unveil.core.quantities import exact, exact_sum
 from unveil.core.reasons import Reason
 from unveil.core.verify import BundleReport
 from unveil.errors import MalformedInputError, Problem
+from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 from unveil.workspace.workspace import Workspace
 
 
-def conflicts(ws: Workspace, escrow_json: bytes, report: BundleReport, bundle: bytes) -> list[Problem]:
+def conflicts(db: sqlite3.Connection, report: BundleReport) -> list[Problem]:
     """Problems only this workspace can see: an escrow id it knows under another statement,
     or a phase it already verified with another statement (the host showing two stories)."""
     found = []
-    with ws.connect() as db:
-        row = db.execute("SELECT escrow_json FROM escrows WHERE escrow_id = ?", (report.escrow.escrow_id,)).fetchone()
-        if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.escrow.statement):
-            found.append(Problem(None, Reason.ESCROW_CONFLICT, f"this workspace holds another statement for escrow {report.escrow.escrow_id!r}"))
-        row = db.execute("SELECT bundle_json, sha256 FROM phases WHERE escrow_id = ? AND phase = ?",
-                         (report.escrow.escrow_id, report.reveal.phase)).fetchone()
-        if row and canonicalize(loads(row[0])["statement"]) != canonicalize(report.reveal.statement):
-            found.append(Problem(None, Reason.PHASE_CONFLICT, f"phase {report.reveal.phase!r} was verified before with other contents (file sha256 {row[1]})"))
+    escrow_id, phase = report.escrow.escrow_id, report.reveal.phase
+    known = q.escrow(db, escrow_id)
+    if known is not None and canonicalize(loads(known.escrow_json)["statement"]) != canonicalize(report.escrow.statement):
+        found.append(Problem(None, Reason.ESCROW_CONFLICT, f"this workspace holds another statement for escrow {escrow_id!r}"))
+    verified = q.phase_bundle(db, escrow_id, phase)
+    if verified is not None and canonicalize(loads(verified[0])["statement"]) != canonicalize(report.reveal.statement):
+        found.append(Problem(None, Reason.PHASE_CONFLICT, f"phase {phase!r} was verified before with other contents (file sha256 {verified[1]})"))
     return found
+
+
+def earlier_index(db: sqlite3.Connection, escrow_id: str) -> DeclarationIndex:
+    """The ids declared by every cell of ``escrow_id`` recorded as opened, each with the phase
+    that first opened it (spec §5 "One declaration across phases")."""
+    index = DeclarationIndex()
+    for _, phase, text in q.declaring_openings(db, escrow_id):
+        index.add(loads(text), phase)
+    return index
+
+
+def repeated_ids(db: sqlite3.Connection, report: BundleReport) -> list[Problem]:
+    """Every site id, serial and suspect id the bundle of ``report`` repeats from a cell this
+    workspace recorded as opened in an earlier phase (``site-id-duplicate``,
+    ``serial-duplicate``, ``suspect-id-duplicate``, naming that phase)."""
+    earlier = earlier_index(db, report.escrow.escrow_id)
+    openings = ((o.index, o.content) for o in report.reveal.openings)
+    return [Problem(i, reason, detail) for i, reason, detail in earlier_phase_problems(earlier, openings)]
 
 
 def record_verification(
@@ -47,73 +72,83 @@ def record_verification(
     leaves: bytes | None,
     territory_geojson: bytes | None,
     now: datetime,
+    pin: Sequence[str] = (),
 ) -> None:
-    """Record the result; a valid bundle also records the escrow, the phase and its openings."""
+    """Record the result; a valid bundle also records the escrow, the phase and its openings,
+    and pins the keys ``pin`` for the escrow's host (when none are pinned yet)."""
     escrow_id, phase = report.escrow.escrow_id, report.reveal.phase
     valid = report.valid and not problems
     sha = hashlib.sha256(bundle).hexdigest()
     body = {**report.to_json(), "valid": valid, "problems": [p.to_json() for p in (*report.problems, *problems)]}
+    recorded = format_time(now)
     with ws.connect() as db, transaction(db):
-        db.execute(
-            "INSERT INTO verifications (escrow_id, phase, bundle_sha256, status, report_json, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-            (escrow_id, phase, sha, "valid" if valid else "invalid", json.dumps(body), format_time(now)),
-        )
+        q.insert_verification(db, escrow_id, phase, sha, "valid" if valid else "invalid", json.dumps(body), recorded)
         if not valid:
             return
-        db.execute(
-            "INSERT OR IGNORE INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-            " VALUES (?, 0, ?, ?, ?, ?, ?, ?)",
-            (escrow_id, escrow_json, cells_txt, leaves, territory_geojson, int(territory_geojson is not None), format_time(now)),
-        )
+        q.insert_escrow(db, escrow_id, own=False, escrow_json=escrow_json, cells_txt=cells_txt, leaves=leaves,
+                        territory_geojson=territory_geojson, coverage_checked=territory_geojson is not None, recorded=recorded,
+                        if_absent=True)
         if territory_geojson is not None:
-            db.execute("UPDATE escrows SET coverage_checked = 1, territory_geojson = ? WHERE escrow_id = ?", (territory_geojson, escrow_id))
-        db.execute(
-            "INSERT OR IGNORE INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-            (escrow_id, phase, bundle, sha, len(report.reveal.openings), format_time(now)),
-        )
-        db.executemany(
-            "INSERT OR IGNORE INTO opened (escrow_id, cell_index, cell, phase, content_json) VALUES (?, ?, ?, ?, ?)",
-            [(escrow_id, o.index, o.cell, phase, json.dumps(o.content, ensure_ascii=False)) for o in report.reveal.openings],
-        )
+            q.mark_coverage_checked(db, escrow_id, territory_geojson)
+        if pin and not q.pinned_keys(db, escrow_id):
+            q.pin_keys(db, escrow_id, pin, recorded)
+        q.insert_phase(db, escrow_id, phase, bundle, sha, len(report.reveal.openings), recorded, if_absent=True)
+        q.insert_opened(db, escrow_id, phase, ((o.index, o.cell, json.dumps(o.content, ensure_ascii=False)) for o in report.reveal.openings))
         if report.reveal.totals is not None:
-            db.execute("INSERT OR IGNORE INTO opened_totals (escrow_id, totals_json, phase) VALUES (?, ?, ?)",
-                       (escrow_id, json.dumps(report.reveal.totals.content), phase))
+            q.insert_opened_totals(db, escrow_id, json.dumps(report.reveal.totals.content), phase)
 
 
 def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[str, Any]]:
+    """Site ids, serials and suspect ids that the recorded phases of ``escrow_id`` repeat in
+    another cell (spec §5), each on the phase that repeats it: found again from what was
+    recorded, so data recorded before the check existed is judged too."""
+    first_phase: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for i, phase, text in q.declaring_openings(db, escrow_id):
+        first_phase[phase].append((i, loads(text)))
+    index = DeclarationIndex()
+    found: list[dict[str, Any]] = []
+    for row in q.phases(db, escrow_id):
+        openings = first_phase.get(row.phase, [])
+        for i, reason, detail in earlier_phase_problems(index, openings):
+            found.append({"phase": row.phase, **Problem(i, reason, detail).to_json()})
+        for _, content in openings:
+            index.add(content, row.phase)
+    return found
+
+
 def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
-    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), and what
-    of it is not final yet on the boards this workspace syncs with (``boards``; each phase's
-    ``final``: :func:`unveil.workspace.pending.board_status`, K = ``quorum``)."""
+    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), the
+    problems of the declaration as opened so far (a declaration with problems never
+    reconciles), and what of it is not final yet on the boards this workspace syncs with
+    (``boards``; each phase's ``final``: :func:`unveil.workspace.pending.board_status`, K =
+    ``quorum``)."""
     from unveil.workspace.pending import board_status
 
     with ws.connect() as db:
         if escrow_id is None:
-            ids = [r[0] for r in db.execute("SELECT escrow_id FROM escrows ORDER BY escrow_id")]
+            ids = q.escrow_ids(db)
             if len(ids) != 1:
                 raise MalformedInputError(
                     "no escrow recorded yet" if not ids else f"several escrows ({', '.join(ids)}): choose one", where="--escrow-id")
             escrow_id = ids[0]
-        row = db.execute("SELECT escrow_json, own, coverage_checked FROM escrows WHERE escrow_id = ?", (escrow_id,)).fetchone()
+        row = q.escrow(db, escrow_id)
         if row is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} in this workspace", where="--escrow-id")
-        escrow = parse_escrow(loads(row[0])["statement"])
-        phases = [
-            {"phase": p, "openings": n, "sha256": sha, "recorded": t}
-            for p, n, sha, t in db.execute(
-                "SELECT phase, openings, sha256, recorded FROM phases WHERE escrow_id = ? ORDER BY recorded, phase", (escrow_id,))
-        ]
-        opened_contents = [loads(text) for (text,) in db.execute("SELECT content_json FROM opened WHERE escrow_id = ?", (escrow_id,))]
+        escrow = parse_escrow(loads(row.escrow_json)["statement"])
+        phases = [{"phase": p.phase, "openings": p.openings, "sha256": p.sha256, "recorded": p.recorded} for p in q.phases(db, escrow_id)]
+        opened_contents = [loads(text) for text in q.opened_contents(db, escrow_id)]
         declared: dict[str, Any] = dict(escrow.totals or {})
-        for (text,) in db.execute("SELECT totals_json FROM opened_totals WHERE escrow_id = ?", (escrow_id,)):
+        for text in q.opened_totals(db, escrow_id):
             declared.update(loads(text))
-        if row[1]:
-            sealed = db.execute("SELECT sealed_totals_json FROM secrets WHERE escrow_id = ?", (escrow_id,)).fetchone()
-            if sealed and sealed[0]:
-                declared.update(loads(sealed[0]))
+        if row.own:
+            sealed = q.sealed_totals_json(db, escrow_id)
+            if sealed:
+                declared.update(loads(sealed))
+        problems = declaration_problems(db, escrow_id)
     sums: dict[str, list[Any]] = defaultdict(list)
     for content in opened_contents:
         for site in content.get("sites", ()):
@@ -127,33 +162,34 @@ def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> d
     complete = len(opened_contents) == escrow.tree_size
     reconciled = None
     if complete:
-        reconciled = all(exact(declared[c]["quantity"]) == exact_sum(sums.get(c, [])) for c in declared)
+        reconciled = not problems and all(exact(declared[c]["quantity"]) == exact_sum(sums.get(c, [])) for c in declared)
     boards = board_status(ws, escrow_id, phases, quorum)
     return {
-        "escrow_id": escrow_id, "own": bool(row[1]), "cells": escrow.tree_size, "opened": len(opened_contents),
-        "coverage_checked": bool(row[2]), "phases": phases, "totals": totals, "reconciled": reconciled, "boards": boards,
+        "escrow_id": escrow_id, "own": row.own, "cells": escrow.tree_size, "opened": len(opened_contents),
+        "coverage_checked": row.coverage_checked, "phases": phases, "totals": totals, "reconciled": reconciled,
+        "problems": problems, "boards": boards,
     }
 
 
 def accept_escrow(
-    ws: Workspace, *, escrow_json: bytes, cells_txt: bytes, territory_geojson: bytes | None, now: datetime
+    ws: Workspace, *, escrow_json: bytes, cells_txt: bytes, territory_geojson: bytes | None, now: datetime, pin: Sequence[str] = ()
 ) -> str:
     """Record a received escrow before any reveal (spec §1: after its signature, cell list and
-    coverage were checked by the caller). Returns the escrow id; refuses a conflicting one."""
+    coverage were checked by the caller), pinning the keys ``pin`` for its host when none are
+    pinned yet. Returns the escrow id; refuses a conflicting one."""
     statement = loads(escrow_json)["statement"]
     escrow = parse_escrow(statement)
+    recorded = format_time(now)
     with ws.connect() as db, transaction(db):
-        row = db.execute("SELECT escrow_json FROM escrows WHERE escrow_id = ?", (escrow.escrow_id,)).fetchone()
+        row = q.escrow(db, escrow.escrow_id)
         if row is not None:
-            if canonicalize(loads(row[0])["statement"]) != canonicalize(statement):
+            if canonicalize(loads(row.escrow_json)["statement"]) != canonicalize(statement):
                 raise MalformedInputError(f"this workspace holds another statement for escrow {escrow.escrow_id!r}", where="--escrow")
             if territory_geojson is not None:
-                db.execute("UPDATE escrows SET coverage_checked = 1, territory_geojson = ? WHERE escrow_id = ?",
-                           (territory_geojson, escrow.escrow_id))
-            return escrow.escrow_id
-        db.execute(
-            "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-            " VALUES (?, 0, ?, ?, NULL, ?, ?, ?)",
-            (escrow.escrow_id, escrow_json, cells_txt, territory_geojson, int(territory_geojson is not None), format_time(now)),
-        )
+                q.mark_coverage_checked(db, escrow.escrow_id, territory_geojson)
+        else:
+            q.insert_escrow(db, escrow.escrow_id, own=False, escrow_json=escrow_json, cells_txt=cells_txt, leaves=None,
+                            territory_geojson=territory_geojson, coverage_checked=territory_geojson is not None, recorded=recorded)
+        if pin and not q.pinned_keys(db, escrow.escrow_id):
+            q.pin_keys(db, escrow.escrow_id, pin, recorded)
     return escrow.escrow_id

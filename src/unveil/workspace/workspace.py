@@ -107,11 +107,7 @@ def open_workspace(path: Path) -> Workspace:
     if not db.is_file():
         raise MalformedInputError(f"not an unveil workspace (no {DB_NAME}); create one with 'unveil init'", source=str(path))
     try:
-        connection = workspace_db.connect(db)
-        try:
-            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-        finally:
-            connection.close()
+        meta = workspace_db.read_meta(db)
     except sqlite3.DatabaseError as exc:
         raise MalformedInputError(f"the workspace database cannot be read: {exc}", source=str(db)) from None
     if meta.get("schema_version") != str(workspace_db.SCHEMA_VERSION):

@@ -1,0 +1,171 @@
+"""The board's reveal, verification and discrepancy rules (spec §5 "One declaration across
+phases", §7 project event kinds): refused live, replayed by an audit, and kept by a board that
+reopens without re-reading its files (unveil.board.reveals)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from tests.test_board_core import (  # noqa: F401  (board is a fixture)
+    DECL,
+    ESCROW_ID,
+    HOST,
+    INSPECTOR,
+    INTEL,
+    ORIGIN,
+    PARTIES,
+    Escrowed,
+    board,
+    event,
+    file_bytes,
+    new_log,
+    publish,
+    refused,
+    reveal_event,
+)
+from unveil.api.errors import status_of
+from unveil.board.audit import audit
+from unveil.board.log import Log, MemoryStorage
+from unveil.core.jcs import canonicalize
+from unveil.errors import VerificationError
+
+
+def warheads(site_id: str, cell: str, serials: list[str]) -> dict[str, Any]:
+    return {"cell": cell, "sites": [{"id": site_id, "kind": "weapons-storage", "items": [
+        {"category": "warhead", "quantity": len(serials), "unit": "count", "serials": serials}]}]}
+
+
+# A host that declares serial W-1 in two cells and site D-2 in two cells (depot-02 and 05, 02 and 04).
+TWO_STORIES = Escrowed("two-stories", HOST, {
+    "depot-02": warheads("D-2", "depot-02", ["W-1", "W-2"]),
+    "depot-04": warheads("D-2", "depot-04", ["W-7"]),
+    "depot-05": warheads("D-5", "depot-05", ["W-1"]),
+})
+
+
+def reveal_of(log: Log, escrowed: Escrowed, phase: str, indices: list[int]) -> dict[str, Any]:
+    bundle = escrowed.bundle(phase, indices)
+    sha = log.put_bundle(file_bytes(bundle))
+    return event("reveal.published", {"phase": phase, "sha256": sha, "openings": len(indices)}, escrowed.signer, escrowed.escrow_id)
+
+
+def test_a_reveal_that_repeats_an_id_of_an_earlier_phase_is_refused(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    log, _ = board
+    log.submit(publish(TWO_STORIES))
+    assert log.submit(reveal_of(log, TWO_STORIES, "phase-1", [1])).created  # depot-02: D-2 with W-1, W-2
+    error = refused(log, reveal_of(log, TWO_STORIES, "phase-2", [4]))  # depot-05: W-1 again
+    assert (error.reason, status_of(error.reason)) == ("serial-duplicate", 422)
+    assert [(p.index, p.reason) for p in error.problems] == [(4, "serial-duplicate")] and "'phase-1'" in error.problems[0].detail
+    error = refused(log, reveal_of(log, TWO_STORIES, "phase-2", [3]))  # depot-04: site D-2 again
+    assert (error.reason, status_of(error.reason)) == ("site-id-duplicate", 422) and "'phase-1'" in error.message
+    assert log.submit(reveal_of(log, TWO_STORIES, "phase-2", [0, 1, 2])).created  # depot-02 opened again: no duplicate
+    error = refused(log, reveal_of(log, TWO_STORIES, "phase-3", [1, 4]))  # one bundle with both: the verifier's own check
+    assert error.reason == "bundle-invalid" and "serial-duplicate" in {p.reason for p in error.problems}
+    assert log.size == 4  # the test escrow, this one, phases 1 and 2
+
+
+def test_a_board_reopened_without_reading_its_files_still_refuses_a_repeat(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    log, storage = board
+    log.submit(publish(TWO_STORIES))
+    log.submit(reveal_of(log, TWO_STORIES, "phase-1", [1]))
+    again = Log.open(storage, ORIGIN, log._key, PARTIES, lambda: log._now(), check_bundles=False)  # type: ignore[attr-defined]
+    assert again.state.opened["two-stories"].unread == ["phase-1"]  # the file is read only when a check needs it
+    assert refused(again, reveal_of(again, TWO_STORIES, "phase-2", [4])).reason == "serial-duplicate"
+    assert again.state.opened["two-stories"].unread == []
+    assert again.submit(reveal_of(again, TWO_STORIES, "phase-2", [5])).created
+
+
+def test_an_audit_replays_the_repeat_rule() -> None:
+    """A board that logged a repeating reveal (an older version, or a dishonest one): the audit
+    names the entry, and a board will not open such a log."""
+    log, storage = new_log()
+    log.submit(publish())
+    log.submit(publish(TWO_STORIES))
+    log.submit(reveal_of(log, TWO_STORIES, "phase-1", [1]))
+    other = "two-stories"
+    forged = [  # appended behind the board's checks
+        reveal_of(log, TWO_STORIES, "phase-2", [4]),
+        event("verification.recorded", {"phase": "phase-1", "sha256": "c" * 64, "valid": True, "problems": []}, INSPECTOR, other),
+        event("discrepancy.raised", {"id": "D-1", "phase": "phase-9", "cell": "depot-02", "detail": "x", "intel": None}, INSPECTOR, other),
+        event("discrepancy.raised", {"id": "D-2", "phase": "phase-1", "cell": "depot-08", "detail": "x", "intel": None}, INSPECTOR, other),
+    ]
+    storage.entries.extend(canonicalize(doc) for doc in forged)
+    report = audit(storage.entries, PARTIES, ORIGIN, [], bundles=storage.get_bundle)
+    assert [(p.index, p.reason) for p in report.problems] == [
+        (3, "serial-duplicate"), (4, "verification-mismatch"), (5, "phase-unknown"), (6, "cell-not-opened")]
+    without_files = audit(storage.entries, PARTIES, ORIGIN, [])  # the rules that read the files are skipped
+    assert [(p.index, p.reason) for p in without_files.problems] == [(4, "verification-mismatch"), (5, "phase-unknown")]
+    with pytest.raises(VerificationError) as info:
+        new_log(storage)
+    assert {"serial-duplicate", "verification-mismatch", "phase-unknown", "cell-not-opened"} <= info.value.reasons
+
+
+def test_a_verification_names_the_logged_file_of_its_phase(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    """The attack: a verification recorded for a bundle the host showed one inspector privately."""
+    log, _ = board
+    shown = file_bytes(DECL.bundle("phase-1", [3]))  # never logged
+
+    def verification(data: bytes, phase: str = "phase-1") -> dict[str, Any]:
+        return event("verification.recorded", {"phase": phase, "sha256": hashlib.sha256(data).hexdigest(), "valid": True, "problems": []}, INSPECTOR)
+
+    error = refused(log, verification(shown))
+    assert (error.reason, status_of(error.reason)) == ("verification-mismatch", 422) and "no phase 'phase-1'" in error.message
+    logged = file_bytes(DECL.bundle("phase-1", [0, 1, 2]))
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
+    error = refused(log, verification(shown))
+    assert error.reason == "verification-mismatch" and hashlib.sha256(logged).hexdigest() in error.message
+    assert refused(log, verification(logged, phase="phase-2")).reason == "verification-mismatch"
+    assert log.submit(verification(logged)).created
+
+
+def test_a_discrepancy_names_a_revealed_phase_and_a_cell_it_opened(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    log, _ = board
+    raised = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "a site we know of", "intel": None}
+    error = refused(log, event("discrepancy.raised", raised, INSPECTOR))
+    assert (error.reason, status_of(error.reason)) == ("phase-unknown", 422)
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [1, 2])))  # depot-02, depot-03
+    error = refused(log, event("discrepancy.raised", raised, INSPECTOR))
+    assert (error.reason, status_of(error.reason)) == ("cell-not-opened", 422)
+    assert log.submit(event("discrepancy.raised", {**raised, "cell": "depot-03"}, INSPECTOR)).created
+    assert log.state.discrepancy_views()[0]["intel_predates_reveal"] is None
+
+
+def test_late_intelligence_is_logged_as_not_predating_the_reveal(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    """The attack: intelligence sealed after the reveals (--allow-late) offered as evidence for
+    a phase-1 discrepancy. It may be logged, but every view says it does not predate phase 1."""
+    log, storage = board
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [6])))  # entry 1: depot-07
+    intel = Escrowed("intel-late", INSPECTOR, INTEL, shadows=ESCROW_ID)
+    log.submit(publish(intel))  # entry 2: after the reveal
+    log.submit(reveal_event(log, DECL.bundle("phase-2", [6]), phase="phase-2"))  # entry 3: after the intel escrow
+    for id, phase in (("late", "phase-1"), ("early", "phase-2")):
+        body = {"id": id, "phase": phase, "cell": "depot-07", "detail": "suspected store", "intel": intel.bundle(f"challenge-{id}", [6])}
+        log.submit(event("discrepancy.raised", body, INSPECTOR))
+    views = [(v["id"], v["intel_escrow"], v["intel_predates_reveal"]) for v in log.state.discrepancy_views()]
+    assert views == [("late", "intel-late", False), ("early", "intel-late", True)]
+    entries = list(storage.load_entries())
+    report = audit([e for _, e in entries], PARTIES, ORIGIN, [], bundles=storage.get_bundle)
+    assert report.ok and [(d["id"], d["intel_predates_reveal"]) for d in report.discrepancies] == [("late", False), ("early", True)]
+    assert report.to_json()["discrepancies"] == list(report.discrepancies)
+    assert new_log(storage)[0].state.discrepancy_views() == log.state.discrepancy_views()  # the same after a restart
+
+
+def test_intel_bundles_that_repeat_a_suspect_id_are_refused(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    """Spec §9: suspect ids are unique across the intel escrow, whichever bundles open it."""
+    log, _ = board
+    twice = {**INTEL, "depot-02": {"cell": "depot-02", "suspects": [
+        {"id": "Q-1", "kind": "weapons-storage", "lat": 10.0, "lon": 20.0, "radius_m": 100, "confidence": 0.5}]}}
+    intel = Escrowed("intel-twice", INSPECTOR, twice, shadows=ESCROW_ID)
+    log.submit(publish(intel))
+    log.submit(reveal_event(log, DECL.bundle("phase-1", [1, 6])))
+    first = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "x", "intel": intel.bundle("c-1", [6])}
+    assert log.submit(event("discrepancy.raised", first, INSPECTOR)).created
+    second = {"id": "D-2", "phase": "phase-1", "cell": "depot-02", "detail": "y", "intel": intel.bundle("c-2", [1])}
+    error = refused(log, event("discrepancy.raised", second, INSPECTOR))
+    assert error.reason == "suspect-id-duplicate" and "'c-1'" in error.problems[0].detail
+    assert refused(log, reveal_of(log, intel, "c-3", [1])).reason == "suspect-id-duplicate"  # published as a reveal: the same
+    again = {**first, "id": "D-3", "intel": intel.bundle("c-4", [6])}  # the same cell opened again: no repeat
+    assert log.submit(event("discrepancy.raised", again, INSPECTOR)).created
