@@ -1,6 +1,8 @@
 """``unveil coin | draw | discrepancy | inspect`` (spec §8, §7) against a board running in
 process (``create_app`` over a ``Log`` on ``MemoryStorage``, reached through ``TestClient``):
-the parties are board, Host, Inspector (and Observer) of :mod:`tests.test_board_clients`."""
+the parties are board, Host, Inspector (and Observer) of :mod:`tests.test_board_clients`. Host,
+Inspector and Observer each have a witness key: the quorum is the three of them, and a draw
+acts on coin reveals once they are final (spec §7, §8)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_board_clients import ESCROW_ID, World, cli, publish
+from tests.test_board_clients import ESCROW_ID, World, cli, publish, sync
 from unveil.cli import board_cmd, draw_cmd
 from unveil.cli.main import app, main
 from unveil.core.reasons import Reason
@@ -57,6 +59,13 @@ def run_draw(world: World, capsys: pytest.CaptureFixture[str], context: str, *ex
                "--escrow-id", ESCROW_ID, "--parties", str(world.parties_file), *extra)
 
 
+def cosign(world: World, capsys: pytest.CaptureFixture[str], *who: str) -> None:
+    """Each of ``who`` syncs: mirrors the log and cosigns the board's checkpoint."""
+    for name in who:
+        code, out = sync(world, capsys, name)
+        assert code == 0 and out["cosigned"], out
+
+
 def stored_coins(world: World, who: str) -> list[tuple[str, int | None]]:
     """The contexts a workspace drew an r for, with the entry of its commitment."""
     with sqlite3.connect(world.ws[who].db_path) as db:
@@ -71,7 +80,12 @@ def given(world: World, n: int, name: str = "population.txt") -> tuple[str, ...]
 
 @pytest.fixture
 def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> World:
-    """tests.test_board_clients' world (3 workspaces, PARTIES.json, an escrow) with its escrow published."""
+    return published(tmp_path, monkeypatch, capsys)
+
+
+def published(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> World:
+    """tests.test_board_clients' world (3 workspaces, PARTIES.json, an escrow) with its escrow
+    published, and the population file."""
     world = World(tmp_path)
     monkeypatch.setattr(board_cmd, "connect", lambda url: world.client(url))
     world.board()
@@ -125,8 +139,13 @@ def test_full_draw_matches_core_and_select(board: World, capsys: pytest.CaptureF
         reveals[world.ws[who].vkey] = r
     assert sorted(s["body"]["r"] for s in statements(world, "coin.revealed")) == sorted(r.hex() for r in reveals.values())
 
+    code, out = run_draw(world, capsys, context)  # logged, not final: nobody has cosigned the reveals yet
+    assert code == 1 and out["step"] == "cosign" and out["waiting"] == ["Host", "Inspector", "Observer"], out
+    assert "not final" in out["error"] and statements(world, "selection.drawn") == []
+    cosign(world, capsys, "host", "inspector", "observer")  # the whole quorum vouches for the reveals
     code, drawn = run_draw(world, capsys, context)  # from the logged population and n
     assert code == 0, drawn
+    assert drawn["final_size"] == len(entries(world)) - 1 and drawn["refused"] == drawn["not_cosigned"] == []
     seed = draw_seed(context, reveals)
     assert drawn["status"] == "drawn" and drawn["seed"] == seed.hex() and drawn["n"] == 3
     assert drawn["selection"] == select(ordered, 3, seed) and len(drawn["selection"]) == 3
@@ -155,9 +174,12 @@ def test_host_refuses_every_member_inspected(board: World, capsys: pytest.Captur
     assert coin(world, capsys, "reveal", "inspector", context)[0] == 0
     code, out = run_draw(world, capsys, context)
     assert code == 1 and out["waiting"] == ["Host"] and "waiting for Host" in out["error"]
+    code, out = run_draw(world, capsys, context, "--deadline-passed")  # the inspector has not vouched for its reveal either
+    assert code == 0 and out["status"] == "void" and out["refused"] == ["Host", "Inspector"] and out["not_cosigned"] == ["Inspector"], out
+    cosign(world, capsys, "inspector")
     code, out = run_draw(world, capsys, context, "--deadline-passed")
     assert code == 0, out
-    assert out["status"] == "host-refused" and out["seed"] is None and out["refused"] == ["Host"]
+    assert out["status"] == "host-refused" and out["seed"] is None and out["refused"] == ["Host"] and out["not_cosigned"] == []
     assert out["selection"] == sorted(POPULATION)  # the logged population, every member
     assert statements(world, "selection.drawn") == []  # the board could not check a seed: nothing logged
 
@@ -338,6 +360,9 @@ def test_human_output(board: World, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["coin", "commit", "--workspace", ws(world, "host"), *base]) == 0
     for who in ("host", "inspector"):
         assert main(["coin", "reveal", "--workspace", ws(world, who), *base]) == 0
+    assert main(draw) == 1
+    assert "waiting for Host, Inspector, Observer to cosign: the coin reveals" in capsys.readouterr().err
+    cosign(world, capsys, "host", "inspector", "observer")
     assert main(draw) == 0
     out = capsys.readouterr().out
     assert "selection (2 of 10): " in out
@@ -372,13 +397,14 @@ def test_a_transcript_that_does_not_match_the_signed_checkpoint_is_refused(board
     assert caught.value.reason == "checkpoint-invalid"
 
 
-def _revealed(world: World, capsys: pytest.CaptureFixture[str], context: str) -> bytes:
+def _revealed(world: World, capsys: pytest.CaptureFixture[str], context: str, *cosigners: str) -> bytes:
     """Inspector and host committed (the inspector first, n = 3 of the population file) and
-    revealed; returns the seed of the draw."""
+    revealed, then ``cosigners`` synced; returns the seed of the draw."""
     for who in ("inspector", "host"):
         assert coin(world, capsys, "commit", who, context)[0] == 0
     for who in ("host", "inspector"):
         assert coin(world, capsys, "reveal", who, context)[0] == 0
+    cosign(world, capsys, *cosigners)
     reveals = {}
     for who in ("host", "inspector"):
         with sqlite3.connect(world.ws[who].db_path) as db:
@@ -402,7 +428,7 @@ def test_a_host_preempting_the_selection_is_refused_and_the_inspector_draws(boar
     """The attack: after both reveals the host logs selection.drawn with the right seed, n 0 and
     a made-up population_sha256, so that the inspector's draw can never log the true one."""
     world, context = board, "phase-7-inspect"
-    seed = _revealed(world, capsys, context)
+    seed = _revealed(world, capsys, context, "host", "inspector", "observer")
     made_up = "ab" * 32
     error = _host_posts(world, {"context": context, "population_sha256": made_up, "n": 0, "seed": seed.hex(), "selection": []})
     assert (error.status, error.reason) == (400, "malformed")

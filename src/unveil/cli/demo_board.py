@@ -80,16 +80,22 @@ class BoardSession:
         self.step(f"reveal.published {path.name}", board_cmd.publish, self.host_ws.path, self.url, None, path, None, None, None, True)
         self.step(f"verification.recorded {path.name}", board_cmd.publish, self.inspector_ws.path, self.url, None, None, path, None, None, True)
 
+    def cosign(self, why: str = "") -> dict[str, Any]:
+        """Host, inspector and observer each sync and cosign (the quorum: what the board holds
+        becomes final, spec §7); the last sync's result."""
+        from unveil.cli import board_cmd
+
+        synced: dict[str, Any] = {}
+        for ws in (self.host_ws, self.inspector_ws, self.observer_ws):
+            synced = self.step(f"sync and cosign ({ws.name}){why}", board_cmd.sync, ws.path, self.url, self.board_ws.vkey,
+                               self.out / "parties.json", None, True)
+        return synced
+
     def finish(self) -> dict[str, Any]:
         """Every party syncs and cosigns; the board's summary (as :func:`publish_all` returns it)."""
         import httpx
 
-        from unveil.cli import board_cmd
-
-        synced = {}
-        for ws in (self.host_ws, self.inspector_ws, self.observer_ws):
-            synced = self.step(f"sync and cosign ({ws.name})", board_cmd.sync, ws.path, self.url, self.board_ws.vkey,
-                               self.out / "parties.json", None, True)
+        synced = self.cosign()
         checkpoint = httpx.get(f"{self.url}/checkpoint", timeout=10).text
         cosigned_by = _cosigners(checkpoint, [self.host_ws, self.inspector_ws, self.observer_ws])
         published = [s for s in self.steps if s["result"] and "index" in s["result"]]

@@ -115,7 +115,8 @@ class DemoInspector:
                 "distance_m": round(distance), "intel_bundle": path.name, "discrepancy_index": raised["index"]}
 
     def _routine_draw(self, phase: str, population: list[str]) -> dict[str, Any]:
-        """Host and inspector commit and reveal coins on the board; the draw picks the sites."""
+        """Host and inspector commit and reveal coins on the board; host, inspector and observer
+        cosign, so the reveals are final; the draw picks the sites."""
         from unveil.analytics.planning import plan
         from unveil.workspace.coins import commit_coin, draw, reveal_coin
 
@@ -133,6 +134,7 @@ class DemoInspector:
         for ws in (self.host_ws, self.ws):
             self.board.record(f"coin.revealed {context} ({ws.name})",
                               reveal_coin(ws, self.client, context, self.escrow_id, _now(), parties=self.parties))
+        self.board.cosign(f": the reveals of {context} become final")  # a draw acts on final reveals only (spec §8)
         result = draw(self.client, self.parties, context, self.escrow_id, None, None, self.ws, _now())
         self.board.record(f"selection.drawn {context}", {"index": result["index"]})
         return {"context": context, "population": population, "n": n, "seed": result["seed"],

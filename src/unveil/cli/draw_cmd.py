@@ -11,15 +11,20 @@ The inspecting party fixes a draw before any coin (spec §8): its ``coin commit`
 ``--population FILE --n N`` (required of an inspector), which the context's first commitment
 logs; a host commits to the logged population and ``n`` (``--population``/``--n``, if given,
 must be the logged ones) and waits while none is logged. ``draw`` draws from the logged
-population (its ``--population``/``--n``, if given, must be the logged ones).
+population (its ``--population``/``--n``, if given, must be the logged ones), acting on final
+coin reveals only (spec §8): before the deadline it waits for the quorum's cosignatures ("waiting
+for … to cosign"; ``--quorum K`` lowers the quorum as on ``sync``, ``audit`` and ``status``);
+with ``--deadline-passed`` a party whose reveal is missing, or neither final nor covered by a
+checkpoint it cosigned itself, refuses.
 
 ``--json`` prints: coin commit ``{"context", "commitment", "index", "population_sha256", "n"}``;
 coin reveal ``{"context", "r", "index"}``; draw ``{"seed", "selection", "status"}`` (plus
 ``context``, the logged ``n``, ``population_sha256`` and ``population_size``, ``index`` of
-``selection.drawn`` and the ``refused`` party names); discrepancy raise/resolve
-``{"id", …, "index"}`` (raise adds ``intel_predates_reveal``, spec §7: whether the intel escrow
-was logged before the phase's reveal, ``null`` without intel); inspect report ``{"escrow_id", "phase", "sites", "consistent",
-"discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
+``selection.drawn``, the ``refused`` party names, of those the ``not_cosigned`` ones whose
+reveal is logged but counts for nothing, and the ``final_size`` the reveals were read under);
+discrepancy raise/resolve ``{"id", …, "index"}`` (raise adds ``intel_predates_reveal``, spec §7:
+whether the intel escrow was logged before the phase's reveal, ``null`` without intel); inspect
+report ``{"escrow_id", "phase", "sites", "consistent", "discrepancy"}``; failures ``{"error", "reason", …}`` (:func:`unveil.cli.edge.failure_json`).
 """
 
 from __future__ import annotations
@@ -119,7 +124,7 @@ def coin(
 
 def draw(
     workspace: Path, board: str, context: str, escrow_id: str, parties: Path, population: Path | None, n: int | None,
-    deadline_passed: bool, as_json: bool,
+    deadline_passed: bool, as_json: bool, quorum: int | None = None,
 ) -> int:
     def action() -> Done:
         from unveil.workspace import coins
@@ -130,10 +135,13 @@ def draw(
         members = _population(population)
         with _connect(board) as client:
             result = _within(population, lambda: coins.draw(
-                client, registered, context, escrow_id, members, n, ws, _now(), deadline_passed=deadline_passed))
+                client, registered, context, escrow_id, members, n, ws, _now(), deadline_passed=deadline_passed, quorum=quorum))
 
         def show() -> None:
             status = result["status"]
+            if result["not_cosigned"]:
+                _say(f"not final, and not covered by a checkpoint its own party cosigned: the reveal of"
+                     f" {', '.join(result['not_cosigned'])}, which counts as a refusal (spec §8)")
             if status == "void":
                 _say(f"context {context}: the draw is [bold red]void[/] (refused: {', '.join(result['refused']) or 'a reveal came early'}): nothing is inspected")
             elif status == "host-refused":
@@ -215,6 +223,9 @@ PartiesOpt = Annotated[Path, typer.Option("--parties", help="PARTIES.json: the d
 PopulationOpt = Annotated[Path | None, typer.Option(
     "--population", help="File of ids, one per line: what the draw selects from (spec §8).", show_default=False)]
 NOpt = Annotated[int | None, typer.Option("--n", help="How many to select (1 to the population's size).", show_default=False)]
+QuorumOpt = Annotated[int | None, typer.Option(
+    "--quorum", metavar="K", help="Count a reveal final once K quorum members cosigned it (default: every registered witness but the board; spec §7).",
+    show_default=False)]
 
 
 def register(app: typer.Typer) -> None:
@@ -243,13 +254,18 @@ def register(app: typer.Typer) -> None:
     def draw_command(
         workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
         population: PopulationOpt = None, n: NOpt = None,
-        deadline_passed: Annotated[bool, typer.Option("--deadline-passed", help="The context's deadline has passed: a missing commitment or reveal is a refusal (spec §8).")] = False,
+        deadline_passed: Annotated[bool, typer.Option("--deadline-passed", help=(
+            "The context's deadline has passed: a missing commitment or reveal is a refusal, and so is a reveal that is not"
+            " final unless its own party cosigned a checkpoint covering it (spec §8)."))] = False,
+        quorum: QuorumOpt = None,
         json_output: JsonFlag = False,
     ) -> None:
         """Compute the context's selection from the board's coins and logged population, and log it (selection.drawn).
 
-        --population and --n are optional; given, they must be the ones the inspecting party logged."""
-        raise typer.Exit(draw(workspace, board, context, escrow_id, parties, population, n, deadline_passed, json_output))
+        Only final coin reveals count (spec §8): before the deadline the draw waits for the quorum's
+        cosignatures. --population and --n are optional; given, they must be the ones the
+        inspecting party logged."""
+        raise typer.Exit(draw(workspace, board, context, escrow_id, parties, population, n, deadline_passed, json_output, quorum))
 
     @discrepancy_app.command("raise")
     def discrepancy_raise_command(

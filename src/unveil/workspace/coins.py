@@ -7,14 +7,18 @@
 - :func:`reveal_coin` logs ``coin.revealed`` once every draw party's commitment is on the
   board (spec §8: nobody reveals earlier).
 - :func:`draw` reads the context's transcript from the board
-  (:func:`unveil.workspace.transcript.read_transcript`), applies the refusal rules and, when
-  every party revealed, logs ``selection.drawn`` computed from the logged population.
+  (:func:`unveil.workspace.transcript.read_transcript`), keeps the reveals that count (final
+  ones, spec §7: every quorum member, or K of them, cosigned a checkpoint covering them),
+  applies the refusal rules and, when every party's reveal counts, logs ``selection.drawn``
+  computed from the logged population.
 
 The draw parties are, by this project's agreement, every registered host and inspector
 (:meth:`unveil.board.parties.Parties.draw_parties`); the inspecting party of a context is the
 inspector whose commitment opened it. "Refused by the deadline" is the caller's judgement:
-with ``deadline_passed`` false, a missing commitment or reveal means *wait*
-(:class:`~unveil.errors.DrawWaiting`); with it true, it is a refusal.
+with ``deadline_passed`` false, a missing commitment or reveal, or a reveal not final yet, means
+*wait* (:class:`~unveil.errors.DrawWaiting`); with it true, a missing reveal is a refusal, and
+so is one that is not final unless a checkpoint cosigned by its own party covers it (spec §8):
+withholding a cosignature blocks nothing.
 
 Local refusals raise :class:`~unveil.errors.DrawRefused` (``reason`` code, CLI exit 1), and
 "not yet" :class:`~unveil.errors.DrawWaiting`; the board's refusals raise
@@ -35,6 +39,7 @@ from unveil.store.workspace_db import transaction
 from unveil.workspace.transcript import Transcript, read_transcript
 
 if TYPE_CHECKING:
+    from unveil.board.finality import CosignedClaim
     from unveil.board.parties import Parties, Party
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
@@ -262,24 +267,93 @@ def reveal_coin(ws: Workspace, client: BoardClient, context: str, escrow_id: str
 # --- the draw ------------------------------------------------------------------------------
 
 
+def _own_cosignature(ws: Workspace, parties: Parties) -> list[CosignedClaim]:
+    """The workspace's latest cosigned checkpoint of the board, as a claim of its own: a board
+    that leaves it out of ``GET /checkpoints/cosigned`` cannot make this party's reveal look
+    unvouched for to this party (none, if it has cosigned nothing on this board)."""
+    from unveil.board.finality import Claim
+    from unveil.workspace.checkpoints import export_checkpoint
+
+    try:
+        text, _ = export_checkpoint(ws, parties.board.name)
+    except MalformedInputError:
+        return []
+    return [Claim(ws.name, text)]
+
+
+def _counted_reveals(
+    client: BoardClient, parties: Parties, entries: list[bytes], transcript: Transcript, ws: Workspace, context: str,
+    quorum: int | None, deadline_passed: bool,
+) -> tuple[dict[str, bytes], list[str], int | None]:
+    """The reveals the draw acts on (spec §8, "Only final reveals count"), by statement vkey; the
+    names of the draw parties whose logged reveal counts for nothing; and the final size
+    (``None`` while no reveal is logged: there is nothing to settle).
+
+    A reveal counts once it is final: its entry index is below the final size of the log read
+    (:func:`unveil.workspace.sync.final_size_of`, K = ``quorum``; the cosignatures the board lists
+    and this workspace's own, :func:`_own_cosignature`). Before the deadline, a logged
+    reveal that is not final means wait (:class:`DrawWaiting`, step ``cosign``, naming the
+    quorum members that have not cosigned it). Once the deadline has passed, a reveal that is not
+    final counts only if a checkpoint its own party cosigned covers it (its credited size is
+    above the reveal's index); otherwise that party refuses: nobody blocks a draw by withholding
+    a cosignature, and a party that withholds its own vouches for nothing."""
+    from unveil.board import events as ev
+    from unveil.board.finality import quorum_members
+    from unveil.workspace.sync import final_size_of
+
+    logged = {p.vkey: transcript.entries[(ev.COIN_REVEALED, p.vkey)] for p in parties.draw_parties() if p.vkey in transcript.reveals}
+    if not logged:
+        return {}, [], None
+    if not quorum_members(parties) and not deadline_passed:
+        raise MalformedInputError(
+            "no party but the board has a witness key: nothing on this board is ever final (spec §7), so no coin reveal"
+            " counts before the deadline; with --deadline-passed every party refuses (spec §8)", where="--parties")
+    found = final_size_of(client, parties, entries, quorum=quorum, held=_own_cosignature(ws, parties))
+    if not deadline_passed:
+        need = max(logged.values()) + 1
+        if found.final_size < need:
+            short = found.short_of(need)
+            raise DrawWaiting("cosign", short, (
+                f"the coin reveals of context {context!r} (entries {', '.join(map(str, sorted(logged.values())))}) are not final:"
+                f" the final size is {found.final_size}, and {found.quorum} of the quorum's {len(found.members)} member(s) must"
+                f" cosign a checkpoint of size ≥ {need} ({len(found.members) - len(short)} did; spec §7, §8)"))
+        return {vkey: transcript.reveals[vkey] for vkey in logged}, [], found.final_size
+    counted: dict[str, bytes] = {}
+    not_cosigned: list[str] = []
+    for party in parties.draw_parties():
+        index = logged.get(party.vkey)
+        if index is None:
+            continue
+        if index < found.final_size or found.credited.get(party.name, 0) > index:
+            counted[party.vkey] = transcript.reveals[party.vkey]
+        else:
+            not_cosigned.append(party.name)
+    return counted, not_cosigned, found.final_size
+
+
 def draw(
     client: BoardClient, parties: Parties, context: str, escrow_id: str, population: Sequence[str] | None, n: int | None,
-    ws: Workspace, now: datetime, *, deadline_passed: bool = False,
+    ws: Workspace, now: datetime, *, deadline_passed: bool = False, quorum: int | None = None,
 ) -> dict[str, Any]:
     """The draw of ``context`` from the board's transcript (spec §8), over the population and
     ``n`` its inspecting party logged; ``population`` and ``n``, when given, must be those
-    (``population-mismatch``).
+    (``population-mismatch``). It acts on final coin reveals only (:func:`_counted_reveals`;
+    ``quorum`` lowers the quorum to K members, checked as ``sync`` and ``audit`` check it).
 
     Returns ``{"seed": hex | None, "selection": [ids], "status", "index", "n",
-    "population_sha256", "population_size"}``: ``drawn`` (every party revealed a value opening its commitment;
+    "population_sha256", "population_size", "refused", "not_cosigned", "final_size"}``: ``drawn``
+    (every party revealed a value opening its commitment, and the reveals count;
     ``selection.drawn`` is logged, or found already logged: ``index`` is its entry), ``void``
     (an inspector refused, or a reveal came before every commitment: nothing is inspected), or
-    ``host-refused`` (every member of the population is inspected). Missing commitments or
-    reveals raise :class:`DrawWaiting` unless ``deadline_passed``.
+    ``host-refused`` (every member of the population is inspected). ``not_cosigned`` names the
+    refusing parties whose reveal is logged but counts for nothing. Missing commitments or
+    reveals, and reveals not final, raise :class:`DrawWaiting` unless ``deadline_passed``.
     """
     from unveil.board import events as ev
+    from unveil.board.finality import quorum_size
     from unveil.board.parties import INSPECTOR
     from unveil.core.selection import draw_seed, select
+    from unveil.workspace.transcript import signed_entries, transcript_of
 
     _check_context(context)
     if (population is None) != (n is None):
@@ -288,7 +362,9 @@ def draw(
     draw_parties = parties.draw_parties()
     if not draw_parties:
         raise MalformedInputError("no host or inspector is registered: a draw has no parties", where="--parties")
-    transcript = read_transcript(client, parties, context, escrow_id)
+    quorum_size(parties, quorum)  # a bad --quorum is refused before anything is fetched
+    entries = signed_entries(client, parties)
+    transcript = transcript_of(entries, parties, context, escrow_id)
     if given is not None and transcript.population is not None and (given[1], n) != (transcript.population_sha256, transcript.n):
         raise DrawRefused(
             Reason.POPULATION_MISMATCH,
@@ -302,18 +378,20 @@ def draw(
         not_revealed = [p.name for p in draw_parties if p.vkey not in transcript.reveals]
         if not_revealed:
             raise DrawWaiting("reveal", not_revealed)
+    reveals, not_cosigned, final = _counted_reveals(client, parties, entries, transcript, ws, context, quorum, deadline_passed)
     # Without the population nobody else could commit, and with a commitment missing nobody
     # could reveal (spec §8): only the inspectors, or the non-committers, refused. The replayed
-    # transcript holds only reveals that open their commitments.
+    # transcript holds only reveals that open their commitments; of those, only the ones that
+    # count (final, or after the deadline vouched for by their own party) are revealed.
     if transcript.population is None:
         refused = [p for p in draw_parties if p.role == INSPECTOR]
     else:
         refused = [p for p in draw_parties if p.vkey not in transcript.commitments] or [
-            p for p in draw_parties if p.vkey not in transcript.reveals
+            p for p in draw_parties if p.vkey not in reveals
         ]
     result: dict[str, Any] = {"context": context, "seed": None, "selection": [], "status": "void", "index": None,
-                              "refused": [p.name for p in refused], "n": transcript.n,
-                              "population_sha256": transcript.population_sha256,
+                              "refused": [p.name for p in refused], "not_cosigned": not_cosigned, "final_size": final,
+                              "n": transcript.n, "population_sha256": transcript.population_sha256,
                               "population_size": len(transcript.population) if transcript.population is not None else None}
     if transcript.early_reveal or any(p.role == INSPECTOR for p in refused) or transcript.population is None:
         return result
@@ -321,7 +399,7 @@ def draw(
     if refused:  # only hosts refused: every member is inspected
         return {**result, "selection": members, "status": "host-refused"}
     assert transcript.n is not None and transcript.population_sha256 is not None
-    seed = draw_seed(context, {p.vkey: transcript.reveals[p.vkey] for p in draw_parties})
+    seed = draw_seed(context, {p.vkey: reveals[p.vkey] for p in draw_parties})
     chosen = select(members, transcript.n, seed)
     body = {"context": context, "population_sha256": transcript.population_sha256, "n": transcript.n,
             "seed": seed.hex(), "selection": chosen}

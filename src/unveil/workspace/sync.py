@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from unveil.board.finality import Finality, finality, quorum_members, quorum_size
+from unveil.board.finality import CosignedClaim, Finality, finality, quorum_members, quorum_size
 from unveil.board.parties import Parties
 from unveil.board.tree import AppendOnlyTree
 from unveil.board.witness import Cosignature, Witness, WitnessRefusal, board_key, read_checkpoint
@@ -128,19 +128,23 @@ def _witness(
     return size, root, len(fetched), witness.consider(note, key, proof), tree
 
 
-def final_size_of(client: BoardClient, parties: Parties, entries: Iterable[bytes] | AppendOnlyTree, *, quorum: int | None = None) -> Finality:
+def final_size_of(
+    client: BoardClient, parties: Parties, entries: Iterable[bytes] | AppendOnlyTree, *, quorum: int | None = None,
+    held: Iterable[CosignedClaim] = (),
+) -> Finality:
     """The finality of the log a reader holds (its ``entries`` in order, or their tree) on the
     board at ``client``: each witness's largest cosigned checkpoint (``GET
-    /checkpoints/cosigned``) verified against it, with the board's consistency proof for one
-    beyond it. ``Finality.final_size`` is the final size; ``Finality.credited[name]`` the size
-    each quorum member vouched for (a draw party that has not cosigned its reveal, spec §8)."""
+    /checkpoints/cosigned``, and the cosigned checkpoints the reader ``held`` itself) verified
+    against it, with the board's consistency proof for one beyond it. ``Finality.final_size`` is
+    the final size; ``Finality.credited[name]`` the size each quorum member vouched for (a draw
+    party that has not cosigned its reveal, spec §8)."""
     if isinstance(entries, AppendOnlyTree):
         tree = entries
     else:
         tree = AppendOnlyTree()
         for entry in entries:
             tree.append(leaf_hash(entry))
-    return finality(parties, client.cosigned(), tree, quorum=quorum, prove=client.consistency_proof)
+    return finality(parties, [*client.cosigned(), *held], tree, quorum=quorum, prove=client.consistency_proof)
 
 
 def board_finality(db: sqlite3.Connection, client: BoardClient, parties: Parties, tree: AppendOnlyTree, quorum: int | None) -> Finality:

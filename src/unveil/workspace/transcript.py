@@ -1,7 +1,8 @@
 """A draw as the board's log holds it (spec §7, §8): :func:`read_transcript`.
 
-A party reads the whole log, checks that it is the log the board signed (the entries hash to
-the root of the board's signed checkpoint), and replays it under the board's own rules
+A party reads the whole log (:func:`signed_entries`), checks that it is the log the board signed
+(the entries hash to the root of the board's signed checkpoint), and replays it
+(:func:`transcript_of`) under the board's own rules
 (:func:`unveil.board.audit.replay`): an entry the board should have refused counts for
 nothing, so a draw step acts on the same population, commitments, reveals and selection a
 board and an audit accept. The one exception is an early reveal: a ``coin.revealed`` logged
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from unveil.board.parties import Parties
     from unveil.store.board_client import BoardClient
 
-__all__ = ["Transcript", "read_transcript"]
+__all__ = ["Transcript", "read_transcript", "signed_entries", "transcript_of"]
 
 
 @dataclass
@@ -73,13 +74,19 @@ def _in_context(entry: bytes, context: str, escrow_id: str) -> bool:
 
 
 def read_transcript(client: BoardClient, parties: Parties, context: str, escrow_id: str) -> Transcript:
-    """The context's draw as the board's signed log holds it, replayed under the protocol.
+    """The context's draw as the board's signed log holds it, replayed under the protocol
+    (:func:`signed_entries`, then :func:`transcript_of`)."""
+    return transcript_of(signed_entries(client, parties), parties, context, escrow_id)
 
-    Raises :class:`DrawRefused` (``checkpoint-invalid``) if the entries are not the signed
-    log, (``context-mismatch``) if the context is another escrow's draw."""
+
+def transcript_of(entries: list[bytes], parties: Parties, context: str, escrow_id: str) -> Transcript:
+    """The context's draw in ``entries`` (the whole log, in order), replayed under the protocol.
+
+    Raises :class:`DrawRefused` (``context-mismatch``) if the context is another escrow's draw;
+    :func:`read_transcript` raises ``checkpoint-invalid`` first if the entries are not the
+    signed log."""
     from unveil.board.audit import replay
 
-    entries = signed_entries(client, parties)
     state, _, problems = replay(entries, parties)
     found = Transcript()
     found.early_reveal = any(
