@@ -57,9 +57,9 @@ class BoardSession:
         return read_parties(path.read_bytes(), source=str(path))
 
     def client(self) -> Any:
-        from unveil.store.board_client import BoardClient
+        from unveil.workspace.boards import connect
 
-        return BoardClient(self.url)
+        return connect(self.url)
 
     def publish_escrow(self) -> None:
         from unveil.cli import board_cmd

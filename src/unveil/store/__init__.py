@@ -1,6 +1,8 @@
 """Where data lives, and the only place that talks to it: SQL and HTTP.
 
-- :mod:`.workspace_db`  a party's private workspace database (SQLite)
+- :mod:`.workspace_db`  a party's private workspace database (SQLite): schema, migrations, transactions
+- :mod:`.workspace_queries`  every named query on it: escrows, phases, openings, verifications,
+  pinned keys, suspects, inspection results, coins
 - :mod:`.witness_db`    a witness's state, evidence and log mirror, in that database
 - :mod:`.board_db`      the public board's database (SQLite or PostgreSQL)
 - :mod:`.board_client`  a board's HTTP API, seen from a party

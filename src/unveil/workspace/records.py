@@ -171,6 +171,17 @@ def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> d
     }
 
 
+def opened_site(ws: Workspace, escrow_id: str, site_id: str) -> dict[str, Any] | None:
+    """The site ``site_id`` as an opened cell of ``escrow_id`` declares it, or ``None`` if no
+    opened cell declares it."""
+    with ws.connect() as db:
+        for text in q.opened_contents(db, escrow_id):
+            for site in loads(text).get("sites", ()):
+                if site["id"] == site_id:
+                    return dict(site)
+    return None
+
+
 def accept_escrow(
     ws: Workspace, *, escrow_json: bytes, cells_txt: bytes, territory_geojson: bytes | None, now: datetime, pin: Sequence[str] = ()
 ) -> str:
