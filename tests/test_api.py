@@ -58,7 +58,7 @@ from unveil.core.merkle import leaf_hash, verify_consistency, verify_inclusion
 from unveil.core.notes import Checkpoint, cosign, open_note, verify_note
 from unveil.core.statements import sign_statement
 from unveil.errors import MalformedInputError
-from unveil.workspace.keystore import write_private
+from unveil.store.keystore import write_private
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 

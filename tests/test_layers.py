@@ -1,10 +1,12 @@
-"""Layers import one way (core ← store ← board / workspace ← cli, api), the board package is pure
-(no HTTP, no SQL, no clock), and no module outside ``store/`` holds SQL."""
+"""Layers import one way (core ← store ← board / workspace ← cli, api), ``cli`` and ``api`` alone
+on top, with no import cycle between packages; the board package is pure (no HTTP, no SQL, no
+clock), and no module outside ``store/`` holds SQL."""
 
 from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,18 @@ FORBIDDEN = {
     "board": {"store", "workspace", "cli", "api"},
     "workspace": {"cli", "api"},
     "cli": {"store"},
+    "api": {"workspace", "cli"},
 }
 """For each package, the unveil packages it must not import (at module level, inside a function
 or for type checking only). A command calls services (``workspace``, ``board``), never
-``store``."""
+``store``; the API serves a board (``board``, ``store``) and knows nothing of a party's
+workspace."""
+TOP = {"cli", "api"}
+"""The top layer: nothing else imports these."""
+MUTUAL = {"core", "errors"}
+"""The one pair of packages that import each other: the error tree (``unveil.errors``) carries
+reason codes (``unveil.core.reasons.Reason``) and the pure core raises those errors. No module
+cycle comes of it: ``errors`` imports only ``core.reasons``, which imports nothing of unveil."""
 
 IO_MODULES = {"sqlite3", "sqlalchemy", "psycopg", "httpx", "socket", "http", "urllib", "subprocess", "time", "requests"}
 CLOCK_CALLS = {"now", "utcnow", "today", "time", "monotonic", "perf_counter"}
@@ -52,6 +62,75 @@ def modules(package: str) -> list[Path]:
     return sorted((SRC / package).rglob("*.py"))
 
 
+def unit(path: Path) -> str:
+    """The package (``core``, ``cli``, …) or top-level module (``errors``, …) a file belongs to;
+    ``unveil`` for the root ``__init__``."""
+    first = path.relative_to(SRC).parts[0]
+    return "unveil" if first == "__init__.py" else first.removesuffix(".py")
+
+
+def imported_units(path: Path) -> Iterator[tuple[int, str, str]]:
+    """``(line, module, unit)`` of every unveil import in the file (``from unveil import X``:
+    the unit is ``X`` when it is a package or module)."""
+    from_root: dict[int, list[str]] = {}  # line -> the names of a ``from unveil import …``
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module == "unveil" and not node.level:
+            from_root[node.lineno] = [alias.name for alias in node.names]
+    for line, module in imports(path):
+        parts = module.split(".")
+        if parts[0] != "unveil":
+            continue
+        if len(parts) > 1:
+            yield line, module, parts[1]
+            continue
+        for name in from_root.get(line, []):
+            if (SRC / name).is_dir() or (SRC / f"{name}.py").is_file():
+                yield line, f"unveil.{name}", name
+            else:  # a name the root package defines (__version__)
+                yield line, module, "unveil"
+
+
+def package_graph() -> dict[str, set[str]]:
+    """Each package's (or top-level module's) imports of other unveil packages and modules."""
+    graph: dict[str, set[str]] = {}
+    for path in SRC.rglob("*.py"):
+        source = unit(path)
+        graph.setdefault(source, set()).update(target for _, _, target in imported_units(path) if target != source)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
+    """The strongly connected components of more than one node (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, ()):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
 def test_layers_import_one_way(package: str) -> None:
     bad = [
@@ -61,6 +140,22 @@ def test_layers_import_one_way(package: str) -> None:
         if module.startswith("unveil.") and module.split(".")[1] in FORBIDDEN[package]
     ]
     assert bad == []
+
+
+def test_only_cli_and_api_are_on_top() -> None:
+    bad = [
+        f"{path.relative_to(SRC)}:{line}: {module}"
+        for path in SRC.rglob("*.py") if unit(path) not in TOP
+        for line, module, target in imported_units(path) if target in TOP
+    ]
+    assert bad == []
+
+
+def test_no_import_cycle_between_packages() -> None:
+    assert cycles(package_graph()) == [MUTUAL]
+    errors_imports = {module for _, module, target in imported_units(SRC / "errors.py") if target == "core"}
+    assert errors_imports == {"unveil.core.reasons"}
+    assert list(imported_units(SRC / "core" / "reasons.py")) == []
 
 
 def test_the_board_package_does_no_io_and_reads_no_clock() -> None:
@@ -95,3 +190,7 @@ def test_the_checks_would_catch_a_violation(tmp_path: Path) -> None:
     assert not SQL.search("Select the final size from the quorum's cosignatures.")
     sample = SRC / "board" / "finality.py"
     assert "unveil.board.parties" in {m for _, m in imports(sample)}
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+    demo = {u for _, _, u in imported_units(SRC / "cli" / "demo_inspector.py")}
+    assert "exercise" in demo  # from unveil import exercise
