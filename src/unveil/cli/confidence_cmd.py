@@ -1,7 +1,7 @@
 """``unveil confidence``: after each verified phase of a declaration escrow, the probability
 that no undeclared site remains (model: docs/confidence.md; evidence:
-:mod:`unveil.workspace.confidence`). The lead wires :func:`register` into
-:mod:`unveil.cli.main`.
+:mod:`unveil.workspace.confidence`); :mod:`unveil.cli.main` adds the command with
+:func:`register`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The demo's public board (issue 4): publish the whole exercise to a board the demo starts
+"""The demo's public board: publish the whole exercise to a board the demo starts
 itself, and end with a checkpoint cosigned by host, inspector and an observer.
 
 Runs the real server (`unveil serve` over SQLite, as a subprocess on a free loopback port) and

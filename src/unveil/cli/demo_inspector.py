@@ -1,4 +1,4 @@
-"""The demo's inspector (issue 5, item 7): intelligence sealed before the reveals, a truth test
+"""The demo's inspector: intelligence sealed before the reveals, a truth test
 after each verified phase, challenge inspections of the undeclared suspects, routine inspections
 drawn fairly with the coin protocol on the board, and the confidence after each phase.
 

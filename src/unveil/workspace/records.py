@@ -1,7 +1,7 @@
-"""What a workspace remembers about escrows it checks, and the status it reports (issue 3).
+"""What a workspace remembers about escrows it checks, and the status it reports.
 
-Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is
-:mod:`unveil.store.workspace_queries`'.
+Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is in
+:mod:`unveil.store.workspace_queries`.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[st
 
 
 def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
-    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), the
+    """Sealed and opened cells, phases, running totals, the reconciliation (once every cell is
+    opened: whether the opened sites sum to the declared totals), the
     problems of the declaration as opened so far (a declaration with problems never
     reconciles), and what of it is not final yet on the boards this workspace syncs with
     (``boards``; each phase's ``final``: :func:`unveil.workspace.pending.board_status`, K =

@@ -1,4 +1,4 @@
-"""Creating and opening workspaces (issue 3): a directory with ``workspace.db`` and ``keys/``.
+"""Creating and opening workspaces: a directory with ``workspace.db`` and ``keys/``.
 
 Layout::
 
