@@ -6,6 +6,7 @@
 - :mod:`.witness_db`    a witness's state, evidence and log mirror, in that database
 - :mod:`.board_db`      the public board's database (SQLite or PostgreSQL)
 - :mod:`.board_client`  a board's HTTP API, seen from a party
+- :mod:`.board_entries`  the entries in a board's answers, each read as its exact bytes
 - :mod:`.keystore`      private key files (PEM)
 
 Above this layer, services (``unveil.board``, ``unveil.workspace``) hold the logic; below it,
