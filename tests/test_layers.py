@@ -203,4 +203,4 @@ def test_the_checks_would_catch_a_violation(tmp_path: Path) -> None:
     demo = {u for _, _, u in imported_units(SRC / "cli" / "demo_inspector.py")}
     assert "exercise" in demo  # from unveil import exercise
     assert {"core", "errors", "store", "cli", "api", "escrowing", "unveil"} <= UNITS and LIBRARIES <= UNITS
-    assert all(modules(unit) and all(path.is_file() for path in modules(unit)) for unit in FORBIDDEN)
+    assert all(modules(package) and all(path.is_file() for path in modules(package)) for package in FORBIDDEN)

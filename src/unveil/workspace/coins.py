@@ -1,10 +1,10 @@
 """A party's side of a coin draw (spec §8), against a board (spec §7).
 
 - :func:`commit_coin` draws ``r``, stores it in the workspace (table ``coins``, its queries in
-  :mod:`unveil.store.workspace_queries`) *before*
-  anything leaves the machine, then logs ``coin.committed``. The inspecting party's first
-  commitment of a context logs the population and ``n``; every other commitment names the
-  logged ones, so the population and ``n`` are fixed before any coin (spec §8).
+  :mod:`unveil.store.workspace_queries`) *before* anything leaves the machine, then logs
+  ``coin.committed``. The inspecting party's first commitment of a context logs the
+  population and ``n``; every other commitment names the logged ones, so the population and
+  ``n`` are fixed before any coin (spec §8).
 - :func:`reveal_coin` logs ``coin.revealed`` once every draw party's commitment is on the
   board (spec §8: nobody reveals earlier).
 - :func:`draw` reads the context's transcript from the board
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from unveil.workspace.workspace import Workspace
 
 __all__ = ["Transcript", "check_population", "commit_coin", "draw", "read_population", "read_transcript", "reveal_coin"]
+
 
 def _check_context(context: str, where: str = "--context") -> None:
     if not is_id(context):

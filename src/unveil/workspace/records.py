@@ -122,11 +122,10 @@ def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[st
 
 def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
     """Sealed and opened cells, phases, running totals, the reconciliation (once every cell is
-    opened: whether the opened sites sum to the declared totals), the
-    problems of the declaration as opened so far (a declaration with problems never
-    reconciles), and what of it is not final yet on the boards this workspace syncs with
-    (``boards``; each phase's ``final``: :func:`unveil.workspace.pending.board_status`, K =
-    ``quorum``)."""
+    opened: whether the opened sites sum to the declared totals), the problems of the
+    declaration as opened so far (a declaration with problems never reconciles), and what of
+    it is not final yet on the boards this workspace syncs with (``boards``; each phase's
+    ``final``: :func:`unveil.workspace.pending.board_status`, K = ``quorum``)."""
     from unveil.workspace.pending import board_status
 
     with ws.connect() as db:
