@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib.util
 import json
 import signal
 import socket
@@ -60,7 +59,7 @@ from unveil.core.merkle import leaf_hash, verify_consistency, verify_inclusion
 from unveil.core.notes import Checkpoint, cosign, open_note, verify_note
 from unveil.core.statements import sign_statement
 from unveil.errors import MalformedInputError
-from unveil.workspace.keystore import write_private
+from unveil.store.keystore import write_private
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 
@@ -528,10 +527,6 @@ def test_serve_refuses_a_key_that_is_not_the_boards(tmp_path: Path, board_files:
     assert cli_main([*args, "--port", "70000"]) == 2
 
 
-HAS_BOARD_DB = importlib.util.find_spec("unveil.store.board_db") is not None
-
-
-@pytest.mark.skipif(not HAS_BOARD_DB, reason="unveil.store.board_db (open_storage) is not written yet")
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_unveil_serve_live_over_sqlite(tmp_path: Path, board_files: tuple[Path, Path], stop: signal.Signals) -> None:
     key, parties = board_files

@@ -1,4 +1,4 @@
-"""`unveil verify`: the interface acceptance checks rely on (issue 2, item 4)."""
+"""`unveil verify`: its options, output and exit codes, as scripts and other implementations rely on them."""
 
 from __future__ import annotations
 

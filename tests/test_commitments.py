@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from unveil.core.commitments import Salter, content_jcs, contents_jcs, empty_content_jcs, leaf, leaves_for, leaves_of, sealed_totals
+from unveil.core.encoding import hex32_packed
 from unveil.core.jcs import canonicalize
 from unveil.core.merkle import hash_leaves, root_from_leaf_hashes
 from unveil.escrowing import commit_cells, leaves_root
@@ -21,6 +22,17 @@ ids = st.from_regex(r"[A-Za-z0-9._:-]{1,64}", fullmatch=True)
 def test_salt_is_the_spec_hmac(escrow_id: str, cell: str) -> None:
     expected = hmac.new(K, b"unveil/v1/salt\x00" + escrow_id.encode() + b"\x00" + cell.encode(), hashlib.sha256).digest()
     assert Salter(K, escrow_id).salt(cell) == expected
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=8))
+def test_salts_and_hashes_decode_from_lowercase_hex_only(values: list[bytes]) -> None:
+    """Salts and proof hashes are 64 lowercase hex digits each (spec §0), decoded in one pass."""
+    texts = [v.hex() for v in values]
+    assert hex32_packed(texts) == b"".join(values)
+    if values:
+        for bad in (texts[0].upper(), texts[0][:63], texts[0] + "0", "g" + texts[0][1:], " " + texts[0][1:]):
+            if bad != texts[0]:
+                assert hex32_packed([*texts[1:], bad]) is None
 
 
 @given(ids)

@@ -12,33 +12,21 @@ from typing import Any
 
 import h3
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli
+from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli, unveil
 from tests.workflow_fixtures import TESTLAND_ONLY as TERRITORY
-from unveil.cli.confidence_cmd import register
-from unveil.cli.intel_cmd import register as register_intel
-
-runner = CliRunner()
 
 
 def cell(point: tuple[float, float]) -> str:
     return h3.latlng_to_cell(point[0], point[1], RES)
 
 
-def sub_cli(reg: Any, *args: str, as_json: bool = True) -> tuple[int, Any]:
-    app = typer.Typer()
-    reg(app)
-
-    @app.command("_unused", hidden=True)  # keeps typer from collapsing a single command
-    def _unused() -> None:
-        pass
-
-    result = runner.invoke(app, [*args, "--json"] if as_json else list(args))
+def sub_cli(*args: str, as_json: bool = True) -> tuple[int, Any]:
+    """``unveil ARGS`` (with ``--json``: the parsed output) through the real entry point."""
+    code, out = unveil(*args, "--json") if as_json else unveil(*args)
     if not as_json:
-        return result.exit_code, result.stdout
-    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None
+        return code, out
+    return code, json.loads(out) if out.strip() else None
 
 
 def reveal_and_verify(d: Path, capsys: pytest.CaptureFixture[str], phase: str, points: list[tuple[float, float]]) -> None:
@@ -74,13 +62,13 @@ def setup(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     assert code == 0
     assert cell((45.3005, 10.2005)) == cell((45.30, 10.20)) and cell(EMPTY) != cell(UNOPENED)
     reveal_and_verify(d, capsys, "phase-1", [(45.30, 10.20), EMPTY])
-    code, imported = sub_cli(register_intel, "intel", "import", "--workspace", str(d / "inspector"), str(d / "intel.csv"))
+    code, imported = sub_cli("intel", "import", "--workspace", str(d / "inspector"), str(d / "intel.csv"))
     assert code == 0 and imported["suspects"] == 3
     return d
 
 
 def confidence(d: Path, *extra: str) -> tuple[int, Any]:
-    return sub_cli(register, "confidence", "--workspace", str(d / "inspector"), *extra)
+    return sub_cli("confidence", "--workspace", str(d / "inspector"), *extra)
 
 
 def test_hand_computed_confidence_after_a_nothing_found_inspection(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +116,7 @@ def test_hand_computed_confidence_after_a_nothing_found_inspection(setup: Path, 
     assert {k: v["state"] for k, v in out["phases"][1]["suspects"].items()} == {
         "X-1": "declared", "X-2": "cleared", "X-3": "opened"}
 
-    code, text = sub_cli(register, "confidence", "--workspace", str(d / "inspector"), as_json=False)
+    code, text = sub_cli("confidence", "--workspace", str(d / "inspector"), as_json=False)
     assert code == 0 and "phase-1" in text and "0.400000" in text
 
 
@@ -154,5 +142,5 @@ def test_bad_inputs_exit_2(setup: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2 and "background" in out["error"]
     code, out = confidence(d, "--escrow-id", "nope")
     assert code == 2
-    code, out = sub_cli(register, "confidence", "--workspace", str(d / "host"))
+    code, out = sub_cli("confidence", "--workspace", str(d / "host"))
     assert code == 2 and "inspector" in out["error"]

@@ -1,4 +1,4 @@
-"""`make demo` runs `unveil demo`: the built-in exercise end to end (issue 3, item 6)."""
+"""`make demo` runs `unveil demo`: the built-in exercise end to end."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_demo_board_is_cosigned_and_serve_sh_serves_it_again(tmp_path: Path, cap
 def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 5, item 7: intelligence sealed before the reveals; phase 2 exposes hidden site H-01,
+    """Intelligence sealed before the reveals; phase 2 exposes hidden site H-01,
     the false lead X-06 is cleared, H-02 is found in the final phase; every routine draw
     recomputes with ``unveil select`` from the coins revealed on the board."""
     import subprocess

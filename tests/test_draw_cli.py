@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.test_board_clients import ESCROW_ID, World, cli, publish, sync
-from unveil.cli import board_cmd, draw_cmd
-from unveil.cli.main import app, main
+from unveil.cli import board_cmd
+from unveil.cli.main import main
 from unveil.core.reasons import Reason
 from unveil.core.selection import coin_commitment, draw_seed, population_sha256, select
 from unveil.errors import BoardError, DrawRefused
@@ -24,13 +24,6 @@ from unveil.store.board_client import BoardClient
 from unveil.workspace import host as host_service
 
 POPULATION = ["site-07", "site-01", "site-12", "site-03", "site-10", "site-05", "site-09", "site-02", "site-11", "site-04"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _registered() -> None:
-    """The lead wires ``register`` into main.py; until then, add the commands here once."""
-    if not any(group.name == "coin" for group in app.registered_groups):
-        draw_cmd.register(app)
 
 
 def entries(world: World) -> list[dict[str, Any]]:

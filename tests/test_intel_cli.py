@@ -11,14 +11,9 @@ from typing import Any
 
 import h3
 import pytest
-import typer
-from typer.testing import CliRunner
 
-from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli
+from tests.workflow_fixtures import CSV, EMPTY, INTEL, RES, UNOPENED, cli, unveil
 from tests.workflow_fixtures import TESTLAND_ONLY as TERRITORY
-from unveil.cli.intel_cmd import register
-
-runner = CliRunner()
 
 
 def cell(point: tuple[float, float]) -> str:
@@ -26,10 +21,9 @@ def cell(point: tuple[float, float]) -> str:
 
 
 def intel_cli(*args: str) -> tuple[int, Any]:
-    app = typer.Typer()
-    register(app)
-    result = runner.invoke(app, [*args, "--json"])
-    return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None
+    """``unveil ARGS --json``: the exit code and the parsed output."""
+    code, out = unveil(*args, "--json")
+    return code, json.loads(out) if out.strip() else None
 
 
 def snapshot(*folders: Path) -> dict[str, str]:
@@ -152,11 +146,9 @@ def test_check_without_json_prints_a_table(setup: dict[str, Any], capsys: pytest
     d = setup["dir"]
     assert intel_cli("intel", "import", "--workspace", str(d / "inspector"), str(d / "intel.csv"))[0] == 0
     bundle = reveal_and_verify(d, capsys, "phase-2", [(45.30, 10.20), EMPTY])
-    app = typer.Typer()
-    register(app)
-    result = runner.invoke(app, ["check", "--workspace", str(d / "inspector"), "--bundle", str(bundle)])
-    assert result.exit_code == 0
-    assert "confirmed" in result.stdout and "X-1" in result.stdout and "undeclared" in result.stdout
+    code, out = unveil("check", "--workspace", str(d / "inspector"), "--bundle", str(bundle))
+    assert code == 0
+    assert "confirmed" in out and "X-1" in out and "undeclared" in out
 
 
 def test_bad_intel_file_exits_2_and_leaves_the_workspace_unchanged(setup: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""The host and inspector workflow end to end through the CLI (issue 3), on a small made-up
+"""The host and inspector workflow end to end through the CLI, on a small made-up
 territory: init → commit → reveal → verify (recorded, coverage checked) → status."""
 
 from __future__ import annotations

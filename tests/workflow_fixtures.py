@@ -1,8 +1,10 @@
 """Shared fixtures for the workflow tests: a small fictional territory, a CSV declaration on it,
-an intelligence file, and a helper that runs the CLI with --json."""
+an intelligence file, and helpers that run the CLI through its entry point."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from typing import Any
 
@@ -37,3 +39,12 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any]:
     code = main([*args, "--json"])
     out = capsys.readouterr().out
     return code, json.loads(out) if out.strip() else None
+
+
+def unveil(*args: str) -> tuple[int, str]:
+    """``unveil ARGS`` through :func:`unveil.cli.main.main`, without capsys: the exit code and
+    what it printed."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = main(list(args))
+    return code, buffer.getvalue()

@@ -32,7 +32,7 @@ from unveil.board.log import Log
 from unveil.board.parties import read_parties
 from unveil.core.keys import STATEMENT_KEY
 from unveil.errors import MalformedInputError
-from unveil.workspace.keystore import read_private
+from unveil.store.keystore import read_private
 
 __all__ = ["open_board", "serve", "uvicorn_config"]
 

@@ -6,6 +6,8 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.events`   the event envelope and body shapes (:func:`parse_event`, :func:`make_event`)
 - :mod:`.parties`  ``PARTIES.json`` and who wrote an event (:func:`read_parties`)
 - :mod:`.protocol` who may write what, in which order (:class:`BoardState`; it raises :class:`~unveil.errors.BoardRefused`)
+- :mod:`.reveals`  the reveals, verifications and discrepancies of each escrow, and their rules
+- :mod:`.coins`    the coin draws of each context, and their rules (spec §8)
 - :mod:`.log`      :class:`Log`: submit, checkpoints, proofs, cosignatures
 - :mod:`.audit`    :func:`audit`: recompute a log offline and check its checkpoints
 - :mod:`.witness`  :class:`Witness`: cosign a checkpoint only if it extends the last one cosigned
@@ -13,7 +15,7 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.finality` the quorum and the final size of a log, from each witness's cosigned checkpoints
 
 Its I/O lives one layer down: the board's database and the HTTP client of a board in
-:mod:`unveil.store` (``board_db``, ``board_client``), a witness's tables in
+:mod:`unveil.store` (``board_db``, ``board_client``, ``board_entries``), a witness's tables in
 :mod:`unveil.store.witness_db`; a party's services over them (publish, sync, audit, checkpoint
 files) in :mod:`unveil.workspace`.
 """

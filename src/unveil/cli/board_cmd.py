@@ -35,14 +35,14 @@ from unveil.errors import MalformedInputError
 
 if TYPE_CHECKING:
     from unveil.board.parties import Parties
-    from unveil.store.board_client import BoardClient
+    from unveil.workspace.boards import BoardClient
 
 
 def connect(url: str) -> BoardClient:
     """The client of the board at ``--board URL`` (tests replace this to reach a board in process)."""
-    from unveil.store.board_client import BoardClient
+    from unveil.workspace import boards
 
-    return BoardClient(url)
+    return boards.connect(url)
 
 
 def _say(message: str) -> None:

@@ -1,7 +1,7 @@
 """``unveil confidence``: after each verified phase of a declaration escrow, the probability
 that no undeclared site remains (model: docs/confidence.md; evidence:
-:mod:`unveil.workspace.confidence`). The lead wires :func:`register` into
-:mod:`unveil.cli.main`.
+:mod:`unveil.workspace.confidence`); :mod:`unveil.cli.main` adds the command with
+:func:`register`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,12 @@ from unveil.cli.edge import Done, run
 
 def confidence(workspace: Path, escrow_id: str | None, background: str, open_credit: str, as_json: bool) -> int:
     def action() -> Done:
-        from unveil.workspace.confidence import confidence_by_phase
+        from unveil.workspace.confidence import confidence as confidence_of
         from unveil.workspace.workspace import open_workspace
 
         ws = open_workspace(workspace)
-        phases = confidence_by_phase(ws, escrow_id, background=background, open_credit=open_credit)
-        chosen = escrow_id
-        if chosen is None:
-            from unveil.workspace.confidence import _choose_declaration
-
-            with ws.connect() as db:
-                chosen = _choose_declaration(db, None)
-        result = {"escrow_id": chosen, "phases": phases}
+        result = confidence_of(ws, escrow_id, background=background, open_credit=open_credit)
+        chosen, phases = result["escrow_id"], result["phases"]
 
         def show() -> None:
             from rich.table import Table

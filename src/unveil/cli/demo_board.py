@@ -1,4 +1,4 @@
-"""The demo's public board (issue 4): publish the whole exercise to a board the demo starts
+"""The demo's public board: publish the whole exercise to a board the demo starts
 itself, and end with a checkpoint cosigned by host, inspector and an observer.
 
 Runs the real server (`unveil serve` over SQLite, as a subprocess on a free loopback port) and
@@ -57,9 +57,9 @@ class BoardSession:
         return read_parties(path.read_bytes(), source=str(path))
 
     def client(self) -> Any:
-        from unveil.store.board_client import BoardClient
+        from unveil.workspace.boards import connect
 
-        return BoardClient(self.url)
+        return connect(self.url)
 
     def publish_escrow(self) -> None:
         from unveil.cli import board_cmd

@@ -1,4 +1,4 @@
-"""``unveil demo``: the built-in fictional exercise end to end (issue 3).
+"""``unveil demo``: the built-in fictional exercise end to end.
 
 The host seals Exampleland's declaration; three phases open three regions; the inspector
 verifies each (checking the cells cover the agreed territory first); a tampered copy of a

@@ -1,4 +1,4 @@
-"""The demo's inspector (issue 5, item 7): intelligence sealed before the reveals, a truth test
+"""The demo's inspector: intelligence sealed before the reveals, a truth test
 after each verified phase, challenge inspections of the undeclared suspects, routine inspections
 drawn fairly with the coin protocol on the board, and the confidence after each phase.
 
@@ -143,26 +143,16 @@ class DemoInspector:
     def _inspect_site(self, site_id: str) -> dict[str, Any]:
         """A routine inspection of a declared site: what is really there against what was opened."""
         from unveil.core.jcs import canonicalize
+        from unveil.workspace.records import opened_site
 
         truth = next((s for s in self.truth if s["id"] == site_id), None)
-        opened = self._opened_site(site_id)
+        opened = opened_site(self.ws, self.escrow_id, site_id)
         if truth is None:
             return {"site": site_id, "result": "discrepancy", "detail": "nothing found at the declared site"}
         same = opened is not None and canonicalize({k: truth[k] for k in ("kind", "items")}) == canonicalize(
             {k: opened[k] for k in ("kind", "items")})
         return {"site": site_id, "result": "consistent" if same else "discrepancy",
                 "detail": "as declared" if same else "what is there differs from the declaration"}
-
-    def _opened_site(self, site_id: str) -> dict[str, Any] | None:
-        from unveil.core.jsonparse import loads
-        from unveil.store.workspace_queries import opened_contents
-
-        with self.ws.connect() as db:
-            for text in opened_contents(db, self.escrow_id):
-                for site in loads(text).get("sites", ()):
-                    if site["id"] == site_id:
-                        return dict(site)
-        return None
 
     # --- the summary ---------------------------------------------------------------------
 

@@ -3,8 +3,8 @@ escrow (spec §9) and the truth test of a verified reveal against its suspects.
 
 Like :mod:`unveil.cli.workflow_cmd`, each command reads its files here and calls the
 workspace service (:mod:`unveil.workspace.intel`); bad input exits 2 and changes nothing.
-Heavy imports stay inside the functions so the CLI starts fast. The lead wires
-:func:`register` into :mod:`unveil.cli.main`.
+Heavy imports stay inside the functions so the CLI starts fast; :mod:`unveil.cli.main` adds
+the commands with :func:`register`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``unveil init | commit | reveal | accept | status | export``: the host's and inspector's workflow (issue 3).
+"""``unveil init | commit | reveal | accept | status | export``: the host's and inspector's workflow.
 
 Each command reads its files here (each once) and calls one workspace service
 (:mod:`unveil.workspace.host`, :mod:`unveil.workspace.inspector`, :mod:`unveil.workspace.records`), in the one edge

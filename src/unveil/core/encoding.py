@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 import struct
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TypeGuard
 
@@ -30,11 +31,21 @@ def is_hex32(value: object) -> bool:
     return isinstance(value, str) and _HEX64.fullmatch(value) is not None
 
 
-def hex32(value: str) -> bytes:
-    """Decode 64 lowercase hex digits; ``ValueError`` otherwise (uppercase is rejected)."""
-    if not is_hex32(value):
-        raise ValueError(f"expected 64 lowercase hex digits, got {value[:80]!r}")
-    return bytes.fromhex(value)
+def hex32_packed(values: Sequence[str]) -> bytes | None:
+    """The 32-byte values of ``values``, each 64 lowercase hex digits, decoded in one pass and
+    concatenated; ``None`` if any is not such a string (uppercase included, spec §0)."""
+    if not values:
+        return b""
+    if min(map(len, values)) != 64 or max(map(len, values)) != 64:
+        return None
+    joined = "".join(values)
+    try:
+        raw = bytes.fromhex(joined)
+    except ValueError:
+        return None
+    if raw.hex() != joined:  # uppercase hex decodes too
+        return None
+    return raw
 
 
 def b64encode(data: bytes) -> str:
@@ -88,8 +99,3 @@ def is_integer_token(value: object) -> TypeGuard[int]:
 
 def uint64be(n: int) -> bytes:
     return struct.pack(">Q", n)
-
-
-def utf8_sort_key(s: str) -> bytes:
-    """Strings are compared and sorted by their UTF-8 bytes (spec §0)."""
-    return s.encode("utf-8")

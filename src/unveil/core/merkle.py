@@ -23,7 +23,8 @@ into consecutive chunks of ``C = 2^j`` (the last one partial) then
 ``root_from_leaf_hashes(MTH(chunk_0) ‖ MTH(chunk_1) ‖ …) == MTH(all leaves)``. Independent
 workers can hash aligned chunks and combine their roots with this module.
 
-This module is pure: no I/O, no clock, no randomness.
+This module is pure: no I/O, no clock, no randomness. It is one file, past 400 lines, because
+the proof checks at its end retrace the paths :class:`MerkleTree` builds and read best beside them.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Callable, Collection
 from unveil.core import cells as cell_rules
 from unveil.core import content as content_rules
 from unveil.core.commitments import leaves_of, sealed_totals
-from unveil.core.encoding import is_hex32, is_id
+from unveil.core.encoding import hex32_packed, is_hex32, is_id
 from unveil.core.envelope import SignedStatement
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow, totals_problems
 from unveil.core.merkle import hash_leaves, leaf_hash, root_from_leaf_hashes
@@ -315,34 +315,13 @@ def _check_contents(escrow: Escrow, openings: list[Opening], vocabulary: Vocabul
 
 def _salts(openings: list[Opening], found: _Findings) -> list[bytes] | None:
     """Every salt as bytes, or None (each bad one reported) if any is not 64 lowercase hex."""
-    raw = _hex32_list([o.salt for o in openings])
+    raw = hex32_packed([o.salt for o in openings])
     if raw is None:
         for o in openings:
             if not is_hex32(o.salt):
                 found.add(Reason.SALT_INVALID, "salt is not 64 lowercase hex digits", o.index)
-    return raw
-
-
-def _hex32_list(values: list[str] | tuple[str, ...]) -> list[bytes] | None:
-    """32-byte values from 64-lowercase-hex strings, all checked at once; None if any is not."""
-    raw = _hex32_packed(values)
-    return None if raw is None else [raw[i : i + 32] for i in range(0, len(raw), 32)]
-
-
-def _hex32_packed(values: list[str] | tuple[str, ...]) -> bytes | None:
-    """:func:`_hex32_list`, the values concatenated."""
-    if not values:
-        return b""
-    if min(map(len, values)) != 64 or max(map(len, values)) != 64:
         return None
-    joined = "".join(values)
-    try:
-        raw = bytes.fromhex(joined)
-    except ValueError:
-        return None
-    if raw.hex() != joined:  # uppercase hex decodes too; readers reject it (spec §0)
-        return None
-    return raw
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
 
 
 def _check_proof(escrow: Escrow, reveal: Reveal, opened: tuple[list[int], bytes] | None, found: _Findings) -> None:
@@ -350,7 +329,7 @@ def _check_proof(escrow: Escrow, reveal: Reveal, opened: tuple[list[int], bytes]
         if opened is None:
             found.add(Reason.PROOF_UNCHECKED, "the multiproof could not be checked: an opening's leaf could not be computed")
         return
-    hashes = _hex32_packed(reveal.proof)
+    hashes = hex32_packed(reveal.proof)
     if hashes is None:
         bad = next(n for n, h in enumerate(reveal.proof) if not is_hex32(h))
         found.add(Reason.PROOF_MALFORMED, f"proof hash {bad} is not 64 lowercase hex digits")

@@ -24,15 +24,15 @@ pages may be shorter than asked: :meth:`BoardClient.entries` loops), ``GET
 /proofs/inclusion?index=&size=``, ``GET /proofs/consistency?from=&to=``, ``GET /healthz``.
 
 An entry may come back as the JCS text of the envelope, as b64 of its bytes, or as the parsed
-envelope (then re-encoded with JCS, which is what the log holds, spec §7).
+envelope (then re-encoded with JCS, which is what the log holds, spec §7): reading those forms,
+and each entry's exact text out of a page, is :mod:`unveil.store.board_entries`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,8 @@ from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
 from unveil.errors import BoardError, CanonicalizationError, MalformedInputError
+from unveil.store.board_entries import RawEntry, decode_entry, raw_entries
+from unveil.store.board_entries import invalid as _invalid
 
 __all__ = ["BoardClient", "CosignedCheckpoint", "Submitted"]
 
@@ -72,10 +74,6 @@ class CosignedCheckpoint:
     witness: str
     size: int
     note: str
-
-
-def _invalid(status: int, detail: str) -> BoardError:
-    return BoardError(status, Reason.RESPONSE_INVALID, detail)
 
 
 def _error_of(response: httpx.Response) -> BoardError:
@@ -114,119 +112,6 @@ def _integer(doc: dict[str, Any], name: str, status: int, what: str) -> int:
     if type(value) is not int or value < 0:
         raise _invalid(status, f"{what}: {name!r} is not a non-negative integer")
     return value
-
-
-class _RawEntry(str):
-    """The exact text of an entry embedded in a page as a JSON object."""
-
-
-def decode_entry(value: Any, status: int = 200, what: str = "entry") -> bytes:
-    """The entry bytes from their JSON form: JCS text, b64 of the bytes, or the envelope."""
-    if isinstance(value, _RawEntry):
-        if value.startswith("{"):
-            return value.encode("utf-8")
-        value = json.loads(value)  # a string (JCS text or b64) embedded in the page
-    if isinstance(value, str):
-        if value.startswith("{"):
-            return value.encode("utf-8")
-        try:
-            return b64decode(value)
-        except ValueError:
-            raise _invalid(status, f"{what} is neither JSON text nor base64") from None
-    if isinstance(value, dict):
-        try:
-            return canonicalize(value)
-        except CanonicalizationError as exc:
-            raise _invalid(status, f"{what} has no canonical form: {exc}") from None
-    raise _invalid(status, f"{what} is not a JSON text, base64 or an object")
-
-
-class _RawScanner:
-    """Walks ``{"entries": [{"index": …, "entry": …}, …]}`` keeping each entry's exact text."""
-
-    def __init__(self, text: str):
-        self.text, self.pos = text, 0
-        self.decoder = json.JSONDecoder()
-
-    def skip(self) -> None:
-        while self.pos < len(self.text) and self.text[self.pos] in " \t\n\r":
-            self.pos += 1
-
-    def peek(self) -> str:
-        self.skip()
-        return self.text[self.pos] if self.pos < len(self.text) else ""
-
-    def expect(self, char: str) -> None:
-        if self.peek() != char:
-            raise ValueError(f"expected {char!r} at {self.pos}")
-        self.pos += 1
-
-    def value(self) -> tuple[Any, str]:
-        self.skip()
-        start = self.pos
-        value, self.pos = self.decoder.raw_decode(self.text, start)
-        return value, self.text[start : self.pos]
-
-    def members(self, on_member: Callable[[str], None]) -> None:
-        self.expect("{")
-        if self.peek() == "}":
-            self.pos += 1
-            return
-        while True:
-            name, _ = self.value()
-            if not isinstance(name, str):
-                raise ValueError("a member name is not a string")
-            self.expect(":")
-            on_member(name)
-            if self.peek() == ",":
-                self.pos += 1
-                continue
-            self.expect("}")
-            return
-
-    def items(self, on_item: Callable[[], None]) -> None:
-        self.expect("[")
-        if self.peek() == "]":
-            self.pos += 1
-            return
-        while True:
-            on_item()
-            if self.peek() == ",":
-                self.pos += 1
-                continue
-            self.expect("]")
-            return
-
-
-def raw_entries(text: str) -> list[tuple[Any, str]] | None:
-    """``(index, exact JSON text of "entry")`` of each row of an entries page, in order, so an
-    entry that is not canonical stays visible to an audit. ``None`` if the page does not have
-    that shape (the caller has parsed it strictly first)."""
-    scanner = _RawScanner(text)
-    rows: list[tuple[Any, str]] = []
-
-    def row() -> None:
-        found: dict[str, tuple[Any, str]] = {}
-
-        def member(name: str) -> None:
-            found[name] = scanner.value()
-
-        scanner.members(member)
-        if "index" not in found or "entry" not in found:
-            raise ValueError("a row is not {'index', 'entry'}")
-        rows.append((found["index"][0], found["entry"][1]))
-
-    def top(name: str) -> None:
-        if name == "entries" and scanner.peek() == "[":
-            scanner.items(row)
-        else:
-            scanner.value()
-
-    try:
-        scanner.members(top)
-    except (ValueError, IndexError):
-        return None
-    return rows
 
 
 class BoardClient:
@@ -400,7 +285,7 @@ class BoardClient:
                 raise _invalid(200, "GET /entries: 'entries' is not a list")
             raws = raw_entries(response.content.decode("utf-8"))  # it parsed: it is UTF-8
             if raws is not None and len(raws) == len(rows):
-                rows = [{"index": index, "entry": _RawEntry(text)} for index, text in raws]
+                rows = [{"index": index, "entry": RawEntry(text)} for index, text in raws]
             if not rows:
                 raise _invalid(200, f"GET /entries: no entry returned for [{at}, {stop})")
             if len(rows) > stop - at:

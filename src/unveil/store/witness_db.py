@@ -116,12 +116,6 @@ def evidence(db: sqlite3.Connection, origin: str | None = None) -> list[dict[str
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def mirror_size(db: sqlite3.Connection, origin: str) -> int:
-    """How many entries of ``origin``'s log the local mirror holds (indices ``0 .. n-1``)."""
-    (count,) = db.execute("SELECT COUNT(*) FROM board_entries WHERE origin = ?", (origin,)).fetchone()
-    return int(count)
-
-
 def mirror_entries(db: sqlite3.Connection, origin: str) -> Iterable[bytes]:
     """The mirrored entries of ``origin``, in index order."""
     for expected, (idx, entry) in enumerate(db.execute("SELECT idx, entry FROM board_entries WHERE origin = ? ORDER BY idx", (origin,))):

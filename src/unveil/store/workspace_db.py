@@ -134,12 +134,3 @@ def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     connection.execute("COMMIT")
 
-
-def latest_verification(connection: sqlite3.Connection, bundle_sha256: str) -> tuple[str, str, str, str] | None:
-    """``(escrow_id, phase, status, report_json)`` of this workspace's latest verification of
-    the reveal file whose SHA-256 is ``bundle_sha256``, or ``None``."""
-    row = connection.execute(
-        "SELECT escrow_id, phase, status, report_json FROM verifications WHERE bundle_sha256 = ? ORDER BY id DESC LIMIT 1",
-        (bundle_sha256,),
-    ).fetchone()
-    return None if row is None else (row[0], row[1], row[2], row[3])

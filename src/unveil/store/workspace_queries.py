@@ -1,5 +1,7 @@
 """Named queries on a workspace database (:mod:`unveil.store.workspace_db`): the escrows, phases,
-opened cells, verifications and pinned keys the host's and inspector's services read and write.
+opened cells, verifications and pinned keys the host's and inspector's services read and write,
+the inspector's suspects and inspection results, and a draw party's coins. The tables of the last
+three are created on first use (``CREATE TABLE IF NOT EXISTS``).
 
 Every function takes an open connection and writes inside the caller's transaction
 (:func:`unveil.store.workspace_db.transaction`); none commits itself. Values are the stored
@@ -198,7 +200,17 @@ def insert_verification(db: sqlite3.Connection, escrow_id: str, phase: str, sha2
     )
 
 
-# --- the inspector's suspects (a table added on first use) --------------------------------
+def latest_verification(db: sqlite3.Connection, bundle_sha256: str) -> tuple[str, str, str, str] | None:
+    """``(escrow_id, phase, status, report_json)`` of this workspace's latest verification of
+    the reveal file whose SHA-256 is ``bundle_sha256``, or ``None``."""
+    row = db.execute(
+        "SELECT escrow_id, phase, status, report_json FROM verifications WHERE bundle_sha256 = ? ORDER BY id DESC LIMIT 1",
+        (bundle_sha256,),
+    ).fetchone()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+# --- the inspector's suspects (a table added on first import) -----------------------------
 
 SUSPECTS_TABLE = "CREATE TABLE IF NOT EXISTS suspects (id TEXT PRIMARY KEY, json TEXT NOT NULL, imported TEXT NOT NULL)"
 
@@ -217,13 +229,79 @@ def replace_suspects(db: sqlite3.Connection, rows: Iterable[tuple[str, str]], im
     db.executemany("INSERT INTO suspects (id, json, imported) VALUES (?, ?, ?)", [(i, j, imported) for i, j in rows])
 
 
+# --- the inspector's inspection results (tables added on first report) --------------------
+
+INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS inspections (
+    escrow_id TEXT NOT NULL, phase TEXT NOT NULL, site TEXT NOT NULL, result TEXT NOT NULL,
+    detail TEXT NOT NULL, recorded TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, site)
+)"""
+SUSPECT_INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS suspect_inspections (
+    escrow_id TEXT NOT NULL, phase TEXT NOT NULL, suspect TEXT NOT NULL, result TEXT NOT NULL,
+    detection TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, suspect)
+)"""
+
+
+def record_inspections(
+    db: sqlite3.Connection, sites: Iterable[tuple[str, str, str, str, str]], suspects: Iterable[tuple[str, str, str, str, str]],
+    recorded: str,
+) -> None:
+    """Store ``(escrow_id, phase, site, result, detail)`` and ``(escrow_id, phase, suspect,
+    result, detection)`` rows (the tables created if absent); a site or suspect reported again
+    for the same escrow and phase is replaced."""
+    db.execute(INSPECTIONS_TABLE)
+    db.execute(SUSPECT_INSPECTIONS_TABLE)
+    db.executemany(
+        "INSERT OR REPLACE INTO inspections (escrow_id, phase, site, result, detail, recorded) VALUES (?, ?, ?, ?, ?, ?)",
+        [(*row, recorded) for row in sites],
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO suspect_inspections (escrow_id, phase, suspect, result, detection) VALUES (?, ?, ?, ?, ?)",
+        list(suspects),
+    )
+
+
 def suspect_inspections(db: sqlite3.Connection, escrow_id: str) -> list[tuple[str, str, str, float]]:
     """``(phase, suspect, result, detection)`` of the suspects inspected in an escrow's phases
-    (the table :mod:`unveil.workspace.coins` writes; none before its first report)."""
+    (written by :func:`record_inspections`; none before its first report)."""
     if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'suspect_inspections'").fetchone() is None:
         return []
     return db.execute("SELECT phase, suspect, result, detection FROM suspect_inspections WHERE escrow_id = ?"
                       " ORDER BY phase, suspect", (escrow_id,)).fetchall()
+
+
+# --- a draw party's coins (spec §8; a table added on first use) ---------------------------
+
+COINS_TABLE = """CREATE TABLE IF NOT EXISTS coins (
+    context TEXT PRIMARY KEY, r BLOB NOT NULL, committed_index INTEGER, revealed_index INTEGER
+)"""
+
+
+@dataclass(frozen=True)
+class CoinRow:
+    r: bytes
+    committed_index: int | None
+    revealed_index: int | None
+
+
+def coin(db: sqlite3.Connection, context: str) -> CoinRow | None:
+    """This workspace's coin in ``context`` (the table created if absent), or ``None``."""
+    db.execute(COINS_TABLE)
+    row = db.execute("SELECT r, committed_index, revealed_index FROM coins WHERE context = ?", (context,)).fetchone()
+    return None if row is None else CoinRow(bytes(row[0]), row[1], row[2])
+
+
+def insert_coin(db: sqlite3.Connection, context: str, r: bytes) -> None:
+    db.execute("INSERT INTO coins (context, r) VALUES (?, ?)", (context, r))
+
+
+def set_coin_committed(db: sqlite3.Connection, context: str, index: int) -> None:
+    """Note the board entry of this workspace's ``coin.committed`` in ``context``."""
+    db.execute("UPDATE coins SET committed_index = ? WHERE context = ?", (index, context))
+
+
+def set_coin_revealed(db: sqlite3.Connection, context: str, index: int) -> None:
+    """Note the board entry of this workspace's ``coin.revealed`` in ``context``."""
+    db.execute("UPDATE coins SET revealed_index = ? WHERE context = ?", (index, context))
 
 
 # --- pinned keys ---------------------------------------------------------------------------

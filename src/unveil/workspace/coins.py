@@ -1,9 +1,10 @@
 """A party's side of a coin draw (spec §8), against a board (spec §7).
 
-- :func:`commit_coin` draws ``r``, stores it in the workspace (table ``coins``) *before*
-  anything leaves the machine, then logs ``coin.committed``. The inspecting party's first
-  commitment of a context logs the population and ``n``; every other commitment names the
-  logged ones, so the population and ``n`` are fixed before any coin (spec §8).
+- :func:`commit_coin` draws ``r``, stores it in the workspace (table ``coins``, its queries in
+  :mod:`unveil.store.workspace_queries`) *before* anything leaves the machine, then logs
+  ``coin.committed``. The inspecting party's first commitment of a context logs the
+  population and ``n``; every other commitment names the logged ones, so the population and
+  ``n`` are fixed before any coin (spec §8).
 - :func:`reveal_coin` logs ``coin.revealed`` once every draw party's commitment is on the
   board (spec §8: nobody reveals earlier).
 - :func:`draw` reads the context's transcript from the board
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from unveil.core.encoding import format_time, is_id
 from unveil.core.reasons import Reason
 from unveil.errors import DrawRefused, DrawWaiting, MalformedInputError
+from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 from unveil.workspace.transcript import Transcript, read_transcript
 
@@ -46,18 +48,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Transcript", "check_population", "commit_coin", "draw", "read_population", "read_transcript", "reveal_coin"]
 
-COINS_TABLE = """CREATE TABLE IF NOT EXISTS coins (
-    context TEXT PRIMARY KEY, r BLOB NOT NULL, committed_index INTEGER, revealed_index INTEGER
-)"""
-
 
 def _check_context(context: str, where: str = "--context") -> None:
     if not is_id(context):
         raise MalformedInputError(f"{str(context)[:80]!r} is not an id (spec §0)", where=where)
-
-
-def _ensure(db: Any) -> None:
-    db.execute(COINS_TABLE)
 
 
 def _me(ws: Workspace, parties: Parties) -> Party:
@@ -197,47 +191,41 @@ def commit_coin(
         members, sha = check_population(population, n)
         given = (members, sha, n)
     with ws.connect() as db, transaction(db):
-        _ensure(db)
-        row = db.execute("SELECT r, committed_index FROM coins WHERE context = ?", (context,)).fetchone()
-    if row is not None and row[1] is not None:
-        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already committed in context {context!r} (entry {row[1]}): only the first counts")
+        row = q.coin(db, context)
+    if row is not None and row.committed_index is not None:
+        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already committed in context {context!r} (entry {row.committed_index}): only the first counts")
     transcript = read_transcript(client, parties, context, escrow_id)
     if me.vkey in transcript.commitments:
         index = transcript.entries[(ev.COIN_COMMITTED, me.vkey)]
-        if row is None or coin_commitment(context, me.vkey, bytes(row[0])) != transcript.commitments[me.vkey]:
+        if row is None or coin_commitment(context, me.vkey, row.r) != transcript.commitments[me.vkey]:
             raise DrawRefused(Reason.COIN_REPEAT, f"the board holds another commitment by {ws.name} in context {context!r} (entry {index}): only the first counts")
-        _record(ws, "committed_index", index, context)  # an earlier post got through unacknowledged
+        _record(ws, q.set_coin_committed, context, index)  # an earlier post got through unacknowledged
         return {"context": context, "commitment": transcript.commitments[me.vkey].hex(), "index": index,
                 "population_sha256": transcript.population_sha256, "n": transcript.n}
     body = {"context": context, "commitment": "0" * 64, **_population_body(transcript, me, parties, context, given)}
     if "population" in body:
         _fits(ws, escrow_id, body, now)
     with ws.connect() as db, transaction(db):
-        row = db.execute("SELECT r FROM coins WHERE context = ?", (context,)).fetchone()
+        row = q.coin(db, context)
         if row is None:
             r = random(32)
             if len(r) != 32:
                 raise ValueError("random(32) must return 32 bytes")
-            db.execute("INSERT INTO coins (context, r) VALUES (?, ?)", (context, r))
+            q.insert_coin(db, context, r)
         else:
-            r = bytes(row[0])  # stored, but the post never got through: post the same commitment
+            r = row.r  # stored, but the post never got through: post the same commitment
     body["commitment"] = coin_commitment(context, ws.vkey, r).hex()
     index = _post(ws, client, ev.COIN_COMMITTED, escrow_id, body, now)
-    _record(ws, "committed_index", index, context)
+    _record(ws, q.set_coin_committed, context, index)
     return {"context": context, "commitment": body["commitment"], "index": index,
             "population_sha256": body["population_sha256"], "n": body["n"]}
 
 
-_RECORD = {
-    "committed_index": "UPDATE coins SET committed_index = ? WHERE context = ?",
-    "revealed_index": "UPDATE coins SET revealed_index = ? WHERE context = ?",
-}
-
-
-def _record(ws: Workspace, column: str, index: int, context: str) -> None:
-    """Note the entry index of this workspace's commitment or reveal in ``context``."""
+def _record(ws: Workspace, note: Callable[[Any, str, int], None], context: str, index: int) -> None:
+    """Note the entry index of this workspace's commitment or reveal in ``context`` (``note``:
+    :func:`~unveil.store.workspace_queries.set_coin_committed` or ``set_coin_revealed``)."""
     with ws.connect() as db, transaction(db):
-        db.execute(_RECORD[column], (index, context))
+        note(db, context, index)
 
 
 def reveal_coin(ws: Workspace, client: BoardClient, context: str, escrow_id: str, now: datetime, *, parties: Parties) -> dict[str, Any]:
@@ -248,19 +236,18 @@ def reveal_coin(ws: Workspace, client: BoardClient, context: str, escrow_id: str
     _check_context(context)
     _me(ws, parties)
     with ws.connect() as db, transaction(db):
-        _ensure(db)
-        row = db.execute("SELECT r, committed_index, revealed_index FROM coins WHERE context = ?", (context,)).fetchone()
-    if row is None or row[1] is None:
+        row = q.coin(db, context)
+    if row is None or row.committed_index is None:
         raise DrawRefused(Reason.COIN_MISSING, f"{ws.name} has no commitment on the board in context {context!r}: run 'unveil coin commit' first")
-    if row[2] is not None:
-        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already revealed in context {context!r} (entry {row[2]}): only the first counts")
+    if row.revealed_index is not None:
+        raise DrawRefused(Reason.COIN_REPEAT, f"{ws.name} already revealed in context {context!r} (entry {row.revealed_index}): only the first counts")
     transcript = read_transcript(client, parties, context, escrow_id)
     missing = [p.name for p in parties.draw_parties() if p.vkey not in transcript.commitments]
     if missing:
         raise DrawWaiting("commit", missing)
-    r = bytes(row[0])
+    r = row.r
     index = _post(ws, client, ev.COIN_REVEALED, escrow_id, {"context": context, "r": r.hex()}, now)
-    _record(ws, "revealed_index", index, context)
+    _record(ws, q.set_coin_revealed, context, index)
     return {"context": context, "r": r.hex(), "index": index}
 
 

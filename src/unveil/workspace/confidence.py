@@ -62,6 +62,12 @@ def confidence_by_phase(
 ) -> list[dict[str, Any]]:
     """``[{"phase", "probability", "exact_part" (p/q), "background_expected", "suspects":
     {id: {"state", "p"}}}]``, one per verified phase of the declaration escrow, in order."""
+    return confidence(ws, escrow_id, background=background, open_credit=open_credit)["phases"]
+
+
+def confidence(ws: Workspace, escrow_id: str | None, *, background: str = "0", open_credit: str = "0") -> dict[str, Any]:
+    """``{"escrow_id", "phases"}``: the declaration escrow (``escrow_id``, or the only one this
+    workspace received) and :func:`confidence_by_phase` of it."""
     from unveil.analytics.confidence import PhaseEvidence, Suspect, over_phases
     from unveil.inspection import contents_by_cell, truth_test
     from unveil.workspace.intel import _declaration, _suspects
@@ -129,7 +135,7 @@ def confidence_by_phase(
         results = over_phases(evidence)
     except ValueError as exc:
         raise MalformedInputError(str(exc), where="suspect inspections") from None
-    return [
+    return {"escrow_id": escrow_id, "phases": [
         {
             "phase": phase,
             "probability": r.probability,
@@ -138,7 +144,7 @@ def confidence_by_phase(
             "suspects": {sid: {"state": e.suspects[sid].state, "p": float(r.per_suspect[sid])} for sid in e.suspects},
         }
         for phase, e, r in zip(phases, evidence, results, strict=True)
-    ]
+    ]}
 
 
-__all__ = ["confidence_by_phase"]
+__all__ = ["confidence", "confidence_by_phase"]

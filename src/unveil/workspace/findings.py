@@ -3,7 +3,8 @@
 - :func:`raise_discrepancy`, :func:`resolve_discrepancy` log ``discrepancy.raised`` and
   ``discrepancy.resolved``;
 - :func:`inspect_report` keeps per-site and per-suspect inspection results locally (tables
-  ``inspections`` and ``suspect_inspections``, read by :mod:`unveil.workspace.confidence`).
+  ``inspections`` and ``suspect_inspections``, read by :mod:`unveil.workspace.confidence`;
+  their queries in :mod:`unveil.store.workspace_queries`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from unveil.core.encoding import format_time, is_id
 from unveil.errors import MalformedInputError
+from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 
 if TYPE_CHECKING:
@@ -21,14 +23,6 @@ if TYPE_CHECKING:
 
 __all__ = ["inspect_report", "raise_discrepancy", "resolve_discrepancy"]
 
-INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS inspections (
-    escrow_id TEXT NOT NULL, phase TEXT NOT NULL, site TEXT NOT NULL, result TEXT NOT NULL,
-    detail TEXT NOT NULL, recorded TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, site)
-)"""
-SUSPECT_INSPECTIONS_TABLE = """CREATE TABLE IF NOT EXISTS suspect_inspections (
-    escrow_id TEXT NOT NULL, phase TEXT NOT NULL, suspect TEXT NOT NULL, result TEXT NOT NULL,
-    detection TEXT NOT NULL, PRIMARY KEY (escrow_id, phase, suspect)
-)"""
 RESULTS = ("consistent", "discrepancy")
 SUSPECT_RESULTS = ("nothing-found", "found")
 
@@ -36,11 +30,6 @@ SUSPECT_RESULTS = ("nothing-found", "found")
 def _check_id(value: str, where: str) -> None:
     if not is_id(value):
         raise MalformedInputError(f"{str(value)[:80]!r} is not an id (spec §0)", where=where)
-
-
-def _ensure(db: Any) -> None:
-    db.execute(INSPECTIONS_TABLE)
-    db.execute(SUSPECT_INSPECTIONS_TABLE)
 
 
 def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> int:
@@ -140,15 +129,7 @@ def inspect_report(ws: Workspace, escrow_id: str, phase: str, results: Any, now:
         rows.append((escrow_id, phase, site, result, detail))
     recorded = format_time(now) if now is not None else format_time(_utcnow())
     with ws.connect() as db, transaction(db):
-        _ensure(db)
-        db.executemany(
-            "INSERT OR REPLACE INTO inspections (escrow_id, phase, site, result, detail, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-            [(*row, recorded) for row in rows],
-        )
-        db.executemany(
-            "INSERT OR REPLACE INTO suspect_inspections (escrow_id, phase, suspect, result, detection) VALUES (?, ?, ?, ?, ?)",
-            suspect_rows,
-        )
+        q.record_inspections(db, rows, suspect_rows, recorded)
     counts = {r: sum(1 for row in rows if row[3] == r) for r in RESULTS}
     out: dict[str, Any] = {"escrow_id": escrow_id, "phase": phase, "sites": len(rows), **counts}
     if suspect_rows:

@@ -1,4 +1,4 @@
-"""The host's side (issue 3): seal a declaration, open it phase by phase.
+"""The host's side: seal a declaration, open it phase by phase.
 
 The master secret is drawn here, stored only in the host's workspace database, and used only
 to derive salts; what leaves the workspace is escrow.json, cells.txt, leaves.bin and reveal

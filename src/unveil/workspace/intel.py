@@ -6,7 +6,7 @@ Table added on first import (:data:`unveil.store.workspace_queries.SUSPECTS_TABL
 ``suspects(id, json, imported)``, the current set, replaced whole by each import. The intel
 escrow itself reuses ``escrows`` / ``secrets`` / ``contents`` / ``phases`` / ``opened`` as
 :mod:`unveil.workspace.host` does (own = 1), so its master secret never leaves the workspace.
-The SQL is :mod:`unveil.store.workspace_queries`'.
+The SQL is in :mod:`unveil.store.workspace_queries`.
 """
 
 from __future__ import annotations
@@ -212,7 +212,9 @@ class Checked:
 
 
 def check_reveal(ws: Workspace, bundle_bytes: bytes) -> Checked:
-    """:func:`check_bundle_against_intel` with the judged sites and suspects (for GeoJSON)."""
+    """Truth test (:mod:`unveil.inspection.truthtest`) of a reveal bundle verified valid in this
+    workspace: the declared sites of its opened cells against the workspace's suspects in those
+    cells (suspects in unopened cells are not judged), with the sites and suspects it judged."""
     ws.require_role("inspector")
     sha = hashlib.sha256(bundle_bytes).hexdigest()
     with ws.connect() as db:
@@ -231,10 +233,3 @@ def check_reveal(ws: Workspace, bundle_bytes: bytes) -> Checked:
     judged = [s for cell, content in contents_by_cell(suspects, resolution).items() if cell in opened
               for s in content["suspects"]]
     return Checked(escrow_id, phase, len(opened), sites, judged, truth_test(sites, judged))
-
-
-def check_bundle_against_intel(ws: Workspace, bundle_bytes: bytes) -> TruthTest:
-    """Truth test (see :mod:`unveil.inspection.truthtest`) of a reveal bundle verified valid in
-    this workspace: the declared sites of its opened cells against the workspace's suspects
-    in those cells. Suspects in unopened cells are not judged."""
-    return check_reveal(ws, bundle_bytes).result

@@ -106,7 +106,7 @@ def reveal_body(client: BoardClient, file: Input) -> tuple[str, dict[str, Any]]:
 def verification_body(ws: Workspace, file: Input) -> tuple[str, dict[str, Any]]:
     """``verification.recorded`` from the workspace's latest verification of the reveal file."""
     from unveil.core.jsonparse import loads
-    from unveil.store.workspace_db import latest_verification
+    from unveil.store.workspace_queries import latest_verification
 
     sha = hashlib.sha256(file.data).hexdigest()
     with ws.connect() as db:

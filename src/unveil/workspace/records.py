@@ -1,7 +1,7 @@
-"""What a workspace remembers about escrows it checks, and the status it reports (issue 3).
+"""What a workspace remembers about escrows it checks, and the status it reports.
 
-Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is
-:mod:`unveil.store.workspace_queries`'.
+Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is in
+:mod:`unveil.store.workspace_queries`.
 """
 
 from __future__ import annotations
@@ -121,11 +121,11 @@ def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[st
 
 
 def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> dict[str, Any]:
-    """Sealed and opened cells, phases, running totals, the reconciliation (issue 3), the
-    problems of the declaration as opened so far (a declaration with problems never
-    reconciles), and what of it is not final yet on the boards this workspace syncs with
-    (``boards``; each phase's ``final``: :func:`unveil.workspace.pending.board_status`, K =
-    ``quorum``)."""
+    """Sealed and opened cells, phases, running totals, the reconciliation (once every cell is
+    opened: whether the opened sites sum to the declared totals), the problems of the
+    declaration as opened so far (a declaration with problems never reconciles), and what of
+    it is not final yet on the boards this workspace syncs with (``boards``; each phase's
+    ``final``: :func:`unveil.workspace.pending.board_status`, K = ``quorum``)."""
     from unveil.workspace.pending import board_status
 
     with ws.connect() as db:
@@ -169,6 +169,17 @@ def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> d
         "coverage_checked": row.coverage_checked, "phases": phases, "totals": totals, "reconciled": reconciled,
         "problems": problems, "boards": boards,
     }
+
+
+def opened_site(ws: Workspace, escrow_id: str, site_id: str) -> dict[str, Any] | None:
+    """The site ``site_id`` as an opened cell of ``escrow_id`` declares it, or ``None`` if no
+    opened cell declares it."""
+    with ws.connect() as db:
+        for text in q.opened_contents(db, escrow_id):
+            for site in loads(text).get("sites", ()):
+                if site["id"] == site_id:
+                    return dict(site)
+    return None
 
 
 def accept_escrow(

@@ -1,4 +1,4 @@
-"""Creating and opening workspaces (issue 3): a directory with ``workspace.db`` and ``keys/``.
+"""Creating and opening workspaces: a directory with ``workspace.db`` and ``keys/``.
 
 Layout::
 
@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 from unveil.core.keys import STATEMENT_KEY, WITNESS_KEY, SigningKey, key_name_problem
 from unveil.errors import MalformedInputError
 from unveil.store import workspace_db
-from unveil.workspace.keystore import read_private, write_private
+from unveil.store.keystore import read_private, write_private
 
 ROLES = ("host", "inspector", "observer", "board")
 DB_NAME = "workspace.db"

@@ -1,4 +1,5 @@
-"""Private key files: PKCS#8 PEM, mode 0600, optionally passphrase-encrypted."""
+"""Private key files: PKCS#8 PEM, mode 0600, optionally passphrase-encrypted (a workspace's
+``keys/``, a board's statement key). The keys themselves are :class:`unveil.core.keys.SigningKey`."""
 
 from __future__ import annotations
 
