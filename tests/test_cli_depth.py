@@ -18,7 +18,7 @@ from tests.test_board_core import BOARD, CELLS, PARTIES_DOC
 from unveil.core import cells as cell_file
 from unveil.core.jcs import canonicalize
 from unveil.store.board_db import open_storage
-from unveil.workspace.keystore import write_private
+from unveil.store.keystore import write_private
 
 REPO = Path(__file__).resolve().parent.parent
 DEPTHS = [65, 970]
