@@ -24,3 +24,13 @@ def test_there_are_examples() -> None:
 def test_example_runs(block: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     exec(compile(block, "<docs example>", "exec"), {})  # noqa: S102  # running the docs' own examples is the point
+
+
+def test_every_test_named_in_the_security_docs_exists() -> None:
+    """docs/security.md names the test that catches each attack: each name must be a test."""
+    text = (REPO / "docs" / "security.md").read_text()
+    named = set(re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", text))  # globs (``test_bad_*``) are left out
+    assert len(named) > 30
+    missing = [f"{path}::{name}" for path, name in sorted(named)
+               if not re.search(rf"^(async )?def {name}\(", (REPO / path).read_text(), flags=re.M)]
+    assert missing == []
