@@ -13,7 +13,10 @@ records each answer's latency. Four phases in the same run, on the same server:
   signature that fails (an anonymous uploader that defeats any cheap test: the board parses
   and canonicalizes 16 MiB before it can refuse);
 - ``registered``: the uploader PUTs real 16 MiB reveal bundles of that escrow, signed by the
-  registered host (the heaviest legitimate upload).
+  registered host (the heaviest legitimate upload);
+- ``publishing``: the registered host uploads and logs one 16 MiB reveal after another
+  (``reveal.published`` of phase after phase, reopening every cell: a host may), so the board
+  verifies each file before it logs the event.
 
 Target (security hardening): p99 ≤ 250 ms for the entries in every upload phase. Each phase
 also reports its ratio to the quiet p99, and what the uploads got back (status counts); the
@@ -41,7 +44,11 @@ TARGET_P99_MS = 250
 BUNDLE_MIB = 16
 
 
-def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]], bytes, bytes, bytes, bytes]:
+PUBLISHED_PHASES = 6
+"""How many 16 MiB reveals the ``publishing`` phase has ready (more than it can log in --seconds)."""
+
+
+def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]], bytes, bytes, bytes, bytes, list[tuple[bytes, bytes]]]:
     """Workspaces and PARTIES.json; per client a list of signed entries; the escrow event; one
     registered 16 MiB bundle, one anonymous one and one with a forged signature (as bytes)."""
     from unveil.board.events import make_event
@@ -77,6 +84,12 @@ def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]]
     registered = json.dumps(sign_statement(bundle, [hkey])).encode()
     anonymous = json.dumps({"statement": bundle, "signatures": []}).encode()
     forged = json.dumps({"statement": bundle, "signatures": [{"vkey": hkey.vkey, "sig": "A" * 86 + "=="}]}).encode()
+    published = []
+    for k in range(PUBLISHED_PHASES):
+        phase_k = dict(bundle, phase=f"published-{k}")
+        data = json.dumps(sign_statement(phase_k, [hkey])).encode()
+        body = {"phase": f"published-{k}", "sha256": hashlib.sha256(data).hexdigest(), "openings": n}
+        published.append((data, json.dumps(make_event("reveal.published", "stall", now, body, [hkey])).encode()))
 
     entries = []
     for c in range(clients):
@@ -86,7 +99,7 @@ def prepare(tmp: Path, clients: int, per_client: int) -> tuple[list[list[bytes]]
             small = escrow_statement(escrow_id=escrow_id, host="Host", created=now, grid=Grid("list", 1, "00" * 32), root=b"\x11" * 32)
             mine.append(json.dumps(make_event("escrow.published", escrow_id, now, {"escrow": sign_statement(small, [hkey])}, [hkey])).encode())
         entries.append(mine)
-    return entries, json.dumps(escrow_event).encode(), registered, anonymous, forged
+    return entries, json.dumps(escrow_event).encode(), registered, anonymous, forged, published
 
 
 def poster(port: int, entries: list[bytes], deadline: float, out: "multiprocessing.Queue[list[tuple[float, int]]]") -> None:
@@ -129,12 +142,32 @@ def uploader(port: int, data: bytes, deadline: float, out: "multiprocessing.Queu
     out.put(statuses)
 
 
-def phase(port: int, entries: list[list[bytes]], seconds: float, upload: bytes | None) -> dict[str, object]:
+def publisher(port: int, files: list[tuple[bytes, bytes]], deadline: float, out: "multiprocessing.Queue[dict[str, int]]") -> None:
+    """Upload each reveal file and log its ``reveal.published``, one after another."""
+    import http.client
+
+    statuses: dict[str, int] = {}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    for data, event in files:
+        if time.time() >= deadline:
+            break
+        for method, path, body in (("PUT", f"/bundles/{hashlib.sha256(data).hexdigest()}", data), ("POST", "/entries", event)):
+            connection.request(method, path, body=body, headers={"content-type": "application/octet-stream"})
+            response = connection.getresponse()
+            response.read()
+            key = f"{method} {response.status}"
+            statuses[key] = statuses.get(key, 0) + 1
+    connection.close()
+    out.put(statuses)
+
+
+def phase(port: int, entries: list[list[bytes]], seconds: float, upload: bytes | list[tuple[bytes, bytes]] | None) -> dict[str, object]:
     queue: multiprocessing.Queue = multiprocessing.Queue()
     deadline = time.time() + seconds
     procs = [multiprocessing.Process(target=poster, args=(port, share, deadline, queue)) for share in entries]
     up_queue: multiprocessing.Queue = multiprocessing.Queue()
-    up = multiprocessing.Process(target=uploader, args=(port, upload, deadline, up_queue)) if upload is not None else None
+    worker = publisher if isinstance(upload, list) else uploader
+    up = multiprocessing.Process(target=worker, args=(port, upload, deadline, up_queue)) if upload is not None else None
     if up is not None:
         up.start()
         time.sleep(0.5)  # the first upload is under way before the entries start
@@ -166,15 +199,15 @@ def main() -> None:
     out: dict[str, object] = {"bench": "upload_stall", "clients": args.clients, "bundle_mib": BUNDLE_MIB, "target_p99_ms": TARGET_P99_MS}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        per_client = int(args.seconds * 4 * 400)  # more than a client can post in the four phases
-        entries, escrow, registered, anonymous, forged = prepare(tmp, args.clients, per_client)
+        per_client = int(args.seconds * 5 * 400)  # more than a client can post in the five phases
+        entries, escrow, registered, anonymous, forged, published = prepare(tmp, args.clients, per_client)
         out["bundle_bytes"] = len(registered)
         port = free_port()
         server = start(f"sqlite:///{tmp / 'board.db'}", tmp, port)
         try:
             httpx.post(f"http://127.0.0.1:{port}/entries", content=escrow, headers={"content-type": "application/json"}).raise_for_status()
-            share = len(entries[0]) // 4
-            uploads = {"quiet": None, "anonymous": anonymous, "forged": forged, "registered": registered}
+            share = len(entries[0]) // 5
+            uploads = {"quiet": None, "anonymous": anonymous, "forged": forged, "registered": registered, "publishing": published}
             for k, (name, upload) in enumerate(uploads.items()):
                 out[name] = phase(port, [e[k * share : (k + 1) * share] for e in entries], args.seconds, upload)
         finally:
@@ -182,7 +215,7 @@ def main() -> None:
             server.wait()
         out["database_bytes"] = (tmp / "board.db").stat().st_size
     quiet = out["quiet"]["p99_ms"]  # type: ignore[index]
-    for name in ("anonymous", "forged", "registered"):
+    for name in ("anonymous", "forged", "registered", "publishing"):
         figures = out[name]
         if quiet and figures["p99_ms"] is not None:  # type: ignore[index]
             figures["ratio_to_quiet_p99"] = round(figures["p99_ms"] / quiet, 1)  # type: ignore[index]

@@ -169,3 +169,94 @@ def test_intel_bundles_that_repeat_a_suspect_id_are_refused(board: tuple[Log, Me
     assert refused(log, reveal_of(log, intel, "c-3", [1])).reason == "suspect-id-duplicate"  # published as a reveal: the same
     again = {**first, "id": "D-3", "intel": intel.bundle("c-4", [6])}  # the same cell opened again: no repeat
     assert log.submit(event("discrepancy.raised", again, INSPECTOR)).created
+
+
+# --- a reveal file is checked ahead, off the writer (Log.precheck), with the same outcome -------
+
+
+def _outcome(result: object) -> object:
+    if isinstance(result, Exception):
+        return (type(result).__name__, getattr(result, "reason", None), str(result), [p.to_json() for p in getattr(result, "problems", ())])
+    return ("receipt", result.index, result.created)  # type: ignore[attr-defined]
+
+
+def _sequence(log: Log) -> list[dict[str, Any]]:
+    """Reveals of every outcome: valid, an id repeated from an earlier phase, a file whose proof
+    fails, one that cannot be read, one whose event names another phase or opening count, a
+    file the board does not hold, and an escrow the board does not know."""
+    def behind_the_upload_check(data: bytes) -> str:  # files a board of an older version may hold
+        sha = hashlib.sha256(data).hexdigest()
+        log._storage.put_bundle(sha, data)  # type: ignore[attr-defined]
+        return sha
+
+    tampered = TWO_STORIES.bundle("phase-3", [0])
+    tampered["statement"]["proof"] = ["0" * 64 for _ in tampered["statement"]["proof"]]
+    tampered_sha = behind_the_upload_check(file_bytes(tampered))
+    unreadable_sha = behind_the_upload_check(b'{"statement": {"type": "unveil/reveal/v1"}, "signatures": []}')
+    wrong_phase = reveal_of(log, TWO_STORIES, "phase-5", [2])
+    wrong_phase["statement"]["body"]["phase"] = "phase-6"
+    return [
+        reveal_of(log, TWO_STORIES, "phase-1", [1]),
+        reveal_of(log, TWO_STORIES, "phase-2", [4]),  # W-1 again: serial-duplicate
+        event("reveal.published", {"phase": "phase-3", "sha256": tampered_sha, "openings": 1}, HOST, "two-stories"),
+        event("reveal.published", {"phase": "phase-4", "sha256": unreadable_sha, "openings": 1}, HOST, "two-stories"),
+        event(wrong_phase["statement"]["kind"], wrong_phase["statement"]["body"], HOST, "two-stories"),
+        event("reveal.published", {"phase": "phase-7", "sha256": "e" * 64, "openings": 1}, HOST, "two-stories"),
+        event("reveal.published", {"phase": "phase-8", "sha256": log.put_bundle(file_bytes(TWO_STORIES.bundle("phase-8", [5]))), "openings": 1}, HOST, "nobody"),
+        reveal_of(log, TWO_STORIES, "phase-9", [0, 2]),
+    ]
+
+
+def test_a_reveal_checked_ahead_has_the_outcome_of_one_checked_by_the_writer() -> None:
+    plain, _ = new_log()
+    ahead, _ = new_log()
+    outcomes: dict[str, list[object]] = {"plain": [], "ahead": []}
+    for name, log in (("plain", plain), ("ahead", ahead)):
+        log.submit(publish(TWO_STORIES))
+        for doc in _sequence(log):
+            prepared = log.prepare(canonicalize(doc))
+            if name == "ahead":
+                log.precheck(prepared)
+            outcomes[name].append(_outcome(log.submit_many([prepared])[0]))
+    assert outcomes["plain"] == outcomes["ahead"]
+    reasons = [o[1] for o in outcomes["plain"] if o[0] != "receipt"]
+    assert reasons == ["serial-duplicate", "bundle-invalid", "bundle-invalid", "bundle-invalid", "bundle-missing", "escrow-unknown"]
+    assert plain.root() == ahead.root() and plain.size == ahead.size == 3  # the escrow, phases 1 and 9
+
+
+def test_the_writer_does_not_check_a_file_that_was_checked_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The attack: a registered host publishes 16 MiB reveals (reopening the same cells phase
+    after phase) so that every other submission waits while the writer verifies each file."""
+    from unveil.board import protocol
+
+    calls: list[str] = []
+    real = protocol.check_bundle
+    monkeypatch.setattr(protocol, "check_bundle", lambda *a, **k: calls.append("check") or real(*a, **k))
+    log, _ = new_log()
+    log.submit(publish(TWO_STORIES))
+    prepared = log.prepare(canonicalize(reveal_of(log, TWO_STORIES, "phase-1", [0, 1])))
+    assert log.precheck(prepared) and calls == ["check"]
+    calls.clear()
+    assert log.submit_many([prepared])[0].created  # type: ignore[union-attr]
+    assert calls == []  # the writer took the verdict
+    again = log.prepare(canonicalize(reveal_of(log, TWO_STORIES, "phase-2", [0])))
+    assert log.submit_many([again])[0].created and calls == ["check"]  # type: ignore[union-attr]  # not checked ahead: the writer checks
+    unknown = log.prepare(canonicalize(event("reveal.published", {"phase": "p", "sha256": "e" * 64, "openings": 1}, HOST, "two-stories")))
+    assert not log.precheck(unknown)  # no such file: nothing kept
+
+
+def test_the_api_checks_a_reveal_file_before_the_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from unveil.api.app import create_app
+
+    log, _ = new_log()
+    log.submit(publish(TWO_STORIES))
+    ahead: list[bool] = []
+    real = Log.precheck
+    monkeypatch.setattr(Log, "precheck", lambda self, prepared: ahead.append(real(self, prepared)) or ahead[-1])
+    with TestClient(create_app(log)) as http:
+        answer = http.post("/entries", content=canonicalize(reveal_of(log, TWO_STORIES, "phase-1", [0])))
+        assert answer.status_code == 201
+        assert http.post("/entries", content=canonicalize(publish(DECL))).status_code in (200, 201)
+    assert ahead == [True]  # checked ahead once, for the reveal only

@@ -9,7 +9,9 @@ to read while it grows, and :class:`~unveil.board.storage.LogStorage` promises n
 A read waits at most one batch commit; the event loop never waits for the lock.
 
 Outside the lock, by design: :meth:`Log.prepare <unveil.board.log.Log.prepare>` (parsing and
-signature checks, thread-safe, on the verifier threads), the log's size (one attribute), and
+signature checks, thread-safe, on the verifier threads), :meth:`Log.precheck
+<unveil.board.log.Log.precheck>` (the check of the reveal file a ``reveal.published`` names, on
+a thread of its own, one file at a time, so a 16 MiB reveal does not hold the writer), the log's size (one attribute), and
 reveal files (``GET``, the held test and storing: no entry depends on a file until an entry
 names it, and a purge, under the lock, spares every file an entry names and every file uploaded
 within its period). The large bodies are never parsed under it (:mod:`unveil.api.uploads`).
@@ -27,6 +29,7 @@ import anyio.to_thread
 
 from unveil.api.uploads import Uploads
 from unveil.api.writer import LoopWriters
+from unveil.board.events import REVEAL_PUBLISHED
 from unveil.board.log import Log, Prepared, Receipt
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused
@@ -66,6 +69,7 @@ class Board:
         self._lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unveil-board-writer")
         self._verifiers = ThreadPoolExecutor(max_workers=verifiers, thread_name_prefix="unveil-board-verify")
+        self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="unveil-board-files")  # one reveal file at a time
         self.writers = LoopWriters(self._commit_off_loop, batch_max)
 
     # --- entries -----------------------------------------------------------------------------
@@ -73,10 +77,13 @@ class Board:
     async def submit(self, body: bytes) -> Receipt | BoardRefused:
         """``POST /entries``: parse and verify on a verifier thread, then append with the
         running loop's group commit; the receipt, or the refusal of the event."""
-        prepared = await asyncio.get_running_loop().run_in_executor(self._verifiers, self.log.prepare, body)
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(self._verifiers, self.log.prepare, body)
         if prepared.event is None:
             assert prepared.refusal is not None  # a Prepared without an event carries its refusal
             return prepared.refusal
+        if prepared.event.kind == REVEAL_PUBLISHED:  # its file is checked here, not under the writer
+            await loop.run_in_executor(self._files, self.log.precheck, prepared)
         return await self.writers.current().submit(prepared)
 
     def commit(self, batch: Sequence[Prepared]) -> list[Receipt | BoardRefused]:

@@ -338,6 +338,17 @@ class Log:
         except BoardRefused as refused:
             return Prepared(event, None, refused)
 
+    def precheck(self, prepared: Prepared) -> bool:
+        """Check ahead the reveal file that a prepared ``reveal.published`` names
+        (:meth:`BoardState.precheck_reveal`): the costly part of such an event (parsing and
+        verifying a bundle of up to 16 MiB), which would otherwise run under the writer and hold
+        every other submission back. Thread-safe; the outcome of :meth:`submit_many` is the same
+        with or without it. True if a verdict was kept."""
+        event, author = prepared.event, prepared.author
+        if event is None or author is None or prepared.refusal is not None or not self._check_bundles:
+            return False
+        return self._state.precheck_reveal(event, author, self._storage.get_bundle)
+
     def _accept(self, doc: Any, rows: list[tuple[int, bytes]]) -> tuple[int, bool]:
         prepared = doc if isinstance(doc, Prepared) else self.prepare(doc)
         event, author = prepared.event, prepared.author

@@ -105,6 +105,8 @@ before the phase's ``reveal.published`` (``null`` without intel; spec §7).
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -126,7 +128,7 @@ if TYPE_CHECKING:
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
-__all__ = ["ENTRY_MAX", "BoardState", "BundleLookup"]
+__all__ = ["ENTRY_MAX", "BoardState", "BundleLookup", "FileVerdict", "file_verdict"]
 
 BundleLookup = Callable[[str], "bytes | None"]
 
@@ -141,6 +143,35 @@ class PublishedEscrow:
     escrow: Escrow
     signed: SignedStatement
     index: int
+
+
+@dataclass(frozen=True)
+class FileVerdict:
+    """What checking a reveal file against its published escrow found: a pure function of the
+    escrow, the file's bytes and the key trusted for the host (spec §5, §6), so it may be
+    computed ahead of the check that uses it (:meth:`BoardState.precheck_reveal`).
+    ``unreadable`` is the reader's message for a file that cannot be read; otherwise
+    ``problems`` are the verifier's and ``phase``, ``openings``, ``scanned`` what it reveals."""
+
+    unreadable: str | None
+    problems: tuple[Problem, ...] = ()
+    phase: str = ""
+    openings: int = 0
+    scanned: Scanned | None = None
+
+
+def file_verdict(published: PublishedEscrow, data: bytes, sha: str, vkey: str) -> FileVerdict:
+    """Check the reveal file ``data`` (SHA-256 ``sha``) against ``published`` under ``vkey``."""
+    try:
+        bundle = parse_signed(loads(data, source=f"reveal file {sha[:16]}"), "bundle")
+        report = check_bundle(published.signed, bundle, None, trusted=[vkey])
+    except MalformedInputError as exc:
+        return FileVerdict(str(exc))
+    return FileVerdict(None, tuple(report.problems), report.reveal.phase, len(report.reveal.openings), scan(report.reveal))
+
+
+_VerdictKey = tuple[str, int, str, str]  # (escrow id, its escrow.published entry, file SHA-256, trusted vkey)
+_VERDICTS_KEPT = 8
 
 
 _ROLES: dict[str, tuple[str, ...] | None] = {
@@ -180,6 +211,8 @@ class BoardState:
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
         self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
         self._scanned: tuple[bytes, Scanned] | None = None  # what the last reveal check read, for apply
+        self._verdicts: OrderedDict[_VerdictKey, FileVerdict] = OrderedDict()  # checked ahead, taken by the check
+        self._verdicts_lock = threading.Lock()
 
     # --- checks --------------------------------------------------------------------------
 
@@ -249,25 +282,28 @@ class BoardState:
             raise BoardRefused(Reason.PHASE_DUPLICATE, f"phase {phase!r} of escrow {event.escrow_id!r} is already revealed")
         if bundles is None:
             return
-        data = bundles(sha)
-        if data is None:
-            raise BoardRefused(Reason.BUNDLE_MISSING, f"the board holds no reveal file with SHA-256 {sha}: upload it first")
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise BoardRefused(Reason.BUNDLE_INVALID, f"the stored file is not the one with SHA-256 {sha}")
-        try:
-            bundle = parse_signed(loads(data, source=f"reveal file {sha[:16]}"), "bundle")
-            report = check_bundle(published.signed, bundle, None, trusted=[author.vkey])
-        except MalformedInputError as exc:
-            raise BoardRefused(Reason.BUNDLE_INVALID, f"the reveal file cannot be read: {exc}") from None
-        if report.problems:
-            raise BoardRefused(Reason.BUNDLE_INVALID, _summary(report.problems), problems=report.problems)
-        if report.reveal.phase != phase or len(report.reveal.openings) != event.body["openings"]:
+        key = (event.escrow_id, published.index, sha, author.vkey)
+        with self._verdicts_lock:
+            verdict = self._verdicts.pop(key, None)
+        if verdict is None:
+            data = bundles(sha)
+            if data is None:
+                raise BoardRefused(Reason.BUNDLE_MISSING, f"the board holds no reveal file with SHA-256 {sha}: upload it first")
+            if hashlib.sha256(data).hexdigest() != sha:
+                raise BoardRefused(Reason.BUNDLE_INVALID, f"the stored file is not the one with SHA-256 {sha}")
+            verdict = file_verdict(published, data, sha, author.vkey)
+        if verdict.unreadable is not None:
+            raise BoardRefused(Reason.BUNDLE_INVALID, f"the reveal file cannot be read: {verdict.unreadable}")
+        if verdict.problems:
+            raise BoardRefused(Reason.BUNDLE_INVALID, _summary(verdict.problems), problems=verdict.problems)
+        if verdict.phase != phase or verdict.openings != event.body["openings"]:
             raise BoardRefused(
                 Reason.BUNDLE_INVALID,
-                f"the file reveals phase {report.reveal.phase[:80]!r} with {len(report.reveal.openings)} openings;"
+                f"the file reveals phase {verdict.phase[:80]!r} with {verdict.openings} openings;"
                 f" the event says {phase!r} with {event.body['openings']}",
             )
-        scanned = scan(report.reveal)
+        scanned = verdict.scanned
+        assert scanned is not None  # a readable file's verdict carries its scan
         refuse_repeats(repeated(self.opened.get(event.escrow_id), scanned, bundles), "the reveal file")
         self._scanned = (event.statement_sha256, scanned)  # a cache of the file just read: apply records it
 
@@ -279,6 +315,26 @@ class BoardState:
             raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"only {found.raised_by} resolves the discrepancy it raised")
         if found.resolved:
             raise BoardRefused(Reason.DISCREPANCY_REPEAT, f"discrepancy {event.body['id']!r} is already resolved")
+
+    def precheck_reveal(self, event: Event, author: Party, bundles: BundleLookup) -> bool:
+        """Check the reveal file a ``reveal.published`` names ahead of :meth:`check`, and keep the
+        verdict for it (thread-safe; the costly part of such an event, so a server runs it off
+        the writer, which then only takes the verdict). Only a pure function of the published
+        escrow, the file and the author's key is kept, so the check's outcome is the same with
+        or without it. False when there is nothing to check yet (no such escrow, no such file)."""
+        if event.kind != ev.REVEAL_PUBLISHED:
+            return False
+        published = self.escrows.get(event.escrow_id)
+        sha = event.body["sha256"]
+        data = bundles(sha) if published is not None else None
+        if published is None or data is None or hashlib.sha256(data).hexdigest() != sha:
+            return False
+        verdict = file_verdict(published, data, sha, author.vkey)
+        with self._verdicts_lock:
+            self._verdicts[(event.escrow_id, published.index, sha, author.vkey)] = verdict
+            while len(self._verdicts) > _VERDICTS_KEPT:
+                self._verdicts.popitem(last=False)
+        return True
 
     # --- recording -------------------------------------------------------------------------
 
