@@ -47,7 +47,7 @@ from tests.board_fixtures import (
 from tests.test_board_core import GOOD_BODIES, IMPOSTOR_W, MALLORY, MALLORY_W, PARTIES_DOC, file_bytes  # not in board_fixtures
 from unveil.api import board as board_module
 from unveil.api.app import create_app
-from unveil.api.serve import open_board
+from unveil.api.serve import open_board, uvicorn_config
 from unveil.board.events import make_event
 from unveil.board.log import Log, MemoryStorage
 from unveil.board.protocol import ENTRY_MAX
@@ -430,13 +430,13 @@ def test_healthz_and_unknown_routes(board: tuple[TestClient, Log, MemoryStorage]
 
 
 class LiveServer:
-    """uvicorn on 127.0.0.1, a free port, in a background thread."""
+    """uvicorn with the board's configuration on 127.0.0.1, a free port, in a background thread."""
 
     def __init__(self, app: Any):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, loop="asyncio", log_level="warning", lifespan="on"))
+        self.server = uvicorn.Server(uvicorn_config(app, loop="asyncio"))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> LiveServer:

@@ -25,7 +25,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from tests.board_fixtures import ORIGIN
 from tests.test_api import board_files, new_log, publish, publish_now  # noqa: F401  (board_files: a fixture)
 from unveil.api.app import create_app
-from unveil.api.connections import protocol_class
+from unveil.api.connections import LINGER, protocol_class
 from unveil.api.serve import uvicorn_config
 
 IDLE = 1.0
@@ -159,6 +159,40 @@ def test_a_client_waiting_for_a_slow_board_is_not_idle() -> None:
     with Live(create_app(log), None) as server, httpx.Client(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
         answer = http.post("/entries", json=publish())
     assert answer.status_code == 201 and answer.json()["index"] == 0
+
+
+def test_a_refused_oversized_body_gets_its_answer_not_a_reset(live: Live) -> None:
+    """The board answers 413 before reading a body it will not take and closes lingering: the
+    client, still sending, reads the whole answer (closed at once, the unread bytes make the
+    kernel reset the connection, which destroys the answer half the time on loopback)."""
+    refused = 0
+    with httpx.Client(base_url=f"http://127.0.0.1:{live.port}", timeout=30) as http:
+        for _ in range(20):
+            declared = http.post("/entries", content=b" " * (8 << 20))
+            chunked = http.post("/entries", content=(b" " * 65536 for _ in range(64)))
+            refused += [declared.json()["reason"], chunked.json()["reason"]] == ["entry-too-large"] * 2
+    assert refused == 20
+
+
+def test_a_client_that_goes_on_sending_after_a_refusal_is_let_go(live: Live) -> None:
+    """Lingering is bounded: a client that never stops sending is closed after LINGER seconds."""
+    head = b"POST /entries HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (1 << 40)
+    with live.connect() as client:
+        client.sendall(head)
+        answer, started = b"", time.monotonic()
+        try:
+            while time.monotonic() - started < 30:
+                client.sendall(b" " * 65536)
+                client.setblocking(False)
+                try:
+                    answer += client.recv(65536)
+                except BlockingIOError:
+                    pass
+                client.setblocking(True)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        seconds = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 413") and seconds < LINGER + 3
 
 
 def test_unveil_serve_takes_idle_timeout(tmp_path: Path, board_files: tuple[Path, Path]) -> None:  # noqa: F811

@@ -14,25 +14,82 @@ While the board works on a complete request, or holds the client back itself (uv
 reading a body the app has not taken yet), the client is not idle. A closed connection gets no
 answer; a request still reading its body sees the client go (``disconnected``).
 
+A connection closed with a request body left unread (a body refused as too large, 413) is
+closed *lingering* (RFC 9112 §9.6): the board sends its answer and a FIN, then reads and drops
+what the client still sends until the client closes, for at most ``LINGER`` seconds. Closed at
+once, the unread bytes would make the kernel reset the connection, and a reset may destroy the
+answer in the client's buffers before it is read: the client would see "connection reset"
+instead of the reason it was refused.
+
 The watch is one timer per connection, re-armed for the next deadline when it fires (no work
 per received chunk but a clock read). It relies on uvicorn protocol internals pinned by
 ``tests/test_private_apis.py``: ``loop``, ``transport``, ``flow.read_paused``, ``cycle`` with
-``more_body`` and ``response_complete``, and ``on_response_complete``.
+``more_body`` and ``response_complete``, and ``on_response_complete``; lingering wraps the
+``transport`` the protocol is given.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["IDLE_TIMEOUT", "REQUEST_TIMEOUT", "protocol_class"]
+__all__ = ["IDLE_TIMEOUT", "LINGER", "REQUEST_TIMEOUT", "protocol_class"]
 
 IDLE_TIMEOUT = 10.0
 """Seconds a client may keep the board waiting without sending a byte (spec §11)."""
 
 REQUEST_TIMEOUT = 60.0
 """Seconds one request's headers and body may take to arrive, from its first byte."""
+
+LINGER = 2.0
+"""Seconds a connection closed with a request body left unread goes on reading and dropping
+what the client sends, so that the client reads the answer before the connection is reset."""
+
+
+class _LingeringTransport:
+    """The transport uvicorn's protocol sees: as the real one, except that :meth:`close` with a
+    request body left unread half-closes and lingers (module docstring)."""
+
+    def __init__(self, transport: asyncio.Transport, body_unread: Callable[[], bool], loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._body_unread = body_unread
+        self._loop = loop
+        self._closing = False
+        self.lingering = False
+        self._timer: asyncio.TimerHandle | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+    def is_closing(self) -> bool:
+        return self._closing or self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        real = self._transport
+        if real.is_closing() or not self._body_unread() or not real.can_write_eof():
+            real.close()
+            return
+        self.lingering = True
+        real.write_eof()  # the answer already written goes first, then the FIN
+        if not real.is_reading():
+            real.resume_reading()
+        self._timer = self._loop.call_later(LINGER, real.close)
+
+    def abort(self) -> None:
+        self._closing = True
+        self.stop()
+        self._transport.abort()
+
+    def stop(self) -> None:
+        """The connection is gone: no timer left behind."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 def _uvicorn_protocol() -> type[asyncio.Protocol]:
@@ -59,11 +116,18 @@ def protocol_class(idle_timeout: float = IDLE_TIMEOUT, request_timeout: float = 
         _request_began: float | None = None
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            super().connection_made(transport)
+            lingering = _LingeringTransport(transport, self._body_unread, self.loop)  # type: ignore[arg-type]
+            super().connection_made(lingering)
             self._last_byte = self.loop.time()
             self._arm(idle_timeout)
 
+        def _body_unread(self) -> bool:
+            cycle = self.cycle
+            return cycle is not None and bool(cycle.more_body)
+
         def data_received(self, data: bytes) -> None:
+            if self.transport.lingering:
+                return  # dropped: the connection is closing (module docstring)
             self._last_byte = now = self.loop.time()
             if self._request_began is None:
                 self._request_began = now
@@ -75,6 +139,7 @@ def protocol_class(idle_timeout: float = IDLE_TIMEOUT, request_timeout: float = 
             super().on_response_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self.transport.stop()
             if self._watch is not None:
                 self._watch.cancel()
                 self._watch = None
