@@ -30,7 +30,8 @@ from unveil.api.errors import status_of
 from unveil.board.audit import audit
 from unveil.board.log import Log, MemoryStorage
 from unveil.core.jcs import canonicalize
-from unveil.errors import VerificationError
+from unveil.core.statements import sign_statement
+from unveil.errors import BoardRefused, VerificationError
 
 
 def warheads(site_id: str, cell: str, serials: list[str]) -> dict[str, Any]:
@@ -245,18 +246,57 @@ def test_the_writer_does_not_check_a_file_that_was_checked_ahead(monkeypatch: py
     assert not log.precheck(unknown)  # no such file: nothing kept
 
 
-def test_the_api_checks_a_reveal_file_before_the_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_api_checks_a_reveal_file_in_another_process_before_the_writer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked in this process, even off the writer, a 16 MiB file holds the interpreter lock
+    from every other request: the API checks it on the checker, in a process of its own. The
+    check here is patched to count; the child's is not, so it counts nothing but the writer's
+    and this process's own. A bad file gets the writer's refusal, problems and all."""
     from fastapi.testclient import TestClient
 
     from unveil.api.app import create_app
+    from unveil.board import protocol
 
+    calls: list[str] = []
+    real = protocol.check_bundle
+    monkeypatch.setattr(protocol, "check_bundle", lambda *a, **k: calls.append("check") or real(*a, **k))
     log, _ = new_log()
     log.submit(publish(TWO_STORIES))
-    ahead: list[bool] = []
-    real = Log.precheck
-    monkeypatch.setattr(Log, "precheck", lambda self, prepared: ahead.append(real(self, prepared)) or ahead[-1])
+    statement = TWO_STORIES.bundle("phase-2", [2])["statement"]
+    statement["proof"] = ["0" * 64 for _ in statement["proof"]]
+    tampered = sign_statement(statement, [TWO_STORIES.signer])  # signed by the host: the upload is stored
     with TestClient(create_app(log)) as http:
         answer = http.post("/entries", content=canonicalize(reveal_of(log, TWO_STORIES, "phase-1", [0])))
         assert answer.status_code == 201
-        assert http.post("/entries", content=canonicalize(publish(DECL))).status_code in (200, 201)
-    assert ahead == [True]  # checked ahead once, for the reveal only
+        assert calls == []  # neither the writer nor a thread of this process checked it
+        sha = http.put(f"/bundles/{hashlib.sha256(file_bytes(tampered)).hexdigest()}", content=file_bytes(tampered)).json()["sha256"]
+        refused = http.post("/entries", content=canonicalize(event("reveal.published", {"phase": "phase-2", "sha256": sha, "openings": 1}, HOST, "two-stories")))
+    assert calls == []
+    plain, _ = new_log()
+    plain.submit(publish(TWO_STORIES))
+    plain.submit(reveal_of(plain, TWO_STORIES, "phase-1", [0]))
+    plain.put_bundle(file_bytes(tampered))
+    expected = plain.submit_many([plain.prepare(canonicalize(event("reveal.published", {"phase": "phase-2", "sha256": sha, "openings": 1}, HOST, "two-stories")))])[0]
+    assert isinstance(expected, BoardRefused) and expected.problems
+    assert refused.status_code == 422 and refused.json()["reason"] == expected.reason
+    assert refused.json()["problems"] == [p.to_json() for p in expected.problems]
+
+
+def test_if_the_checker_process_dies_the_writer_checks_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from unveil.api.app import create_app
+    from unveil.api.checker import Checker, CheckerFailed
+    from unveil.board import protocol
+
+    def dies(self: Checker, fn: Any, *args: Any) -> Any:
+        raise CheckerFailed("killed")
+
+    calls: list[str] = []
+    real = protocol.check_bundle
+    monkeypatch.setattr(protocol, "check_bundle", lambda *a, **k: calls.append("check") or real(*a, **k))
+    monkeypatch.setattr(Checker, "run", dies)
+    log, _ = new_log()
+    log.submit(publish(TWO_STORIES))
+    with TestClient(create_app(log)) as http:
+        assert http.post("/entries", content=canonicalize(reveal_of(log, TWO_STORIES, "phase-1", [0]))).status_code == 201
+    assert calls == ["check"]  # the writer's own

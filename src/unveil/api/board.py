@@ -10,8 +10,9 @@ A read waits at most one batch commit; the event loop never waits for the lock.
 
 Outside the lock, by design: :meth:`Log.prepare <unveil.board.log.Log.prepare>` (parsing and
 signature checks, thread-safe, on the verifier threads), :meth:`Log.precheck
-<unveil.board.log.Log.precheck>` (the check of the reveal file a ``reveal.published`` names, on
-a thread of its own, one file at a time, so a 16 MiB reveal does not hold the writer), the log's size (one attribute), and
+<unveil.board.log.Log.precheck>` (the check of the reveal file a ``reveal.published`` names, run
+on the :class:`~unveil.api.checker.Checker`, in a process of its own, so a 16 MiB reveal holds
+neither the writer nor this process's interpreter), the log's size (one attribute), and
 reveal files (``GET``, the held test and storing: no entry depends on a file until an entry
 names it, and a purge, under the lock, spares every file an entry names and every file uploaded
 within its period). The large bodies are never parsed under it (:mod:`unveil.api.uploads`).
@@ -20,6 +21,7 @@ within its period). The large bodies are never parsed under it (:mod:`unveil.api
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,16 +29,20 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 
+from unveil.api.checker import CheckerFailed
 from unveil.api.uploads import Uploads
 from unveil.api.writer import LoopWriters
 from unveil.board.events import REVEAL_PUBLISHED
 from unveil.board.log import Log, Prepared, Receipt
+from unveil.board.protocol import run_verdict_job
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused
 
 __all__ = ["PAGE_BYTES", "PAGE_MAX", "PURGE_AFTER", "Board"]
 
 T = TypeVar("T")
+
+log_ = logging.getLogger("unveil.api")
 
 PAGE_MAX = 1000
 """The most entries one ``GET /entries`` returns (spec §11)."""
@@ -83,8 +89,21 @@ class Board:
             assert prepared.refusal is not None  # a Prepared without an event carries its refusal
             return prepared.refusal
         if prepared.event.kind == REVEAL_PUBLISHED:  # its file is checked here, not under the writer
-            await loop.run_in_executor(self._files, self.log.precheck, prepared)
+            await loop.run_in_executor(self._files, self._precheck, prepared)
         return await self.writers.current().submit(prepared)
+
+    def _precheck(self, prepared: Prepared) -> None:
+        """On the files thread: :meth:`Log.precheck <unveil.board.log.Log.precheck>`, its check
+        run on the checker. If the checker fails, the writer checks the file itself."""
+        job = self.log.verdict_job(prepared)
+        if job is None:
+            return
+        try:
+            verdict = self.uploads.checker.run(run_verdict_job, job)
+        except CheckerFailed:
+            log_.exception("the reveal checker process died; the writer checks the file")
+            return
+        self.log.keep_verdict(job, verdict)
 
     def commit(self, batch: Sequence[Prepared]) -> list[Receipt | BoardRefused]:
         """On the writer thread: append one batch, under the lock."""

@@ -9,27 +9,21 @@ check) holds the interpreter for up to half a second per 16 MiB. So:
   before its body is read. Memory held by uploads is at most ``slots`` bodies.
 - :meth:`Uploads.check` first runs the cheap test in a worker thread
   (:func:`~unveil.board.uploads.names_a_registered_key`: a file that names no registered key is
-  refused without being parsed), then the full check in **a process of its own**, one file at
-  a time (the others wait their turn): the board's event loop, verifier threads and writer
-  thread never wait for a parse, and uploads use at most one core.
-
-Each check's process is forked from a fork server that preloads only the checking code (a few
-milliseconds; ``spawn`` where there is no fork server) and is gone when the check ends, so the
-board holds no process between uploads and a check that dies takes nothing else with it.
+  refused without being parsed), then the full check on the board's
+  :class:`~unveil.api.checker.Checker`: in a process of its own, one file at a time, so the
+  board's event loop, verifier threads and writer thread never wait for a parse.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
 import anyio.to_thread
 
+from unveil.api.checker import Checker, CheckerFailed
 from unveil.board.uploads import names_a_registered_key, upload_refusal
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused, MalformedInputError
@@ -38,27 +32,17 @@ __all__ = ["Uploads"]
 
 log_ = logging.getLogger("unveil.api")
 
-_CHECKER_MODULE = "unveil.board.uploads"
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([_CHECKER_MODULE])  # applies when the fork server starts
-        return context
-    return multiprocessing.get_context("spawn")
-
 
 class Uploads:
     """Admission and checking of reveal-file uploads (see the module docstring)."""
 
-    def __init__(self, slots: int = 2):
+    def __init__(self, slots: int = 2, checker: Checker | None = None):
         if slots < 1:
             raise ValueError("slots must be at least 1")
         self.slots = slots
+        self.checker = checker if checker is not None else Checker()
         self._active = 0
         self._lock = threading.Lock()
-        self._one_at_a_time = threading.Lock()
 
     @contextmanager
     def admitted(self) -> Iterator[None]:
@@ -88,11 +72,9 @@ class Uploads:
         raise MalformedInputError(message)
 
     def _in_process(self, data: bytes, vkeys: list[str]) -> tuple[str, str] | None:
-        """In a worker thread: the full check in a process of its own, one check at a time."""
-        with self._one_at_a_time:
-            try:
-                with ProcessPoolExecutor(max_workers=1, mp_context=_context()) as pool:
-                    return pool.submit(upload_refusal, data, vkeys).result()
-            except BrokenProcessPool:
-                log_.exception("the upload checker process died")
-                raise BoardRefused(Reason.STORAGE_FAILURE, "the board could not check the file: its checker process failed") from None
+        """In a worker thread: the full check on the checker (a process of its own)."""
+        try:
+            return self.checker.run(upload_refusal, data, vkeys)
+        except CheckerFailed:
+            log_.exception("the upload checker process died")
+            raise BoardRefused(Reason.STORAGE_FAILURE, "the board could not check the file: its checker process failed") from None

@@ -39,7 +39,7 @@ from typing import Any
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
 from unveil.board.events import Event, parse_event
 from unveil.board.parties import Parties, Party
-from unveil.board.protocol import BoardState
+from unveil.board.protocol import BoardState, FileVerdict, VerdictJob, run_verdict_job
 from unveil.board.storage import LogStorage, MemoryStorage
 from unveil.board.tree import AppendOnlyTree
 from unveil.board.uploads import check_upload
@@ -344,10 +344,24 @@ class Log:
         verifying a bundle of up to 16 MiB), which would otherwise run under the writer and hold
         every other submission back. Thread-safe; the outcome of :meth:`submit_many` is the same
         with or without it. True if a verdict was kept."""
+        job = self.verdict_job(prepared)
+        if job is None:
+            return False
+        self.keep_verdict(job, run_verdict_job(job))
+        return True
+
+    def verdict_job(self, prepared: Prepared) -> VerdictJob | None:
+        """The first half of :meth:`precheck`: the inputs of the file check (read from storage),
+        for a caller that runs :func:`~unveil.board.protocol.run_verdict_job` elsewhere and
+        hands the verdict to :meth:`keep_verdict`. None when there is nothing to check ahead."""
         event, author = prepared.event, prepared.author
         if event is None or author is None or prepared.refusal is not None or not self._check_bundles:
-            return False
-        return self._state.precheck_reveal(event, author, self._storage.get_bundle)
+            return None
+        return self._state.verdict_job(event, author, self._storage.get_bundle)
+
+    def keep_verdict(self, job: VerdictJob, verdict: FileVerdict) -> None:
+        """The second half of :meth:`precheck` (:meth:`BoardState.keep_verdict`)."""
+        self._state.keep_verdict(job, verdict)
 
     def _accept(self, doc: Any, rows: list[tuple[int, bytes]]) -> tuple[int, bool]:
         prepared = doc if isinstance(doc, Prepared) else self.prepare(doc)

@@ -128,7 +128,7 @@ if TYPE_CHECKING:
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
-__all__ = ["ENTRY_MAX", "BoardState", "BundleLookup", "FileVerdict", "file_verdict"]
+__all__ = ["ENTRY_MAX", "BoardState", "BundleLookup", "FileVerdict", "VerdictJob", "file_verdict", "run_verdict_job"]
 
 BundleLookup = Callable[[str], "bytes | None"]
 
@@ -172,6 +172,23 @@ def file_verdict(published: PublishedEscrow, data: bytes, sha: str, vkey: str) -
 
 _VerdictKey = tuple[str, int, str, str]  # (escrow id, its escrow.published entry, file SHA-256, trusted vkey)
 _VERDICTS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class VerdictJob:
+    """Everything the check of one reveal file needs (:func:`file_verdict`'s arguments) and the
+    key its verdict is kept under: plain data, so the check may run in another process."""
+
+    key: _VerdictKey
+    published: PublishedEscrow
+    data: bytes
+    sha: str
+    vkey: str
+
+
+def run_verdict_job(job: VerdictJob) -> FileVerdict:
+    """:func:`file_verdict` of ``job`` (a module-level function, so a process pool can call it)."""
+    return file_verdict(job.published, job.data, job.sha, job.vkey)
 
 
 _ROLES: dict[str, tuple[str, ...] | None] = {
@@ -321,20 +338,34 @@ class BoardState:
         verdict for it (thread-safe; the costly part of such an event, so a server runs it off
         the writer, which then only takes the verdict). Only a pure function of the published
         escrow, the file and the author's key is kept, so the check's outcome is the same with
-        or without it. False when there is nothing to check yet (no such escrow, no such file)."""
-        if event.kind != ev.REVEAL_PUBLISHED:
+        or without it. False when there is nothing to check yet (no such escrow, no such file).
+        The two halves, :meth:`verdict_job` and :meth:`keep_verdict`, let a server run the
+        check itself elsewhere (in another process, away from this one's interpreter lock)."""
+        job = self.verdict_job(event, author, bundles)
+        if job is None:
             return False
+        self.keep_verdict(job, run_verdict_job(job))
+        return True
+
+    def verdict_job(self, event: Event, author: Party, bundles: BundleLookup) -> VerdictJob | None:
+        """What checking ahead the reveal file of ``event`` needs, or None when there is nothing
+        to check yet (not a ``reveal.published``, no such escrow, no such file). Thread-safe."""
+        if event.kind != ev.REVEAL_PUBLISHED:
+            return None
         published = self.escrows.get(event.escrow_id)
         sha = event.body["sha256"]
         data = bundles(sha) if published is not None else None
         if published is None or data is None or hashlib.sha256(data).hexdigest() != sha:
-            return False
-        verdict = file_verdict(published, data, sha, author.vkey)
+            return None
+        return VerdictJob((event.escrow_id, published.index, sha, author.vkey), published, data, sha, author.vkey)
+
+    def keep_verdict(self, job: VerdictJob, verdict: FileVerdict) -> None:
+        """Keep ``verdict`` (:func:`run_verdict_job` of ``job``, run anywhere) for the check of
+        the event that names the file. Thread-safe; at most a few are kept, the oldest dropped."""
         with self._verdicts_lock:
-            self._verdicts[(event.escrow_id, published.index, sha, author.vkey)] = verdict
+            self._verdicts[job.key] = verdict
             while len(self._verdicts) > _VERDICTS_KEPT:
                 self._verdicts.popitem(last=False)
-        return True
 
     # --- recording -------------------------------------------------------------------------
 
