@@ -204,3 +204,16 @@ def test_the_checks_would_catch_a_violation(tmp_path: Path) -> None:
     assert "exercise" in demo  # from unveil import exercise
     assert {"core", "errors", "store", "cli", "api", "escrowing", "unveil"} <= UNITS and LIBRARIES <= UNITS
     assert all(modules(package) and all(path.is_file() for path in modules(package)) for package in FORBIDDEN)
+
+
+LONG = 400
+"""Lines past which a module says why it is one module (the architecture issue's bound)."""
+
+
+def test_a_module_past_400_lines_says_why_in_its_docstring() -> None:
+    unexplained = []
+    for path in sorted(SRC.rglob("*.py")):
+        text = path.read_text()
+        if text.count("\n") > LONG and "past 400 lines" not in (ast.get_docstring(ast.parse(text)) or ""):
+            unexplained.append(str(path.relative_to(SRC)))
+    assert unexplained == []

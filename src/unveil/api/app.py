@@ -7,7 +7,8 @@ The package, by concern:
 - :mod:`.writer`      group commit: one writer thread, one transaction and checkpoint per batch
 - :mod:`.fastpath`    ``POST /entries`` in bare ASGI, ahead of the router
 - :mod:`.routes`      the routes, plain functions over the board
-- :mod:`.uploads`     reveal-file uploads: admission, the cheap test, the checker process
+- :mod:`.uploads`     reveal-file uploads: admission, the cheap test
+- :mod:`.checker`     reveal files (uploads, ``reveal.published``) checked in a process of their own
 - :mod:`.bodies`      request bodies read with a bound
 - :mod:`.errors`      reason codes to HTTP statuses (one table), error bodies, handlers
 - :mod:`.schemas`     response models and the OpenAPI document's shapes

@@ -26,6 +26,10 @@ does no I/O of its own and reads no clock: ``now()`` (unix seconds) is passed in
   :meth:`Log.purge_bundles` deletes those no entry names once they are older than a period.
 
 Not thread-safe for concurrent writers beyond the internal lock: one process owns a board.
+
+It is one module, past 400 lines, because :class:`Log` is the one door to a board's log: every
+submission, read, proof and cosignature goes through it, so the order of its checks can be
+read in one place.
 """
 
 from __future__ import annotations

@@ -100,6 +100,10 @@ of ``cells.txt``, and that the cells cover the territory, is the inspector's che
 Derived state every view of a discrepancy shows (:meth:`BoardState.discrepancy_views`, the
 audit's report): ``intel_predates_reveal``, whether the raiser's intel escrow was published
 before the phase's ``reveal.published`` (``null`` without intel; spec §7).
+
+It is one module, past 400 lines, because the rules above and the checks that enforce them
+are read together: each ``_check_*`` method is the rule of its kind, and the tables at its end
+say which check and which change of state each kind has.
 """
 
 from __future__ import annotations

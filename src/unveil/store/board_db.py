@@ -23,6 +23,9 @@ whose first index is not the current size (a gap, or an overwrite) is refused wi
 :class:`EntryIndexError` before anything is written; the primary key on ``idx`` refuses a
 concurrent writer's overwrite (``sqlalchemy.exc.IntegrityError``). Either way nothing of the
 batch is kept, and :class:`~unveil.board.log.Log` rebuilds from storage.
+
+It is one module, past 400 lines, because every statement on the board's tables lives here
+(SQL lives only in ``store``), with the two engines' set-up that those statements rely on.
 """
 
 from __future__ import annotations
