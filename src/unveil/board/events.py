@@ -59,7 +59,7 @@ from unveil.core.selection import population_sha256
 from unveil.core.statements import open_signed, sign_statement
 from unveil.errors import CanonicalizationError, MalformedInputError
 
-__all__ = ["EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "Event", "make_event", "parse_event"]
+__all__ = ["DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "Event", "make_event", "parse_event", "starts_or_answers_a_deadline"]
 
 EVENT_TYPE = "unveil/event/v1"
 MAX_ENTRY_BYTES = 1_048_576
@@ -75,6 +75,15 @@ SELECTION_DRAWN = "selection.drawn"
 VERIFICATION_RECORDED = "verification.recorded"
 DISCREPANCY_RAISED = "discrepancy.raised"
 DISCREPANCY_RESOLVED = "discrepancy.resolved"
+
+DEADLINE_PREFIXES = ("obligation.", "item.", "access.")
+"""Kinds that start or answer a deadline (spec §12): refused when dated more than 300 s before
+the board's clock (``time-stale``)."""
+
+
+def starts_or_answers_a_deadline(kind: str) -> bool:
+    """Whether events of ``kind`` start or answer a deadline (spec §12, ``time-stale``)."""
+    return kind.startswith(DEADLINE_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
-from unveil.board.events import Event, parse_event
+from unveil.board.events import Event, parse_event, starts_or_answers_a_deadline
 from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState, FileVerdict, VerdictJob, run_verdict_job
 from unveil.board.storage import LogStorage, MemoryStorage
@@ -389,7 +389,7 @@ class Log:
         return index, True
 
     def _check_time(self, event: Event) -> None:
-        """The two checks that read the board's clock (spec §7); an audit does not repeat them."""
+        """The checks that read the board's clock (spec §7, §12); an audit does not repeat them."""
         if self._max_skew is None and self._max_age is None:
             return
         now = self._now()
@@ -398,6 +398,8 @@ class Log:
             raise BoardRefused(Reason.TIME_FUTURE, f"time {event.time} is more than {self._max_skew} s after the board's clock")
         if self._max_age is not None and when < now - self._max_age:
             raise BoardRefused(Reason.TIME_OUT_OF_RANGE, f"time {event.time} is more than {self._max_age} s before the board's clock")
+        if self._max_skew is not None and starts_or_answers_a_deadline(event.kind) and when < now - self._max_skew:
+            raise BoardRefused(Reason.TIME_STALE, f"time {event.time} is more than {self._max_skew} s before the board's clock: a {event.kind} starts or answers a deadline and cannot be backdated (spec §12)")
 
     def _sign(self, size: int) -> str:
         body = Checkpoint(self.origin, size, self._tree.root(size)).body()

@@ -119,6 +119,7 @@ from unveil.board import coins, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
 from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
+from unveil.core.encoding import unix_time
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
@@ -224,6 +225,7 @@ class BoardState:
     def __init__(self, parties: Parties):
         self.parties = parties
         self.size = 0
+        self.latest_time = 0  # the effective time of the last entry (spec §12): the latest time so far, unix seconds
         self.statements: dict[bytes, int] = {}  # SHA256(JCS(statement)) -> entry index
         self.escrows: dict[str, PublishedEscrow] = {}
         self.reveals: dict[tuple[str, str], str] = {}  # (escrow_id, phase) -> sha256 of the file
@@ -378,6 +380,7 @@ class BoardState:
         one; an audit passes it, as refused entries still take their place); return it."""
         index = self.size if index is None else index
         _APPLY[event.kind](self, event, author, index)
+        self.latest_time = max(self.latest_time, unix_time(event.time) or 0)  # parse_event checked the format
         self.statements[event.statement_sha256] = index
         self.size = index + 1
         return index

@@ -131,6 +131,7 @@ class Reason(StrEnum):
     ROLE_NOT_ALLOWED = "role-not-allowed", Group.BOARD, "the author's role (or name) may not write this kind here"
     TIME_FUTURE = "time-future", Group.BOARD, "the event's time is more than 300 s after the board's clock (spec §7)"
     TIME_OUT_OF_RANGE = "time-out-of-range", Group.BOARD, "the event's time is more than 24 hours before the board's clock (spec §7)"
+    TIME_STALE = "time-stale", Group.BOARD, "an event that starts or answers a deadline is dated more than 300 s before the board's clock (spec §12)"
     ENTRY_TOO_LARGE = "entry-too-large", Group.BOARD, "the event (its JCS envelope, or the request body) is over 1 MiB (spec §7)"
     STATEMENT_CONFLICT = "statement-conflict", Group.BOARD, "the same statement is logged under other signatures"
     STATEMENT_DUPLICATE = "statement-duplicate", Group.BOARD, "the same statement is already logged"
