@@ -162,6 +162,16 @@ class Reason(StrEnum):
     RANGE_INVALID = "range-invalid", Group.BOARD, "a proof or entry range outside the log"
     CHECKPOINT_UNKNOWN = "checkpoint-unknown", Group.BOARD, "a cosigned body is not a checkpoint this board signed"
     WITNESS_UNKNOWN = "witness-unknown", Group.BOARD, "the cosignature's key name is no registered witness"
+    CUSTODY_GAP = "custody-gap", Group.BOARD, "item.moved or item.witnessed names a serial declared in no opened cell of the escrow (spec §12)"
+    STEP_UNKNOWN = "step-unknown", Group.BOARD, "item.moved or item.witnessed names a step the agreement does not have (spec §12)"
+    STEP_SKIPPED = "step-skipped", Group.BOARD, "item.moved skips a step: an item moves to the step right after its current one (spec §12)"
+    STEP_INVALID = "step-invalid", Group.BOARD, "item.moved names a step that is not later than the item's current one (spec §12)"
+    STEP_MISMATCH = "step-mismatch", Group.BOARD, "item.witnessed names a step other than the item's current one (spec §12)"
+    ACCESS_DUPLICATE = "access-duplicate", Group.BOARD, "access.requested repeats the id of an earlier request of the escrow (spec §12)"
+    ACCESS_UNKNOWN = "access-unknown", Group.BOARD, "access.granted or access.refused names no logged request (spec §12)"
+    ACCESS_ANSWERED = "access-answered", Group.BOARD, "access.granted or access.refused answers a request already answered (spec §12)"
+    ACCESS_EXPIRED = "access-expired", Group.BOARD, "access.granted after the request's refusal deadline: it already counts as refused (spec §12)"
+    ACCESS_TARGET_UNKNOWN = "access-target-unknown", Group.BOARD, "access.requested names a site of no opened cell, or a cell not in the escrow's cell list (spec §12)"
 
     # the board's HTTP API refuses a request (unveil.api)
     DISCONNECTED = "disconnected", Group.API, "the client went away before its request body was complete"
@@ -185,6 +195,11 @@ class Reason(StrEnum):
     CHECKPOINT_BEYOND_LOG = "checkpoint-beyond-log", Group.AUDIT, "a checkpoint's size exceeds the entries given: entries are missing"
     CHECKPOINT_ROOT_MISMATCH = "checkpoint-root-mismatch", Group.AUDIT, "a checkpoint's root differs from the recomputed tree at its size"
     QUORUM_MISSING = "quorum-missing", Group.AUDIT, "an entry is not final: not every quorum member (K of them, when lowered) cosigned a checkpoint that includes it (spec §7)"
+
+    # problems an agreement's status reports (unveil.agreements; spec §12 "Problems")
+    UNWITNESSED_TRANSITION = "unwitnessed-transition", Group.AUDIT, "an item moved out of a step no inspecting party witnessed it at (spec §12)"
+    ACCESS_DELAYED = "access-delayed", Group.AUDIT, "an access request is unanswered past the agreement's delay deadline (spec §12)"
+    ACCESS_REFUSED = "access-refused", Group.AUDIT, "an access request was refused, or is unanswered past the refusal deadline (spec §12)"
 
     # a witness refuses to cosign, or compares checkpoints (unveil.board.witness, unveil.workspace.sync, .checkpoints)
     CHECKPOINT_ROLLBACK = "checkpoint-rollback", Group.WITNESS, "the checkpoint is smaller than the last one this witness cosigned"
