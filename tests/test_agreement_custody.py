@@ -137,3 +137,19 @@ def test_an_agreement_names_its_own_steps() -> None:
         Custody(("only",))
     with pytest.raises(ValueError):
         Custody(("a", "b", "a"))
+
+
+def test_a_replay_without_the_files_assumes_unknown_serials_unmoved_until_their_cell_opens() -> None:
+    c = Custody(STEPS)
+    c.check_move("W-0001", "verified", assume=True)  # unknowable: taken to be at the first step
+    refused(Reason.STEP_SKIPPED, c.check_move, "W-0001", "separated", True)
+    assert "W-0001" not in c.items  # a check enters nothing
+    c.move("W-0001", "verified", 300, assume=True)
+    held = c.items["W-0001"]
+    assert held.assumed and held.category == "" and c.step_of("W-0001") == "verified"
+    assert c.open_content(CONTENT, 100) == 3  # the file read later: the others enter, this one is filled in
+    assert not held.assumed and (held.category, held.site, held.opened) == ("warhead", "S-017", 100)
+    assert c.step_of("W-0001") == "verified" and c.counts()["declared"] == 3
+    c.witness("W-0009", "declared", 400, assume=True)
+    assert c.items["W-0009"].witnessed == {0: 400}
+    refused(Reason.CUSTODY_GAP, c.check_move, "W-0010", "verified")  # without assume, unknown is a gap

@@ -62,6 +62,9 @@ class Item:
     opened: int
     moves: list[Transition] = field(default_factory=list)
     witnessed: dict[int, int] = field(default_factory=dict)
+    assumed: bool = False
+    """Entered by a replay that could not read the reveal files (:meth:`Custody.check_move`'s
+    ``assume``): its category, site and cell are unknown (``""``) until its cell is opened."""
 
     def step_at(self, at: int | None = None) -> int | None:
         """The index of the item's step at time ``at`` (default: now); ``None`` before its cell opened."""
@@ -98,7 +101,11 @@ class Custody:
         """Record a serial of an opened cell at the first step (effective time ``time``); a
         serial already held (its cell opened again in a later phase) keeps its place. Returns
         whether it is new."""
-        if serial in self.items:
+        held = self.items.get(serial)
+        if held is not None and held.assumed:
+            held.category, held.site, held.cell, held.assumed = category, site, cell, False
+            held.opened = min(held.opened, time)
+        if held is not None:
             return False
         self.items[serial] = Item(serial, category, site, cell, time)
         return True
@@ -123,17 +130,27 @@ class Custody:
             raise BoardRefused(Reason.STEP_UNKNOWN, f"{step[:80]!r} is not a step of the agreement ({', '.join(self.steps)})")
         return found
 
-    def item(self, serial: str) -> Item:
-        """The item with ``serial`` (``custody-gap``: no opened cell of the escrow declares it)."""
+    def item(self, serial: str, assume: bool = False) -> Item:
+        """The item with ``serial`` (``custody-gap``: no opened cell of the escrow declares it).
+        With ``assume`` (a replay that cannot read every opened cell) an unknown serial is taken
+        to be an unmoved item, not entered (:meth:`enter`)."""
         found = self.items.get(serial)
+        if found is None and assume:
+            return Item(serial, "", "", "", 0, assumed=True)
         if found is None:
             raise BoardRefused(Reason.CUSTODY_GAP, f"serial {serial[:80]!r} is declared in no opened cell of the escrow (spec §12)")
         return found
 
-    def check_move(self, serial: str, to: str) -> None:
+    def enter(self, serial: str, time: int) -> Item:
+        """The item with ``serial``, entered unmoved at ``time`` if unknown (``assumed``)."""
+        if serial not in self.items:
+            self.items[serial] = Item(serial, "", "", "", time, assumed=True)
+        return self.items[serial]
+
+    def check_move(self, serial: str, to: str, assume: bool = False) -> None:
         """Refuse a move of ``serial`` to step ``to`` unless it goes to the step right after the
-        item's current one (spec §12). Changes nothing."""
-        item = self.item(serial)
+        item's current one (spec §12; ``assume``: see :meth:`item`). Changes nothing."""
+        item = self.item(serial, assume)
         dst = self.step_index(to)
         src = item.step_at()
         assert src is not None
@@ -144,11 +161,12 @@ class Custody:
             raise BoardRefused(Reason.STEP_SKIPPED, f"serial {serial!r} is at {here!r}: it moves to {self.steps[src + 1]!r} first, not {to!r}")
         raise BoardRefused(Reason.STEP_INVALID, f"serial {serial!r} is at {here!r}: {to!r} is not later (a move goes one step on)")
 
-    def move(self, serial: str, to: str, time: int, site: str | None = None) -> Transition:
+    def move(self, serial: str, to: str, time: int, site: str | None = None, assume: bool = False) -> Transition:
         """Record a move :meth:`check_move` accepted, at effective time ``time``; the transition
-        says whether the step it leaves was witnessed (spec §12: else it is marked)."""
-        self.check_move(serial, to)
-        item = self.items[serial]
+        says whether the step it leaves was witnessed (spec §12: else it is marked). With
+        ``assume``, an unknown serial is entered first (:meth:`enter`)."""
+        self.check_move(serial, to, assume)
+        item = self.enter(serial, time) if assume else self.items[serial]
         src = item.step_at()
         assert src is not None
         done = Transition(src, src + 1, time, src == 0 or src in item.witnessed, site)
@@ -156,19 +174,22 @@ class Custody:
         self.log.append((serial, done))
         return done
 
-    def check_witness(self, serial: str, step: str) -> None:
-        """Refuse a witness of ``serial`` at ``step`` unless that is its current step. Changes nothing."""
-        item = self.item(serial)
+    def check_witness(self, serial: str, step: str, assume: bool = False) -> None:
+        """Refuse a witness of ``serial`` at ``step`` unless that is its current step (``assume``:
+        see :meth:`item`). Changes nothing."""
+        item = self.item(serial, assume)
         index = self.step_index(step)
         now = item.step_at()
         assert now is not None
         if index != now:
             raise BoardRefused(Reason.STEP_MISMATCH, f"serial {serial!r} is at {self.steps[now]!r}, not {step!r}")
 
-    def witness(self, serial: str, step: str, time: int) -> None:
-        """Record a witness :meth:`check_witness` accepted (the first one at a step counts)."""
-        self.check_witness(serial, step)
-        self.items[serial].witnessed.setdefault(self._index[step], time)
+    def witness(self, serial: str, step: str, time: int, assume: bool = False) -> None:
+        """Record a witness :meth:`check_witness` accepted (the first one at a step counts;
+        ``assume``: see :meth:`move`)."""
+        self.check_witness(serial, step, assume)
+        item = self.enter(serial, time) if assume else self.items[serial]
+        item.witnessed.setdefault(self._index[step], time)
 
     # --- views at a time -------------------------------------------------------------------------
 

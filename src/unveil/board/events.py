@@ -38,7 +38,19 @@ discrepancy.raised     an inspector                 ``{"id": id, "phase": id, "c
                                                     suspicion predates the reveal)
 discrepancy.resolved   the inspector that raised it ``{"id": id, "resolution": str}``
                        (project-defined)
+item.moved             the escrow's host            ``{"serial": id, "to": step id, "site": id |
+                                                    null, "evidence": [evidence]}`` (spec §12)
+item.witnessed         an inspecting party of the   ``{"serial": id, "step": step id}`` (§12)
+                       agreement
+access.requested       an inspecting party of the   ``{"id": id, "site": id | null, "cell": str |
+                       agreement                    null}``, exactly one not null (§12)
+access.granted         the escrow's host            ``{"id": id}`` (§12)
+access.refused         the escrow's host            ``{"id": id, "reason": str}`` (§12)
 ====================== ============================ ==============================================
+
+An evidence (spec §12) is exactly one of ``{"entry": int ≥ 0}``, ``{"sha256": hex}`` or
+``{"text": str}``; at most 64 of them. Evidence texts, a refusal's ``reason`` and a requested
+``cell`` are non-empty strings of at most 1,000 characters.
 """
 
 from __future__ import annotations
@@ -75,6 +87,16 @@ SELECTION_DRAWN = "selection.drawn"
 VERIFICATION_RECORDED = "verification.recorded"
 DISCREPANCY_RAISED = "discrepancy.raised"
 DISCREPANCY_RESOLVED = "discrepancy.resolved"
+ITEM_MOVED = "item.moved"
+ITEM_WITNESSED = "item.witnessed"
+ACCESS_REQUESTED = "access.requested"
+ACCESS_GRANTED = "access.granted"
+ACCESS_REFUSED = "access.refused"
+
+EVIDENCE_MAX = 64
+"""At most this many evidences in a body (spec §12)."""
+TEXT_MAX = 1000
+"""Evidence texts and reasons are at most this many characters (spec §12)."""
 
 DEADLINE_PREFIXES = ("obligation.", "item.", "access.")
 """Kinds that start or answer a deadline (spec §12): refused when dated more than 300 s before
@@ -139,6 +161,37 @@ def _at_least(body: dict[str, Any], name: str, where: str, least: int) -> int:
     if value < least:
         raise MalformedInputError(f"{value} is below {least}", where=f"{where}.{name}")
     return value
+
+
+def _bounded_text(body: dict[str, Any], name: str, where: str) -> str:
+    """A non-empty string of at most :data:`TEXT_MAX` characters (spec §12 ``reason``)."""
+    value = _text(body, name, where)
+    if len(value) > TEXT_MAX:
+        raise MalformedInputError(f"{len(value)} characters; at most {TEXT_MAX}", where=f"{where}.{name}")
+    return value
+
+
+def _id_or_null(body: dict[str, Any], name: str, where: str) -> str | None:
+    return None if body[name] is None else _id(body, name, where)
+
+
+def _evidence(body: dict[str, Any], where: str) -> None:
+    """Spec §12: at most :data:`EVIDENCE_MAX` objects, each exactly one of ``{"entry": integer
+    ≥ 0}``, ``{"sha256": hex}`` or ``{"text": string}`` (non-empty, at most :data:`TEXT_MAX`
+    characters). That an ``entry`` names an earlier entry is the protocol's check."""
+    evidence = shape.array(body, "evidence", where)
+    if len(evidence) > EVIDENCE_MAX:
+        raise MalformedInputError(f"{len(evidence)} evidences; at most {EVIDENCE_MAX}", where=f"{where}.evidence")
+    for i, one in enumerate(evidence):
+        at = f"{where}.evidence[{i}]"
+        if type(one) is not dict or len(one) != 1 or next(iter(one)) not in ("entry", "sha256", "text"):
+            raise MalformedInputError('expected exactly one of {"entry": integer}, {"sha256": hex} or {"text": string}', where=at)
+        if "entry" in one:
+            _at_least(one, "entry", at, 0)
+        elif "sha256" in one:
+            _hex(one, "sha256", at)
+        else:
+            _bounded_text(one, "text", at)
 
 
 def _escrow_published(body: dict[str, Any], where: str) -> None:
@@ -248,6 +301,40 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
+def _item_moved(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("serial", "to", "site", "evidence"))
+    _id(body, "serial", where)
+    _id(body, "to", where)
+    _id_or_null(body, "site", where)
+    _evidence(body, where)
+
+
+def _item_witnessed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("serial", "step"))
+    _id(body, "serial", where)
+    _id(body, "step", where)
+
+
+def _access_requested(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("id", "site", "cell"))
+    _id(body, "id", where)
+    site = _id_or_null(body, "site", where)
+    cell = None if body["cell"] is None else _bounded_text(body, "cell", where)
+    if (site is None) == (cell is None):
+        raise MalformedInputError("exactly one of site and cell is not null", where=f"{where}.{'site' if site is None else 'cell'}")
+
+
+def _access_granted(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("id",))
+    _id(body, "id", where)
+
+
+def _access_refused(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("id", "reason"))
+    _id(body, "id", where)
+    _bounded_text(body, "reason", where)
+
+
 _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     ESCROW_PUBLISHED: _escrow_published,
     ESCROW_ACCEPTED: _escrow_accepted,
@@ -258,6 +345,11 @@ _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     VERIFICATION_RECORDED: _verification_recorded,
     DISCREPANCY_RAISED: _discrepancy_raised,
     DISCREPANCY_RESOLVED: _discrepancy_resolved,
+    ITEM_MOVED: _item_moved,
+    ITEM_WITNESSED: _item_witnessed,
+    ACCESS_REQUESTED: _access_requested,
+    ACCESS_GRANTED: _access_granted,
+    ACCESS_REFUSED: _access_refused,
 }
 KINDS = tuple(_BODIES)
 """Every kind the board accepts; any other is malformed."""

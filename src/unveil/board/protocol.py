@@ -379,11 +379,16 @@ class BoardState:
         """Record ``event`` (already :meth:`check`-ed) as entry ``index`` (default: the next
         one; an audit passes it, as refused entries still take their place); return it."""
         index = self.size if index is None else index
+        self.latest_time = self.effective_time(event)  # the apply functions read the entry's effective time here
         _APPLY[event.kind](self, event, author, index)
-        self.latest_time = max(self.latest_time, unix_time(event.time) or 0)  # parse_event checked the format
         self.statements[event.statement_sha256] = index
         self.size = index + 1
         return index
+
+    def effective_time(self, event: Event) -> int:
+        """The effective time ``event`` has (spec §12) as the next entry: the latest of its own
+        ``time`` and every earlier entry's. During :meth:`apply` it is :attr:`latest_time`."""
+        return max(self.latest_time, unix_time(event.time) or 0)  # parse_event checked the format
 
     def _apply_escrow_published(self, event: Event, author: Party, index: int) -> None:
         signed = parse_signed(event.body["escrow"], "body.escrow")
@@ -396,7 +401,7 @@ class BoardState:
         self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
         scanned, self._scanned = self._scanned, None
         read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
-        self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read)
+        self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read, self.latest_time)
 
     def opened_escrow(self, escrow_id: str) -> Opened:
         """What the log holds of the phases of published escrow ``escrow_id`` (made on first use)."""
