@@ -1,0 +1,30 @@
+"""Agreements between the parties of a declaration escrow (spec §12): who owes what, by when,
+after what (action for action).
+
+- :mod:`~unveil.agreements.model`: the agreement document (JSON or YAML), its strict reading
+  (:func:`parse_agreement`), durations and the agreement's hash;
+- :mod:`~unveil.agreements.files`: agreement files, JSON or YAML (:func:`read_agreement`);
+- :mod:`~unveil.agreements.obligations`: the state of every obligation at a time, from the
+  obligation events of a log (pure: the board, an audit and ``status`` share it).
+
+A pure library: it knows nothing of boards, storage or commands; which parties are registered
+is the board's check.
+"""
+
+from unveil.agreements.files import MAX_BYTES, read_agreement
+from unveil.agreements.model import (
+    ACTIONS,
+    DEFAULT_STEPS,
+    AccessDeadlines,
+    Agreement,
+    Obligation,
+    agreement_sha256,
+    check_categories,
+    parse_agreement,
+    parse_duration,
+)
+
+__all__ = [
+    "ACTIONS", "DEFAULT_STEPS", "MAX_BYTES", "AccessDeadlines", "Agreement", "Obligation", "agreement_sha256", "check_categories",
+    "parse_agreement", "parse_duration", "read_agreement",
+]
