@@ -58,6 +58,8 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.SELECTION_DUPLICATE: 409,
         Reason.DISCREPANCY_DUPLICATE: 409,
         Reason.DISCREPANCY_REPEAT: 409,
+        Reason.ACCESS_DUPLICATE: 409,
+        Reason.ACCESS_ANSWERED: 409,
         # too large
         Reason.BODY_TOO_LARGE: 413,
         Reason.ENTRY_TOO_LARGE: 413,

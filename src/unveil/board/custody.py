@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Tracked", "access_book", "apply_access_answered", "apply_access_requested", "apply_item_moved", "apply_item_witnessed",
-    "check_access_answered", "check_access_requested", "check_item_moved", "check_item_witnessed", "custody",
+    "access_of", "check_access_answered", "check_access_requested", "check_item_moved", "check_item_witnessed", "custody_of",
+    "tracked_custody",
 ]
 
 
@@ -71,7 +72,7 @@ def _blind(state: BoardState, escrow_id: str, bundles: BundleLookup | None) -> b
     return bundles is None and opened is not None and bool(opened.unread)
 
 
-def custody(state: BoardState, escrow_id: str, agreement: Agreement, bundles: BundleLookup | None = None) -> Custody:
+def tracked_custody(state: BoardState, escrow_id: str, agreement: Agreement, bundles: BundleLookup | None = None) -> Custody:
     """The custody of ``escrow_id``'s items under ``agreement``, every serial of its opened cells
     entered (the phases' files read first, when ``bundles`` can)."""
     tracked = state.custody.get(escrow_id)
@@ -101,7 +102,7 @@ def access_book(state: BoardState, escrow_id: str, agreement: Agreement) -> Acce
 def custody_of(state: BoardState, escrow_id: str, bundles: BundleLookup | None = None) -> Custody | None:
     """The custody of ``escrow_id``'s items, ``None`` while no agreement of it is published."""
     agreement = agreement_of(state, escrow_id)
-    return None if agreement is None else custody(state, escrow_id, agreement, bundles)
+    return None if agreement is None else tracked_custody(state, escrow_id, agreement, bundles)
 
 
 def access_of(state: BoardState, escrow_id: str) -> AccessBook | None:
@@ -132,26 +133,26 @@ def _check_evidence(state: BoardState, event: Event) -> None:
 def check_item_moved(state: BoardState, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
     agreement = require_signed_agreement(state, event).agreement
     _host_only(author, published, event.kind)
-    held = custody(state, event.escrow_id, agreement, bundles)
+    held = tracked_custody(state, event.escrow_id, agreement, bundles)
     serial, to = event.body["serial"], event.body["to"]
     held.check_move(serial, to, assume=_blind(state, event.escrow_id, bundles))
     _check_evidence(state, event)
 
 
 def apply_item_moved(state: BoardState, event: Event, author: Party, index: int) -> None:
-    held = custody(state, event.escrow_id, require_signed_agreement(state, event).agreement)
+    held = tracked_custody(state, event.escrow_id, require_signed_agreement(state, event).agreement)
     held.move(event.body["serial"], event.body["to"], state.latest_time, event.body["site"], assume=True)
 
 
 def check_item_witnessed(state: BoardState, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
     agreement = require_signed_agreement(state, event).agreement
     _inspecting_party(author, agreement, event.kind)
-    held = custody(state, event.escrow_id, agreement, bundles)
+    held = tracked_custody(state, event.escrow_id, agreement, bundles)
     held.check_witness(event.body["serial"], event.body["step"], assume=_blind(state, event.escrow_id, bundles))
 
 
 def apply_item_witnessed(state: BoardState, event: Event, author: Party, index: int) -> None:
-    held = custody(state, event.escrow_id, require_signed_agreement(state, event).agreement)
+    held = tracked_custody(state, event.escrow_id, require_signed_agreement(state, event).agreement)
     held.witness(event.body["serial"], event.body["step"], state.latest_time, assume=True)
 
 
@@ -165,7 +166,7 @@ def check_access_requested(state: BoardState, event: Event, author: Party, publi
     site = event.body["site"]
     if site is None:
         return
-    custody(state, event.escrow_id, agreement, bundles)  # reads the files not read yet, when it can
+    tracked_custody(state, event.escrow_id, agreement, bundles)  # reads the files not read yet, when it can
     opened = state.opened.get(event.escrow_id)
     if site not in (opened.ids.sites if opened is not None else {}) and not _blind(state, event.escrow_id, bundles):
         raise BoardRefused(Reason.ACCESS_TARGET_UNKNOWN, f"site {site!r} is declared in no opened cell of escrow {event.escrow_id!r}")

@@ -21,6 +21,9 @@ coin.committed, coin.revealed          a party of the draw: by this project's ag
                                        first commitment is an inspector's (the inspecting
                                        party), carrying the population
 selection.drawn                        any registered party
+item.moved, access.granted,            the escrow's host, once the escrow's agreement is signed
+access.refused                         by all its parties (spec §12; :mod:`.custody`)
+item.witnessed, access.requested       an inspector among the agreement's parties, idem
 ====================================== ========================================================
 
 The coin draws' checks and state (one :class:`~unveil.board.coins.Draw` per context) are
@@ -84,6 +87,17 @@ discrepancy-repeat        409    the discrepancy is already resolved
 intel-invalid             422    the discrepancy's intel bundle is not a valid opening of the
                                  raiser's published intel escrow shadowing this escrow, or does
                                  not open ``cell``
+custody-gap               422    ``item.*`` names a serial no opened cell of the escrow declares
+                                 (:mod:`.custody`, spec §12)
+step-unknown              422    ``item.*`` names a step the agreement does not have
+step-skipped              422    ``item.moved`` to a step beyond the one right after the item's
+step-invalid              422    ``item.moved`` to a step not later than the item's current one
+step-mismatch             422    ``item.witnessed`` of a step other than the item's current one
+access-duplicate          409    an access request with this id is already logged for the escrow
+access-target-unknown     422    ``access.requested`` names a site of no opened cell
+access-unknown            422    ``access.granted`` / ``access.refused`` names no logged request
+access-answered           409    the request is already granted or refused
+access-expired            422    a grant after the request's refusal deadline (it counts as refused)
 range-invalid             400    a proof or entry range outside the log (:mod:`.log`)
 checkpoint-unknown        404    a cosigned body is not a checkpoint this board signed (:mod:`.log`)
 witness-unknown           403    the cosignature's key name is no registered witness (:mod:`.log`)
@@ -115,7 +129,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unveil.board import coins, reveals
+from unveil.board import coins, custody, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
 from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
@@ -130,6 +144,8 @@ from unveil.core.vocabulary import lookup
 from unveil.errors import BoardRefused, MalformedInputError, Problem
 
 if TYPE_CHECKING:
+    from unveil.agreements.access import AccessBook
+    from unveil.agreements.custody import Custody
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
@@ -206,6 +222,11 @@ _ROLES: dict[str, tuple[str, ...] | None] = {
     ev.COIN_COMMITTED: ("host", "inspector"),
     ev.COIN_REVEALED: ("host", "inspector"),
     ev.SELECTION_DRAWN: None,  # any party
+    ev.ITEM_MOVED: ("host",),  # narrowed to the escrow's host (board.custody)
+    ev.ITEM_WITNESSED: ("inspector",),  # narrowed to the agreement's inspecting parties
+    ev.ACCESS_REQUESTED: ("inspector",),  # idem
+    ev.ACCESS_GRANTED: ("host",),  # narrowed to the escrow's host
+    ev.ACCESS_REFUSED: ("host",),  # idem
 }
 
 
@@ -233,6 +254,8 @@ class BoardState:
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
         self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
+        self.custody: dict[str, custody.Tracked] = {}  # escrow_id -> its items under its agreement (.custody_of)
+        self.access: dict[str, AccessBook] = {}  # escrow_id -> its access requests (.access_of)
         self._scanned: tuple[bytes, Scanned] | None = None  # what the last reveal check read, for apply
         self._verdicts: OrderedDict[_VerdictKey, FileVerdict] = OrderedDict()  # checked ahead, taken by the check
         self._verdicts_lock = threading.Lock()
@@ -412,6 +435,15 @@ class BoardState:
     def _apply_verification_recorded(self, event: Event, author: Party, index: int) -> None:
         return None  # nothing later depends on it
 
+    def custody_of(self, escrow_id: str, bundles: BundleLookup | None = None) -> Custody | None:
+        """The items of ``escrow_id`` and their steps (spec §12), ``None`` while it has no
+        agreement; the reveal files not read yet are read with ``bundles`` when given."""
+        return custody.custody_of(self, escrow_id, bundles)
+
+    def access_of(self, escrow_id: str) -> AccessBook | None:
+        """The access requests of ``escrow_id`` (spec §12), ``None`` while it has no agreement."""
+        return custody.access_of(self, escrow_id)
+
     def discrepancy_views(self) -> list[dict[str, object]]:
         """Every raised discrepancy as every view shows it (spec §7), in log order."""
         ordered = sorted(self.discrepancies.items(), key=lambda item: item[1].index)
@@ -433,6 +465,11 @@ _CHECKS: dict[str, _Check] = {
     ev.COIN_COMMITTED: coins.check_coin_committed,
     ev.COIN_REVEALED: coins.check_coin_revealed,
     ev.SELECTION_DRAWN: coins.check_selection_drawn,
+    ev.ITEM_MOVED: custody.check_item_moved,
+    ev.ITEM_WITNESSED: custody.check_item_witnessed,
+    ev.ACCESS_REQUESTED: custody.check_access_requested,
+    ev.ACCESS_GRANTED: custody.check_access_answered,
+    ev.ACCESS_REFUSED: custody.check_access_answered,
 }
 """Each kind's protocol check, after the checks every kind shares (escrow.published has its own)."""
 
@@ -446,5 +483,10 @@ _APPLY: dict[str, _Apply] = {
     ev.COIN_COMMITTED: coins.apply_coin_committed,
     ev.COIN_REVEALED: coins.apply_coin_revealed,
     ev.SELECTION_DRAWN: coins.apply_selection_drawn,
+    ev.ITEM_MOVED: custody.apply_item_moved,
+    ev.ITEM_WITNESSED: custody.apply_item_witnessed,
+    ev.ACCESS_REQUESTED: custody.apply_access_requested,
+    ev.ACCESS_GRANTED: custody.apply_access_answered,
+    ev.ACCESS_REFUSED: custody.apply_access_answered,
 }
 """How each kind changes the state once accepted."""

@@ -37,6 +37,7 @@ class Group(Enum):
     AUDIT = "an offline audit of a log"
     WITNESS = "a witness's refusals to cosign, and a party's comparison of checkpoints"
     CLIENT = "a client's failures talking to a board"
+    STATUS = "the problems an agreement's status reports (spec §12)"
     DRAW = "a workspace's refusals of a draw step"
     WORKSPACE = "a party's tools about its own files"
     TRUTH_TEST = "the truth test's mismatch reasons"
@@ -197,9 +198,9 @@ class Reason(StrEnum):
     QUORUM_MISSING = "quorum-missing", Group.AUDIT, "an entry is not final: not every quorum member (K of them, when lowered) cosigned a checkpoint that includes it (spec §7)"
 
     # problems an agreement's status reports (unveil.agreements; spec §12 "Problems")
-    UNWITNESSED_TRANSITION = "unwitnessed-transition", Group.AUDIT, "an item moved out of a step no inspecting party witnessed it at (spec §12)"
-    ACCESS_DELAYED = "access-delayed", Group.AUDIT, "an access request is unanswered past the agreement's delay deadline (spec §12)"
-    ACCESS_REFUSED = "access-refused", Group.AUDIT, "an access request was refused, or is unanswered past the refusal deadline (spec §12)"
+    UNWITNESSED_TRANSITION = "unwitnessed-transition", Group.STATUS, "an item moved out of a step no inspecting party witnessed it at (spec §12)"
+    ACCESS_DELAYED = "access-delayed", Group.STATUS, "an access request is unanswered past the agreement's delay deadline (spec §12)"
+    ACCESS_REFUSED = "access-refused", Group.STATUS, "an access request was refused, or is unanswered past the refusal deadline (spec §12)"
 
     # a witness refuses to cosign, or compares checkpoints (unveil.board.witness, unveil.workspace.sync, .checkpoints)
     CHECKPOINT_ROLLBACK = "checkpoint-rollback", Group.WITNESS, "the checkpoint is smaller than the last one this witness cosigned"
