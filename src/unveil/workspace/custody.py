@@ -1,0 +1,135 @@
+"""A party's item and access events under an agreement, against a board (spec §12).
+
+- :func:`move_item` (the escrow's host) logs ``item.moved``: a serial to the next step;
+- :func:`witness_item` (an inspector) logs ``item.witnessed``: a serial seen at its step;
+- :func:`request_access` (an inspector) logs ``access.requested`` for a site or a cell;
+- :func:`grant_access`, :func:`refuse_access` (the host) answer it.
+
+Each checks what it can read locally (ids, one of site and cell, the evidence) and raises
+:class:`~unveil.errors.MalformedInputError` naming the option (CLI exit 2, nothing posted);
+the board checks the rest, who may write what included (spec §12: a move by the wrong party
+is the board's ``role-not-allowed``, an unknown serial ``custody-gap``:
+:class:`~unveil.errors.BoardError`, exit 1, nothing logged). Events
+are dated by ``now``: the board refuses one more than 300 s from its clock (spec §12).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from unveil.core.encoding import format_time, is_hex32, is_id
+from unveil.errors import MalformedInputError
+
+if TYPE_CHECKING:
+    from unveil.store.board_client import BoardClient
+    from unveil.workspace.workspace import Workspace
+
+__all__ = ["grant_access", "move_item", "parse_evidence", "refuse_access", "request_access", "witness_item"]
+
+
+def _check_id(value: str, where: str) -> None:
+    if not is_id(value):
+        raise MalformedInputError(f"{str(value)[:80]!r} is not an id (spec §0)", where=where)
+
+
+def _text(value: str, where: str) -> None:
+    from unveil.board.events import TEXT_MAX
+
+    if not value or len(value) > TEXT_MAX:
+        raise MalformedInputError(f"a non-empty text of at most {TEXT_MAX} characters, found {len(value)}", where=where)
+
+
+def parse_evidence(values: Sequence[str], where: str = "--evidence") -> list[dict[str, Any]]:
+    """Evidence options (spec §12): ``entry:N`` (an earlier entry of the log), ``sha256:HEX`` (a
+    document kept elsewhere) or ``text:…``; at most 64."""
+    from unveil.board.events import EVIDENCE_MAX
+
+    if len(values) > EVIDENCE_MAX:
+        raise MalformedInputError(f"{len(values)} evidences; at most {EVIDENCE_MAX}", where=where)
+    found: list[dict[str, Any]] = []
+    for value in values:
+        kind, _, rest = value.partition(":")
+        if kind == "entry" and rest.isascii() and rest.isdigit() and (rest == "0" or not rest.startswith("0")) and len(rest) <= 15:
+            found.append({"entry": int(rest)})
+        elif kind == "sha256" and is_hex32(rest):
+            found.append({"sha256": rest})
+        elif kind == "text":
+            _text(rest, where)
+            found.append({"text": rest})
+        else:
+            raise MalformedInputError(f"{value[:80]!r} is not entry:N, sha256:<64 lowercase hex digits> or text:…", where=where)
+    return found
+
+
+def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> int:
+    from unveil.board.events import make_event
+
+    return client.submit(make_event(kind, escrow_id, format_time(now), body, [ws.statement_key()])).index
+
+
+def move_item(
+    ws: Workspace, client: BoardClient, escrow_id: str, serial: str, to: str, site: str | None, evidence: Sequence[str], now: datetime,
+) -> dict[str, Any]:
+    """Log ``item.moved`` (host): ``serial`` to step ``to`` (the one right after its current step)."""
+    from unveil.board import events as ev
+
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(serial, "--serial")
+    _check_id(to, "--to")
+    if site is not None:
+        _check_id(site, "--site")
+    body = {"serial": serial, "to": to, "site": site, "evidence": parse_evidence(evidence)}
+    index = _post(ws, client, ev.ITEM_MOVED, escrow_id, body, now)
+    return {"escrow_id": escrow_id, "serial": serial, "to": to, "site": site, "index": index}
+
+
+def witness_item(ws: Workspace, client: BoardClient, escrow_id: str, serial: str, step: str, now: datetime) -> dict[str, Any]:
+    """Log ``item.witnessed`` (inspector): ``serial`` seen at ``step``, its current step."""
+    from unveil.board import events as ev
+
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(serial, "--serial")
+    _check_id(step, "--step")
+    index = _post(ws, client, ev.ITEM_WITNESSED, escrow_id, {"serial": serial, "step": step}, now)
+    return {"escrow_id": escrow_id, "serial": serial, "step": step, "index": index}
+
+
+def request_access(
+    ws: Workspace, client: BoardClient, escrow_id: str, id: str, site: str | None, cell: str | None, now: datetime,
+) -> dict[str, Any]:
+    """Log ``access.requested`` (inspector) for exactly one of ``site`` and ``cell``."""
+    from unveil.board import events as ev
+
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(id, "--id")
+    if (site is None) == (cell is None):
+        raise MalformedInputError("give exactly one of --site and --cell", where="--site" if site is None else "--cell")
+    if site is not None:
+        _check_id(site, "--site")
+    if cell is not None:
+        _text(cell, "--cell")
+    index = _post(ws, client, ev.ACCESS_REQUESTED, escrow_id, {"id": id, "site": site, "cell": cell}, now)
+    return {"escrow_id": escrow_id, "id": id, "site": site, "cell": cell, "index": index}
+
+
+def grant_access(ws: Workspace, client: BoardClient, escrow_id: str, id: str, now: datetime) -> dict[str, Any]:
+    """Log ``access.granted`` (host) for request ``id``."""
+    from unveil.board import events as ev
+
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(id, "--id")
+    index = _post(ws, client, ev.ACCESS_GRANTED, escrow_id, {"id": id}, now)
+    return {"escrow_id": escrow_id, "id": id, "granted": True, "index": index}
+
+
+def refuse_access(ws: Workspace, client: BoardClient, escrow_id: str, id: str, reason: str, now: datetime) -> dict[str, Any]:
+    """Log ``access.refused`` (host) for request ``id``, with its ``reason``."""
+    from unveil.board import events as ev
+
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(id, "--id")
+    _text(reason, "--reason")
+    index = _post(ws, client, ev.ACCESS_REFUSED, escrow_id, {"id": id, "reason": reason}, now)
+    return {"escrow_id": escrow_id, "id": id, "granted": False, "reason": reason, "index": index}
