@@ -38,7 +38,19 @@ discrepancy.raised     an inspector                 ``{"id": id, "phase": id, "c
                                                     suspicion predates the reveal)
 discrepancy.resolved   the inspector that raised it ``{"id": id, "resolution": str}``
                        (project-defined)
+agreement.published    one of the agreement's       ``{"agreement": <agreement document>}``, valid
+                       parties                      by spec §12 (:mod:`unveil.agreements.model`)
+agreement.signed       each of its parties          ``{"agreement": id, "sha256": hex}``
+obligation.claimed     the obligor                  ``{"agreement": id, "obligation": id,
+                                                    "evidence": [evidence]}`` (:func:`evidence`)
+obligation.verified    a party but the obligor      ``{"agreement": id, "obligation": id}``
+obligation.disputed    a party but the obligor      ``{"agreement": id, "obligation": id,
+                                                    "reason": str}`` (non-empty, ≤ 1,000 characters)
+obligation.withdrawn   a standing dispute's author  ``{"agreement": id, "obligation": id}``
 ====================== ============================ ==============================================
+
+It is one module, past 400 lines, because the table above and the shape checks that enforce
+it (``_BODIES``) are read together: every kind a board accepts is defined here and nowhere else.
 """
 
 from __future__ import annotations
@@ -48,6 +60,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from unveil.agreements.model import parse_agreement
 from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_integer_token, is_time
 from unveil.core.envelope import parse_signed
@@ -59,7 +72,10 @@ from unveil.core.selection import population_sha256
 from unveil.core.statements import open_signed, sign_statement
 from unveil.errors import CanonicalizationError, MalformedInputError
 
-__all__ = ["DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "Event", "make_event", "parse_event", "starts_or_answers_a_deadline"]
+__all__ = [
+    "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "Event", "evidence", "make_event",
+    "parse_event", "starts_or_answers_a_deadline",
+]
 
 EVENT_TYPE = "unveil/event/v1"
 MAX_ENTRY_BYTES = 1_048_576
@@ -75,6 +91,17 @@ SELECTION_DRAWN = "selection.drawn"
 VERIFICATION_RECORDED = "verification.recorded"
 DISCREPANCY_RAISED = "discrepancy.raised"
 DISCREPANCY_RESOLVED = "discrepancy.resolved"
+AGREEMENT_PUBLISHED = "agreement.published"
+AGREEMENT_SIGNED = "agreement.signed"
+OBLIGATION_CLAIMED = "obligation.claimed"
+OBLIGATION_VERIFIED = "obligation.verified"
+OBLIGATION_DISPUTED = "obligation.disputed"
+OBLIGATION_WITHDRAWN = "obligation.withdrawn"
+
+MAX_EVIDENCE = 64
+"""An event carries at most this many evidence objects (spec §12)."""
+MAX_TEXT = 1000
+"""Evidence texts and reasons of spec §12 are at most this many characters."""
 
 DEADLINE_PREFIXES = ("obligation.", "item.", "access.")
 """Kinds that start or answer a deadline (spec §12): refused when dated more than 300 s before
@@ -248,6 +275,66 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
+def _short_text(body: dict[str, Any], name: str, where: str) -> str:
+    """A spec §12 reason or text: non-empty, at most :data:`MAX_TEXT` characters."""
+    value = _text(body, name, where)
+    if len(value) > MAX_TEXT:
+        raise MalformedInputError(f"is {len(value)} characters; at most {MAX_TEXT} (spec §12)", where=f"{where}.{name}")
+    return value
+
+
+def evidence(body: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """A spec §12 evidence list: at most :data:`MAX_EVIDENCE` objects, each with exactly one of
+    ``{"entry": integer ≥ 0}`` (an earlier entry of the log: the protocol checks it is),
+    ``{"sha256": hex}`` or ``{"text": non-empty string of at most 1,000 characters}``."""
+    items = shape.array(body, name, where)
+    if len(items) > MAX_EVIDENCE:
+        raise MalformedInputError(f"holds {len(items)} evidence objects; at most {MAX_EVIDENCE} (spec §12)", where=f"{where}.{name}")
+    for i, item in enumerate(items):
+        at = f"{where}.{name}[{i}]"
+        if type(item) is not dict or len(item) != 1 or next(iter(item)) not in ("entry", "sha256", "text"):
+            raise MalformedInputError('an evidence is an object with exactly one of "entry", "sha256" or "text"', where=at)
+        if "entry" in item:
+            _at_least(item, "entry", at, 0)
+        elif "sha256" in item:
+            _hex(item, "sha256", at)
+        else:
+            _short_text(item, "text", at)
+    return items
+
+
+def _agreement_published(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement",))
+    parse_agreement(body["agreement"], None, at=f"{where}.agreement")
+
+
+def _agreement_signed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "sha256"))
+    _id(body, "agreement", where)
+    _hex(body, "sha256", where)
+
+
+def _obligation_claimed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "obligation", "evidence"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+    evidence(body, "evidence", where)
+
+
+def _obligation_verdict(body: dict[str, Any], where: str) -> None:
+    """``obligation.verified`` and ``obligation.withdrawn``."""
+    shape.fields(body, where, ("agreement", "obligation"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+
+
+def _obligation_disputed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "obligation", "reason"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+    _short_text(body, "reason", where)
+
+
 _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     ESCROW_PUBLISHED: _escrow_published,
     ESCROW_ACCEPTED: _escrow_accepted,
@@ -258,6 +345,12 @@ _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     VERIFICATION_RECORDED: _verification_recorded,
     DISCREPANCY_RAISED: _discrepancy_raised,
     DISCREPANCY_RESOLVED: _discrepancy_resolved,
+    AGREEMENT_PUBLISHED: _agreement_published,
+    AGREEMENT_SIGNED: _agreement_signed,
+    OBLIGATION_CLAIMED: _obligation_claimed,
+    OBLIGATION_VERIFIED: _obligation_verdict,
+    OBLIGATION_DISPUTED: _obligation_disputed,
+    OBLIGATION_WITHDRAWN: _obligation_verdict,
 }
 KINDS = tuple(_BODIES)
 """Every kind the board accepts; any other is malformed."""
