@@ -26,13 +26,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Protocol
 
 from unveil.agreements.model import Agreement, Obligation
+from unveil.core.reasons import Reason
 
 __all__ = [
     "CLAIMED", "DISPUTED", "DUE", "OVERDUE", "PENDING", "STATES", "VERIFIED", "WITHHELD", "ItemClock", "ObligationEvent",
-    "ObligationLog", "ObligationState", "Verdicts", "log_verified_at", "obligation_states", "verdicts",
+    "ObligationLog", "ObligationState", "Verdicts", "log_verified_at", "obligation_states", "problems", "rfc3339", "verdicts",
 ]
 
 VERIFIED, DISPUTED, CLAIMED, WITHHELD, PENDING, OVERDUE, DUE = "verified", "disputed", "claimed", "withheld", "pending", "overdue", "due"
@@ -204,3 +206,19 @@ def obligation_states(log: ObligationLog, at: int) -> dict[str, ObligationState]
             state = OVERDUE if at > due else DUE
         found[o.id] = ObligationState(o.id, o.party, state, due, verified_at, claimed_at, late, parties.disputes)
     return {o.id: found[o.id] for o in agreement.obligations}
+
+
+def rfc3339(unix: int) -> str:
+    """A unix time as spec §0 writes times (``YYYY-MM-DDTHH:MM:SSZ``)."""
+    return datetime.fromtimestamp(unix, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def problems(states: Mapping[str, ObligationState]) -> list[dict[str, str]]:
+    """The obligation problems a status reports (spec §12): ``claimed-late`` for each obligation
+    whose latest claim came after its due time, as ``{"reason", "detail"}`` (the detail names it)."""
+    found = []
+    for s in states.values():
+        if s.claimed_late and s.claimed_at is not None and s.due is not None:
+            detail = f"obligation {s.id} ({s.party}) was claimed at {rfc3339(s.claimed_at)}, after its due time {rfc3339(s.due)}"
+            found.append({"reason": str(Reason.CLAIMED_LATE), "detail": detail})
+    return found
