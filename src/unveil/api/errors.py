@@ -58,6 +58,9 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.SELECTION_DUPLICATE: 409,
         Reason.DISCREPANCY_DUPLICATE: 409,
         Reason.DISCREPANCY_REPEAT: 409,
+        Reason.AGREEMENT_DUPLICATE: 409,
+        Reason.AGREEMENT_SIGN_REPEAT: 409,
+        Reason.OBLIGATION_SETTLED: 409,
         Reason.ACCESS_DUPLICATE: 409,
         Reason.ACCESS_ANSWERED: 409,
         # too large

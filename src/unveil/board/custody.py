@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 from unveil.agreements.access import AccessBook
 from unveil.agreements.custody import Custody
 from unveil.board import events as ev
-from unveil.board.agreements import agreement_of, require_signed_agreement
+from unveil.board.agreements import require_signed_agreement
 from unveil.board.parties import INSPECTOR
 from unveil.core.reasons import Reason
 from unveil.errors import BoardRefused
@@ -78,6 +78,7 @@ def tracked_custody(state: BoardState, escrow_id: str, agreement: Agreement, bun
     tracked = state.custody.get(escrow_id)
     if tracked is None:
         tracked = state.custody[escrow_id] = Tracked(Custody(agreement.steps))
+        state.item_clocks[escrow_id] = tracked.custody  # what move-items obligations are verified by (board.agreements)
     opened = state.opened.get(escrow_id)
     if opened is None:
         return tracked.custody
@@ -101,14 +102,14 @@ def access_book(state: BoardState, escrow_id: str, agreement: Agreement) -> Acce
 
 def custody_of(state: BoardState, escrow_id: str, bundles: BundleLookup | None = None) -> Custody | None:
     """The custody of ``escrow_id``'s items, ``None`` while no agreement of it is published."""
-    agreement = agreement_of(state, escrow_id)
-    return None if agreement is None else tracked_custody(state, escrow_id, agreement, bundles)
+    record = state.agreement_of(escrow_id)
+    return None if record is None else tracked_custody(state, escrow_id, record.agreement, bundles)
 
 
 def access_of(state: BoardState, escrow_id: str) -> AccessBook | None:
     """The access requests of ``escrow_id``, ``None`` while no agreement of it is published."""
-    agreement = agreement_of(state, escrow_id)
-    return None if agreement is None else access_book(state, escrow_id, agreement)
+    record = state.agreement_of(escrow_id)
+    return None if record is None else access_book(state, escrow_id, record.agreement)
 
 
 def _host_only(author: Party, published: PublishedEscrow, kind: str) -> None:

@@ -38,6 +38,15 @@ discrepancy.raised     an inspector                 ``{"id": id, "phase": id, "c
                                                     suspicion predates the reveal)
 discrepancy.resolved   the inspector that raised it ``{"id": id, "resolution": str}``
                        (project-defined)
+agreement.published    one of the agreement's       ``{"agreement": <agreement document>}``, valid
+                       parties                      by spec §12 (:mod:`unveil.agreements.model`)
+agreement.signed       each of its parties          ``{"agreement": id, "sha256": hex}``
+obligation.claimed     the obligor                  ``{"agreement": id, "obligation": id,
+                                                    "evidence": [evidence]}`` (:func:`evidence`)
+obligation.verified    a party but the obligor      ``{"agreement": id, "obligation": id}``
+obligation.disputed    a party but the obligor      ``{"agreement": id, "obligation": id,
+                                                    "reason": str}`` (non-empty, ≤ 1,000 characters)
+obligation.withdrawn   a standing dispute's author  ``{"agreement": id, "obligation": id}``
 item.moved             the escrow's host            ``{"serial": id, "to": step id, "site": id |
                                                     null, "evidence": [evidence]}`` (spec §12)
 item.witnessed         an inspecting party of the   ``{"serial": id, "step": step id}`` (§12)
@@ -51,6 +60,9 @@ access.refused         the escrow's host            ``{"id": id, "reason": str}`
 An evidence (spec §12) is exactly one of ``{"entry": int ≥ 0}``, ``{"sha256": hex}`` or
 ``{"text": str}``; at most 64 of them. Evidence texts, a refusal's ``reason`` and a requested
 ``cell`` are non-empty strings of at most 1,000 characters.
+
+It is one module, past 400 lines, because the table above and the shape checks that enforce
+it (``_BODIES``) are read together: every kind a board accepts is defined here and nowhere else.
 """
 
 from __future__ import annotations
@@ -60,6 +72,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from unveil.agreements.model import parse_agreement
 from unveil.core import shape
 from unveil.core.encoding import is_hex32, is_id, is_integer_token, is_time
 from unveil.core.envelope import parse_signed
@@ -71,7 +84,10 @@ from unveil.core.selection import population_sha256
 from unveil.core.statements import open_signed, sign_statement
 from unveil.errors import CanonicalizationError, MalformedInputError
 
-__all__ = ["DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "Event", "make_event", "parse_event", "starts_or_answers_a_deadline"]
+__all__ = [
+    "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "Event", "evidence", "make_event",
+    "parse_event", "starts_or_answers_a_deadline",
+]
 
 EVENT_TYPE = "unveil/event/v1"
 MAX_ENTRY_BYTES = 1_048_576
@@ -87,16 +103,22 @@ SELECTION_DRAWN = "selection.drawn"
 VERIFICATION_RECORDED = "verification.recorded"
 DISCREPANCY_RAISED = "discrepancy.raised"
 DISCREPANCY_RESOLVED = "discrepancy.resolved"
+AGREEMENT_PUBLISHED = "agreement.published"
+AGREEMENT_SIGNED = "agreement.signed"
+OBLIGATION_CLAIMED = "obligation.claimed"
+OBLIGATION_VERIFIED = "obligation.verified"
+OBLIGATION_DISPUTED = "obligation.disputed"
+OBLIGATION_WITHDRAWN = "obligation.withdrawn"
+
+MAX_EVIDENCE = 64
+"""An event carries at most this many evidence objects (spec §12)."""
+MAX_TEXT = 1000
+"""Evidence texts and reasons of spec §12 are at most this many characters."""
 ITEM_MOVED = "item.moved"
 ITEM_WITNESSED = "item.witnessed"
 ACCESS_REQUESTED = "access.requested"
 ACCESS_GRANTED = "access.granted"
 ACCESS_REFUSED = "access.refused"
-
-EVIDENCE_MAX = 64
-"""At most this many evidences in a body (spec §12)."""
-TEXT_MAX = 1000
-"""Evidence texts and reasons are at most this many characters (spec §12)."""
 
 DEADLINE_PREFIXES = ("obligation.", "item.", "access.")
 """Kinds that start or answer a deadline (spec §12): refused when dated more than 300 s before
@@ -163,35 +185,8 @@ def _at_least(body: dict[str, Any], name: str, where: str, least: int) -> int:
     return value
 
 
-def _bounded_text(body: dict[str, Any], name: str, where: str) -> str:
-    """A non-empty string of at most :data:`TEXT_MAX` characters (spec §12 ``reason``)."""
-    value = _text(body, name, where)
-    if len(value) > TEXT_MAX:
-        raise MalformedInputError(f"{len(value)} characters; at most {TEXT_MAX}", where=f"{where}.{name}")
-    return value
-
-
 def _id_or_null(body: dict[str, Any], name: str, where: str) -> str | None:
     return None if body[name] is None else _id(body, name, where)
-
-
-def _evidence(body: dict[str, Any], where: str) -> None:
-    """Spec §12: at most :data:`EVIDENCE_MAX` objects, each exactly one of ``{"entry": integer
-    ≥ 0}``, ``{"sha256": hex}`` or ``{"text": string}`` (non-empty, at most :data:`TEXT_MAX`
-    characters). That an ``entry`` names an earlier entry is the protocol's check."""
-    evidence = shape.array(body, "evidence", where)
-    if len(evidence) > EVIDENCE_MAX:
-        raise MalformedInputError(f"{len(evidence)} evidences; at most {EVIDENCE_MAX}", where=f"{where}.evidence")
-    for i, one in enumerate(evidence):
-        at = f"{where}.evidence[{i}]"
-        if type(one) is not dict or len(one) != 1 or next(iter(one)) not in ("entry", "sha256", "text"):
-            raise MalformedInputError('expected exactly one of {"entry": integer}, {"sha256": hex} or {"text": string}', where=at)
-        if "entry" in one:
-            _at_least(one, "entry", at, 0)
-        elif "sha256" in one:
-            _hex(one, "sha256", at)
-        else:
-            _bounded_text(one, "text", at)
 
 
 def _escrow_published(body: dict[str, Any], where: str) -> None:
@@ -301,12 +296,70 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
+def _short_text(body: dict[str, Any], name: str, where: str) -> str:
+    """A spec §12 reason or text: non-empty, at most :data:`MAX_TEXT` characters."""
+    value = _text(body, name, where)
+    if len(value) > MAX_TEXT:
+        raise MalformedInputError(f"is {len(value)} characters; at most {MAX_TEXT} (spec §12)", where=f"{where}.{name}")
+    return value
+
+
+def evidence(body: dict[str, Any], name: str, where: str) -> list[dict[str, Any]]:
+    """A spec §12 evidence list: at most :data:`MAX_EVIDENCE` objects, each with exactly one of
+    ``{"entry": integer ≥ 0}`` (an earlier entry of the log: the protocol checks it is),
+    ``{"sha256": hex}`` or ``{"text": non-empty string of at most 1,000 characters}``."""
+    items = shape.array(body, name, where)
+    if len(items) > MAX_EVIDENCE:
+        raise MalformedInputError(f"holds {len(items)} evidence objects; at most {MAX_EVIDENCE} (spec §12)", where=f"{where}.{name}")
+    for i, item in enumerate(items):
+        at = f"{where}.{name}[{i}]"
+        if type(item) is not dict or len(item) != 1 or next(iter(item)) not in ("entry", "sha256", "text"):
+            raise MalformedInputError('an evidence is an object with exactly one of "entry", "sha256" or "text"', where=at)
+        if "entry" in item:
+            _at_least(item, "entry", at, 0)
+        elif "sha256" in item:
+            _hex(item, "sha256", at)
+        else:
+            _short_text(item, "text", at)
+    return items
+
+
+def _agreement_published(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement",))
+    parse_agreement(body["agreement"], None, at=f"{where}.agreement")
+
+
+def _agreement_signed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "sha256"))
+    _id(body, "agreement", where)
+    _hex(body, "sha256", where)
+
+
+def _obligation_claimed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "obligation", "evidence"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+    evidence(body, "evidence", where)
+
+
+def _obligation_verdict(body: dict[str, Any], where: str) -> None:
+    """``obligation.verified`` and ``obligation.withdrawn``."""
+    shape.fields(body, where, ("agreement", "obligation"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+
+
+def _obligation_disputed(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("agreement", "obligation", "reason"))
+    _id(body, "agreement", where)
+    _id(body, "obligation", where)
+    _short_text(body, "reason", where)
 def _item_moved(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("serial", "to", "site", "evidence"))
     _id(body, "serial", where)
     _id(body, "to", where)
     _id_or_null(body, "site", where)
-    _evidence(body, where)
+    evidence(body, "evidence", where)
 
 
 def _item_witnessed(body: dict[str, Any], where: str) -> None:
@@ -319,7 +372,7 @@ def _access_requested(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("id", "site", "cell"))
     _id(body, "id", where)
     site = _id_or_null(body, "site", where)
-    cell = None if body["cell"] is None else _bounded_text(body, "cell", where)
+    cell = None if body["cell"] is None else _short_text(body, "cell", where)
     if (site is None) == (cell is None):
         raise MalformedInputError("exactly one of site and cell is not null", where=f"{where}.{'site' if site is None else 'cell'}")
 
@@ -332,7 +385,7 @@ def _access_granted(body: dict[str, Any], where: str) -> None:
 def _access_refused(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("id", "reason"))
     _id(body, "id", where)
-    _bounded_text(body, "reason", where)
+    _short_text(body, "reason", where)
 
 
 _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
@@ -345,6 +398,12 @@ _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     VERIFICATION_RECORDED: _verification_recorded,
     DISCREPANCY_RAISED: _discrepancy_raised,
     DISCREPANCY_RESOLVED: _discrepancy_resolved,
+    AGREEMENT_PUBLISHED: _agreement_published,
+    AGREEMENT_SIGNED: _agreement_signed,
+    OBLIGATION_CLAIMED: _obligation_claimed,
+    OBLIGATION_VERIFIED: _obligation_verdict,
+    OBLIGATION_DISPUTED: _obligation_disputed,
+    OBLIGATION_WITHDRAWN: _obligation_verdict,
     ITEM_MOVED: _item_moved,
     ITEM_WITNESSED: _item_witnessed,
     ACCESS_REQUESTED: _access_requested,

@@ -21,6 +21,10 @@ coin.committed, coin.revealed          a party of the draw: by this project's ag
                                        first commitment is an inspector's (the inspecting
                                        party), carrying the population
 selection.drawn                        any registered party
+agreement.published, agreement.signed  a party of the agreement (spec §12, :mod:`.agreements`)
+obligation.claimed                     the obligor
+obligation.verified, .disputed         a party of the agreement other than the obligor
+obligation.withdrawn                   the author of a standing dispute
 item.moved, access.granted,            the escrow's host, once the escrow's agreement is signed
 access.refused                         by all its parties (spec §12; :mod:`.custody`)
 item.witnessed, access.requested       an inspector among the agreement's parties, idem
@@ -29,7 +33,9 @@ item.witnessed, access.requested       an inspector among the agreement's partie
 The coin draws' checks and state (one :class:`~unveil.board.coins.Draw` per context) are
 :mod:`unveil.board.coins`'; those of verifications and discrepancies, and what the state keeps
 of each phase's reveal file (its cells, the ids it declared), :mod:`unveil.board.reveals`';
-this module dispatches to them.
+those of agreements and obligations (spec §12; one
+:class:`~unveil.board.agreements.AgreementRecord` per escrow, :meth:`BoardState.agreement_of`),
+:mod:`unveil.board.agreements`'; this module dispatches to them.
 
 Reason codes (``BoardRefused.reason``) and the HTTP status the API answers with (its one table,
 :data:`unveil.api.errors.STATUS`; a test holds this table and that one equal):
@@ -87,6 +93,20 @@ discrepancy-repeat        409    the discrepancy is already resolved
 intel-invalid             422    the discrepancy's intel bundle is not a valid opening of the
                                  raiser's published intel escrow shadowing this escrow, or does
                                  not open ``cell``
+party-unknown             422    an agreement names a party that is not registered (spec §12)
+agreement-duplicate       409    the escrow already has an agreement, or the id is another's
+agreement-unknown         422    no agreement with this id governs the event's escrow
+agreement-mismatch        422    ``agreement.signed`` names another hash than the agreement's
+agreement-sign-repeat     409    this party already signed the agreement
+agreement-unsigned        422    not every party has signed the escrow's agreement yet
+obligation-unknown        422    the agreement has no such obligation
+obligation-settled        409    a claim of a verified obligation, or a verification or dispute of
+                                 one the log verified
+obligation-unclaimed      422    a verification or dispute of an obligation nobody claimed
+dispute-unknown           422    ``obligation.withdrawn`` without a standing dispute by its author
+evidence-invalid          422    an ``entry`` evidence names no earlier entry
+time-stale                422    an ``obligation.*``, ``item.*`` or ``access.*`` event dated more
+                                 than 300 s before the board's clock (:mod:`.log`, spec §12)
 custody-gap               422    ``item.*`` names a serial no opened cell of the escrow declares
                                  (:mod:`.custody`, spec §12)
 step-unknown              422    ``item.*`` names a step the agreement does not have
@@ -129,7 +149,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unveil.board import coins, custody, reveals
+from unveil.board import agreements, coins, custody, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
 from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
@@ -146,6 +166,8 @@ from unveil.errors import BoardRefused, MalformedInputError, Problem
 if TYPE_CHECKING:
     from unveil.agreements.access import AccessBook
     from unveil.agreements.custody import Custody
+    from unveil.agreements.obligations import ItemClock
+    from unveil.board.agreements import AgreementRecord
     from unveil.board.events import Event
     from unveil.board.parties import Parties, Party
 
@@ -222,6 +244,12 @@ _ROLES: dict[str, tuple[str, ...] | None] = {
     ev.COIN_COMMITTED: ("host", "inspector"),
     ev.COIN_REVEALED: ("host", "inspector"),
     ev.SELECTION_DRAWN: None,  # any party
+    ev.AGREEMENT_PUBLISHED: None,  # a party of the agreement (.agreements)
+    ev.AGREEMENT_SIGNED: None,  # idem
+    ev.OBLIGATION_CLAIMED: None,  # the obligor (.agreements)
+    ev.OBLIGATION_VERIFIED: None,  # a party of the agreement other than the obligor
+    ev.OBLIGATION_DISPUTED: None,  # idem
+    ev.OBLIGATION_WITHDRAWN: None,  # the author of a standing dispute
     ev.ITEM_MOVED: ("host",),  # narrowed to the escrow's host (board.custody)
     ev.ITEM_WITNESSED: ("inspector",),  # narrowed to the agreement's inspecting parties
     ev.ACCESS_REQUESTED: ("inspector",),  # idem
@@ -254,6 +282,10 @@ class BoardState:
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
         self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
+        self.reveal_times: dict[tuple[str, str], int] = {}  # (escrow_id, phase) -> effective time of its reveal (spec §12)
+        self.agreements: dict[str, AgreementRecord] = {}  # escrow_id -> its agreement (.agreements)
+        self.agreement_ids: dict[str, str] = {}  # agreement id -> the escrow it governs
+        self.item_clocks: dict[str, ItemClock] = {}  # escrow_id -> when its items reached each step (custody, spec §12)
         self.custody: dict[str, custody.Tracked] = {}  # escrow_id -> its items under its agreement (.custody_of)
         self.access: dict[str, AccessBook] = {}  # escrow_id -> its access requests (.access_of)
         self._scanned: tuple[bytes, Scanned] | None = None  # what the last reveal check read, for apply
@@ -402,7 +434,8 @@ class BoardState:
         """Record ``event`` (already :meth:`check`-ed) as entry ``index`` (default: the next
         one; an audit passes it, as refused entries still take their place); return it."""
         index = self.size if index is None else index
-        self.latest_time = self.effective_time(event)  # the apply functions read the entry's effective time here
+        # The entry's effective time (spec §12), which each _APPLY reads as latest_time.
+        self.latest_time = self.effective_time(event)
         _APPLY[event.kind](self, event, author, index)
         self.statements[event.statement_sha256] = index
         self.size = index + 1
@@ -422,6 +455,7 @@ class BoardState:
 
     def _apply_reveal_published(self, event: Event, author: Party, index: int) -> None:
         self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
+        self.reveal_times[(event.escrow_id, event.body["phase"])] = self.latest_time
         scanned, self._scanned = self._scanned, None
         read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
         self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read, self.latest_time)
@@ -452,6 +486,10 @@ class BoardState:
     def _apply_discrepancy_resolved(self, event: Event, author: Party, index: int) -> None:
         self.discrepancies[(event.escrow_id, event.body["id"])].resolved = True
 
+    def agreement_of(self, escrow_id: str) -> AgreementRecord | None:
+        """The agreement published for escrow ``escrow_id`` (signed or not), or ``None`` (spec §12)."""
+        return self.agreements.get(escrow_id)
+
 
 _Check = Callable[[BoardState, "Event", "Party", PublishedEscrow, "BundleLookup | None"], None]
 _Apply = Callable[[BoardState, "Event", "Party", int], None]
@@ -465,6 +503,12 @@ _CHECKS: dict[str, _Check] = {
     ev.COIN_COMMITTED: coins.check_coin_committed,
     ev.COIN_REVEALED: coins.check_coin_revealed,
     ev.SELECTION_DRAWN: coins.check_selection_drawn,
+    ev.AGREEMENT_PUBLISHED: agreements.check_agreement_published,
+    ev.AGREEMENT_SIGNED: agreements.check_agreement_signed,
+    ev.OBLIGATION_CLAIMED: agreements.check_obligation,
+    ev.OBLIGATION_VERIFIED: agreements.check_obligation,
+    ev.OBLIGATION_DISPUTED: agreements.check_obligation,
+    ev.OBLIGATION_WITHDRAWN: agreements.check_obligation,
     ev.ITEM_MOVED: custody.check_item_moved,
     ev.ITEM_WITNESSED: custody.check_item_witnessed,
     ev.ACCESS_REQUESTED: custody.check_access_requested,
@@ -483,6 +527,12 @@ _APPLY: dict[str, _Apply] = {
     ev.COIN_COMMITTED: coins.apply_coin_committed,
     ev.COIN_REVEALED: coins.apply_coin_revealed,
     ev.SELECTION_DRAWN: coins.apply_selection_drawn,
+    ev.AGREEMENT_PUBLISHED: agreements.apply_agreement_published,
+    ev.AGREEMENT_SIGNED: agreements.apply_agreement_signed,
+    ev.OBLIGATION_CLAIMED: agreements.apply_obligation,
+    ev.OBLIGATION_VERIFIED: agreements.apply_obligation,
+    ev.OBLIGATION_DISPUTED: agreements.apply_obligation,
+    ev.OBLIGATION_WITHDRAWN: agreements.apply_obligation,
     ev.ITEM_MOVED: custody.apply_item_moved,
     ev.ITEM_WITNESSED: custody.apply_item_witnessed,
     ev.ACCESS_REQUESTED: custody.apply_access_requested,

@@ -174,6 +174,19 @@ class Reason(StrEnum):
     ACCESS_EXPIRED = "access-expired", Group.BOARD, "access.granted after the request's refusal deadline: it already counts as refused (spec §12)"
     ACCESS_TARGET_UNKNOWN = "access-target-unknown", Group.BOARD, "access.requested names a site of no opened cell, or a cell not in the escrow's cell list (spec §12)"
 
+    # the board refuses an agreement or obligation event (unveil.board.agreements, spec §12)
+    PARTY_UNKNOWN = "party-unknown", Group.BOARD, "an agreement names a party that is not registered on the board (spec §12)"
+    AGREEMENT_DUPLICATE = "agreement-duplicate", Group.BOARD, "the escrow already has an agreement, or another escrow's agreement has this id (spec §12)"
+    AGREEMENT_UNKNOWN = "agreement-unknown", Group.BOARD, "no agreement with this id governs the event's escrow (spec §12)"
+    AGREEMENT_MISMATCH = "agreement-mismatch", Group.BOARD, "agreement.signed names another hash than the published agreement's (spec §12)"
+    AGREEMENT_SIGN_REPEAT = "agreement-sign-repeat", Group.BOARD, "this party already signed the agreement (spec §12)"
+    AGREEMENT_UNSIGNED = "agreement-unsigned", Group.BOARD, "not every party of the escrow's agreement has signed it yet: nothing under it is accepted (spec §12)"
+    OBLIGATION_UNKNOWN = "obligation-unknown", Group.BOARD, "the agreement has no obligation with this id (spec §12)"
+    OBLIGATION_SETTLED = "obligation-settled", Group.BOARD, "the obligation is verified already (a claim), or verified by the log (a verification or dispute; spec §12)"
+    OBLIGATION_UNCLAIMED = "obligation-unclaimed", Group.BOARD, "a verification or dispute of an obligation nobody claimed (spec §12)"
+    DISPUTE_UNKNOWN = "dispute-unknown", Group.BOARD, "obligation.withdrawn without a standing dispute by its author (spec §12)"
+    EVIDENCE_INVALID = "evidence-invalid", Group.BOARD, "an entry evidence names no earlier entry of the log (spec §12)"
+
     # the board's HTTP API refuses a request (unveil.api)
     DISCONNECTED = "disconnected", Group.API, "the client went away before its request body was complete"
     BODY_TOO_LARGE = "body-too-large", Group.API, "the request body is over the board's limit"
@@ -213,6 +226,9 @@ class Reason(StrEnum):
     UNREACHABLE = "unreachable", Group.CLIENT, "no HTTP answer from the board (connection refused, DNS, timeout)"
     RESPONSE_INVALID = "response-invalid", Group.CLIENT, "the board answered something the client cannot accept"
     HTTP_ERROR = "http-error", Group.CLIENT, "an error status without the board's {\"error\", \"reason\"} body"
+
+    # the problems an agreement's status reports (unveil.agreements, spec §12)
+    CLAIMED_LATE = "claimed-late", Group.STATUS, "the obligation's latest claim came after its due time (spec §12)"
 
     # this workspace will not take a draw step (unveil.workspace.coins)
     NOT_A_DRAW_PARTY = "not-a-draw-party", Group.DRAW, "this workspace's key is not a registered host or inspector: it takes no part in draws"

@@ -35,19 +35,19 @@ def _check_id(value: str, where: str) -> None:
 
 
 def _text(value: str, where: str) -> None:
-    from unveil.board.events import TEXT_MAX
+    from unveil.board.events import MAX_TEXT
 
-    if not value or len(value) > TEXT_MAX:
-        raise MalformedInputError(f"a non-empty text of at most {TEXT_MAX} characters, found {len(value)}", where=where)
+    if not value or len(value) > MAX_TEXT:
+        raise MalformedInputError(f"a non-empty text of at most {MAX_TEXT} characters, found {len(value)}", where=where)
 
 
 def parse_evidence(values: Sequence[str], where: str = "--evidence") -> list[dict[str, Any]]:
     """Evidence options (spec §12): ``entry:N`` (an earlier entry of the log), ``sha256:HEX`` (a
     document kept elsewhere) or ``text:…``; at most 64."""
-    from unveil.board.events import EVIDENCE_MAX
+    from unveil.board.events import MAX_EVIDENCE
 
-    if len(values) > EVIDENCE_MAX:
-        raise MalformedInputError(f"{len(values)} evidences; at most {EVIDENCE_MAX}", where=where)
+    if len(values) > MAX_EVIDENCE:
+        raise MalformedInputError(f"{len(values)} evidences; at most {MAX_EVIDENCE}", where=where)
     found: list[dict[str, Any]] = []
     for value in values:
         kind, _, rest = value.partition(":")
