@@ -391,3 +391,42 @@ def test_a_board_reopened_without_reading_its_files_keeps_custody() -> None:
     held = again.state.custody_of(ESCROW)
     assert held is not None and held.step_of("W-1") == "verified" and held.items["W-1"].category == "warhead"
     assert held.counts() == b.log.state.custody_of(ESCROW).counts()  # type: ignore[union-attr]
+
+
+def test_a_move_items_obligation_is_verified_by_the_custody_clock() -> None:
+    from unveil.agreements.obligations import obligation_states
+
+    b = agreed()
+    record = b.log.state.agreement_of(ESCROW)
+    assert record is not None
+    assert obligation_states(record.view(b.log.state), b.now)["eliminate"].state == "due"
+    b.log.submit(b.move("W-1", "verified"))
+    for step, after in zip(STEPS[1:], STEPS[2:], strict=False):
+        b.now += 60
+        b.log.submit(b.witness("W-1", step))
+        b.log.submit(b.move("W-1", after))
+    states = obligation_states(record.view(b.log.state), b.now)
+    assert states["eliminate"].state == "verified"
+    assert obligation_states(record.view(b.log.state), b.now - 1)["eliminate"].state == "due"  # --at before the last move
+    b.now += 1
+    claim = b.event("obligation.claimed", {"agreement": "deal-1", "obligation": "eliminate", "evidence": []})
+    assert b.refused(claim).reason == "obligation-settled"  # verified by the log: nothing to claim
+
+
+def test_a_board_reopened_without_its_files_reads_them_before_judging_an_obligation_by_count() -> None:
+    doc = copy.deepcopy(AGREEMENT)
+    doc["obligations"] = [{"id": "two", "party": "Host", "action": "move-items", "category": "warhead", "count": 2, "step": "verified", "due": "P30D"}]
+    b = Board()
+    b.submit("escrow.published", {"escrow": DECLARED.signed})
+    b.reveal("phase-1", [1])
+    b.submit("agreement.published", {"agreement": doc})
+    for key in (HOST, INSPECTOR):
+        b.now += 1
+        b.submit("agreement.signed", {"agreement": "deal-1", "sha256": agreement_sha256(doc)}, key)
+    b.log.submit(b.move("W-1", "verified"))
+    b.log.submit(b.move("W-2", "verified"))  # two warheads verified: the obligation is verified by the log
+    again = Log.open(b.storage, ORIGIN, BOARD, PARTIES, lambda: b.now, check_bundles=False)
+    b.now += 1
+    with pytest.raises(BoardRefused) as info:
+        again.submit(b.event("obligation.claimed", {"agreement": "deal-1", "obligation": "two", "evidence": []}))
+    assert info.value.reason == "obligation-settled"

@@ -315,6 +315,8 @@ class BoardState:
         published = self.escrows.get(event.escrow_id)
         if published is None:
             raise BoardRefused(Reason.ESCROW_UNKNOWN, f"no escrow {event.escrow_id!r} is published on this board")
+        if event.kind.startswith("obligation.") and bundle_lookup is not None:
+            custody.custody_of(self, event.escrow_id, bundle_lookup)  # the items' clock reads every opened cell first
         _CHECKS[event.kind](self, event, author, published, bundle_lookup)
 
     def _check_escrow(self, event: Event, author: Party) -> None:
