@@ -144,3 +144,58 @@ def test_bad_inputs_exit_2(setup: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert code == 2
     code, out = sub_cli("confidence", "--workspace", str(d / "host"))
     assert code == 2 and "inspector" in out["error"]
+
+
+def test_a_delayed_or_refused_access_keeps_its_suspect_at_its_prior(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Spec §12: X-2's cell is under an access request unanswered past its refusal deadline in
+    the inspector's mirror of the board: its nothing-found inspection does not count (X-2 keeps
+    its prior, 1/2) and the cell adds no detection. A request granted in time (site S-1) and one
+    still pending (X-3's cell) change nothing."""
+    import hashlib
+    from datetime import datetime, timezone
+
+    from unveil.board.events import make_event, parse_event
+    from unveil.core.encoding import format_time
+    from unveil.core.keys import STATEMENT_KEY, SigningKey
+    from unveil.store import witness_db
+
+    d = setup
+    assert report(d, capsys, [{"suspect": "X-2", "result": "nothing-found", "detection": 0.5}])[0] == 0
+    key = SigningKey.generate("Inspector", STATEMENT_KEY, hashlib.sha256(b"confidence access").digest())
+    t0 = int(datetime(2026, 1, 1, tzinfo=timezone.utc).timestamp())
+    agreement = {"id": "deal", "escrow": "test-1", "start": "2026-01-01T00:00:00Z", "parties": ["Host", "Inspector"],
+                 "access": {"delayed": "PT1H", "refused": "PT10H"}, "obligations": []}
+
+    def entry(kind: str, body: dict[str, Any], at: int) -> bytes:
+        when = format_time(datetime.fromtimestamp(at, timezone.utc))
+        return parse_event(make_event(kind, "test-1", when, body, [key])).entry
+
+    entries = [
+        entry("agreement.published", {"agreement": agreement}, t0),
+        entry("access.requested", {"id": "A-1", "site": None, "cell": cell(EMPTY)}, t0 + 10),
+        entry("access.requested", {"id": "A-2", "site": "S-1", "cell": None}, t0 + 20),
+        entry("access.granted", {"id": "A-2"}, t0 + 30),
+        entry("access.requested", {"id": "A-3", "site": None, "cell": cell(UNOPENED)}, t0 + 11 * 3600),
+    ]
+    with sqlite3.connect(d / "inspector" / "workspace.db") as db:
+        witness_db.ensure_tables(db)
+        witness_db.mirror_append(db, "board.test", 0, entries[:2])
+    code, out = confidence(d, "--board-origin", "board.test")  # as of A-1's request: only requested, nothing changes
+    assert code == 0 and out["withheld_cells"] == [] and out["phases"][0]["exact_part"] == "2/5", out
+    with sqlite3.connect(d / "inspector" / "workspace.db") as db:
+        witness_db.mirror_append(db, "board.test", 2, entries[2:])
+    code, out = confidence(d, "--board-origin", "board.test", "--background", "2/5")
+    assert code == 0, out
+    assert out["withheld_cells"] == [cell(EMPTY)]
+    [phase1] = out["phases"]
+    assert phase1["suspects"] == {
+        "X-1": {"state": "declared", "p": 0.0},
+        "X-2": {"state": "opened", "p": pytest.approx(0.5)},  # not cleared: the inspection there does not count
+        "X-3": {"state": "sealed", "p": pytest.approx(0.4)},
+    }
+    assert phase1["exact_part"] == "3/10"  # 1 · 1/2 · 3/5
+    assert phase1["background_expected"] == pytest.approx(0.4)  # no inspected cell: λ' = λ
+    code, out = confidence(d)  # without the board: as before
+    assert out["phases"][0]["exact_part"] == "2/5" and "withheld_cells" in out and out["withheld_cells"] == []
+    code, text = sub_cli("confidence", "--workspace", str(d / "inspector"), "--board-origin", "board.test", as_json=False)
+    assert code == 0 and "access delayed or refused" in text and cell(EMPTY) in text

@@ -17,6 +17,11 @@ is built from everything recorded up to and including that phase:
   (1 − Π(1 − dᵢ) over every suspect inspection there so far), so ``len(inspected) ≤
   opened_cells`` as the model requires.
 
+Access (spec §12): given the board's origin, a cell whose access request is ``delayed`` or
+``refused`` in the workspace's mirror of that board (``unveil sync``) counts as not inspected:
+its suspects are never ``cleared`` (a nothing-found inspection there is not counted, so they
+keep their prior), and it adds no detection to ``inspected``. A ``found`` still counts.
+
 Suspect inspections (table ``suspect_inspections``, written by
 :func:`unveil.workspace.findings.inspect_report`) count from the phase they name; those naming
 a phase that is not a verified phase of the escrow, or a suspect not in the current import,
@@ -58,16 +63,37 @@ def _fraction(value: str, where: str) -> Fraction:
 
 
 def confidence_by_phase(
-    ws: Workspace, escrow_id: str | None, *, background: str = "0", open_credit: str = "0"
+    ws: Workspace, escrow_id: str | None, *, background: str = "0", open_credit: str = "0", board_origin: str | None = None
 ) -> list[dict[str, Any]]:
     """``[{"phase", "probability", "exact_part" (p/q), "background_expected", "suspects":
     {id: {"state", "p"}}}]``, one per verified phase of the declaration escrow, in order."""
-    return confidence(ws, escrow_id, background=background, open_credit=open_credit)["phases"]
+    return confidence(ws, escrow_id, background=background, open_credit=open_credit, board_origin=board_origin)["phases"]
 
 
-def confidence(ws: Workspace, escrow_id: str | None, *, background: str = "0", open_credit: str = "0") -> dict[str, Any]:
-    """``{"escrow_id", "phases"}``: the declaration escrow (``escrow_id``, or the only one this
-    workspace received) and :func:`confidence_by_phase` of it."""
+def _withheld_cells(db: Any, origin: str, escrow_id: str, opened_rows: list[tuple[str, str, dict[str, Any]]]) -> set[str]:
+    """The cells of ``escrow_id``'s delayed or refused access requests in the workspace's mirror
+    of board ``origin`` (as of its newest entry): a requested cell, or the cell that declares a
+    requested site (spec §12)."""
+    from unveil.store import witness_db
+    from unveil.workspace.custody import withheld_in_log
+
+    witness_db.ensure_tables(db)
+    sites, cells = withheld_in_log(witness_db.mirror_entries(db, origin), escrow_id)
+    for cell, _, content in opened_rows:
+        if any(site["id"] in sites for site in content.get("sites", ())):
+            cells.add(cell)
+    return cells
+
+
+def confidence(
+    ws: Workspace, escrow_id: str | None, *, background: str = "0", open_credit: str = "0", board_origin: str | None = None
+) -> dict[str, Any]:
+    """``{"escrow_id", "phases", "withheld_cells"}``: the declaration escrow (``escrow_id``, or
+    the only one this workspace received) and :func:`confidence_by_phase` of it. With
+    ``board_origin``, the cells of the escrow's delayed or refused access requests in this
+    workspace's mirror of that board (``unveil sync``) count as not inspected, in every phase:
+    their suspects are never ``cleared`` (they keep their prior) and their inspections add no
+    detection (spec §12); ``withheld_cells`` lists them (sorted)."""
     from unveil.analytics.confidence import PhaseEvidence, Suspect, over_phases
     from unveil.inspection import contents_by_cell, truth_test
     from unveil.workspace.intel import _declaration, _suspects
@@ -82,6 +108,7 @@ def confidence(ws: Workspace, escrow_id: str | None, *, background: str = "0", o
         phases = [row.phase for row in q.phases(db, escrow_id)]
         opened_rows = [(cell, phase, loads(text)) for cell, phase, text in q.opened_rows(db, escrow_id)]
         inspections = q.suspect_inspections(db, escrow_id)
+        withheld = _withheld_cells(db, board_origin, escrow_id, opened_rows) if board_origin is not None else set()
     resolution = decl.escrow.grid.resolution
     assert resolution is not None
     cell_of = {s["id"]: cell for cell, content in contents_by_cell(suspects, resolution).items()
@@ -105,8 +132,10 @@ def confidence(ws: Workspace, escrow_id: str | None, *, background: str = "0", o
                 continue
             d = Fraction(detection)
             if result == "found":
-                found.add(suspect)
-            else:
+                found.add(suspect)  # a found undeclared site is never hidden
+            if cell_of[suspect] in withheld:
+                continue  # spec §12: access delayed or refused, the cell counts as not inspected
+            if result != "found":
                 misses[suspect] = misses.get(suspect, Fraction(1)) * (1 - d)
             if cell_of[suspect] in opened:
                 cell_misses[cell_of[suspect]] = cell_misses.get(cell_of[suspect], Fraction(1)) * (1 - d)
@@ -135,7 +164,7 @@ def confidence(ws: Workspace, escrow_id: str | None, *, background: str = "0", o
         results = over_phases(evidence)
     except ValueError as exc:
         raise MalformedInputError(str(exc), where="suspect inspections") from None
-    return {"escrow_id": escrow_id, "phases": [
+    return {"escrow_id": escrow_id, "withheld_cells": sorted(withheld), "phases": [
         {
             "phase": phase,
             "probability": r.probability,

@@ -3,7 +3,9 @@
 - :func:`move_item` (the escrow's host) logs ``item.moved``: a serial to the next step;
 - :func:`witness_item` (an inspector) logs ``item.witnessed``: a serial seen at its step;
 - :func:`request_access` (an inspector) logs ``access.requested`` for a site or a cell;
-- :func:`grant_access`, :func:`refuse_access` (the host) answer it.
+- :func:`grant_access`, :func:`refuse_access` (the host) answer it;
+- :func:`withheld_in_log`: the sites and cells of delayed or refused requests in a log, which
+  ``unveil confidence`` counts as not inspected (:mod:`unveil.workspace.confidence`).
 
 Each checks what it can read locally (ids, one of site and cell, the evidence) and raises
 :class:`~unveil.errors.MalformedInputError` naming the option (CLI exit 2, nothing posted);
@@ -15,7 +17,7 @@ are dated by ``now``: the board refuses one more than 300 s from its clock (spec
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["grant_access", "move_item", "parse_evidence", "refuse_access", "request_access", "witness_item"]
+__all__ = ["grant_access", "move_item", "parse_evidence", "refuse_access", "request_access", "withheld_in_log", "witness_item"]
 
 
 def _check_id(value: str, where: str) -> None:
@@ -133,3 +135,42 @@ def refuse_access(ws: Workspace, client: BoardClient, escrow_id: str, id: str, r
     _text(reason, "--reason")
     index = _post(ws, client, ev.ACCESS_REFUSED, escrow_id, {"id": id, "reason": reason}, now)
     return {"escrow_id": escrow_id, "id": id, "granted": False, "reason": reason, "index": index}
+
+
+def withheld_in_log(entries: Iterable[bytes], escrow_id: str, at: int | None = None) -> tuple[set[str], set[str]]:
+    """The sites and cells of ``escrow_id``'s access requests that are ``delayed`` or
+    ``refused`` (spec §12) in a log's ``entries`` (in order, as the board logged them) at time
+    ``at`` (default: the newest entry's effective time): they count as not inspected, never
+    cleared. Entries that cannot be read, or that the log's own rules refuse, are skipped (an
+    audit reports them). Empty without an agreement for the escrow."""
+    from unveil.agreements.access import AccessBook
+    from unveil.agreements.model import parse_agreement
+    from unveil.board import events as ev
+    from unveil.core.encoding import unix_time
+    from unveil.core.jsonparse import loads
+    from unveil.errors import BoardRefused
+
+    book: AccessBook | None = None
+    latest = 0
+    for entry in entries:
+        try:
+            event = ev.parse_event(loads(entry))
+        except MalformedInputError:
+            continue
+        latest = max(latest, unix_time(event.time) or 0)  # the entry's effective time
+        if at is not None and latest > at:
+            break
+        if event.escrow_id != escrow_id:
+            continue
+        body = event.body
+        try:
+            if event.kind == ev.AGREEMENT_PUBLISHED and book is None:
+                agreement = parse_agreement(body["agreement"], None)
+                book = AccessBook(agreement.access.delayed, agreement.access.refused)
+            elif book is not None and event.kind == ev.ACCESS_REQUESTED:
+                book.request(body["id"], body["site"], body["cell"], "", latest)
+            elif book is not None and event.kind in (ev.ACCESS_GRANTED, ev.ACCESS_REFUSED):
+                book.answer(body["id"], event.kind == ev.ACCESS_GRANTED, latest, body.get("reason"))
+        except (BoardRefused, MalformedInputError):
+            continue
+    return book.withheld(latest if at is None else at) if book is not None else (set(), set())
