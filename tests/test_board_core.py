@@ -250,6 +250,11 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
     "obligation.verified": {"agreement": "A-1", "obligation": "O-1"},
     "obligation.disputed": {"agreement": "A-1", "obligation": "O-1", "reason": "not seen"},
     "obligation.withdrawn": {"agreement": "A-1", "obligation": "O-1"},
+    "item.moved": {"serial": "W-1", "to": "verified", "site": None, "evidence": [{"entry": 2}, {"text": "sealed"}]},
+    "item.witnessed": {"serial": "W-1", "step": "verified"},
+    "access.requested": {"id": "AR-1", "site": None, "cell": "depot-07"},
+    "access.granted": {"id": "AR-1"},
+    "access.refused": {"id": "AR-1", "reason": "not today"},
 }
 
 

@@ -78,7 +78,7 @@ def tracked_custody(state: BoardState, escrow_id: str, agreement: Agreement, bun
     tracked = state.custody.get(escrow_id)
     if tracked is None:
         tracked = state.custody[escrow_id] = Tracked(Custody(agreement.steps))
-        state.item_clocks[escrow_id] = tracked.custody  # what move-items obligations are verified by (board.agreements)
+        state.item_clocks.setdefault(escrow_id, tracked.custody)  # what move-items obligations are verified by (board.agreements)
     opened = state.opened.get(escrow_id)
     if opened is None:
         return tracked.custody
