@@ -6,10 +6,10 @@ file is exit 2 naming the field, and nothing is sent.
 
 - ``sign`` logs the agreement's text when the board holds none for the escrow, then this
   party's signature of its hash; prints ``{"agreement", "escrow_id", "sha256", "published",
-  "index"}``.
+  "index", "created"}`` (``created`` false: the same event was logged already, byte for byte).
 - ``claim --obligation ID [--evidence entry:N|sha256:HEX|file:PATH|text:…]…`` (the obligor),
   ``verify``, ``dispute --reason TEXT`` and ``withdraw`` (another party) print
-  ``{"agreement", "obligation", "kind", "index"}``.
+  ``{"agreement", "obligation", "kind", "index", "created"}``.
 - ``status --parties P [--at TIME]`` replays the board's signed log and prints
   ``{"agreement", "escrow_id", "sha256", "signed_by", "fully_signed", "at", "size",
   "obligations": [{"id", "party", "state", "due"}], "problems"}``; ``due`` is an RFC 3339 time

@@ -40,13 +40,15 @@ RETRIES = 3
 VERDICTS = {"verify": ev.OBLIGATION_VERIFIED, "dispute": ev.OBLIGATION_DISPUTED, "withdraw": ev.OBLIGATION_WITHDRAWN}
 
 
-def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> int:
-    """Sign and log one event at ``now`` (one second later on a ``statement-conflict``); its index."""
+def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> tuple[int, bool]:
+    """Sign and log one event at ``now`` (one second later on a ``statement-conflict``); its index
+    and whether this call added it (``False``: the same event was logged already, byte for byte)."""
     key = ws.statement_key()
     for attempt in range(RETRIES + 1):
         envelope = ev.make_event(kind, escrow_id, format_time(now + timedelta(seconds=attempt)), body, [key])
         try:
-            return client.submit(envelope).index
+            receipt = client.submit(envelope)
+            return receipt.index, receipt.created
         except BoardError as exc:
             if exc.reason != Reason.STATEMENT_CONFLICT or attempt == RETRIES:
                 raise
@@ -89,12 +91,12 @@ def sign(ws: Workspace, client: BoardClient, agreement: Agreement, doc: dict[str
     sha = agreement_sha256(doc)
     published: int | None = None
     try:
-        published = _post(ws, client, ev.AGREEMENT_PUBLISHED, agreement.escrow, {"agreement": doc}, now)
+        published = _post(ws, client, ev.AGREEMENT_PUBLISHED, agreement.escrow, {"agreement": doc}, now)[0]
     except BoardError as exc:
         if exc.reason != Reason.AGREEMENT_DUPLICATE:
             raise
-    index = _post(ws, client, ev.AGREEMENT_SIGNED, agreement.escrow, {"agreement": agreement.id, "sha256": sha}, now)
-    return {"agreement": agreement.id, "escrow_id": agreement.escrow, "sha256": sha, "published": published, "index": index}
+    index, created = _post(ws, client, ev.AGREEMENT_SIGNED, agreement.escrow, {"agreement": agreement.id, "sha256": sha}, now)
+    return {"agreement": agreement.id, "escrow_id": agreement.escrow, "sha256": sha, "published": published, "index": index, "created": created}
 
 
 def _obligation_of(agreement: Agreement, obligation_id: str) -> Any:
@@ -110,8 +112,8 @@ def claim(ws: Workspace, client: BoardClient, agreement: Agreement, obligation_i
     if ws.name != obligation.party:
         raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"obligation {obligation.id!r} is {obligation.party}'s: only the obligor claims it, not {ws.name}")
     body = {"agreement": agreement.id, "obligation": obligation.id, "evidence": items}
-    index = _post(ws, client, ev.OBLIGATION_CLAIMED, agreement.escrow, body, now)
-    return {"agreement": agreement.id, "obligation": obligation.id, "kind": ev.OBLIGATION_CLAIMED, "index": index}
+    index, created = _post(ws, client, ev.OBLIGATION_CLAIMED, agreement.escrow, body, now)
+    return {"agreement": agreement.id, "obligation": obligation.id, "kind": ev.OBLIGATION_CLAIMED, "index": index, "created": created}
 
 
 def verdict(ws: Workspace, client: BoardClient, agreement: Agreement, obligation_id: str, action: str, reason: str | None, now: datetime) -> dict[str, Any]:
@@ -126,8 +128,8 @@ def verdict(ws: Workspace, client: BoardClient, agreement: Agreement, obligation
         if not reason or len(reason) > ev.MAX_TEXT:
             raise MalformedInputError(f"a dispute gives its reason (1 to {ev.MAX_TEXT} characters)", where="--reason")
         body["reason"] = reason
-    index = _post(ws, client, kind, agreement.escrow, body, now)
-    return {"agreement": agreement.id, "obligation": obligation.id, "kind": kind, "index": index}
+    index, created = _post(ws, client, kind, agreement.escrow, body, now)
+    return {"agreement": agreement.id, "obligation": obligation.id, "kind": kind, "index": index, "created": created}
 
 
 def status(client: BoardClient, parties: Parties, agreement: Agreement, doc: dict[str, Any], at: str | None = None) -> dict[str, Any]:
