@@ -36,7 +36,8 @@ _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in mo
 #: only with that option: its import is caught by :func:`required_extras`).
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "serve": ("board",), "publish": ("board",), "sync": ("board",), "audit": ("board",),
-    "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "item": ("board",), "access": ("board",),
+    "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "agreement": ("board",), "item": ("board",),
+    "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
     "check": ("analytics",), "confidence": ("analytics",),
     "demo": tuple(EXTRAS),

@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
         workspace: WorkspaceOpt, board: BoardOpt, escrow_id: EscrowOpt, serial: SerialOpt,
         to: Annotated[str, typer.Option("--to", help="The next step of the item.", show_default=False)],
         site: Annotated[Optional[str], typer.Option("--site", help="The site it is moved to.")] = None,
-        evidence: Annotated[Optional[list[str]], typer.Option("--evidence", metavar="entry:N|sha256:HEX|text:…", help="Evidence (repeatable, at most 64).")] = None,
+        evidence: Annotated[Optional[list[str]], typer.Option("--evidence", metavar="entry:N|sha256:HEX|file:PATH|text:…", help="Evidence (repeatable, at most 64): an earlier entry, a document's SHA-256 or the document, a text.")] = None,
         json_output: JsonFlag = False,
     ) -> None:
         """Log an item's move to its next step (item.moved; the escrow's host)."""

@@ -21,14 +21,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from unveil.core.encoding import format_time, is_hex32, is_id
+from unveil.core.encoding import format_time, is_id
 from unveil.errors import MalformedInputError
 
 if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["grant_access", "move_item", "parse_evidence", "refuse_access", "request_access", "withheld_in_log", "witness_item"]
+__all__ = ["grant_access", "move_item", "refuse_access", "request_access", "withheld_in_log", "witness_item"]
 
 
 def _check_id(value: str, where: str) -> None:
@@ -41,28 +41,6 @@ def _text(value: str, where: str) -> None:
 
     if not value or len(value) > MAX_TEXT:
         raise MalformedInputError(f"a non-empty text of at most {MAX_TEXT} characters, found {len(value)}", where=where)
-
-
-def parse_evidence(values: Sequence[str], where: str = "--evidence") -> list[dict[str, Any]]:
-    """Evidence options (spec §12): ``entry:N`` (an earlier entry of the log), ``sha256:HEX`` (a
-    document kept elsewhere) or ``text:…``; at most 64."""
-    from unveil.board.events import MAX_EVIDENCE
-
-    if len(values) > MAX_EVIDENCE:
-        raise MalformedInputError(f"{len(values)} evidences; at most {MAX_EVIDENCE}", where=where)
-    found: list[dict[str, Any]] = []
-    for value in values:
-        kind, _, rest = value.partition(":")
-        if kind == "entry" and rest.isascii() and rest.isdigit() and (rest == "0" or not rest.startswith("0")) and len(rest) <= 15:
-            found.append({"entry": int(rest)})
-        elif kind == "sha256" and is_hex32(rest):
-            found.append({"sha256": rest})
-        elif kind == "text":
-            _text(rest, where)
-            found.append({"text": rest})
-        else:
-            raise MalformedInputError(f"{value[:80]!r} is not entry:N, sha256:<64 lowercase hex digits> or text:…", where=where)
-    return found
 
 
 def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> int:
@@ -82,7 +60,9 @@ def move_item(
     _check_id(to, "--to")
     if site is not None:
         _check_id(site, "--site")
-    body = {"serial": serial, "to": to, "site": site, "evidence": parse_evidence(evidence)}
+    from unveil.workspace.agreements import evidence as parse_evidence
+
+    body = {"serial": serial, "to": to, "site": site, "evidence": parse_evidence(list(evidence))}
     index = _post(ws, client, ev.ITEM_MOVED, escrow_id, body, now)
     return {"escrow_id": escrow_id, "serial": serial, "to": to, "site": site, "index": index}
 
