@@ -130,3 +130,39 @@ def test_access_is_requested_and_answered(world: World, capsys: pytest.CaptureFi
     assert logged(world, "access.refused") == [{"id": "A-2", "reason": "military zone"}]
     book = world.boards["http://board-a"][0].state.access_of(ESCROW)
     assert book is not None and [v["state"] for v in book.views(book.requests["A-2"].answered or 0)] == ["granted", "refused"]
+
+
+def test_status_shows_items_access_and_their_problems(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for who, args in [
+        ("host", ("item", "move", "--serial", "W-1", "--to", "verified")),
+        ("host", ("item", "move", "--serial", "W-1", "--to", "separated")),  # verified was not witnessed
+        ("inspector", ("access", "request", "--id", "A-1", "--site", "D-2")),
+    ]:
+        code, out = run(world, capsys, who, *args)
+        assert code == 0, out
+    (tmp_path / "agreement.json").write_text(json.dumps(AGREEMENT))
+    code, out = cli(capsys, "agreement", "status", "--board", "http://board-a", "--agreement", str(tmp_path / "agreement.json"),
+                    "--parties", str(world.parties_file))
+    assert code == 0, out
+    steps = ["declared", "verified", "separated", "stored", "dismantled", "disposed"]
+    assert out["items"] == {**dict.fromkeys(steps, 0), "declared": 1, "separated": 1}
+    assert out["items_by_category"] == {"warhead": out["items"]}
+    assert out["access"] == [{"id": "A-1", "state": "requested", "site": "D-2", "cell": None}]
+    assert [(p["reason"], p.get("serial")) for p in out["problems"]] == [("unwitnessed-transition", "W-1")]
+    later = format_time(datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=11))
+    code, out = cli(capsys, "agreement", "status", "--board", "http://board-a", "--agreement", str(tmp_path / "agreement.json"),
+                    "--parties", str(world.parties_file), "--at", later)
+    assert code == 0, out
+    assert out["access"][0]["state"] == "refused"  # unanswered past PT10H: what it will be then, if nothing more happens
+    assert {p["reason"] for p in out["problems"]} == {"unwitnessed-transition", "access-refused"}
+
+
+def test_status_for_a_person_lists_items_and_access(world: World, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from unveil.cli.main import main
+
+    assert run(world, capsys, "inspector", "access", "request", "--id", "A-1", "--cell", "depot-05")[0] == 0
+    (tmp_path / "agreement.json").write_text(json.dumps(AGREEMENT))
+    code = main(["agreement", "status", "--board", "http://board-a", "--agreement", str(tmp_path / "agreement.json"),
+                 "--parties", str(world.parties_file)])
+    text = capsys.readouterr().out
+    assert code == 0 and "items: declared 2, verified 0" in text and "access A-1" in text and "cell depot-05" in text, text

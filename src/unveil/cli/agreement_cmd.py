@@ -108,6 +108,10 @@ def status(board: str, agreement_path: Path, parties: Path, at: str | None, as_j
                  f" (signed by {', '.join(result['signed_by']) or 'nobody'}{'' if result['fully_signed'] else ': not by every party'})")
             for row in result["obligations"]:
                 _say(f"  {row['id']:<24} {row['party']:<16} {row['state']:<9} due {row['due'] or '—'}")
+            if result["items"]:
+                _say("  items: " + ", ".join(f"{step} {n}" for step, n in result["items"].items()))
+            for row in result["access"]:
+                _say(f"  access {row['id']:<17} {'site ' + row['site'] if row['site'] else 'cell ' + str(row['cell']):<24} {row['state']}")
             for problem in result["problems"]:
                 _say(f"  [bold]{problem['reason']}[/]: {problem['detail']}")
 

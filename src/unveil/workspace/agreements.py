@@ -137,10 +137,12 @@ def status(client: BoardClient, parties: Parties, agreement: Agreement, doc: dic
     """The agreement's obligations as the board's signed log holds them, at ``at`` (a spec §0
     time; default the newest entry's effective time): ``{"agreement", "escrow_id", "sha256",
     "signed_by", "fully_signed", "at", "size", "obligations": [{"id", "party", "state", "due"}],
-    "problems"}``. Raises :class:`VerificationError` (``agreement-unknown``,
+    "items", "items_by_category", "access", "problems"}`` (items and access:
+    :func:`unveil.workspace.custody.custody_status`). Raises :class:`VerificationError` (``agreement-unknown``,
     ``agreement-mismatch``) when the board holds no agreement for the escrow, or another one."""
     from unveil.agreements.obligations import obligation_states, problems, rfc3339
     from unveil.board.audit import replay
+    from unveil.workspace.custody import custody_status
     from unveil.workspace.transcript import signed_entries
 
     when = unix_time(at) if at is not None else None
@@ -158,6 +160,7 @@ def status(client: BoardClient, parties: Parties, agreement: Agreement, doc: dic
         raise VerificationError.because(
             Reason.AGREEMENT_MISMATCH, f"the board's agreement {record.agreement.id!r} for escrow {agreement.escrow!r} has hash {record.sha256}, this file {sha}")
     moment = when if when is not None else state.latest_time
+    held = custody_status(state, agreement.escrow, moment, client.get_bundle)  # items, access (spec §12)
     states = obligation_states(record.view(state), moment)
     return {
         "agreement": agreement.id,
@@ -169,5 +172,6 @@ def status(client: BoardClient, parties: Parties, agreement: Agreement, doc: dic
         "size": len(entries),
         "obligations": [{"id": s.id, "party": s.party, "state": s.state, "due": None if s.due is None else rfc3339(s.due)}
                         for s in states.values()],
-        "problems": problems(states),
+        **held,
+        "problems": problems(states) + held["problems"],
     }

@@ -4,6 +4,8 @@
 - :func:`witness_item` (an inspector) logs ``item.witnessed``: a serial seen at its step;
 - :func:`request_access` (an inspector) logs ``access.requested`` for a site or a cell;
 - :func:`grant_access`, :func:`refuse_access` (the host) answer it;
+- :func:`custody_status`: the items per step and category, the access states and their
+  problems at a time, for ``unveil agreement status``;
 - :func:`withheld_in_log`: the sites and cells of delayed or refused requests in a log, which
   ``unveil confidence`` counts as not inspected (:mod:`unveil.workspace.confidence`).
 
@@ -17,7 +19,7 @@ are dated by ``now``: the board refuses one more than 300 s from its clock (spec
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +27,11 @@ from unveil.core.encoding import format_time, is_id
 from unveil.errors import MalformedInputError
 
 if TYPE_CHECKING:
+    from unveil.board.protocol import BoardState
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["grant_access", "move_item", "refuse_access", "request_access", "withheld_in_log", "witness_item"]
+__all__ = ["custody_status", "grant_access", "move_item", "refuse_access", "request_access", "withheld_in_log", "witness_item"]
 
 
 def _check_id(value: str, where: str) -> None:
@@ -154,3 +157,19 @@ def withheld_in_log(entries: Iterable[bytes], escrow_id: str, at: int | None = N
         except (BoardRefused, MalformedInputError):
             continue
     return book.withheld(latest if at is None else at) if book is not None else (set(), set())
+
+
+def custody_status(state: BoardState, escrow_id: str, at: int, bundles: Callable[[str], bytes | None] | None) -> dict[str, Any]:
+    """What ``unveil agreement status`` shows of ``escrow_id``'s items and access at time ``at``
+    (spec §12), from a replayed ``state`` (the reveal files read with ``bundles`` when the replay
+    did not): ``{"items": {step: n}, "items_by_category": {category: {step: n}}, "access":
+    [{"id", "state", "site", "cell"}], "problems": [...]}`` (``unwitnessed-transition``,
+    ``access-delayed``, ``access-refused``)."""
+    held = state.custody_of(escrow_id, bundles)
+    book = state.access_of(escrow_id)
+    return {
+        "items": held.counts(at) if held is not None else {},
+        "items_by_category": held.counts_by_category(at) if held is not None else {},
+        "access": book.views(at) if book is not None else [],
+        "problems": (held.problems(at) if held is not None else []) + (book.problems(at) if book is not None else []),
+    }
