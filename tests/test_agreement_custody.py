@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from unveil.agreements.custody import Custody
 from unveil.core.reasons import Reason
@@ -153,3 +155,29 @@ def test_a_replay_without_the_files_assumes_unknown_serials_unmoved_until_their_
     c.witness("W-0009", "declared", 400, assume=True)
     assert c.items["W-0009"].witnessed == {0: 400}
     refused(Reason.CUSTODY_GAP, c.check_move, "W-0010", "verified")  # without assume, unknown is a gap
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["move", "witness"]), st.sampled_from(["W-0001", "W-0002", "M-1", "X-9"]),
+                          st.sampled_from([*STEPS, "melted"])), max_size=40))
+def test_any_sequence_keeps_every_item_in_exactly_one_step(actions: list[tuple[str, str, str]]) -> None:
+    """Whatever is attempted, in any order: the number of items never changes, a refused event
+    changes nothing, an accepted move goes exactly one step on, and the counts at every earlier
+    time still add up to the items opened by then."""
+    c = custody()
+    for n, (action, serial, step) in enumerate(actions):
+        before = {s: c.step_of(s) for s in c.items}
+        try:
+            if action == "move":
+                moved = c.move(serial, step, 200 + n)
+                assert STEPS.index(step) == STEPS.index(before[serial] or "") + 1 and moved.dst == moved.src + 1
+            else:
+                c.witness(serial, step, 200 + n)
+                assert before[serial] == step
+        except BoardRefused:
+            assert {s: c.step_of(s) for s in c.items} == before
+        assert sum(c.counts().values()) == 4 and set(c.items) == {"W-0001", "W-0002", "W-0003", "M-1"}
+        assert sum(sum(row.values()) for row in c.counts_by_category().values()) == 4
+    for at in range(199, 200 + len(actions) + 1):
+        assert sum(c.counts(at).values()) == 4
+    assert [p["serial"] for p in c.problems()] == [s for s, m in c.log if not m.witnessed]
