@@ -86,8 +86,8 @@ def tracked_custody(state: BoardState, escrow_id: str, agreement: Agreement, bun
         opened.load(bundles)
     serials = opened.ids.serials
     for serial, ((cell, site, category, _), phase) in islice(serials.items(), tracked.synced, None):
-        logged = opened.phases.get(phase) if phase is not None else None
-        tracked.custody.open(serial, category, site, cell, logged.time if logged is not None else state.latest_time)
+        opened_at = state.reveal_times.get((escrow_id, phase or ""), state.latest_time)  # the effective time of its phase's reveal
+        tracked.custody.open(serial, category, site, cell, opened_at)
     tracked.synced = len(serials)
     return tracked.custody
 

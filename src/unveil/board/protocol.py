@@ -460,7 +460,7 @@ class BoardState:
         self.reveal_times[(event.escrow_id, event.body["phase"])] = self.latest_time
         scanned, self._scanned = self._scanned, None
         read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
-        self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read, self.latest_time)
+        self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read)
 
     def opened_escrow(self, escrow_id: str) -> Opened:
         """What the log holds of the phases of published escrow ``escrow_id`` (made on first use)."""

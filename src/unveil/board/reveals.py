@@ -58,14 +58,12 @@ def scan(reveal: Reveal) -> Scanned:
 
 @dataclass
 class Phase:
-    """A logged ``reveal.published``: its file's SHA-256, its entry, what the file opens
-    (``None`` until the file is read), and the entry's effective time (spec §12: when the
-    items of its cells enter custody)."""
+    """A logged ``reveal.published``: its file's SHA-256, its entry, and what the file opens
+    (``None`` until the file is read)."""
 
     sha256: str
     index: int
     cells: frozenset[str] | None = None
-    time: int = 0
 
 
 @dataclass
@@ -78,10 +76,10 @@ class Opened:
     ids: DeclarationIndex = field(default_factory=DeclarationIndex)
     unread: list[str] = field(default_factory=list)  # phases whose file is not in ``ids`` yet, in log order
 
-    def record(self, phase: str, sha256: str, index: int, scanned: Scanned | None, time: int = 0) -> None:
-        """A phase logged as entry ``index`` at effective time ``time``; ``scanned``: its file
-        as the check read it, or ``None`` (replayed without the files: read when a check needs it)."""
-        logged = self.phases[phase] = Phase(sha256, index, time=time)
+    def record(self, phase: str, sha256: str, index: int, scanned: Scanned | None) -> None:
+        """A phase logged as entry ``index``; ``scanned``: its file as the check read it, or
+        ``None`` (replayed without the files: read when a check needs it)."""
+        logged = self.phases[phase] = Phase(sha256, index)
         if scanned is not None and not self.unread:
             logged.cells = scanned.cells
             self.add(scanned)
