@@ -74,7 +74,7 @@ from unveil.errors import CanonicalizationError, MalformedInputError
 
 __all__ = [
     "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "Event", "evidence", "make_event",
-    "parse_event", "starts_or_answers_a_deadline",
+    "parse_event", "short_text", "starts_or_answers_a_deadline",
 ]
 
 EVENT_TYPE = "unveil/event/v1"
@@ -275,7 +275,7 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
-def _short_text(body: dict[str, Any], name: str, where: str) -> str:
+def short_text(body: dict[str, Any], name: str, where: str) -> str:
     """A spec §12 reason or text: non-empty, at most :data:`MAX_TEXT` characters."""
     value = _text(body, name, where)
     if len(value) > MAX_TEXT:
@@ -299,7 +299,7 @@ def evidence(body: dict[str, Any], name: str, where: str) -> list[dict[str, Any]
         elif "sha256" in item:
             _hex(item, "sha256", at)
         else:
-            _short_text(item, "text", at)
+            short_text(item, "text", at)
     return items
 
 
@@ -332,7 +332,7 @@ def _obligation_disputed(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("agreement", "obligation", "reason"))
     _id(body, "agreement", where)
     _id(body, "obligation", where)
-    _short_text(body, "reason", where)
+    short_text(body, "reason", where)
 
 
 _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
