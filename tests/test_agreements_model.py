@@ -309,3 +309,14 @@ def test_an_oversized_file_is_refused_before_it_is_parsed(tmp_path: Path) -> Non
 def test_a_missing_file_is_a_malformed_input(tmp_path: Path) -> None:
     with pytest.raises(MalformedInputError, match="cannot read"):
         read_agreement(tmp_path / "nothing.json")
+
+
+def test_the_guides_example_is_a_valid_agreement(tmp_path: Path) -> None:
+    import re
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", guide, flags=re.S) if "obligations:" in b]
+    path = tmp_path / "agreement.yaml"
+    path.write_text(block)
+    agreement, _ = read_agreement(path)
+    assert [o.action for o in agreement.obligations] == ["close-site", "other", "reveal-phase", "move-items"]

@@ -442,3 +442,14 @@ def test_a_replay_refuses_obligations_under_an_unsigned_agreement() -> None:
     assert board.refused("obligation.claimed", body, HOST).reason == "agreement-unsigned"
     report = audit([*board.log.entries(0, board.log.size), _entry("obligation.claimed", body, HOST, NOW)], PARTIES, ORIGIN, [])
     assert [str(p.reason) for p in report.problems] == ["agreement-unsigned"]
+
+
+def test_an_entry_evidence_may_name_an_entry_a_replay_refused() -> None:
+    """The log holds every entry, refused ones too (an audit reports them): an evidence names an
+    index of the log, so the replay counts those entries as earlier ones."""
+    board = agreed()
+    size = board.log.size
+    bad = _entry("obligation.claimed", {"agreement": "A-1", "obligation": "close", "evidence": []}, INSPECTOR, NOW)
+    naming = _entry("obligation.claimed", {"agreement": "A-1", "obligation": "close", "evidence": [{"entry": size}]}, HOST, NOW)
+    report = audit([*board.log.entries(0, size), bad, naming], PARTIES, ORIGIN, [])
+    assert [(p.index, str(p.reason)) for p in report.problems] == [(size, "role-not-allowed")]

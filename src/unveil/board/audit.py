@@ -94,6 +94,7 @@ def _replay_one(index: int, entry: bytes, state: BoardState, parties: Parties, b
     found: list[Problem] = []
     if event.entry != entry:
         found.append(Problem(index, Reason.ENTRY_NOT_CANONICAL, "the entry is not JCS of its JSON (spec §7)"))
+    state.size = index  # the entries before this one, refused ones too: what an entry evidence may name (spec §12)
     try:
         author = parties.author_of(event)
         if author is None:

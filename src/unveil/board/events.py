@@ -86,7 +86,7 @@ from unveil.errors import CanonicalizationError, MalformedInputError
 
 __all__ = [
     "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "Event", "evidence", "make_event",
-    "parse_event", "starts_or_answers_a_deadline",
+    "parse_event", "short_text", "starts_or_answers_a_deadline",
 ]
 
 EVENT_TYPE = "unveil/event/v1"
@@ -296,7 +296,7 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
-def _short_text(body: dict[str, Any], name: str, where: str) -> str:
+def short_text(body: dict[str, Any], name: str, where: str) -> str:
     """A spec §12 reason or text: non-empty, at most :data:`MAX_TEXT` characters."""
     value = _text(body, name, where)
     if len(value) > MAX_TEXT:
@@ -320,7 +320,7 @@ def evidence(body: dict[str, Any], name: str, where: str) -> list[dict[str, Any]
         elif "sha256" in item:
             _hex(item, "sha256", at)
         else:
-            _short_text(item, "text", at)
+            short_text(item, "text", at)
     return items
 
 
@@ -353,7 +353,9 @@ def _obligation_disputed(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("agreement", "obligation", "reason"))
     _id(body, "agreement", where)
     _id(body, "obligation", where)
-    _short_text(body, "reason", where)
+    short_text(body, "reason", where)
+
+
 def _item_moved(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("serial", "to", "site", "evidence"))
     _id(body, "serial", where)
@@ -372,7 +374,7 @@ def _access_requested(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("id", "site", "cell"))
     _id(body, "id", where)
     site = _id_or_null(body, "site", where)
-    cell = None if body["cell"] is None else _short_text(body, "cell", where)
+    cell = None if body["cell"] is None else short_text(body, "cell", where)
     if (site is None) == (cell is None):
         raise MalformedInputError("exactly one of site and cell is not null", where=f"{where}.{'site' if site is None else 'cell'}")
 
@@ -385,7 +387,7 @@ def _access_granted(body: dict[str, Any], where: str) -> None:
 def _access_refused(body: dict[str, Any], where: str) -> None:
     shape.fields(body, where, ("id", "reason"))
     _id(body, "id", where)
-    _short_text(body, "reason", where)
+    short_text(body, "reason", where)
 
 
 _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
