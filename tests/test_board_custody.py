@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.test_board_core import BOARD, HOST, INSPECTOR, MALLORY, NOW, OBSERVER, ORIGIN, PARTIES, Escrowed, file_bytes
 from unveil.agreements.model import agreement_sha256
@@ -430,3 +432,61 @@ def test_a_board_reopened_without_its_files_reads_them_before_judging_an_obligat
     with pytest.raises(BoardRefused) as info:
         again.submit(b.event("obligation.claimed", {"agreement": "deal-1", "obligation": "two", "evidence": []}))
     assert info.value.reason == "obligation-settled"
+
+
+# --- any order: the board accepts what its replay accepts ----------------------------------------------
+
+_ACTIONS: list[Callable[[Board], dict[str, Any] | None]] = [
+    lambda b: b.move("W-1", "verified"),
+    lambda b: b.move("W-1", "separated"),
+    lambda b: b.move("W-1", "stored"),
+    lambda b: b.move("W-2", "verified"),
+    lambda b: b.move("M-1", "verified"),  # a custody gap until phase-2 opens depot-05
+    lambda b: b.move("W-9", "verified"),
+    lambda b: b.move("W-2", "verified", INSPECTOR),
+    lambda b: b.move("W-3", "verified", evidence=[{"entry": 40}]),
+    lambda b: b.witness("W-1", "verified"),
+    lambda b: b.witness("W-1", "declared"),
+    lambda b: b.witness("W-2", "verified", HOST),
+    lambda b: request(b, "A-1"),
+    lambda b: request(b, "A-2", "D-5"),  # a site of depot-05
+    lambda b: request(b, "A-3", None, "depot-08"),
+    lambda b: b.event("access.granted", {"id": "A-1"}),
+    lambda b: b.event("access.refused", {"id": "A-1", "reason": "no"}),
+    lambda b: b.event("access.granted", {"id": "A-3"}),
+    lambda b: None,  # phase-2 (depot-05) is revealed
+    lambda b: None,  # the clock moves on 6 hours
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(range(len(_ACTIONS))), min_size=1, max_size=16))
+def test_in_any_order_the_board_accepts_what_its_replay_accepts(order: list[int]) -> None:
+    b = agreed()
+    revealed = False
+    for step in order:
+        b.now += 1
+        if step == len(_ACTIONS) - 2:
+            if not revealed:
+                b.reveal("phase-2", [4])
+                revealed = True
+            continue
+        if step == len(_ACTIONS) - 1:
+            b.now += 6 * HOUR
+            continue
+        doc = _ACTIONS[step](b)
+        try:
+            b.log.submit(doc)
+        except BoardRefused as refused:
+            entries = [*b.entries(), parse_event(doc).entry]
+            report = audit(entries, PARTIES, ORIGIN, [], bundles=b.log.get_bundle)
+            assert [(p.index, p.reason) for p in report.problems] == [(len(entries) - 1, refused.reason)]
+    report = audit(b.entries(), PARTIES, ORIGIN, [b.log.checkpoint()], bundles=b.log.get_bundle)
+    assert report.ok, report.problems
+    state, _, _ = replay(b.entries(), PARTIES, b.log.get_bundle)
+    assert custody_view(state) == custody_view(b.log.state)
+    assert state.access_of(ESCROW).views(b.now) == b.log.state.access_of(ESCROW).views(b.now)  # type: ignore[union-attr]
+    blind, _, problems = replay(b.entries(), PARTIES, None)
+    assert problems == []
+    blind.custody_of(ESCROW, b.log.get_bundle)
+    assert custody_view(blind) == custody_view(b.log.state)
