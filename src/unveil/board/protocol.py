@@ -35,7 +35,10 @@ The coin draws' checks and state (one :class:`~unveil.board.coins.Draw` per cont
 of each phase's reveal file (its cells, the ids it declared), :mod:`unveil.board.reveals`';
 those of agreements and obligations (spec §12; one
 :class:`~unveil.board.agreements.AgreementRecord` per escrow, :meth:`BoardState.agreement_of`),
-:mod:`unveil.board.agreements`'; this module dispatches to them.
+:mod:`unveil.board.agreements`'; those of items and access requests (one
+:class:`~unveil.agreements.custody.Custody` and one :class:`~unveil.agreements.access.AccessBook`
+per escrow with an agreement, :meth:`BoardState.custody_of`, :meth:`BoardState.access_of`),
+:mod:`unveil.board.custody`'; this module dispatches to them.
 
 Reason codes (``BoardRefused.reason``) and the HTTP status the API answers with (its one table,
 :data:`unveil.api.errors.STATUS`; a test holds this table and that one equal):
