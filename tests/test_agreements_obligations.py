@@ -6,6 +6,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from unveil.agreements import parse_agreement
 from unveil.agreements.obligations import (
     CLAIMED,
@@ -237,3 +240,48 @@ def test_a_long_chain_is_evaluated_without_recursion() -> None:
 
 def test_states_come_in_the_agreements_order() -> None:
     assert list(Story().at(0)) == [o.id for o in AGREEMENT.obligations]
+
+
+# --- the view as of T is the log's prefix up to T -----------------------------------------------
+
+_KINDS = ("claimed", "verified", "disputed", "withdrawn")
+_AUTHORS = {"claimed": ("Host",), "verified": ("Inspector", "Observer"), "disputed": ("Inspector", "Observer"),
+            "withdrawn": ("Inspector", "Observer")}
+
+
+@st.composite
+def _stories(draw: st.DrawFn) -> tuple[list[tuple[str, str, str, int]], int | None]:
+    steps = draw(st.lists(st.tuples(st.sampled_from(("close", "relief", "next")), st.sampled_from(_KINDS),
+                                    st.integers(0, 1), st.integers(0, 3 * DAY)), max_size=25))
+    clock, events = START, []
+    for obligation, kind, who, gap in steps:
+        clock += gap  # effective times never decrease
+        author = _AUTHORS[kind][who % len(_AUTHORS[kind])]
+        events.append((obligation, kind, author if obligation != "relief" or kind == "claimed" else "Host", clock))
+    reveal = draw(st.none() | st.integers(0, 40 * DAY))
+    return events, reveal
+
+
+@settings(max_examples=150, deadline=None)
+@given(_stories(), st.integers(-DAY, 60 * DAY))
+def test_the_state_at_t_is_the_state_of_the_log_up_to_t(story: tuple[list[tuple[str, str, str, int]], int | None], offset: int) -> None:
+    events, reveal = story
+    at = START + offset
+    full, prefix = Story(), Story()
+    for obligation, kind, author, t in events:
+        for target in (full, prefix) if t <= at else (full,):
+            target.index += 1
+            target.events.setdefault(obligation, []).append(ObligationEvent(kind, obligation, author, target.index, t, "r"))
+    if reveal is not None:
+        full.reveals["phase-2"] = START + reveal
+        if START + reveal <= at:
+            prefix.reveals["phase-2"] = START + reveal
+    log = ObligationLog(AGREEMENT, full.events, full.reveals, None)
+    assert obligation_states(log, at) == obligation_states(ObligationLog(AGREEMENT, prefix.events, prefix.reveals, None), at)
+    for s in obligation_states(log, at).values():
+        if s.state in (PENDING, WITHHELD):
+            assert s.due is None
+        if s.state in (DUE, OVERDUE):
+            assert s.due is not None and (s.state == OVERDUE) == (at > s.due)
+        assert (s.state == VERIFIED) == (s.verified_at is not None)
+        assert s.verified_at is None or s.verified_at <= at
