@@ -56,13 +56,14 @@ _KIND = {ev.OBLIGATION_CLAIMED: CLAIM, ev.OBLIGATION_VERIFIED: VERIFY, ev.OBLIGA
 @dataclass
 class AgreementRecord:
     """A published agreement as the log holds it: the agreement, its hash, its
-    ``agreement.published`` entry, who signed it, and every accepted obligation event by
-    obligation id (log order, effective times)."""
+    ``agreement.published`` entry, who signed it (and at which effective time), and every
+    accepted obligation event by obligation id (log order, effective times)."""
 
     agreement: Agreement
     sha256: str
     index: int
     signers: set[str] = field(default_factory=set)
+    signed_at: dict[str, int] = field(default_factory=dict)  # signer -> effective time of its agreement.signed
     events: dict[str, list[ObligationEvent]] = field(default_factory=dict)
     folds: dict[str, VerdictFold] = field(default_factory=dict)
     """The parties' current verdicts per obligation, kept as events are applied: a check reads
@@ -145,6 +146,7 @@ def apply_agreement_signed(state: BoardState, event: Event, author: Party, index
     record = state.agreement_of(event.escrow_id)
     assert record is not None  # checked
     record.signers.add(author.name)
+    record.signed_at[author.name] = state.latest_time
 
 
 # --- obligation.* ------------------------------------------------------------------------------
