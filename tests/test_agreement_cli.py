@@ -157,6 +157,7 @@ def test_a_reveal_verifies_by_the_log_and_at_shows_what_will_be_overdue(world: W
     assert code == 0 and states(out) == {"reveal-1": "verified", "relief": "overdue", "close": "overdue"} and out["at"] == later
     code, out = status(world, "--at", _time(START))  # before the reveal and the signatures' entries
     assert states(out)["reveal-1"] == "due" and states(out)["relief"] == "pending"
+    assert out["signed_by"] == [] and not out["fully_signed"]
     code, out = status(world, "--at", "tomorrow")
     assert code == 2 and "--at" in out["error"]
 

@@ -34,7 +34,7 @@ from unveil.core.reasons import Reason
 
 __all__ = [
     "CLAIMED", "DISPUTED", "DUE", "OVERDUE", "PENDING", "STATES", "VERIFIED", "WITHHELD", "ItemClock", "ObligationEvent",
-    "ObligationLog", "ObligationState", "Verdicts", "log_verified_at", "obligation_states", "problems", "rfc3339", "verdicts",
+    "ObligationLog", "ObligationState", "VerdictFold", "Verdicts", "log_verified_at", "obligation_states", "problems", "rfc3339", "verdicts",
 ]
 
 VERIFIED, DISPUTED, CLAIMED, WITHHELD, PENDING, OVERDUE, DUE = "verified", "disputed", "claimed", "withheld", "pending", "overdue", "due"
@@ -109,31 +109,46 @@ class Verdicts:
     disputes: tuple[tuple[str, str], ...]
 
 
+class VerdictFold:
+    """The parties' verdicts on one obligation, folded one event at a time (log order), so a
+    board keeps them current in constant time per event (:func:`verdicts` folds a whole list)."""
+
+    def __init__(self) -> None:
+        self.claim: ObligationEvent | None = None
+        self.standing: dict[str, ObligationEvent] = {}
+        self.since: int | None = None
+
+    def add(self, event: ObligationEvent) -> None:
+        """Spec §12: a claim starts afresh; after it each party's latest verification or dispute
+        stands, unless it withdrew that dispute; the parties verified the obligation when some
+        party's verification stands and no dispute does, since the event that made it so."""
+        if event.kind == CLAIM:
+            self.claim, self.standing, self.since = event, {}, None
+            return
+        if self.claim is None:
+            return  # the board refuses verdicts before a claim; a replay of a bad log ignores them
+        if event.kind in (VERIFY, DISPUTE):
+            self.standing[event.author] = event
+        elif event.kind == WITHDRAW and event.author in self.standing and self.standing[event.author].kind == DISPUTE:
+            del self.standing[event.author]
+        kinds = {e.kind for e in self.standing.values()}
+        verified = VERIFY in kinds and DISPUTE not in kinds
+        self.since = (self.since if self.since is not None else event.time) if verified else None
+
+    def result(self) -> Verdicts:
+        disputes = tuple((e.author, e.reason or "") for e in self.standing.values() if e.kind == DISPUTE)
+        return Verdicts(self.claim, self.since, disputes)
+
+
 def verdicts(events: Sequence[ObligationEvent], at: int | None = None) -> Verdicts:
     """Spec §12: the parties' verdicts on one obligation from its events (log order), counting
-    those of effective time ≤ ``at`` (all without ``at``). After the latest claim each party's
-    latest verification or dispute stands, unless it withdrew that dispute; the parties verified
-    the obligation when some party's verification stands and no dispute does, since the event
-    that made it so."""
-    claim: ObligationEvent | None = None
-    standing: dict[str, ObligationEvent] = {}
-    since: int | None = None
+    those of effective time ≤ ``at`` (all without ``at``); see :meth:`VerdictFold.add`."""
+    fold = VerdictFold()
     for event in events:
         if at is not None and event.time > at:
             break  # effective times never decrease along the log
-        if event.kind == CLAIM:
-            claim, standing, since = event, {}, None
-            continue
-        if claim is None:
-            continue  # the board refuses verdicts before a claim; a replay of a bad log ignores them
-        if event.kind in (VERIFY, DISPUTE):
-            standing[event.author] = event
-        elif event.kind == WITHDRAW and event.author in standing and standing[event.author].kind == DISPUTE:
-            del standing[event.author]
-        verified = any(e.kind == VERIFY for e in standing.values()) and not any(e.kind == DISPUTE for e in standing.values())
-        since = (since if since is not None else event.time) if verified else None
-    disputes = tuple((e.author, e.reason or "") for e in standing.values() if e.kind == DISPUTE)
-    return Verdicts(claim, since, disputes)
+        fold.add(event)
+    return fold.result()
 
 
 def log_verified_at(obligation: Obligation, log: ObligationLog) -> int | None:

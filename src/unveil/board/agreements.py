@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from unveil.agreements.model import Agreement, agreement_sha256, check_categories, parse_agreement
-from unveil.agreements.obligations import CLAIM, DISPUTE, VERIFY, WITHDRAW, ObligationEvent, ObligationLog, log_verified_at, verdicts
+from unveil.agreements.obligations import CLAIM, DISPUTE, VERIFY, WITHDRAW, ObligationEvent, ObligationLog, VerdictFold, log_verified_at
 from unveil.board import events as ev
 from unveil.core.reasons import Reason
 from unveil.core.vocabulary import lookup
@@ -56,14 +56,18 @@ _KIND = {ev.OBLIGATION_CLAIMED: CLAIM, ev.OBLIGATION_VERIFIED: VERIFY, ev.OBLIGA
 @dataclass
 class AgreementRecord:
     """A published agreement as the log holds it: the agreement, its hash, its
-    ``agreement.published`` entry, who signed it, and every accepted obligation event by
-    obligation id (log order, effective times)."""
+    ``agreement.published`` entry, who signed it (and at which effective time), and every
+    accepted obligation event by obligation id (log order, effective times)."""
 
     agreement: Agreement
     sha256: str
     index: int
     signers: set[str] = field(default_factory=set)
+    signed_at: dict[str, int] = field(default_factory=dict)  # signer -> effective time of its agreement.signed
     events: dict[str, list[ObligationEvent]] = field(default_factory=dict)
+    folds: dict[str, VerdictFold] = field(default_factory=dict)
+    """The parties' current verdicts per obligation, kept as events are applied: a check reads
+    them in constant time, however many events an obligation has."""
 
     @property
     def fully_signed(self) -> bool:
@@ -142,6 +146,7 @@ def apply_agreement_signed(state: BoardState, event: Event, author: Party, index
     record = state.agreement_of(event.escrow_id)
     assert record is not None  # checked
     record.signers.add(author.name)
+    record.signed_at[author.name] = state.latest_time
 
 
 # --- obligation.* ------------------------------------------------------------------------------
@@ -164,15 +169,14 @@ def check_obligation(state: BoardState, event: Event, author: Party, published: 
         raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"only the obligor {obligation.party} claims obligation {obligation.id!r}")
     if kind != CLAIM and (author.name not in parties or author.name == obligation.party):
         raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"{author.name} may not write {event.kind}: a party of the agreement other than the obligor does")
-    logged = record.events.get(obligation.id, [])
-    view = record.view(state)
-    by_log = log_verified_at(obligation, view)
+    fold = record.folds.get(obligation.id)
+    found = fold.result() if fold is not None else VerdictFold().result()
+    by_log = log_verified_at(obligation, record.view(state))
     if kind == CLAIM:
-        if by_log is not None or verdicts(logged).verified_since is not None:
+        if by_log is not None or found.verified_since is not None:
             raise BoardRefused(Reason.OBLIGATION_SETTLED, f"obligation {obligation.id!r} is verified already")
         _check_evidence(event.body["evidence"], state.size)
         return
-    found = verdicts(logged)
     if kind == WITHDRAW:
         if all(who != author.name for who, _ in found.disputes):
             raise BoardRefused(Reason.DISPUTE_UNKNOWN, f"{author.name} has no standing dispute of obligation {obligation.id!r}")
@@ -196,3 +200,4 @@ def apply_obligation(state: BoardState, event: Event, author: Party, index: int)
     reason = event.body["reason"] if kind == DISPUTE else None
     logged = ObligationEvent(kind, event.body["obligation"], author.name, index, state.latest_time, reason)
     record.events.setdefault(logged.obligation, []).append(logged)
+    record.folds.setdefault(logged.obligation, VerdictFold()).add(logged)

@@ -162,12 +162,13 @@ def status(client: BoardClient, parties: Parties, agreement: Agreement, doc: dic
     moment = when if when is not None else state.latest_time
     held = custody_status(state, agreement.escrow, moment, client.get_bundle)  # items, access (spec §12)
     states = obligation_states(record.view(state), moment)
+    signed_by = sorted(name for name, t in record.signed_at.items() if t <= moment)  # as of the moment, as everything else
     return {
         "agreement": agreement.id,
         "escrow_id": agreement.escrow,
         "sha256": sha,
-        "signed_by": sorted(record.signers),
-        "fully_signed": record.fully_signed,
+        "signed_by": signed_by,
+        "fully_signed": set(signed_by) >= set(agreement.parties),
         "at": rfc3339(moment),
         "size": len(entries),
         "obligations": [{"id": s.id, "party": s.party, "state": s.state, "due": None if s.due is None else rfc3339(s.due)}
