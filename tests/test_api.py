@@ -58,7 +58,7 @@ from unveil.core.keys import STATEMENT_KEY, SigningKey, VerifierKey
 from unveil.core.merkle import leaf_hash, verify_consistency, verify_inclusion
 from unveil.core.notes import Checkpoint, cosign, open_note, verify_note
 from unveil.core.statements import sign_statement
-from unveil.errors import MalformedInputError
+from unveil.errors import BoardRefused, MalformedInputError
 from unveil.store.keystore import write_private
 
 pytestmark = pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
@@ -508,6 +508,25 @@ def board_files(tmp_path: Path) -> tuple[Path, Path]:
     write_private(key, BOARD, None)
     parties.write_text(json.dumps(PARTIES_DOC))
     return key, parties
+
+
+def test_an_exercise_board_runs_its_clock_ahead_only_when_told(tmp_path: Path, board_files: tuple[Path, Path]) -> None:
+    """``unveil serve --unsafe-clock-offset``: the board's clock, and no other, runs ahead (the
+    demo lets a day pass this way); without it, an event dated a day ahead is time-future."""
+    key, parties = board_files
+    ahead = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+    dated_ahead = make_event("escrow.published", DECL.escrow_id, ahead, {"escrow": DECL.signed}, [HOST])
+    for offset, expected in ((0, "time-future"), (86400, None)):
+        log, storage = open_board(f"sqlite:///{tmp_path / f'board-{offset}.db'}", ORIGIN, key, parties, clock_offset=offset)
+        try:
+            if expected is None:
+                assert log.submit(dated_ahead).index == 0  # type: ignore[union-attr]
+            else:
+                with pytest.raises(BoardRefused) as refused:
+                    log.submit(dated_ahead)
+                assert refused.value.reason == expected
+        finally:
+            storage.close()
 
 
 def test_serve_refuses_a_key_that_is_not_the_boards(tmp_path: Path, board_files: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:

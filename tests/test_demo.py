@@ -125,3 +125,38 @@ def test_demo_inspector_finds_hidden_sites_clears_false_lead_and_draws_fairly(
                      *reveals, "--json"]) == 0
         selected = json.loads(capsys.readouterr().out)
         assert selected["seed"] == draw["seed"] and selected["selection"] == draw["selection"]
+
+
+def test_demo_plays_the_agreement_action_for_action_and_the_cli_reads_the_same_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The seed's sequence (spec §12): freeze ↔ relief, warheads to disposed, an access request
+    answered a day late, an obligation overdue 45 days on with its reward withheld; then
+    `unveil agreement status` on the demo's board, served again, reads the same state from the
+    log alone, now and with --at."""
+    import subprocess
+
+    out = tmp_path / "demo-out"
+    assert main(["demo", "--out", str(out), "--json"]) == 0
+    agreement = json.loads(capsys.readouterr().out)["agreement"]
+    later = {o["id"]: o["state"] for o in agreement["later"]["obligations"]}
+    assert later == {"close-enrichment": "verified", "sanctions-relief-1": "verified", "eliminate-warheads": "verified",
+                     "sanctions-relief-2": "disputed", "disable-test-site": "overdue", "lift-embargo": "withheld"}
+    assert {o["id"]: o["state"] for o in agreement["now"]["obligations"]}["disable-test-site"] == "due"
+    assert {a["id"]: a["state"] for a in agreement["later"]["access"]} == {"access-1": "granted-late", "access-2": "refused"}
+    assert agreement["now"]["items"]["disposed"] == 3 and sum(agreement["now"]["items"].values()) == 30
+    assert [p["serial"] for p in agreement["later"]["problems"] if p["reason"] == "unwitnessed-transition"] == ["W-003"]
+    assert (out / "agreement.yaml").is_file()
+    server = subprocess.Popen([str(out / "serve.sh"), "--port", "0", "--json"], stdout=subprocess.PIPE, text=True)
+    try:
+        url = json.loads(server.stdout.readline())["url"]  # type: ignore[union-attr]  # stdout is a pipe
+        for view, at in (("now", []), ("later", ["--at", agreement["later"]["at"]])):
+            code = main(["agreement", "status", "--board", url, "--agreement", str(out / "agreement.yaml"),
+                         "--parties", str(out / "parties.json"), *at, "--json"])
+            assert code == 0
+            printed = json.loads(capsys.readouterr().out)
+            assert printed["obligations"] == agreement[view]["obligations"] and printed["access"] == agreement[view]["access"]
+            assert printed["items"] == agreement[view]["items"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

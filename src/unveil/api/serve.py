@@ -43,8 +43,10 @@ Announce = Callable[[str, int], None]
 """Called once the socket listens: ``(url, log size)``."""
 
 
-def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str | Path) -> tuple[Log, Any]:
-    """``(log, storage)``; the caller closes the storage. Raises :class:`MalformedInputError`
+def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str | Path, *, clock_offset: int = 0) -> tuple[Log, Any]:
+    """``(log, storage)``; the caller closes the storage. ``clock_offset``: seconds the board's
+    clock runs ahead of this machine's (exercises only; the board's operator sets its clock
+    anyway, so it gives nobody a power they lack). Raises :class:`MalformedInputError`
     for an unreadable key, parties file or database URL, or a key that is not the board's;
     :class:`~unveil.errors.VerificationError` if the stored log does not replay."""
     key = read_private(Path(key_path), origin, STATEMENT_KEY)
@@ -63,7 +65,7 @@ def open_board(db_url: str, origin: str, key_path: str | Path, parties_path: str
         )
     storage = _open_storage(db_url)
     try:
-        log = Log.open(storage, origin, key, parties, now=lambda: int(time.time()))
+        log = Log.open(storage, origin, key, parties, now=lambda: int(time.time()) + clock_offset)
     except BaseException:
         storage.close()
         raise
@@ -127,8 +129,10 @@ def serve(
     request_timeout: float = REQUEST_TIMEOUT,
     purge_after: int = PURGE_AFTER,
     announce: Announce | None = None,
+    clock_offset: int = 0,
 ) -> None:
-    """Run the board's API until interrupted (see the module docstring)."""
+    """Run the board's API until interrupted (see the module docstring); ``clock_offset``: see
+    :func:`open_board`."""
     import uvicorn
 
     from unveil.api.app import create_app
@@ -138,7 +142,7 @@ def serve(
             raise MalformedInputError(f"{seconds} is not a positive number of seconds", where=name)
     if purge_after < 0:
         raise MalformedInputError("the purge period must be 0 or more seconds", where="--purge-after")
-    log, storage = open_board(db_url, origin, key_path, parties_path)
+    log, storage = open_board(db_url, origin, key_path, parties_path, clock_offset=clock_offset)
     try:
         log.purge_bundles(purge_after)
         sock = _listen(host, port)

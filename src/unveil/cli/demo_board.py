@@ -38,6 +38,15 @@ class BoardSession:
         self.out, self.url, self.host_ws, self.inspector_ws = out, url, host_ws, inspector_ws
         self.board_ws, self.observer_ws, self.serve_sh, self.db = board_ws, observer_ws, serve_sh, db
         self.steps: list[dict[str, Any]] = []
+        self.command: list[str] = []
+        self.server: subprocess.Popen[str] | None = None
+
+    def restart(self, clock_offset: int) -> None:
+        """Stop the board and start it again over the same database, its clock ``clock_offset``
+        seconds ahead (``unveil serve --unsafe-clock-offset``): how the exercise lets a day pass."""
+        if self.server is not None:
+            _stop(self.server)
+        self.server, self.url = _start(self.command, clock_offset)
 
     def step(self, label: str, call: Any, *args: Any) -> Any:
         code, result = _quiet(call, *args)
@@ -125,19 +134,35 @@ def board_running(out: Path, host_ws: Any, inspector_ws: Any) -> Iterator[BoardS
         f'cd "$(dirname "$0")/.." && exec {shlex.join([str(Path(sys.executable).with_name("unveil")), *command[3:]])} "$@"\n'
     )
     serve_sh.chmod(0o755)
-    server = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", "0", "--json"], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    server, url = _start(command)
+    session = BoardSession(out, url, host_ws, inspector_ws, board_ws, observer_ws, serve_sh, db)
+    session.command, session.server = command, server
     try:
-        line = server.stdout.readline() if server.stdout else ""
-        if not line:
-            raise RuntimeError(f"the board did not start: {server.stderr.read() if server.stderr else ''}")
-        yield BoardSession(out, json.loads(line)["url"], host_ws, inspector_ws, board_ws, observer_ws, serve_sh, db)
+        yield session
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if session.server is not None:
+            _stop(session.server)
+
+
+def _start(command: list[str], clock_offset: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """``unveil serve`` on a free loopback port: the process and its URL, once it listens."""
+    offset = ["--unsafe-clock-offset", str(clock_offset)] if clock_offset else []
+    server = subprocess.Popen([*command, *offset, "--host", "127.0.0.1", "--port", "0", "--json"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    line = server.stdout.readline() if server.stdout else ""
+    if not line:
+        _stop(server)
+        raise RuntimeError(f"the board did not start: {server.stderr.read() if server.stderr else ''}")
+    return server, json.loads(line)["url"]
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
 
 
 def publish_all(out: Path, host_ws: Any, inspector_ws: Any, phases: list[Path]) -> dict[str, Any]:

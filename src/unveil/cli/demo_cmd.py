@@ -3,7 +3,8 @@
 The host seals Exampleland's declaration; three phases open three regions; the inspector
 verifies each (checking the cells cover the agreed territory first); a tampered copy of a
 bundle, re-signed by the host, is rejected with its reasons; the last phase opens the rest
-and the totals reconcile. Everything runs through the same services as the CLI commands, with
+and the totals reconcile; then the two sides play an agreement, action for action
+(:mod:`unveil.cli.demo_agreement`). Everything runs through the same services as the CLI commands, with
 real workspaces under ``OUT/workspaces``. All data is fictional.
 """
 
@@ -92,6 +93,7 @@ def _exercise(out: Path) -> Done:
                 "verdict": report.status, "reasons": sorted({str(p.reason) for p in report.problems}),
                 "opened": f"{st['opened']}/{st['cells']}", "warheads_opened": st["totals"].get("warhead", {}).get("opened", 0)}
 
+    from unveil.cli import demo_agreement
     from unveil.cli.demo_board import board_running
     from unveil.cli.demo_inspector import DemoInspector
     from unveil.cli.demo_inspector import expected as inspector_expected
@@ -123,6 +125,7 @@ def _exercise(out: Path) -> Done:
             inspector.after_phase("final", final)
         finally:
             inspector.close()
+        agreement = demo_agreement.run(session, out, escrow_id)  # action for action, once every cell is open
         board = session.finish()
     final_status = status(inspector_ws, escrow_id)
     inspector_summary = inspector.summary()
@@ -131,13 +134,13 @@ def _exercise(out: Path) -> Done:
     expected = ["valid", "invalid", "valid", "valid", "valid"]
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
           and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
-          and inspector_expected(inspector_summary, chosen))
+          and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "inspector": inspector_summary, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "agreement": agreement, "seconds": round(seconds, 1), "as_expected": ok,
     }
     return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
@@ -196,6 +199,10 @@ def _show(summary: dict[str, Any], description: str) -> None:
                   highlight=False)
     if summary.get("inspector"):
         _show_inspector(console, summary["inspector"])
+    if summary.get("agreement"):
+        from unveil.cli import demo_agreement
+
+        demo_agreement.show(console, summary["agreement"])
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
 

@@ -221,11 +221,14 @@ def serve(
     request_timeout: Annotated[float, typer.Option("--request-timeout", metavar="SECONDS", help="Close a connection whose request (headers and body) takes longer than this to arrive.")] = 60.0,
     purge_after: Annotated[int, typer.Option("--purge-after", metavar="SECONDS", min=0, help="Delete a reveal file no entry names this long after its upload.")] = 3600,
     json_output: Annotated[bool, typer.Option("--json", help="Print where it listens (and errors) as JSON.")] = False,
+    unsafe_clock_offset: Annotated[int, typer.Option("--unsafe-clock-offset", metavar="SECONDS", min=0, max=366 * 86400,
+                                                     help="Exercises only: run the board's clock this far ahead, so that an exercise can show deadlines pass without waiting. A real board never sets it.")] = 0,
 ) -> None:
     """Run the board's HTTP API (spec §11) over its database until interrupted (board)."""
     from unveil.cli.serve_cmd import command as run
 
-    raise typer.Exit(run(db, origin, key, parties, host, port, json_output, idle_timeout=idle_timeout, request_timeout=request_timeout, purge_after=purge_after))
+    raise typer.Exit(run(db, origin, key, parties, host, port, json_output, idle_timeout=idle_timeout, request_timeout=request_timeout,
+                         purge_after=purge_after, clock_offset=unsafe_clock_offset))
 
 
 BoardOpt = Annotated[str, typer.Option("--board", metavar="URL", help="The board's base URL.", show_default=False)]
