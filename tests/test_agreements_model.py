@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from unveil.agreements import DEFAULT_STEPS, AccessDeadlines, agreement_sha256, check_categories, parse_agreement, parse_duration, read_agreement
+from unveil.agreements import DEFAULT_STEPS, AccessDeadlines, agreement_sha256, check_categories, parse_agreement, parse_duration
+from unveil.agreements.files import read_agreement
 from unveil.core.vocabulary import V1
 from unveil.errors import MalformedInputError
 

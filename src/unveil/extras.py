@@ -4,9 +4,10 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
 ``unveil verify``, workspaces). Everything else is an extra, declared in ``pyproject.toml``:
 
 - ``board``: the public board's server, storage and clients (``serve``, ``publish``, ``sync``,
-  ``audit``, ``coin``, ``draw``, ``discrepancy``, and ``checkpoint compare --board``);
-- ``geo``: territories, regions and declaration files (``commit``, ``reveal``, ``export``,
-  ``--territory`` on ``verify`` and ``accept``);
+  ``audit``, ``coin``, ``draw``, ``discrepancy``, ``agreement``, ``item``, ``access``, and
+  ``checkpoint compare --board``);
+- ``geo``: territories, regions, declaration and agreement files (``commit``, ``reveal``,
+  ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
 - ``all``: every extra (``demo`` needs them all).
 
@@ -36,7 +37,7 @@ _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in mo
 #: only with that option: its import is caught by :func:`required_extras`).
 COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "serve": ("board",), "publish": ("board",), "sync": ("board",), "audit": ("board",),
-    "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "agreement": ("board",), "item": ("board",),
+    "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "agreement": ("board", "geo"), "item": ("board",),
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
     "check": ("analytics",), "confidence": ("analytics",),

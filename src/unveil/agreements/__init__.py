@@ -12,10 +12,11 @@ after what (action for action).
   (:class:`~unveil.agreements.access.AccessBook`).
 
 A pure library: it knows nothing of boards, storage or commands; which parties are registered
-is the board's check.
+is the board's check. Importing it imports no YAML reader (that is the ``geo`` extra's, and a
+verifier-only install reads logs that hold agreements): :mod:`~unveil.agreements.files` is
+imported by the commands that read agreement files.
 """
 
-from unveil.agreements.files import MAX_BYTES, read_agreement
 from unveil.agreements.model import (
     ACTIONS,
     DEFAULT_STEPS,
@@ -29,6 +30,6 @@ from unveil.agreements.model import (
 )
 
 __all__ = [
-    "ACTIONS", "DEFAULT_STEPS", "MAX_BYTES", "AccessDeadlines", "Agreement", "Obligation", "agreement_sha256", "check_categories",
-    "parse_agreement", "parse_duration", "read_agreement",
+    "ACTIONS", "DEFAULT_STEPS", "AccessDeadlines", "Agreement", "Obligation", "agreement_sha256", "check_categories",
+    "parse_agreement", "parse_duration",
 ]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from unveil.core.encoding import format_time
+from unveil.core.reasons import Reason
 
 DAY = 86400
 WARHEADS = ("W-001", "W-002", "W-003")
@@ -137,7 +138,7 @@ def expected(result: dict[str, Any]) -> bool:
     access = {a["id"]: a["state"] for a in result["later"]["access"]}
     problems = {(p["reason"], p.get("serial")) for p in result["later"]["problems"]}
     return (states["now"] == EXPECTED_NOW and states["later"] == EXPECTED_LATER and access == EXPECTED_ACCESS
-            and result["later"]["items"].get("disposed") == len(WARHEADS) and ("unwitnessed-transition", "W-003") in problems
+            and result["later"]["items"].get("disposed") == len(WARHEADS) and (Reason.UNWITNESSED_TRANSITION, "W-003") in problems
             and result["now"]["fully_signed"] is True)
 
 
