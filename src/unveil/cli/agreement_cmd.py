@@ -77,10 +77,11 @@ def obligation(step: str, workspace: Path, board: str, agreement_path: Path, obl
                reason: str | None, as_json: bool) -> int:
     def action() -> Done:
         from unveil.workspace import agreements
+        from unveil.workspace.evidence import evidence as read_evidence
         from unveil.workspace.workspace import open_workspace
 
         agreement, _ = _read(agreement_path)
-        items = agreements.evidence(evidence)
+        items = read_evidence(evidence)
         ws = open_workspace(workspace)
         with _connect(board) as client:
             if step == "claim":

@@ -81,6 +81,7 @@ def run(session: Any, out: Path, escrow_id: str) -> dict[str, Any]:
     """Play the agreement on ``session``'s board; the statuses now and later, and the steps."""
     from unveil.agreements.files import read_agreement
     from unveil.workspace import agreements, custody
+    from unveil.workspace.evidence import evidence as read_evidence
 
     host_ws, inspector_ws = session.host_ws, session.inspector_ws
     clock = _Clock()
@@ -96,7 +97,7 @@ def run(session: Any, out: Path, escrow_id: str) -> dict[str, Any]:
         return result
 
     def text(value: str) -> list[dict[str, Any]]:
-        return agreements.evidence([f"text:{value}"])
+        return read_evidence([f"text:{value}"])
 
     for ws in (host_ws, inspector_ws):
         step(f"agreement.signed ({ws.name})", agreements.sign, ws, client, agreement, doc)

@@ -3,7 +3,7 @@ withdraw obligations, and read the obligations' states from the board's signed l
 
 - :func:`sign` logs the agreement's text (``agreement.published``) when the board holds none
   for the escrow, then this party's ``agreement.signed`` of its hash;
-- :func:`claim`, :func:`verdict` log ``obligation.claimed`` (with evidence, :func:`evidence`)
+- :func:`claim`, :func:`verdict` log ``obligation.claimed`` (with evidence, :func:`unveil.workspace.evidence.evidence`)
   and ``obligation.verified`` / ``.disputed`` / ``.withdrawn``. Who may write what is checked
   here first against the agreement file (``role-not-allowed``, nothing is sent) and by the
   board in any case;
@@ -18,14 +18,12 @@ sent again one second later (at most :data:`RETRIES` times).
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from unveil.agreements.model import Agreement, agreement_sha256
 from unveil.board import events as ev
-from unveil.core.encoding import format_time, is_hex32, unix_time
+from unveil.core.encoding import format_time, unix_time
 from unveil.core.reasons import Reason
 from unveil.errors import BoardError, BoardRefused, MalformedInputError, VerificationError
 
@@ -34,7 +32,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["RETRIES", "claim", "evidence", "sign", "status", "verdict"]
+__all__ = ["RETRIES", "claim", "sign", "status", "verdict"]
 
 RETRIES = 3
 VERDICTS = {"verify": ev.OBLIGATION_VERIFIED, "dispute": ev.OBLIGATION_DISPUTED, "withdraw": ev.OBLIGATION_WITHDRAWN}
@@ -54,33 +52,6 @@ def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: d
             if exc.reason != Reason.STATEMENT_CONFLICT or attempt == RETRIES:
                 raise
         attempt += 1
-
-
-def evidence(items: list[str]) -> list[dict[str, Any]]:
-    """``--evidence`` options as spec §12 evidence: ``entry:N`` (an earlier entry of the log),
-    ``sha256:HEX`` (a document kept elsewhere), ``file:PATH`` (that document: its SHA-256) or
-    ``text:…``; :class:`MalformedInputError` at ``--evidence`` otherwise."""
-    found: list[dict[str, Any]] = []
-    for item in items:
-        kind, _, value = item.partition(":")
-        if kind == "entry" and value.isascii() and value.isdigit() and (value == "0" or not value.startswith("0")) and len(value) < 16:
-            found.append({"entry": int(value)})
-        elif kind == "sha256" and is_hex32(value):
-            found.append({"sha256": value})
-        elif kind == "file" and value:
-            try:
-                found.append({"sha256": hashlib.sha256(Path(value).read_bytes()).hexdigest()})
-            except OSError as exc:
-                raise MalformedInputError(f"cannot read {value!r}: {exc.strerror or exc}", where="--evidence") from None
-        elif kind == "text" and value and len(value) <= ev.MAX_TEXT:
-            found.append({"text": value})
-        else:
-            raise MalformedInputError(
-                f"{item[:80]!r} is not entry:N, sha256:HEX (64 lowercase hex digits), file:PATH or text:… (1 to {ev.MAX_TEXT} characters)",
-                where="--evidence")
-    if len(found) > ev.MAX_EVIDENCE:
-        raise MalformedInputError(f"{len(found)} evidence options; at most {ev.MAX_EVIDENCE} (spec §12)", where="--evidence")
-    return found
 
 
 def sign(ws: Workspace, client: BoardClient, agreement: Agreement, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -108,7 +79,7 @@ def _obligation_of(agreement: Agreement, obligation_id: str) -> Any:
 
 
 def claim(ws: Workspace, client: BoardClient, agreement: Agreement, obligation_id: str, items: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
-    """Log ``obligation.claimed`` of this party's obligation with ``items`` (:func:`evidence`)."""
+    """Log ``obligation.claimed`` of this party's obligation with ``items`` (:func:`unveil.workspace.evidence.evidence`)."""
     obligation = _obligation_of(agreement, obligation_id)
     if ws.name != obligation.party:
         raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"obligation {obligation.id!r} is {obligation.party}'s: only the obligor claims it, not {ws.name}")

@@ -63,7 +63,7 @@ def move_item(
     _check_id(to, "--to")
     if site is not None:
         _check_id(site, "--site")
-    from unveil.workspace.agreements import evidence as parse_evidence
+    from unveil.workspace.evidence import evidence as parse_evidence
 
     body = {"serial": serial, "to": to, "site": site, "evidence": parse_evidence(list(evidence))}
     index = _post(ws, client, ev.ITEM_MOVED, escrow_id, body, now)
