@@ -1,0 +1,1 @@
+"""Regime analysis beside the pure core: the inspection game and deterrence (issue 12)."""
