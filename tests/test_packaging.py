@@ -234,5 +234,5 @@ def test_every_command_that_needs_an_extra_is_listed() -> None:
 
     commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback} | {g.name for g in app.registered_groups}
     assert set(COMMAND_EXTRAS) <= commands
-    base = {"init", "verify", "accept", "status", "plan", "select", "intel", "inspect", "checkpoint"}
+    base = {"init", "verify", "accept", "status", "plan", "select", "intel", "inspect", "checkpoint", "game"}
     assert commands - set(COMMAND_EXTRAS) == base
