@@ -1,0 +1,7 @@
+"""The regime simulator (issue 12): a pure library beside the core (numpy; randomness passed in).
+
+- :mod:`~unveil.simulation.regime`: the regime file and its strict validation;
+- :mod:`~unveil.simulation.montecarlo`: the vectorised Monte Carlo model, in seeded chunks;
+- :mod:`~unveil.simulation.exact`: the closed forms (hypergeometric);
+- :mod:`~unveil.simulation.reference`: the same model as a plain Python loop.
+"""
