@@ -36,7 +36,8 @@ def regime(**changes: Any) -> Any:
 
 
 def monte_carlo(r: Any, trials: int, seed: int = 7) -> list[int]:
-    counts = sum(run_chunk(r, s, n) for s, n in zip(chunk_streams(seed, len(chunk_sizes(trials), strict=True)), chunk_sizes(trials), strict=True))
+    sizes = chunk_sizes(trials)
+    counts = sum(run_chunk(r, s, n) for s, n in zip(chunk_streams(seed, len(sizes)), sizes, strict=True))
     return [int(c) for c in counts]
 
 
