@@ -13,7 +13,7 @@ import pytest
 
 from unveil.errors import MalformedInputError
 from unveil.simulation.exact import exact_detection
-from unveil.simulation.montecarlo import chunk_sizes, chunk_streams, run_chunk, summarise, wilson
+from unveil.simulation.montecarlo import cell_chunk, chunk_sizes, chunk_streams, run_chunk, summarise, wilson
 from unveil.simulation.reference import reference_counts
 from unveil.simulation.regime import read_regime, regime_of
 
@@ -67,6 +67,16 @@ def test_monte_carlo_agrees_with_the_exact_answer(name: str) -> None:
     exact = exact_detection(r)
     assert exact is not None
     within(monte_carlo(r, 200_000), exact)
+
+
+@pytest.mark.parametrize("name", sorted(REGIMES))
+def test_the_cell_by_cell_draw_agrees_with_the_exact_answer(name: str) -> None:
+    r = regime(**REGIMES[name])
+    exact = exact_detection(r)
+    assert exact is not None
+    sizes = chunk_sizes(60_000)
+    counts = sum(cell_chunk(r, s, n) for s, n in zip(chunk_streams(5, len(sizes)), sizes, strict=True))
+    within([int(c) for c in counts], exact)
 
 
 def test_a_last_phase_host_is_out_of_reach_until_the_last_phase() -> None:
