@@ -69,6 +69,7 @@ def exact_detection(regime: Regime) -> list[float] | None:
                 ways *= comb(size, c)
             in_pool = [sum(c for b, c in zip(bounds[1:], counts, strict=True) if b <= s) if s > low else 0 for s in pools]
             weighted.append((ways / total, in_pool))
+    mass = sum(weight for weight, _ in weighted)  # 1 but for rounding: a sure miss stays exactly 0
     result = []
     for j in range(len(regime.phases)):
         none = 0.0
@@ -77,6 +78,7 @@ def exact_detection(regime: Regime) -> list[float] | None:
             for i in range(j + 1):
                 term *= unseen(i, in_pool[i])
             none += term
+        none /= mass
         if j + 1 >= regime.intel_phase:
             none *= intel_miss
         result.append(min(1.0, max(0.0, 1.0 - none)))
