@@ -114,3 +114,32 @@ def test_bad_options_exit_2(capsys: pytest.CaptureFixture[str], regime: Path, ar
 def test_a_missing_regime_file_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out = run(capsys, "simulate", "--regime", str(tmp_path / "none.yaml"), "--trials", "10")
     assert code == 2 and "none.yaml" in out["error"]
+
+
+def test_a_sweep_plot_is_written_as_png_and_svg(capsys: pytest.CaptureFixture[str], regime: Path, tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    for name in ("sweep.png", "sweep.svg"):
+        out = tmp_path / name
+        code, _ = run(capsys, "simulate", "--regime", str(regime), "--trials", "2000", "--seed", "1", "--workers", "1",
+                      "--sweep", "phases[0].inspections=0,12,40", "--sweep", "hidden_sites.k=1,5", "--plot", str(out))
+        assert code == 0 and out.stat().st_size > 1000
+    assert (tmp_path / "sweep.png").read_bytes().startswith(b"\x89PNG")
+    assert b"<svg" in (tmp_path / "sweep.svg").read_bytes()[:2000]
+    code, out_json = run(capsys, "simulate", "--regime", str(regime), "--trials", "10", "--sweep", "hidden_sites.k=1",
+                         "--plot", str(tmp_path / "x.pdf"))
+    assert code == 2 and "--plot" in out_json["error"]
+
+
+def test_a_local_dask_cluster_gives_the_local_answer(capsys: pytest.CaptureFixture[str], regime: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    local = run(capsys, "simulate", "--regime", str(regime), "--trials", "90000", "--seed", "21", "--workers", "2")[1]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        code, remote = run(capsys, "simulate", "--regime", str(regime), "--trials", "90000", "--seed", "21",
+                           "--scheduler", cluster.scheduler_address)
+    assert code == 0 and remote == local
+
+
+def test_an_unreachable_scheduler_exits_2(capsys: pytest.CaptureFixture[str], regime: Path) -> None:
+    pytest.importorskip("distributed")
+    code, out = run(capsys, "simulate", "--regime", str(regime), "--trials", "10", "--scheduler", "tcp://127.0.0.1:9")
+    assert code == 2 and "--scheduler" in out["error"]

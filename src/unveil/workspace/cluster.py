@@ -17,7 +17,7 @@ CONNECT_TIMEOUT = "10s"
 def run_on_cluster(address: str, regime: Any, streams: list[Any], sizes: list[int],
                    progress: Callable[[int], None] | None = None) -> list[Any]:
     """Each chunk's counts, computed on the Dask cluster whose scheduler is at ``address``, in chunk order."""
-    from distributed import Client, as_completed
+    from distributed import Client
 
     from unveil.simulation.montecarlo import run_chunk
 
@@ -27,12 +27,11 @@ def run_on_cluster(address: str, regime: Any, streams: list[Any], sizes: list[in
         raise MalformedInputError(f"cannot reach the Dask scheduler at {address[:200]!r}: {exc}", where="--scheduler") from None
     try:
         futures = client.map(run_chunk, [regime] * len(sizes), streams, sizes, pure=False)
-        index = {future.key: i for i, future in enumerate(futures)}
-        results: list[Any] = [None] * len(futures)
-        for future in as_completed(futures):
-            results[index[future.key]] = future.result()
+        results: list[Any] = []
+        for future, size in zip(futures, sizes, strict=True):  # in chunk order: the bar may lag, never lead
+            results.append(future.result())
             if progress is not None:
-                progress(sizes[index[future.key]])
+                progress(size)
         return results
     finally:
         client.close()
