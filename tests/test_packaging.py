@@ -150,6 +150,14 @@ def test_the_inspectors_workspace_needs_no_extra(tmp_path: Path) -> None:
     assert (out[3]["escrow_id"], out[3]["opened"], out[4]["n"]) == ("vectors-h3", 10, 45)
 
 
+def test_the_game_needs_no_extra(tmp_path: Path) -> None:
+    """unveil game runs on the plain install: exact fractions from the standard library."""
+    run = _run_blocked("game", "inspection", "--periods", "5", "--inspections", "2", "--json", cwd=tmp_path)
+    assert run.returncode == 0 and json.loads(run.stdout)["value"] == "3/8", run.stdout + run.stderr
+    run = _run_blocked("game", "deterrence", "--gain", "1", "--sanction", "3", "--json", cwd=tmp_path)
+    assert run.returncode == 0 and json.loads(run.stdout)["threshold"] == "1/4", run.stdout + run.stderr
+
+
 @pytest.mark.parametrize(("extra", "args"), [
     ("board", ["serve", "--db", "sqlite:///unused.db", "--origin", "b", "--key", "k.pem", "--parties", "p.json"]),
     ("board", ["audit", "--db", "sqlite:///unused.db", "--origin", "b", "--parties", "p.json"]),
