@@ -128,6 +128,7 @@ def test_summary_shape_and_wilson() -> None:
     assert out["phases"][0]["exact"] is None and out["phases"][0]["phase"] == "phase-1"
     assert out["expected_phase_of_detection"] == pytest.approx((10 + 40 + 20) / 35)
     assert summarise(r, [0, 0, 0, 0, 9], 3, None)["expected_phase_of_detection"] is None
+    assert wilson(0, 10**6)[0] == 0.0 and wilson(10**6, 10**6)[1] == 1.0 and wilson(0, 10**6)[1] > 0
     lo, hi = wilson(10, 100)
     assert lo == pytest.approx(0.0552, abs=1e-4) and hi == pytest.approx(0.1744, abs=1e-4)
 

@@ -182,7 +182,9 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     z2 = Z95 * Z95
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = Z95 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exactly its bound at either end, not a rounding
+    hi = 1.0 if successes == trials else min(1.0, centre + half)
+    return lo, hi
 
 
 def summarise(regime: Regime, counts: np.ndarray | list[int], seed: int, exact: list[float] | None) -> dict[str, Any]:
