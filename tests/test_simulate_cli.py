@@ -101,6 +101,12 @@ def test_a_bad_regime_file_exits_2_naming_the_field(capsys: pytest.CaptureFixtur
 @pytest.mark.parametrize(("args", "where"), [
     (["--trials", "0"], "--trials"),
     (["--trials", "10", "--sweep", "nope"], "--sweep"),
+    (["--trials", "10", "--sweep", "phases.[0].opens=0.1"], "--sweep"),
+    (["--trials", "10", "--sweep", "phases[0]opens=0.1"], "--sweep"),
+    (["--trials", "10", "--sweep", "hidden_sites..k=1"], "--sweep"),
+    (["--trials", "10", "--sweep", "hidden_sites.k="], "--sweep"),
+    (["--trials", "10", "--sweep", "territory.cells=10", "--sweep", "hidden_sites.k=" + ",".join(["1"] * 1001)], "--sweep"),
+    (["--trials", str(10**9 + 1)], "--trials"),
     (["--trials", "10", "--sweep", "phases[9].opens=0.1"], "--sweep"),
     (["--trials", "10", "--sweep", "hidden_sites.k=0,1"], "hidden_sites.k"),
     (["--trials", "10", "--csv", "x.csv"], "--csv"),

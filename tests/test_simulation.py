@@ -55,6 +55,12 @@ REGIMES = {
     "last-phase": {"hidden_sites": {"k": 3, "strategy": "last-phase"}},
     "away": {"hidden_sites": {"k": 2, "strategy": "away-from-intel"}, "intel": {"coverage": 0.9}},
     "cells": {"hidden_sites": {"k": 2, "strategy": {"cells": [5, 900]}}},
+    "named-phases": {"phases": [{"opens": 0.3, "inspections": 20}, {"cells": list(range(3000, 3249)), "inspections": 30},
+                                {"opens": 0.4, "inspections": 25, "from": "declared"}, {"cells": [7, 8, 9], "inspections": 2, "from": "opened"}],
+                     "declared_sites": {"cells": list(range(2000, 2100))}, "hidden_sites": {"k": 3, "strategy": "last-phase"},
+                     "intel": {"coverage": 0.2, "detection_probability": 0.5, "phase": 3}},
+    "named-uniform": {"phases": [{"cells": list(range(100, 600)), "inspections": 40}, {"opens": 0.5, "inspections": 40, "from": "all"}],
+                      "declared_sites": {"count": 50}, "detection_probability": 0.7},
     "mixed-sources": {"phases": [{"opens": 0.1, "inspections": 30, "from": "all"}, {"opens": 0.5, "inspections": 20},
                                  {"opens": 0.2, "inspections": 40, "from": "declared"}],
                       "declared_sites": {"count": 100}, "hidden_sites": {"k": 4}},
@@ -122,6 +128,7 @@ def test_summary_shape_and_wilson() -> None:
     assert out["phases"][0]["exact"] is None and out["phases"][0]["phase"] == "phase-1"
     assert out["expected_phase_of_detection"] == pytest.approx((10 + 40 + 20) / 35)
     assert summarise(r, [0, 0, 0, 0, 9], 3, None)["expected_phase_of_detection"] is None
+    assert wilson(0, 10**6)[0] == 0.0 and wilson(10**6, 10**6)[1] == 1.0 and wilson(0, 10**6)[1] > 0
     lo, hi = wilson(10, 100)
     assert lo == pytest.approx(0.0552, abs=1e-4) and hi == pytest.approx(0.1744, abs=1e-4)
 
@@ -129,9 +136,19 @@ def test_summary_shape_and_wilson() -> None:
 def test_phases_open_floor_fractions_and_the_last_takes_the_rest() -> None:
     r = regime_of({"territory": {"cells": 10}, "hidden_sites": {"k": 1},
                    "phases": [{"opens": 0.35}, {"opens": 0.35, "name": "b"}, {"opens": 0.3}]})
-    assert [(p.name, p.start, p.stop) for p in r.phases] == [("phase-1", 0, 3), ("b", 3, 6), ("phase-3", 6, 10)]
+    assert [(p.name, p.count) for p in r.phases] == [("phase-1", 3), ("b", 3), ("phase-3", 4)]
+    assert r.cell_arrays()[0].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]
     partial = regime_of({"territory": {"cells": 10}, "hidden_sites": {"k": 1}, "phases": [{"opens": 0.35}, {"opens": 0.35}]})
-    assert partial.phases[-1].stop == 6
+    assert partial.cell_arrays()[0].tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2, 2]  # 2: never opened
+
+
+def test_a_phase_may_name_its_cells_and_the_fraction_phases_take_the_others_in_order() -> None:
+    r = regime_of({"territory": {"cells": 10}, "hidden_sites": {"k": 1},
+                   "phases": [{"opens": 0.3}, {"cells": [0, 9]}, {"opens": 0.5}],
+                   "declared_sites": {"cells": [4, 5]}})
+    opened_at, declared = r.cell_arrays()
+    assert opened_at.tolist() == [1, 0, 0, 0, 2, 2, 2, 2, 2, 1] and declared.tolist() == [False] * 4 + [True] * 2 + [False] * 4
+    assert [p.count for p in r.phases] == [3, 2, 5] and r.pool(1) == 5
 
 
 HOSTILE = [
@@ -156,6 +173,13 @@ HOSTILE = [
     ({"phases": [{"opens": 0.5, "name": "a"}, {"opens": 0.5, "name": "a"}]}, "phases[1].name"),
     ({"phases": [{"opens": 0.5}] * 101}, "phases"),
     ({"declared_sites": {"count": 5, "where": "x"}}, "declared_sites.where"),
+    ({"declared_sites": {"count": 5, "cells": [1]}}, "declared_sites"),
+    ({"declared_sites": {"cells": [1, 1]}}, "declared_sites.cells[1]"),
+    ({"phases": [{"opens": 0.5, "cells": [1]}]}, "phases[0]"),
+    ({"phases": [{"cells": [1, 2]}, {"cells": [3, 2]}]}, "phases[1].cells[1]"),
+    ({"phases": [{"cells": "all"}]}, "phases[0].cells"),
+    ({"phases": [{"cells": [-1]}]}, "phases[0].cells[0]"),
+    ({"phases": [{"opens": 0.9995}, {"cells": [1, 2, 3, 4]}]}, "phases[1].cells"),
     ({"intel": {"coverage": -0.1}}, "intel.coverage"),
     ({"intel": {"coverage": 0.5, "phase": 9}}, "intel.phase"),
     ({"hidden_sites": {"k": 900, "strategy": "last-phase"}}, "hidden_sites.strategy"),

@@ -46,6 +46,10 @@ def simulate(regime: Path, trials: int, seed: int | None, workers: int | None, s
             raise MalformedInputError("--plot draws a sweep: give --sweep", where="--plot")
         if plot_out is not None and plot_out.suffix.lower() not in (".png", ".svg"):
             raise MalformedInputError("the plot is written as .png or .svg", where="--plot")
+        if plot_out is not None or scheduler is not None:
+            from unveil.extras import require
+
+            require("simulation")  # before any trial runs or any file is written
         count = workers if workers is not None else (os.cpu_count() or 1)
         parsed = [simulation.parse_sweep(text) for text in sweeps]
         points = 1

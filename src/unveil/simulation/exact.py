@@ -1,11 +1,12 @@
 """The closed forms of a regime's detection probabilities (issue 12).
 
-Every inspection pool is a prefix of cell order (:meth:`Regime.pool`) and each phase draws its
-inspections uniformly without replacement, independently of the other phases; so, given how
-many hidden sites lie in each pool, the number of hidden cells a phase inspects is
-hypergeometric, and the phases are independent. A uniform host (``uniform``, ``last-phase``
-within the last phase's cells, ``away-from-intel``) puts its sites in a uniformly random set
-of cells of its range: the counts per segment between the pools' bounds are multivariate
+Each phase draws its inspections uniformly without replacement from its pool
+(:meth:`Regime.pool`), independently of the other phases; so, given how many hidden sites lie
+in each pool, the number of hidden cells a phase inspects is hypergeometric, and the phases
+are independent. Which pools a cell is in depends only on the phase that opens it and on
+whether a declared site is there (its atom, :data:`~unveil.simulation.regime.Atom`). A uniform
+host (``uniform``, ``last-phase`` within the last phase's cells, ``away-from-intel``) puts its
+sites in a uniformly random set of cells of its range: the counts per atom are multivariate
 hypergeometric, enumerated here; an explicit host's counts are known. Intelligence finds each
 hidden site independently with ``coverage × intel.detection_probability``. Where every hidden
 site is out of reach the answer is exactly 0.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
-from itertools import pairwise
 from math import comb
 
 from unveil.simulation.regime import Regime
@@ -53,21 +53,24 @@ def exact_detection(regime: Regime) -> list[float] | None:
         return sum(comb(h, x) * comb(s - h, n - x) / total * miss ** x for x in range(min(h, n) + 1))
 
     intel_miss = (1.0 - regime.coverage() * regime.intel_detection) ** regime.k
+    phases = range(len(regime.phases))
     if regime.strategy == "cells":
-        weighted = [(1.0, [sum(1 for c in regime.hidden_cells if c < s) for s in pools])]
+        opened_at, declared = regime.cell_arrays()
+        marks = [(int(opened_at[c]), bool(declared[c])) for c in regime.hidden_cells]
+        weighted = [(1.0, [sum(1 for a, d in marks if regime.reaches(i, a, d)) for i in phases])]
     else:
-        low, high = regime.placement()
-        bounds = sorted({low, high, *(s for s in pools if low < s < high)})
-        sizes = [b - a for a, b in pairwise(bounds)]
+        atoms = regime.placement_atoms()
+        sizes = [size for _, _, size in atoms]
         if comb(regime.k + len(sizes) - 1, len(sizes) - 1) > MAX_COMPOSITIONS:
             return None
-        total = comb(high - low, regime.k)
+        reached = [[regime.reaches(i, a, d) for a, d, _ in atoms] for i in phases]
+        total = comb(sum(sizes), regime.k)
         weighted = []
         for counts in _compositions(sizes, regime.k):
             ways = 1
             for size, c in zip(sizes, counts, strict=True):
                 ways *= comb(size, c)
-            in_pool = [sum(c for b, c in zip(bounds[1:], counts, strict=True) if b <= s) if s > low else 0 for s in pools]
+            in_pool = [sum(c for c, r in zip(counts, reached[i], strict=True) if r) for i in phases]
             weighted.append((ways / total, in_pool))
     mass = sum(weight for weight, _ in weighted)  # 1 but for rounding: a sure miss stays exactly 0
     result = []

@@ -9,14 +9,13 @@ turns the summed counts into the issue's output.
 In each trial the host puts ``k`` hidden sites in distinct cells by its strategy; intelligence
 suspects each with probability ``coverage`` and challenges the suspects in ``intel.phase``
 (found with ``intel.detection_probability``); each phase draws its inspections without
-replacement from its pool (a prefix of cell order, see :meth:`Regime.pool`), and an inspection
+replacement from its pool (:meth:`Regime.pool`), and an inspection
 of a cell holding a hidden site finds it with ``detection_probability``.
 """
 
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -97,29 +96,25 @@ def hypergeometric(rng: np.random.Generator, hidden: np.ndarray, pool: int, draw
 def hidden_in_pools(regime: Regime, rng: np.random.Generator, trials: int) -> np.ndarray:
     """For each trial (rows) and phase (columns), how many hidden sites lie in the phase's pool.
 
-    A uniform host's sites are a uniform ``k``-subset of its range: the counts per segment
-    between the pools' bounds are multivariate hypergeometric (one draw per trial); an explicit
-    host's counts are the same in every trial."""
-    pools = [regime.pool(i) for i in range(len(regime.phases))]
+    A uniform host's sites are a uniform ``k``-subset of its range: the counts per atom (cells
+    opened in the same phase, with or without a declared site) are multivariate hypergeometric
+    (one draw per trial); an explicit host's counts are the same in every trial."""
+    phases = range(len(regime.phases))
     if regime.strategy == "cells":
-        row = [sum(1 for c in regime.hidden_cells if c < s) for s in pools]
-        return np.broadcast_to(np.array(row, dtype=np.int64), (trials, len(pools)))
-    low, high = regime.placement()
-    bounds = sorted({low, high, *(s for s in pools if low < s < high)})
-    sizes = [b - a for a, b in pairwise(bounds)]
+        opened_at, declared = regime.cell_arrays()
+        marks = [(int(opened_at[c]), bool(declared[c])) for c in regime.hidden_cells]
+        row = [sum(1 for a, d in marks if regime.reaches(i, a, d)) for i in phases]
+        return np.broadcast_to(np.array(row, dtype=np.int64), (trials, len(row)))
+    atoms = regime.placement_atoms()
+    sizes = [size for _, _, size in atoms]
+    reached = np.array([[regime.reaches(i, a, d) for i in phases] for a, d, _ in atoms], dtype=np.int64)
     if len(sizes) == 1:
-        per_segment = np.full((trials, 1), regime.k, dtype=np.int64)
+        per_atom = np.full((trials, 1), regime.k, dtype=np.int64)
+    elif sum(sizes) <= COUNT_METHOD_CELLS:
+        per_atom = rng.multivariate_hypergeometric(sizes, regime.k, size=trials, method="count")
     else:
-        if high - low <= COUNT_METHOD_CELLS:
-            per_segment = rng.multivariate_hypergeometric(sizes, regime.k, size=trials, method="count")
-        else:
-            per_segment = rng.multivariate_hypergeometric(sizes, regime.k, size=trials, method="marginals")
-    cumulative = np.cumsum(per_segment, axis=1)
-    columns = []
-    for s in pools:
-        ends = [i for i, b in enumerate(bounds[1:]) if b <= s]
-        columns.append(cumulative[:, ends[-1]] if ends and s > low else np.zeros(trials, dtype=np.int64))
-    return np.stack(columns, axis=1)
+        per_atom = rng.multivariate_hypergeometric(sizes, regime.k, size=trials, method="marginals")
+    return per_atom @ reached
 
 
 def run_chunk(regime: Regime, stream: np.random.SeedSequence, trials: int) -> np.ndarray:
@@ -159,8 +154,8 @@ def cell_chunk(regime: Regime, stream: np.random.SeedSequence, trials: int) -> n
     if regime.strategy == "cells":
         hidden = np.broadcast_to(np.array(regime.hidden_cells, dtype=np.int64), (trials, k))
     else:
-        low, high = regime.placement()
-        hidden = sample_distinct(rng, trials, k, low, high)
+        places = regime.placement_cells()
+        hidden = places[sample_distinct(rng, trials, k, 0, len(places))]
     found = np.zeros(trials, dtype=bool)
     first = np.full(trials, len(regime.phases), dtype=np.int64)
     suspected = rng.random((trials, k)) < regime.coverage()
@@ -169,7 +164,8 @@ def cell_chunk(regime: Regime, stream: np.random.SeedSequence, trials: int) -> n
             caught = suspected & (rng.random((trials, k)) < regime.intel_detection)
             found |= caught.any(axis=1)
         if phase.inspections:
-            inspected = sample_distinct(rng, trials, phase.inspections, 0, regime.pool(index))
+            pool = regime.pool_cells(index)
+            inspected = pool[sample_distinct(rng, trials, phase.inspections, 0, len(pool))]
             hits = inspected[:, :, None] == hidden[:, None, :]
             if regime.detection_probability < 1:
                 hits &= rng.random(hits.shape) < regime.detection_probability
@@ -186,7 +182,9 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     z2 = Z95 * Z95
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = Z95 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)  # exactly its bound at either end, not a rounding
+    hi = 1.0 if successes == trials else min(1.0, centre + half)
+    return lo, hi
 
 
 def summarise(regime: Regime, counts: np.ndarray | list[int], seed: int, exact: list[float] | None) -> dict[str, Any]:

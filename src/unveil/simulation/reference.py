@@ -17,12 +17,13 @@ def reference_counts(regime: Regime, trials: int, seed: int) -> list[int]:
     phases = len(regime.phases)
     counts = [0] * (phases + 1)
     coverage = regime.coverage()
+    places = [int(c) for c in regime.placement_cells()]
+    pools = [[int(c) for c in regime.pool_cells(i)] for i in range(phases)]
     for _ in range(trials):
         if regime.strategy == "cells":
             hidden = set(regime.hidden_cells)
         else:
-            low, high = regime.placement()
-            hidden = set(rng.sample(range(low, high), regime.k))
+            hidden = set(rng.sample(places, regime.k))
         suspected = [rng.random() < coverage for _ in range(regime.k)]
         first = phases
         for index, phase in enumerate(regime.phases):
@@ -30,7 +31,7 @@ def reference_counts(regime: Regime, trials: int, seed: int) -> list[int]:
             if index + 1 == regime.intel_phase and coverage > 0:
                 found = any(s and rng.random() < regime.intel_detection for s in suspected)
             if phase.inspections:
-                for cell in rng.sample(range(regime.pool(index)), phase.inspections):
+                for cell in rng.sample(pools[index], phase.inspections):
                     if cell in hidden and rng.random() < regime.detection_probability:
                         found = True
             if found:

@@ -8,13 +8,15 @@ value, spec §0)::
     detection_probability: 1.0          # default 1
     phases:
       - {name: phase-1, opens: 0.2, inspections: 12, from: opened}   # from: opened | all | declared
-    declared_sites: {count: 40}         # optional; needed by `from: declared`
+      - {cells: [17, 18], inspections: 2}                            # or the cells it opens
+    declared_sites: {count: 40}         # optional, or {cells: [...]}; needed by `from: declared`
     intel: {coverage: 0.5, detection_probability: 0.9, phase: 1}    # optional; phase defaults to 1
 
 Cells are numbered 0..cells−1 in cell order (a ``cells_file`` lists them one a line, in that
-order; explicit hidden cells are then given by their text, else by number). Declared sites
-occupy the first ``count`` cells. Phase ``i`` opens the next ⌊opens × cells⌋ cells in cell
-order (the last phase takes the rest when the fractions sum to 1). Intelligence suspects each
+order; listed cells are then given by their text, else by number). Declared sites occupy the
+first ``count`` cells, or the cells listed. A phase naming its ``cells`` opens those; the
+phases giving ``opens`` open, in order, the next ⌊opens × cells⌋ cells that no phase names (the
+last of them takes the rest when the phases together open every cell). Intelligence suspects each
 hidden site with probability ``coverage`` (0 for an ``away-from-intel`` host) and challenges
 every suspect once in phase ``intel.phase``, finding it with ``intel.detection_probability``.
 
@@ -25,9 +27,11 @@ Errors are :class:`~unveil.errors.MalformedInputError` naming the file and the f
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.errors import MalformedInputError
@@ -51,15 +55,21 @@ SOURCES = ("opened", "all", "declared")
 
 @dataclass(frozen=True)
 class Phase:
-    """One phase: its name, the cells it opens (``start``..``stop`` in cell order) and its
-    random inspections, drawn without replacement from ``source``."""
+    """One phase: its name, the fraction of all cells it opens and how many (``named``: the
+    cells it names, else the next ``count`` unnamed cells in cell order), and its random
+    inspections, drawn without replacement from ``source``."""
 
     name: str
     opens: float
-    start: int
-    stop: int
+    count: int
+    named: tuple[int, ...]
     inspections: int
     source: str
+
+
+Atom = tuple[int, bool, int]
+"""A class of cells alike to the model: the phase that opens them (0-based; ``len(phases)``:
+never), whether a declared site is there, and how many cells."""
 
 
 @dataclass(frozen=True)
@@ -74,20 +84,56 @@ class Regime:
     detection_probability: float
     phases: tuple[Phase, ...]
     declared: int
+    declared_cells: tuple[int, ...]
     intel_coverage: float
     intel_detection: float
     intel_phase: int
+    atoms: tuple[Atom, ...]
+
+    def cell_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each cell, the phase that opens it (``len(phases)``: never) and whether a declared
+        site is there (computed afresh: a regime stays small to send to workers)."""
+        opened_at = np.full(self.cells, len(self.phases), dtype=np.int32)
+        for index, phase in enumerate(self.phases):
+            if phase.named:
+                opened_at[list(phase.named)] = index
+        named = opened_at < len(self.phases)
+        free = np.flatnonzero(~named)
+        start = 0
+        for index, phase in enumerate(self.phases):
+            if not phase.named:
+                opened_at[free[start:start + phase.count]] = index
+                start += phase.count
+        declared = np.zeros(self.cells, dtype=bool)
+        declared[list(self.declared_cells) if self.declared_cells else slice(0, self.declared)] = True
+        return opened_at, declared
+
+    def reaches(self, phase: int, opened_at: int, declared: bool) -> bool:
+        """Whether phase ``phase``'s inspections may fall on a cell opened in phase ``opened_at``."""
+        source = self.phases[phase].source
+        return opened_at <= phase if source == "opened" else True if source == "all" else declared
 
     def pool(self, phase: int) -> int:
-        """How many cells phase ``phase`` (0-based) draws its inspections from (a prefix of cell order)."""
-        source = self.phases[phase].source
-        return self.phases[phase].stop if source == "opened" else self.cells if source == "all" else self.declared
+        """How many cells phase ``phase`` (0-based) draws its inspections from."""
+        return sum(size for opened_at, declared, size in self.atoms if self.reaches(phase, opened_at, declared))
 
-    def placement(self) -> tuple[int, int]:
-        """The range of cell order a ``uniform``, ``last-phase`` or ``away-from-intel`` host hides in."""
-        if self.strategy == "last-phase":
-            return self.phases[-1].start, self.phases[-1].stop
-        return 0, self.cells
+    def placement_atoms(self) -> list[Atom]:
+        """The cells a ``uniform``, ``last-phase`` or ``away-from-intel`` host hides in, by atom."""
+        last = len(self.phases) - 1
+        return [a for a in self.atoms if self.strategy != "last-phase" or a[0] == last]
+
+    def pool_cells(self, phase: int) -> np.ndarray:
+        """The cells phase ``phase`` draws from, in cell order."""
+        opened_at, declared = self.cell_arrays()
+        source = self.phases[phase].source
+        mask = opened_at <= phase if source == "opened" else np.ones(self.cells, dtype=bool) if source == "all" else declared
+        return np.flatnonzero(mask)
+
+    def placement_cells(self) -> np.ndarray:
+        """The cells a ``uniform``, ``last-phase`` or ``away-from-intel`` host hides in, in cell order."""
+        if self.strategy != "last-phase":
+            return np.arange(self.cells)
+        return np.flatnonzero(self.cell_arrays()[0] == len(self.phases) - 1)
 
     def coverage(self) -> float:
         """The probability that intelligence suspects a given hidden site."""
@@ -161,6 +207,33 @@ def _territory(value: Any, base: Path | None) -> tuple[int, list[str] | None]:
     return len(names), names
 
 
+MAX_NAMED = 1_000_000
+"""The most cells a phase or the declared sites may name."""
+
+
+def _cell_list(listed: Any, where: str, cells: int, names: list[str] | None, limit: int = MAX_NAMED) -> tuple[int, ...]:
+    """Distinct cells: numbers in 0..cells−1, or a ``cells_file``'s cell ids."""
+    if not isinstance(listed, list):
+        raise _fail("must be a list of cells", where)
+    if len(listed) > limit:
+        raise _fail(f"lists {len(listed)} cells, over the limit of {limit}", where)
+    index = {name: i for i, name in enumerate(names)} if names is not None else None
+    chosen: list[int] = []
+    seen: set[int] = set()
+    for i, cell in enumerate(listed):
+        if index is not None:
+            if not isinstance(cell, str) or cell not in index:
+                raise _fail(f"{str(cell)[:40]!r} is not a cell of the territory's cells_file", f"{where}[{i}]")
+            number = index[cell]
+        else:
+            number = _int(cell, f"{where}[{i}]", 0, cells - 1)
+        if number in seen:
+            raise _fail("names a cell twice", f"{where}[{i}]")
+        seen.add(number)
+        chosen.append(number)
+    return tuple(chosen)
+
+
 def _hidden(value: Any, cells: int, names: list[str] | None) -> tuple[int, str, tuple[int, ...]]:
     doc = _object(value, "hidden_sites", {"k", "strategy"}, {"k"})
     k = _int(doc["k"], "hidden_sites.k", 1, min(MAX_HIDDEN, cells))
@@ -170,59 +243,69 @@ def _hidden(value: Any, cells: int, names: list[str] | None) -> tuple[int, str, 
             raise _fail(f"must be one of {', '.join(STRATEGIES)} or {{cells: [...]}}, not {strategy[:40]!r}", "hidden_sites.strategy")
         return k, strategy, ()
     listed = _object(strategy, "hidden_sites.strategy", {"cells"}, {"cells"})["cells"]
-    where = "hidden_sites.strategy.cells"
-    if not isinstance(listed, list):
-        raise _fail("must be a list of cells", where)
-    if len(listed) != k:
-        raise _fail(f"lists {len(listed)} cells, but k is {k}", where)
-    index = {name: i for i, name in enumerate(names)} if names is not None else None
-    chosen: list[int] = []
-    for i, cell in enumerate(listed):
-        if index is not None:
-            if not isinstance(cell, str) or cell not in index:
-                raise _fail(f"{str(cell)[:40]!r} is not a cell of the territory's cells_file", f"{where}[{i}]")
-            chosen.append(index[cell])
-        else:
-            chosen.append(_int(cell, f"{where}[{i}]", 0, cells - 1))
-        if chosen[-1] in chosen[:-1]:
-            raise _fail("names a cell twice (hidden sites sit in distinct cells)", f"{where}[{i}]")
-    return k, "cells", tuple(chosen)
+    chosen = _cell_list(listed, "hidden_sites.strategy.cells", cells, names, MAX_HIDDEN)
+    if len(chosen) != k:
+        raise _fail(f"lists {len(chosen)} cells, but k is {k}", "hidden_sites.strategy.cells")
+    return k, "cells", chosen
 
 
-def _phases(value: Any, cells: int) -> list[Phase]:
+def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
     if not isinstance(value, list) or not value:
         raise _fail("must be a non-empty list", "phases")
     if len(value) > MAX_PHASES:
         raise _fail(f"lists {len(value)} phases, over the limit of {MAX_PHASES}", "phases")
-    raw: list[tuple[str, float, int, str]] = []
+    raw: list[tuple[str, float, tuple[int, ...], int, str]] = []
     total = 0.0
-    names: set[str] = set()
+    seen_names: set[str] = set()
+    named_cells: dict[int, int] = {}
     for i, item in enumerate(value):
         where = f"phases[{i}]"
-        doc = _object(item, where, {"name", "opens", "inspections", "from"}, {"opens"})
+        doc = _object(item, where, {"name", "opens", "cells", "inspections", "from"})
         name = doc.get("name", f"phase-{i + 1}")
         if not isinstance(name, str) or not name or len(name) > 100:
             raise _fail("must be a name of 1 to 100 characters", f"{where}.name")
-        if name in names:
+        if name in seen_names:
             raise _fail(f"{name!r} names two phases", f"{where}.name")
-        names.add(name)
-        opens = _probability(doc["opens"], f"{where}.opens")
+        seen_names.add(name)
+        if ("opens" in doc) == ("cells" in doc):
+            raise _fail("give opens (a fraction of the cells) or cells (the cells it opens), one of them", where)
+        named: tuple[int, ...] = ()
+        if "cells" in doc:
+            named = _cell_list(doc["cells"], f"{where}.cells", cells, names)
+            for j, cell in enumerate(named):
+                if cell in named_cells:
+                    raise _fail(f"is opened by phases[{named_cells[cell]}] already", f"{where}.cells[{j}]")
+                named_cells[cell] = i
+            opens = len(named) / cells
+        else:
+            opens = _probability(doc["opens"], f"{where}.opens")
         total += opens
         if total > 1 + 1e-9:
-            raise _fail(f"the phases' opens fractions sum to {total:g}, over 1", f"{where}.opens")
+            raise _fail(f"the phases open {total:g} of the cells, over 1", f"{where}.{'cells' if named else 'opens'}")
         inspections = _int(doc.get("inspections", 0), f"{where}.inspections", 0, MAX_INSPECTIONS)
         source = doc.get("from", "opened")
         if source not in SOURCES:
             raise _fail(f"must be one of {', '.join(SOURCES)}", f"{where}.from")
-        raw.append((name, opens, inspections, source))
+        raw.append((name, opens, named, inspections, source))
     phases: list[Phase] = []
-    start = 0
-    for i, (name, opens, inspections, source) in enumerate(raw):
-        last = i == len(raw) - 1
-        stop = cells if last and abs(total - 1) <= 1e-9 else min(cells, start + math.floor(opens * cells))
-        phases.append(Phase(name, opens, start, stop, inspections, source))
-        start = stop
+    free = cells - len(named_cells)
+    last_fraction = max((i for i, r in enumerate(raw) if not r[2]), default=-1)
+    for i, (name, opens, named, inspections, source) in enumerate(raw):
+        if named:
+            count = len(named)
+        elif i == last_fraction and abs(total - 1) <= 1e-9:
+            count = free  # the last phase that opens a fraction takes the rest
+        else:
+            count = min(free, math.floor(opens * cells))
+        free -= 0 if named else count
+        phases.append(Phase(name, opens, count, named, inspections, source))
     return phases
+
+
+def _atoms(regime: Regime) -> tuple[Atom, ...]:
+    opened_at, declared = regime.cell_arrays()
+    counts = np.bincount(opened_at * 2 + declared, minlength=2 * (len(regime.phases) + 1))
+    return tuple((index // 2, bool(index % 2), int(size)) for index, size in enumerate(counts) if size)
 
 
 def regime_of(doc: Any, base: Path | None = None) -> Regime:
@@ -233,26 +316,36 @@ def regime_of(doc: Any, base: Path | None = None) -> Regime:
     cells, names = _territory(top["territory"], base)
     k, strategy, hidden = _hidden(top["hidden_sites"], cells, names)
     p = _probability(top.get("detection_probability", 1), "detection_probability")
-    phases = _phases(top["phases"], cells)
+    phases = _phases(top["phases"], cells, names)
     declared = 0
+    declared_cells: tuple[int, ...] = ()
     if "declared_sites" in top:
-        declared = _int(_object(top["declared_sites"], "declared_sites", {"count"}, {"count"})["count"],
-                        "declared_sites.count", 0, cells)
+        sites = _object(top["declared_sites"], "declared_sites", {"count", "cells"})
+        if len(sites) != 1:
+            raise _fail("give count (the first cells in cell order) or cells, one of them", "declared_sites")
+        if "cells" in sites:
+            declared_cells = _cell_list(sites["cells"], "declared_sites.cells", cells, names)
+            declared = len(declared_cells)
+        else:
+            declared = _int(sites["count"], "declared_sites.count", 0, cells)
     for i, phase in enumerate(phases):
         if phase.source == "declared" and declared == 0:
             raise _fail("draws from declared sites, but declared_sites gives none", f"phases[{i}].from")
-        pool = phase.stop if phase.source == "opened" else cells if phase.source == "all" else declared
-        if phase.inspections > pool:
-            raise _fail(f"{phase.inspections} inspections, but only {pool} cells to draw from by then", f"phases[{i}].inspections")
-    if strategy == "last-phase" and phases[-1].stop - phases[-1].start < k:
-        raise _fail(f"the last phase opens {phases[-1].stop - phases[-1].start} cells, fewer than k = {k}", "hidden_sites.strategy")
     coverage, q, intel_phase = 0.0, 0.0, 1
     if "intel" in top:
         intel = _object(top["intel"], "intel", {"coverage", "detection_probability", "phase"}, {"coverage"})
         coverage = _probability(intel["coverage"], "intel.coverage")
         q = _probability(intel.get("detection_probability", 1), "intel.detection_probability")
         intel_phase = _int(intel.get("phase", 1), "intel.phase", 1, len(phases))
-    return Regime(cells, k, strategy, hidden, p, tuple(phases), declared, coverage, q, intel_phase)
+    regime = Regime(cells, k, strategy, hidden, p, tuple(phases), declared, declared_cells, coverage, q, intel_phase, ())
+    regime = replace(regime, atoms=_atoms(regime))
+    for i, phase in enumerate(phases):
+        pool = regime.pool(i)
+        if phase.inspections > pool:
+            raise _fail(f"{phase.inspections} inspections, but only {pool} cells to draw from by then", f"phases[{i}].inspections")
+    if strategy == "last-phase" and phases[-1].count < k:
+        raise _fail(f"the last phase opens {phases[-1].count} cells, fewer than k = {k}", "hidden_sites.strategy")
+    return regime
 
 
 def read_regime_document(path: str | Path) -> Any:

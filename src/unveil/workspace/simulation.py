@@ -24,7 +24,8 @@ from unveil.errors import MalformedInputError
 
 __all__ = ["MAX_POINTS", "MAX_TRIALS", "Sweep", "parse_sweep", "simulate", "sweep", "sweep_csv"]
 
-MAX_TRIALS = 10**11
+MAX_TRIALS = 10**9
+"""The most trials a run (or a sweep point) may ask for: 50,000 chunks."""
 MAX_POINTS = 1000
 """The most points a sweep's grid may have."""
 
@@ -34,6 +35,7 @@ Sweep = tuple[str, tuple[str | int, ...], list[Any]]
 Progress = Callable[[int], None]
 """Called with the trials each finished chunk ran."""
 
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d{1,4}\])*")
 _STEP = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d{1,4})\]")
 
 
@@ -43,22 +45,16 @@ def parse_sweep(text: str) -> Sweep:
     key, sep, values = text.partition("=")
     if not sep or not key or not values:
         raise MalformedInputError(f"{text[:80]!r} is not KEY=V1,V2,…", where="--sweep")
-    path: list[str | int] = []
-    position = 0
-    for match in _STEP.finditer(key):
-        if match.start() != position + (1 if position and key[position] == "." else 0):
-            break
-        path.append(match.group(1) if match.group(1) else int(match.group(2)))
-        position = match.end()
-    if position != len(key) or not path or not isinstance(path[0], str):
+    if not _KEY.fullmatch(key):
         raise MalformedInputError(f"{key[:80]!r} is not a field path such as phases[0].inspections", where="--sweep")
+    path = tuple(m.group(1) if m.group(1) else int(m.group(2)) for m in _STEP.finditer(key))
     parsed = []
     for value in values.split(","):
         try:
             parsed.append(loads(value))
         except MalformedInputError:
             parsed.append(value)
-    return key, tuple(path), parsed
+    return key, path, parsed
 
 
 def _put(doc: Any, path: tuple[str | int, ...], value: Any, key: str) -> None:
