@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         false_alarm_cost: Annotated[str | None, typer.Option("--false-alarm-cost", metavar="F", help="What a false alarm costs the inspectee.")] = None,
         detection: Annotated[str | None, typer.Option("--detection", metavar="P", help="A regime's detection probability: say whether it reaches the threshold.")] = None,
         regime: Annotated[Path | None, typer.Option("--regime", metavar="FILE", help="A regime file (as for unveil simulate): does its detection probability by the end reach the threshold?")] = None,
-        trials: Annotated[int | None, typer.Option("--trials", metavar="N", help=f"With --regime: trials to simulate where no exact answer exists (default {DEFAULT_TRIALS}).")] = None,
+        trials: Annotated[int | None, typer.Option("--trials", metavar="N", help=f"With --regime: trials to simulate (the exact answer decides where there is one; default {DEFAULT_TRIALS}).")] = None,
         seed: Annotated[int | None, typer.Option("--seed", metavar="S", min=0, help="With --regime: the simulation's seed (default: a fresh one, printed).")] = None,
         workers: Annotated[int | None, typer.Option("--workers", metavar="K", min=1, help="With --regime: local processes (default: every core).")] = None,
         json_output: JsonFlag = False,
