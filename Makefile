@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(PY) bench/board_append.py
 	$(PY) bench/upload_stall.py
 	$(PY) bench/coverage_memory.py
+	$(PY) bench/simulate.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

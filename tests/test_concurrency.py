@@ -33,3 +33,22 @@ def test_forked_reraises_the_jobs_error() -> None:
 
     with pytest.raises(KeyError):
         forked(boom)()
+
+
+def _square_pid(x: int) -> tuple[int, int]:
+    import os
+
+    return x * x, os.getpid()
+
+
+def test_fork_map_returns_results_in_call_order_and_reports_each() -> None:
+    import os
+
+    from unveil.concurrency import fork_map
+
+    seen: list[int] = []
+    results = fork_map(_square_pid, [(i,) for i in range(8)], 2, lambda index, _: seen.append(index))
+    assert [r[0] for r in results] == [i * i for i in range(8)] and sorted(seen) == list(range(8))
+    assert all(pid != os.getpid() for _, pid in results)
+    inline = fork_map(_square_pid, [(3,)], 4)
+    assert inline == [(9, os.getpid())]

@@ -160,3 +160,17 @@ def test_demo_plays_the_agreement_action_for_action_and_the_cli_reads_the_same_s
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_demo_compares_two_regimes_for_exampleland(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 12: phased reveals leave a blind spot until the last phase; cued challenges close it."""
+    assert main(["demo", "--out", str(tmp_path), "--json"]) == 0
+    regimes = json.loads(capsys.readouterr().out)["regimes"]
+    blind, cued = regimes["phased-reveals"], regimes["intel-cued"]
+    assert [p["detection_probability"] for p in blind["phases"][:3]] == [0.0, 0.0, 0.0]
+    assert [p["exact"] for p in blind["phases"][:3]] == [0.0, 0.0, 0.0] and 0 < blind["phases"][3]["exact"] < 0.05
+    assert cued["phases"][0]["exact"] == pytest.approx(1 - (1 - 0.5 * 0.9) ** 2)
+    assert abs(cued["phases"][0]["detection_probability"] - cued["phases"][0]["exact"]) < 0.01
+    assert sorted(p.name for p in (tmp_path / "regimes").iterdir()) == ["intel-cued.json", "phased-reveals.json"]
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    assert "intel-cued: phase-1" in capsys.readouterr().out

@@ -150,6 +150,14 @@ def test_the_inspectors_workspace_needs_no_extra(tmp_path: Path) -> None:
     assert (out[3]["escrow_id"], out[3]["opened"], out[4]["n"]) == ("vectors-h3", 10, 45)
 
 
+def test_the_game_needs_no_extra(tmp_path: Path) -> None:
+    """unveil game runs on the plain install: exact fractions from the standard library."""
+    run = _run_blocked("game", "inspection", "--periods", "5", "--inspections", "2", "--json", cwd=tmp_path)
+    assert run.returncode == 0 and json.loads(run.stdout)["value"] == "3/8", run.stdout + run.stderr
+    run = _run_blocked("game", "deterrence", "--gain", "1", "--sanction", "3", "--json", cwd=tmp_path)
+    assert run.returncode == 0 and json.loads(run.stdout)["threshold"] == "1/4", run.stdout + run.stderr
+
+
 @pytest.mark.parametrize(("extra", "args"), [
     ("board", ["serve", "--db", "sqlite:///unused.db", "--origin", "b", "--key", "k.pem", "--parties", "p.json"]),
     ("board", ["audit", "--db", "sqlite:///unused.db", "--origin", "b", "--parties", "p.json"]),
@@ -164,6 +172,23 @@ def test_a_command_without_its_extra_exits_2_naming_it(extra: str, args: list[st
         message = json.loads(run.stdout)["error"] if json_flag else run.stderr
         assert f"pip install 'unveil[{extra}]'" in message and f"unveil {args[0]}" in message, message
     assert sorted(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_simulate_needs_no_extra_for_a_json_regime_and_names_each_option_s(tmp_path: Path) -> None:
+    """A JSON regime runs on the base install (numpy); a YAML one needs geo (PyYAML); --plot
+    and --scheduler need the simulation extra, named before anything is written."""
+    regime = {"territory": {"cells": 100}, "hidden_sites": {"k": 2}, "phases": [{"opens": 1, "inspections": 10}]}
+    (tmp_path / "r.json").write_text(json.dumps(regime))
+    (tmp_path / "r.yaml").write_text("territory: {cells: 100}\nhidden_sites: {k: 2}\nphases: [{opens: 1, inspections: 10}]\n")
+    ok = _run_blocked("simulate", "--regime", "r.json", "--trials", "1000", "--seed", "1", "--json", cwd=tmp_path)
+    assert ok.returncode == 0 and json.loads(ok.stdout)["trials"] == 1000, ok.stdout + ok.stderr
+    for args, extra in [(["--regime", "r.yaml"], "geo"),
+                        (["--regime", "r.json", "--sweep", "hidden_sites.k=1,2", "--plot", "p.png"], "simulation"),
+                        (["--regime", "r.json", "--scheduler", "tcp://127.0.0.1:9"], "simulation")]:
+        run = _run_blocked("simulate", *args, "--trials", "10", "--json", cwd=tmp_path)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stdout + run.stderr
+        assert f"pip install 'unveil[{extra}]'" in json.loads(run.stdout)["error"], run.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.yaml"]
 
 
 def test_a_partly_installed_extra_is_named_too(tmp_path: Path) -> None:
@@ -234,5 +259,5 @@ def test_every_command_that_needs_an_extra_is_listed() -> None:
 
     commands = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback} | {g.name for g in app.registered_groups}
     assert set(COMMAND_EXTRAS) <= commands
-    base = {"init", "verify", "accept", "status", "plan", "select", "intel", "inspect", "checkpoint"}
+    base = {"init", "verify", "accept", "status", "plan", "select", "intel", "inspect", "checkpoint", "simulate", "game"}
     assert commands - set(COMMAND_EXTRAS) == base

@@ -61,3 +61,27 @@ def forked(job: Callable[[], T]) -> Callable[[], T]:
             pool.shutdown()
 
     return wait
+
+
+def fork_map(job: Callable[..., T], calls: list[tuple[object, ...]], workers: int,
+             done: Callable[[int, T], None] | None = None) -> list[T]:
+    """``[job(*args) for args in calls]``, run on ``workers`` forked processes (in the caller
+    when ``workers`` is 1 or ``fork`` is not available); ``done(index, result)`` is called as
+    each call finishes, in whatever order they finish. The results come back in call order."""
+    results: list[T | None] = [None] * len(calls)
+    if workers <= 1 or len(calls) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for index, args in enumerate(calls):
+            results[index] = job(*args)
+            if done is not None:
+                done(index, results[index])  # type: ignore[arg-type]  # just set
+        return results  # type: ignore[return-value]  # every slot set
+    from concurrent.futures import as_completed
+
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {pool.submit(job, *args): index for index, args in enumerate(calls)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            if done is not None:
+                done(index, results[index])  # type: ignore[arg-type]  # just set
+    return results  # type: ignore[return-value]  # every slot set

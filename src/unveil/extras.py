@@ -9,6 +9,7 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
 - ``geo``: territories, regions, declaration and agreement files (``commit``, ``reveal``,
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
+- ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
 - ``all``: every extra (``demo`` needs them all).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
@@ -29,6 +30,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "board": ("fastapi", "starlette", "pydantic", "anyio", "uvicorn", "sqlalchemy", "psycopg", "httpx"),
     "geo": ("shapely", "yaml"),
     "analytics": ("scipy",),
+    "simulation": ("dask", "distributed", "matplotlib"),
 }
 
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}

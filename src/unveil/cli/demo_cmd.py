@@ -4,7 +4,8 @@ The host seals Exampleland's declaration; three phases open three regions; the i
 verifies each (checking the cells cover the agreed territory first); a tampered copy of a
 bundle, re-signed by the host, is rejected with its reasons; the last phase opens the rest
 and the totals reconcile; then the two sides play an agreement, action for action
-(:mod:`unveil.cli.demo_agreement`). Everything runs through the same services as the CLI commands, with
+(:mod:`unveil.cli.demo_agreement`); last, two verification regimes for Exampleland are compared
+by the regime simulator (:mod:`unveil.cli.demo_regimes`). Everything runs through the same services as the CLI commands, with
 real workspaces under ``OUT/workspaces``. All data is fictional.
 """
 
@@ -127,6 +128,9 @@ def _exercise(out: Path) -> Done:
             inspector.close()
         agreement = demo_agreement.run(session, out, escrow_id)  # action for action, once every cell is open
         board = session.finish()
+    from unveil.cli import demo_regimes
+
+    regimes = demo_regimes.run(out, committed.cells, len(declaration.sites), len(exercise.HIDDEN_SITES))
     final_status = status(inspector_ws, escrow_id)
     inspector_summary = inspector.summary()
     seconds = time.perf_counter() - started
@@ -134,13 +138,14 @@ def _exercise(out: Path) -> Done:
     expected = ["valid", "invalid", "valid", "valid", "valid"]
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
           and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
-          and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement))
+          and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement)
+          and demo_regimes.expected(regimes))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "inspector": inspector_summary, "agreement": agreement, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "seconds": round(seconds, 1), "as_expected": ok,
     }
     return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
@@ -203,6 +208,10 @@ def _show(summary: dict[str, Any], description: str) -> None:
         from unveil.cli import demo_agreement
 
         demo_agreement.show(console, summary["agreement"])
+    if summary.get("regimes"):
+        from unveil.cli import demo_regimes
+
+        demo_regimes.show(console, summary["regimes"])
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
 
