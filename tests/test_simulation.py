@@ -219,3 +219,24 @@ def test_regime_files_yaml_json_and_cells_file(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(MalformedInputError):
         read_regime(tmp_path / "deep.json")
+
+
+def test_a_cells_file_names_cells_by_id_in_phases_and_declared_sites(tmp_path: Path) -> None:
+    (tmp_path / "cells.txt").write_text("".join(f"c{i:02d}\n" for i in range(20)))
+    doc = {"territory": {"cells_file": "cells.txt"}, "hidden_sites": {"k": 2, "strategy": "last-phase"},
+           "phases": [{"cells": ["c19", "c18"], "inspections": 2}, {"opens": 0.5, "inspections": 3, "from": "declared"},
+                      {"cells": ["c00", "c01", "c02"], "inspections": 4, "from": "all"}],
+           "declared_sites": {"cells": ["c05", "c06", "c07"]}}
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    r = read_regime(tmp_path / "r.json")
+    opened_at, declared = r.cell_arrays()
+    assert opened_at.tolist()[:3] == [2, 2, 2] and opened_at.tolist()[18:] == [0, 0] and declared.sum() == 3
+    assert r.placement_cells().tolist() == [0, 1, 2]
+    exact = exact_detection(r)
+    assert exact is not None and exact[:2] == [0.0, 0.0]
+    assert exact[2] == pytest.approx(1 - 18 * 17 * 16 * 15 / (20 * 19 * 18 * 17))  # 4 of 20, both hidden missed
+    doc["phases"][0]["cells"] = ["c19", "nope"]
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    with pytest.raises(MalformedInputError) as caught:
+        read_regime(tmp_path / "r.json")
+    assert caught.value.where == "phases[0].cells[1]" and caught.value.source == str(tmp_path / "r.json")
