@@ -240,3 +240,40 @@ def test_a_cells_file_names_cells_by_id_in_phases_and_declared_sites(tmp_path: P
     with pytest.raises(MalformedInputError) as caught:
         read_regime(tmp_path / "r.json")
     assert caught.value.where == "phases[0].cells[1]" and caught.value.source == str(tmp_path / "r.json")
+
+
+def test_a_phase_may_open_a_named_region_of_an_h3_territory(tmp_path: Path) -> None:
+    """``region: {parents: [...]}``: every territory cell inside those H3 parents, in cell order,
+    but those an earlier phase names; the model and the exact answer follow the region."""
+    import h3
+
+    north, south = "851f9213fffffff", "851f9207fffffff"  # two resolution-5 cells
+    cells = sorted([*h3.cell_to_children(north, 7), *h3.cell_to_children(south, 7)])
+    (tmp_path / "cells.txt").write_text("".join(c + "\n" for c in cells))
+    doc: dict[str, Any] = {"territory": {"cells_file": "cells.txt"}, "hidden_sites": {"k": 3, "strategy": "uniform"},
+                           "phases": [{"region": {"parents": [south]}, "inspections": 5},
+                                      {"opens": 1.0 - 49 / 98, "inspections": 5}]}
+    (tmp_path / "r.json").write_text(json.dumps(doc))
+    r = read_regime(tmp_path / "r.json")
+    opened_at, _ = r.cell_arrays()
+    in_south = [i for i, c in enumerate(cells) if h3.cell_to_parent(c, 5) == south]
+    assert sorted(np.flatnonzero(opened_at == 0).tolist()) == in_south and len(in_south) == 49
+    assert sorted(np.flatnonzero(opened_at == 1).tolist()) == [i for i in range(98) if i not in in_south]
+    exact = exact_detection(r)
+    assert exact is not None
+    within(monte_carlo(r, 200_000), exact)
+    for change, where in (
+        ({"region": {"parents": ["not-h3"]}, "inspections": 1}, "phases[0].region.parents[0]"),
+        ({"region": {"parents": []}, "inspections": 1}, "phases[0].region.parents"),
+        ({"region": {"parents": [north], "polygon": 1}, "inspections": 1}, "phases[0].region.polygon"),
+        ({"region": {"parents": ["8928308280fffff"]}, "inspections": 1}, "phases[0].region"),  # holds no territory cell
+        ({"region": {"parents": [south]}, "opens": 0.1}, "phases[0]"),
+    ):
+        (tmp_path / "bad.json").write_text(json.dumps({**doc, "phases": [change]}))
+        with pytest.raises(MalformedInputError) as caught:
+            read_regime(tmp_path / "bad.json")
+        assert caught.value.where == where, (change, caught.value)
+    listed = {**doc, "territory": {"cells": 98}}
+    with pytest.raises(MalformedInputError) as caught:
+        regime_of(listed)
+    assert caught.value.where == "phases[0].region"

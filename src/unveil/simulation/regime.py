@@ -9,12 +9,15 @@ value, spec §0)::
     phases:
       - {name: phase-1, opens: 0.2, inspections: 12, from: opened}   # from: opened | all | declared
       - {cells: [17, 18], inspections: 2}                            # or the cells it opens
+      - {region: {parents: [863e8c0e7ffffff]}, inspections: 4}       # or a named region (H3 cells_file)
     declared_sites: {count: 40}         # optional, or {cells: [...]}; needed by `from: declared`
     intel: {coverage: 0.5, detection_probability: 0.9, phase: 1}    # optional; phase defaults to 1
 
 Cells are numbered 0..cells−1 in cell order (a ``cells_file`` lists them one a line, in that
 order; listed cells are then given by their text, else by number). Declared sites occupy the
-first ``count`` cells, or the cells listed. A phase naming its ``cells`` opens those; the
+first ``count`` cells, or the cells listed. A phase naming its ``cells`` opens those, one naming
+a ``region`` (``{parents: [H3 cells]}``, for a ``cells_file`` of H3 cells) every territory cell
+inside those parents that no earlier phase opens; the
 phases giving ``opens`` open, in order, the next ⌊opens × cells⌋ cells that no phase names (the
 last of them takes the rest when the phases together open every cell). Intelligence suspects each
 hidden site with probability ``coverage`` (0 for an ``away-from-intel`` host) and challenges
@@ -249,6 +252,36 @@ def _hidden(value: Any, cells: int, names: list[str] | None) -> tuple[int, str, 
     return k, "cells", chosen
 
 
+MAX_PARENTS = 10_000
+"""The most H3 cells a region may name."""
+
+
+def _region(value: Any, where: str, names: list[str] | None, taken: dict[int, int]) -> tuple[int, ...]:
+    """The cells of a ``cells_file`` territory in a named region: ``{parents: [H3 cells]}``,
+    every territory cell that is one of them or lies inside one (as ``unveil reveal
+    --parent``), in cell order, but those another phase opens already."""
+    import h3
+
+    parents = _object(value, where, {"parents"}, {"parents"})["parents"]
+    if names is None:
+        raise _fail("a region needs a territory given as a cells_file of H3 cells", where)
+    if not isinstance(parents, list) or not parents or len(parents) > MAX_PARENTS:
+        raise _fail(f"must be a list of 1 to {MAX_PARENTS} H3 cells", f"{where}.parents")
+    wanted: dict[int, set[str]] = {}
+    for i, parent in enumerate(parents):
+        if not isinstance(parent, str) or len(parent) > 20 or not h3.is_valid_cell(parent):
+            raise _fail(f"{str(parent)[:40]!r} is not an H3 cell", f"{where}.parents[{i}]")
+        wanted.setdefault(h3.get_resolution(parent), set()).add(parent)
+    chosen = []
+    for number, cell in enumerate(names):
+        if number in taken or len(cell) > 20 or not h3.is_valid_cell(cell):
+            continue
+        resolution = h3.get_resolution(cell)
+        if any(r <= resolution and h3.cell_to_parent(cell, r) in group for r, group in wanted.items()):
+            chosen.append(number)
+    return tuple(chosen)
+
+
 def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
     if not isinstance(value, list) or not value:
         raise _fail("must be a non-empty list", "phases")
@@ -260,18 +293,23 @@ def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
     named_cells: dict[int, int] = {}
     for i, item in enumerate(value):
         where = f"phases[{i}]"
-        doc = _object(item, where, {"name", "opens", "cells", "inspections", "from"})
+        doc = _object(item, where, {"name", "opens", "cells", "region", "inspections", "from"})
         name = doc.get("name", f"phase-{i + 1}")
         if not isinstance(name, str) or not name or len(name) > 100:
             raise _fail("must be a name of 1 to 100 characters", f"{where}.name")
         if name in seen_names:
             raise _fail(f"{name!r} names two phases", f"{where}.name")
         seen_names.add(name)
-        if ("opens" in doc) == ("cells" in doc):
-            raise _fail("give opens (a fraction of the cells) or cells (the cells it opens), one of them", where)
+        if sum(key in doc for key in ("opens", "cells", "region")) != 1:
+            raise _fail("give opens (a fraction of the cells), cells (the cells it opens) or region (a named region), one of them", where)
         named: tuple[int, ...] = ()
+        if "region" in doc:
+            named = _region(doc["region"], f"{where}.region", names, named_cells)
+            if not named:
+                raise _fail("holds no cell of the territory that another phase does not open", f"{where}.region")
         if "cells" in doc:
             named = _cell_list(doc["cells"], f"{where}.cells", cells, names)
+        if named:
             for j, cell in enumerate(named):
                 if cell in named_cells:
                     raise _fail(f"is opened by phases[{named_cells[cell]}] already", f"{where}.cells[{j}]")
@@ -281,7 +319,7 @@ def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
             opens = _probability(doc["opens"], f"{where}.opens")
         total += opens
         if total > 1 + 1e-9:
-            raise _fail(f"the phases open {total:g} of the cells, over 1", f"{where}.{'cells' if named else 'opens'}")
+            raise _fail(f"the phases open {total:g} of the cells, over 1", f"{where}.{next(k for k in ('cells', 'region', 'opens') if k in doc)}")
         inspections = _int(doc.get("inspections", 0), f"{where}.inspections", 0, MAX_INSPECTIONS)
         source = doc.get("from", "opened")
         if source not in SOURCES:
