@@ -1,4 +1,4 @@
-"""The demo's regime comparison (issue 12): two verification regimes for Exampleland, run by
+"""The demo's regime comparison: two verification regimes for Exampleland, run by
 the regime simulator (:mod:`unveil.workspace.simulation`) — phased reveals alone leave a host
 that hides in the last phase's cells a blind spot until then; intelligence-cued challenges in
 phase 1 close it. The regime files are left in the demo's output (``regimes/``)."""

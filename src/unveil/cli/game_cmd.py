@@ -1,5 +1,5 @@
 """``unveil game inspection`` and ``unveil game deterrence``: the sequential inspection game and
-the deterrence threshold (issue 12; model and sources: docs/regimes.md), computed by
+the deterrence threshold (model and sources: docs/regimes.md), computed by
 :mod:`unveil.simulation.game` in exact arithmetic through the service :mod:`unveil.workspace.game`
 (which runs the simulator for ``--regime``); :mod:`unveil.cli.main` adds the group with
 :func:`register`. A bad option exits 2 naming it.

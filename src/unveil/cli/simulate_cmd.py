@@ -1,5 +1,5 @@
 """``unveil simulate``: a regime's detection probabilities by Monte Carlo, beside their exact
-values (issue 12; service: :mod:`unveil.workspace.simulation`); :mod:`unveil.cli.main` adds the
+values (service: :mod:`unveil.workspace.simulation`); :mod:`unveil.cli.main` adds the
 command with :func:`register`. A long run shows a progress bar on a terminal's stderr."""
 
 from __future__ import annotations
@@ -112,5 +112,5 @@ def register(app: typer.Typer) -> None:
         plot_out: Annotated[Path | None, typer.Option("--plot", metavar="OUT.png|OUT.svg", help="Plot detection against the swept value.")] = None,
         json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
-        """Detection probabilities of a verification regime against a cheating host, by Monte Carlo and exactly (issue 12)."""
+        """Detection probabilities of a verification regime against a cheating host, by Monte Carlo and exactly."""
         raise typer.Exit(simulate(regime, trials, seed, workers, scheduler, sweep or [], csv_out, plot_out, json_output))

@@ -1,4 +1,4 @@
-"""The regime simulator and the inspection game (issue 12): a pure library beside the core (numpy; randomness passed in).
+"""The regime simulator and the inspection game: a pure library beside the core (numpy; randomness passed in).
 
 - :mod:`~unveil.simulation.regime`: the regime file and its strict validation;
 - :mod:`~unveil.simulation.montecarlo`: the vectorised Monte Carlo model, in seeded chunks;

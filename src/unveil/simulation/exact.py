@@ -1,4 +1,4 @@
-"""The closed forms of a regime's detection probabilities (issue 12).
+"""The closed forms of a regime's detection probabilities.
 
 Each phase draws its inspections uniformly without replacement from its pool
 (:meth:`Regime.pool`), independently of the other phases; so, given how many hidden sites lie

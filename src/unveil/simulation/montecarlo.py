@@ -1,4 +1,4 @@
-"""The Monte Carlo model of a regime (issue 12), vectorised with numpy.
+"""The Monte Carlo model of a regime, vectorised with numpy.
 
 Trials run in fixed-size chunks of :data:`CHUNK`; chunk ``i`` draws from its own stream,
 ``SeedSequence(seed).spawn(n_chunks)[i]``, so the answer for a seed is the same whoever runs

@@ -1,4 +1,4 @@
-"""The regime model as a plain Python loop, one trial at a time (issue 12): the reference the
+"""The regime model as a plain Python loop, one trial at a time: the reference the
 vectorised :mod:`~unveil.simulation.montecarlo` is checked against (tests) and timed against
 (``bench/simulate.py``)."""
 

@@ -1,4 +1,4 @@
-"""The regime file (issue 12): territory, hidden sites, phases, declared sites, intelligence.
+"""The regime file: territory, hidden sites, phases, declared sites, intelligence.
 
 A regime is a JSON object (a YAML file is read by the strict YAML loader into the same JSON
 value, spec §0)::
@@ -38,6 +38,7 @@ import numpy as np
 
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.errors import MalformedInputError
+from unveil.simulation.regions import cells_in_region
 
 __all__ = [
     "MAX_BYTES", "MAX_CELLS", "MAX_HIDDEN", "MAX_PHASES", "STRATEGIES", "Phase", "Regime", "read_regime",
@@ -252,36 +253,6 @@ def _hidden(value: Any, cells: int, names: list[str] | None) -> tuple[int, str, 
     return k, "cells", chosen
 
 
-MAX_PARENTS = 10_000
-"""The most H3 cells a region may name."""
-
-
-def _region(value: Any, where: str, names: list[str] | None, taken: dict[int, int]) -> tuple[int, ...]:
-    """The cells of a ``cells_file`` territory in a named region: ``{parents: [H3 cells]}``,
-    every territory cell that is one of them or lies inside one (as ``unveil reveal
-    --parent``), in cell order, but those another phase opens already."""
-    import h3
-
-    parents = _object(value, where, {"parents"}, {"parents"})["parents"]
-    if names is None:
-        raise _fail("a region needs a territory given as a cells_file of H3 cells", where)
-    if not isinstance(parents, list) or not parents or len(parents) > MAX_PARENTS:
-        raise _fail(f"must be a list of 1 to {MAX_PARENTS} H3 cells", f"{where}.parents")
-    wanted: dict[int, set[str]] = {}
-    for i, parent in enumerate(parents):
-        if not isinstance(parent, str) or len(parent) > 20 or not h3.is_valid_cell(parent):
-            raise _fail(f"{str(parent)[:40]!r} is not an H3 cell", f"{where}.parents[{i}]")
-        wanted.setdefault(h3.get_resolution(parent), set()).add(parent)
-    chosen = []
-    for number, cell in enumerate(names):
-        if number in taken or len(cell) > 20 or not h3.is_valid_cell(cell):
-            continue
-        resolution = h3.get_resolution(cell)
-        if any(r <= resolution and h3.cell_to_parent(cell, r) in group for r, group in wanted.items()):
-            chosen.append(number)
-    return tuple(chosen)
-
-
 def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
     if not isinstance(value, list) or not value:
         raise _fail("must be a non-empty list", "phases")
@@ -304,7 +275,7 @@ def _phases(value: Any, cells: int, names: list[str] | None) -> list[Phase]:
             raise _fail("give opens (a fraction of the cells), cells (the cells it opens) or region (a named region), one of them", where)
         named: tuple[int, ...] = ()
         if "region" in doc:
-            named = _region(doc["region"], f"{where}.region", names, named_cells)
+            named = cells_in_region(doc["region"], f"{where}.region", names, named_cells)
             if not named:
                 raise _fail("holds no cell of the territory that another phase does not open", f"{where}.region")
         if "cells" in doc:

@@ -1,4 +1,4 @@
-"""The service of ``unveil game`` (issue 12; docs/regimes.md): the inspection game and the
+"""The service of ``unveil game`` (docs/regimes.md): the inspection game and the
 deterrence threshold of :mod:`unveil.simulation.game`, and, for a regime file, the regime's
 probability of detecting a violation by its end from the simulator (:mod:`unveil.workspace.simulation`).
 

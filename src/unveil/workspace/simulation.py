@@ -1,4 +1,4 @@
-"""The regime simulator's service (issue 12): read a regime file, run its trials in seeded
+"""The regime simulator's service: read a regime file, run its trials in seeded
 chunks on local processes (or a Dask cluster), and summarise; sweeps run one regime per point
 of a grid of field values.
 

@@ -1,4 +1,4 @@
-"""A sweep's plot (issue 12: ``unveil simulate --sweep … --plot OUT.png|.svg``): the detection
+"""A sweep's plot (``unveil simulate --sweep … --plot OUT.png|.svg``): the detection
 probability by the end of the last phase against the first swept value, one line per value of
 the other swept keys, with its 95% interval as a band and the exact answer dotted where known."""
 
