@@ -1,4 +1,4 @@
-"""`unveil simulate` (issue 12): the output's shape, the same answer for the same seed whatever
+"""`unveil simulate`: the output's shape, the same answer for the same seed whatever
 the worker count, sweeps as JSON and CSV, and bad regime files and options (exit 2, field named)."""
 
 from __future__ import annotations

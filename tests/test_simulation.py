@@ -1,4 +1,4 @@
-"""The regime simulator (issue 12): the regime file's strict reading, the Monte Carlo model
+"""The regime simulator: the regime file's strict reading, the Monte Carlo model
 against the closed forms and the plain Python loop, and reproducibility by seed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sequential inspection game and the deterrence threshold, in exact arithmetic (issue 12;
+"""The sequential inspection game and the deterrence threshold, in exact arithmetic (
 the model and its sources: docs/regimes.md).
 
 **The inspection game** (Dresher 1962; the recursive form of von Stengel, "Recursive inspection

@@ -1,4 +1,4 @@
-"""The regime simulator's chunks on an existing Dask distributed cluster (issue 12:
+"""The regime simulator's chunks on an existing Dask distributed cluster (
 ``unveil simulate --scheduler tcp://HOST:PORT``). The cluster runs the very chunks a local run
 runs, each with its own stream, so the answer is the local one for the same seed."""
 
