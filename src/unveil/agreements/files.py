@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from unveil.agreements.model import Agreement, FieldPath, RuleBroken, agreement_of, parse_agreement
-from unveil.core.jsonparse import decode_utf8, loads
+from unveil.core.jsonparse import loads
 from unveil.errors import Location, MalformedInputError
+from unveil.textformats.text import document_text
 from unveil.textformats.yaml import Places, load_yaml
 
 __all__ = ["MAX_BYTES", "read_agreement"]
@@ -36,18 +37,7 @@ def read_agreement(path: str | Path, *, max_bytes: int = MAX_BYTES) -> tuple[Agr
     and the hash covers). :class:`MalformedInputError` names the file, the field and, in YAML,
     the line."""
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise MalformedInputError(f"cannot read: {exc.strerror or exc}", source=source) from None
-    if len(data) > max_bytes:
-        raise MalformedInputError(f"is over the limit of {max_bytes} bytes", source=source)
-    text = decode_utf8(data, source=source)
-    if not text.strip():
-        raise MalformedInputError("is empty", source=source)
-    suffix = Path(source).suffix.lower()
-    is_yaml = suffix in (".yaml", ".yml") or (suffix != ".json" and not text.lstrip().startswith("{"))
+    text, is_yaml = document_text(path, max_bytes)
     if not is_yaml:
         doc = loads(text, source=source)
         return parse_agreement(doc, source), doc

@@ -39,6 +39,7 @@ import numpy as np
 from unveil.core.jsonparse import decode_utf8, loads
 from unveil.errors import MalformedInputError
 from unveil.simulation.regions import cells_in_region
+from unveil.textformats.text import document_text
 
 __all__ = [
     "MAX_BYTES", "MAX_CELLS", "MAX_HIDDEN", "MAX_PHASES", "STRATEGIES", "Phase", "Regime", "read_regime",
@@ -361,18 +362,8 @@ def read_regime_document(path: str | Path) -> Any:
     """The JSON value of a regime file: JSON by the strict reader, YAML (``.yaml``/``.yml``, or
     a file not starting with ``{``) by the strict loader; at most :data:`MAX_BYTES`."""
     source = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise MalformedInputError(f"cannot read: {exc.strerror or exc}", source=source) from None
-    if len(data) > MAX_BYTES:
-        raise MalformedInputError(f"is over the limit of {MAX_BYTES} bytes", source=source)
-    text = decode_utf8(data, source=source)
-    if not text.strip():
-        raise MalformedInputError("is empty", source=source)
-    suffix = Path(source).suffix.lower()
-    if suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip().startswith("{")):
+    text, is_yaml = document_text(path, MAX_BYTES)
+    if not is_yaml:
         return loads(text, source=source)
     from unveil.textformats.yaml import load_yaml  # PyYAML comes with the geo extra
 

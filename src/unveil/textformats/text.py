@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 from unveil.core.jsonparse import decode_utf8
 from unveil.errors import Location, MalformedInputError
@@ -55,3 +56,23 @@ def located(location: Location) -> Iterator[None]:
         yield
     except MalformedInputError as exc:
         raise MalformedInputError(exc.message, where=location) from None
+
+
+def document_text(path: str | Path, max_bytes: int) -> tuple[str, bool]:
+    """The text of a JSON-or-YAML document file and whether it is YAML (``.yaml``/``.yml``; by
+    content otherwise: a file starting with ``{`` is JSON): at most ``max_bytes``, strict UTF-8,
+    not blank (spec §0). Reads at most ``max_bytes + 1`` bytes. Raises
+    :class:`MalformedInputError` naming the file."""
+    source = str(path)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise MalformedInputError(f"cannot read: {exc.strerror or exc}", source=source) from None
+    if len(data) > max_bytes:
+        raise MalformedInputError(f"is over the limit of {max_bytes} bytes", source=source)
+    text = decode_utf8(data, source=source)
+    if not text.strip():
+        raise MalformedInputError("is empty", source=source)
+    suffix = Path(source).suffix.lower()
+    return text, suffix in (".yaml", ".yml") or (suffix != ".json" and not text.lstrip().startswith("{"))
