@@ -166,3 +166,41 @@ def test_status_for_a_person_lists_items_and_access(world: World, capsys: pytest
                  "--parties", str(world.parties_file)])
     text = capsys.readouterr().out
     assert code == 0 and "items: declared 2, verified 0" in text and "access A-1" in text and "cell depot-05" in text, text
+
+
+def test_item_and_access_events_are_re_dated_on_a_same_second_conflict(tmp_path: Path) -> None:
+    """workspace.boards.post_event serves agreements and custody alike: a statement-conflict (another
+    party's identical body in the same second) is signed again a second later, RETRIES times at most;
+    any other refusal is raised at once."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from unveil.errors import BoardError
+    from unveil.workspace import boards
+    from unveil.workspace.custody import witness_item
+    from unveil.workspace.workspace import create
+
+    ws = create(tmp_path / "insp", "inspector", "Inspector")
+    moment = datetime(2026, 12, 3, 12, 0, 0, tzinfo=timezone.utc)
+
+    class Client:
+        def __init__(self, conflicts: int, reason: str = "statement-conflict") -> None:
+            self.conflicts, self.reason, self.times = conflicts, reason, []
+
+        def submit(self, envelope: dict) -> SimpleNamespace:  # type: ignore[type-arg]
+            self.times.append(envelope["statement"]["time"])
+            if len(self.times) <= self.conflicts:
+                raise BoardError(409, self.reason, "the same statement")
+            return SimpleNamespace(index=7, created=True)
+
+    once = Client(1)
+    assert witness_item(ws, once, "e", "W-1", "verified", moment)["index"] == 7  # type: ignore[arg-type]
+    assert once.times == ["2026-12-03T12:00:00Z", "2026-12-03T12:00:01Z"]
+    always = Client(99)
+    with pytest.raises(BoardError):
+        witness_item(ws, always, "e", "W-1", "verified", moment)  # type: ignore[arg-type]
+    assert len(always.times) == boards.RETRIES + 1
+    other = Client(1, "role-not-allowed")
+    with pytest.raises(BoardError):
+        witness_item(ws, other, "e", "W-1", "verified", moment)  # type: ignore[arg-type]
+    assert len(other.times) == 1

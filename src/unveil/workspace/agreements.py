@@ -13,45 +13,29 @@ withdraw obligations, and read the obligations' states from the board's signed l
 
 A statement names no author (spec §12): two parties that log the same body in the same second
 write one statement, and the later one is refused ``statement-conflict``; such an event is
-sent again one second later (at most :data:`RETRIES` times).
+sent again one second later (at most :data:`unveil.workspace.boards.RETRIES` times; item and access events too).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from unveil.agreements.model import Agreement, agreement_sha256
 from unveil.board import events as ev
-from unveil.core.encoding import format_time, unix_time
+from unveil.core.encoding import unix_time
 from unveil.core.reasons import Reason
 from unveil.errors import BoardError, BoardRefused, MalformedInputError, VerificationError
+from unveil.workspace.boards import post_event
 
 if TYPE_CHECKING:
     from unveil.board.parties import Parties
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["RETRIES", "claim", "sign", "status", "verdict"]
+__all__ = ["claim", "sign", "status", "verdict"]
 
-RETRIES = 3
 VERDICTS = {"verify": ev.OBLIGATION_VERIFIED, "dispute": ev.OBLIGATION_DISPUTED, "withdraw": ev.OBLIGATION_WITHDRAWN}
-
-
-def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> tuple[int, bool]:
-    """Sign and log one event at ``now`` (one second later on a ``statement-conflict``); its index
-    and whether this call added it (``False``: the same event was logged already, byte for byte)."""
-    key = ws.statement_key()
-    attempt = 0
-    while True:
-        envelope = ev.make_event(kind, escrow_id, format_time(now + timedelta(seconds=attempt)), body, [key])
-        try:
-            receipt = client.submit(envelope)
-            return receipt.index, receipt.created
-        except BoardError as exc:
-            if exc.reason != Reason.STATEMENT_CONFLICT or attempt == RETRIES:
-                raise
-        attempt += 1
 
 
 def sign(ws: Workspace, client: BoardClient, agreement: Agreement, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -63,11 +47,11 @@ def sign(ws: Workspace, client: BoardClient, agreement: Agreement, doc: dict[str
     sha = agreement_sha256(doc)
     published: int | None = None
     try:
-        published = _post(ws, client, ev.AGREEMENT_PUBLISHED, agreement.escrow, {"agreement": doc}, now)[0]
+        published = post_event(ws, client, ev.AGREEMENT_PUBLISHED, agreement.escrow, {"agreement": doc}, now)[0]
     except BoardError as exc:
         if exc.reason != Reason.AGREEMENT_DUPLICATE:
             raise
-    index, created = _post(ws, client, ev.AGREEMENT_SIGNED, agreement.escrow, {"agreement": agreement.id, "sha256": sha}, now)
+    index, created = post_event(ws, client, ev.AGREEMENT_SIGNED, agreement.escrow, {"agreement": agreement.id, "sha256": sha}, now)
     return {"agreement": agreement.id, "escrow_id": agreement.escrow, "sha256": sha, "published": published, "index": index, "created": created}
 
 
@@ -84,7 +68,7 @@ def claim(ws: Workspace, client: BoardClient, agreement: Agreement, obligation_i
     if ws.name != obligation.party:
         raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"obligation {obligation.id!r} is {obligation.party}'s: only the obligor claims it, not {ws.name}")
     body = {"agreement": agreement.id, "obligation": obligation.id, "evidence": items}
-    index, created = _post(ws, client, ev.OBLIGATION_CLAIMED, agreement.escrow, body, now)
+    index, created = post_event(ws, client, ev.OBLIGATION_CLAIMED, agreement.escrow, body, now)
     return {"agreement": agreement.id, "obligation": obligation.id, "kind": ev.OBLIGATION_CLAIMED, "index": index, "created": created}
 
 
@@ -100,7 +84,7 @@ def verdict(ws: Workspace, client: BoardClient, agreement: Agreement, obligation
         if not reason or len(reason) > ev.MAX_TEXT:
             raise MalformedInputError(f"a dispute gives its reason (1 to {ev.MAX_TEXT} characters)", where="--reason")
         body["reason"] = reason
-    index, created = _post(ws, client, kind, agreement.escrow, body, now)
+    index, created = post_event(ws, client, kind, agreement.escrow, body, now)
     return {"agreement": agreement.id, "obligation": obligation.id, "kind": kind, "index": index, "created": created}
 
 

@@ -6,10 +6,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from unveil.board.events import make_event
+from unveil.core.encoding import format_time
+from unveil.core.reasons import Reason
+from unveil.errors import BoardError
 
 if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
+    from unveil.workspace.workspace import Workspace
+
+RETRIES = 3
+"""How many times :func:`post_event` re-dates an event the board refused as ``statement-conflict``."""
 
 
 def connect(url: str) -> BoardClient:
@@ -17,3 +27,21 @@ def connect(url: str) -> BoardClient:
     from unveil.store.board_client import BoardClient
 
     return BoardClient(url)
+
+
+def post_event(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> tuple[int, bool]:
+    """Sign and log one event of this party at ``now``; its index and whether this call added it
+    (``False``: the same event was logged already, byte for byte). A statement names no author
+    (spec §12), so another party's identical event of the same second is a
+    ``statement-conflict``: the event is signed again a second later, up to :data:`RETRIES` times."""
+    key = ws.statement_key()
+    attempt = 0
+    while True:
+        envelope = make_event(kind, escrow_id, format_time(now + timedelta(seconds=attempt)), body, [key])
+        try:
+            receipt = client.submit(envelope)
+            return receipt.index, receipt.created
+        except BoardError as exc:
+            if exc.reason != Reason.STATEMENT_CONFLICT or attempt == RETRIES:
+                raise
+        attempt += 1

@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from unveil.core.encoding import format_time, is_id
+from unveil.core.encoding import is_id
 from unveil.errors import MalformedInputError
+from unveil.workspace.boards import post_event
 
 if TYPE_CHECKING:
     from unveil.board.protocol import BoardState
@@ -46,12 +47,6 @@ def _text(value: str, where: str) -> None:
         raise MalformedInputError(f"a non-empty text of at most {MAX_TEXT} characters, found {len(value)}", where=where)
 
 
-def _post(ws: Workspace, client: BoardClient, kind: str, escrow_id: str, body: dict[str, Any], now: datetime) -> int:
-    from unveil.board.events import make_event
-
-    return client.submit(make_event(kind, escrow_id, format_time(now), body, [ws.statement_key()])).index
-
-
 def move_item(
     ws: Workspace, client: BoardClient, escrow_id: str, serial: str, to: str, site: str | None, evidence: Sequence[str], now: datetime,
 ) -> dict[str, Any]:
@@ -66,7 +61,7 @@ def move_item(
     from unveil.workspace.evidence import evidence as parse_evidence
 
     body = {"serial": serial, "to": to, "site": site, "evidence": parse_evidence(list(evidence))}
-    index = _post(ws, client, ev.ITEM_MOVED, escrow_id, body, now)
+    index, _ = post_event(ws, client, ev.ITEM_MOVED, escrow_id, body, now)
     return {"escrow_id": escrow_id, "serial": serial, "to": to, "site": site, "index": index}
 
 
@@ -77,7 +72,7 @@ def witness_item(ws: Workspace, client: BoardClient, escrow_id: str, serial: str
     _check_id(escrow_id, "--escrow-id")
     _check_id(serial, "--serial")
     _check_id(step, "--step")
-    index = _post(ws, client, ev.ITEM_WITNESSED, escrow_id, {"serial": serial, "step": step}, now)
+    index, _ = post_event(ws, client, ev.ITEM_WITNESSED, escrow_id, {"serial": serial, "step": step}, now)
     return {"escrow_id": escrow_id, "serial": serial, "step": step, "index": index}
 
 
@@ -95,7 +90,7 @@ def request_access(
         _check_id(site, "--site")
     if cell is not None:
         _text(cell, "--cell")
-    index = _post(ws, client, ev.ACCESS_REQUESTED, escrow_id, {"id": id, "site": site, "cell": cell}, now)
+    index, _ = post_event(ws, client, ev.ACCESS_REQUESTED, escrow_id, {"id": id, "site": site, "cell": cell}, now)
     return {"escrow_id": escrow_id, "id": id, "site": site, "cell": cell, "index": index}
 
 
@@ -105,7 +100,7 @@ def grant_access(ws: Workspace, client: BoardClient, escrow_id: str, id: str, no
 
     _check_id(escrow_id, "--escrow-id")
     _check_id(id, "--id")
-    index = _post(ws, client, ev.ACCESS_GRANTED, escrow_id, {"id": id}, now)
+    index, _ = post_event(ws, client, ev.ACCESS_GRANTED, escrow_id, {"id": id}, now)
     return {"escrow_id": escrow_id, "id": id, "granted": True, "index": index}
 
 
@@ -116,7 +111,7 @@ def refuse_access(ws: Workspace, client: BoardClient, escrow_id: str, id: str, r
     _check_id(escrow_id, "--escrow-id")
     _check_id(id, "--id")
     _text(reason, "--reason")
-    index = _post(ws, client, ev.ACCESS_REFUSED, escrow_id, {"id": id, "reason": reason}, now)
+    index, _ = post_event(ws, client, ev.ACCESS_REFUSED, escrow_id, {"id": id, "reason": reason}, now)
     return {"escrow_id": escrow_id, "id": id, "granted": False, "reason": reason, "index": index}
 
 
