@@ -14,6 +14,7 @@ The package, by concern:
 - :mod:`.schemas`     response models and the OpenAPI document's shapes
 - :mod:`.connections` the idle and request timeouts of a connection (uvicorn's protocol)
 - :mod:`.serve`       ``unveil serve``: open the board and run uvicorn
+- :mod:`.web`         the public page (``GET /``, ``/static/…``) from :mod:`unveil.webui`
 
 Limits on what one request can cost: ``POST /entries`` bodies ≤ 1 MiB (``entry-too-large``,
 413); ``PUT /bundles`` bodies ≤ ``max_bundle`` (``body-too-large``, 413), at most
@@ -38,6 +39,7 @@ from unveil.api.fastpath import EntriesFastPath
 from unveil.api.routes import router
 from unveil.api.schemas import published
 from unveil.api.uploads import Uploads
+from unveil.api.web import web_router
 from unveil.board.log import Log
 
 __all__ = ["MAX_BUNDLE", "create_app"]
@@ -80,6 +82,7 @@ def create_app(
     app.state.board = board
     app.state.max_bundle = max_bundle
     install_error_handlers(app)
+    app.router.routes.extend(web_router().routes)  # the public page (GET /, /static/…)
     app.router.routes.extend(router.routes)  # as routes of the app (include_router would wrap them, and 405's Allow needs them)
     if fast_path:
         app.add_middleware(EntriesFastPath, board=board)
