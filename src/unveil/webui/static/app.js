@@ -11,9 +11,9 @@
 
 import * as h3 from "./vendor/h3-js/h3-js.es.js";
 
-const LIMIT = 2500; // most cell paths drawn at once
+const LIMIT = 4000; // most cell paths drawn at once
 const STATES = ["sealed", "opened", "inspected", "discrepancy"]; // weakest to strongest
-const PHASE_COLOURS = ["#2f9e44", "#0ca678", "#66a80f", "#087f5b", "#5c940d", "#20c997", "#37b24d", "#74b816"];
+const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#94d82d", "#a0522d", "#7048e8", "#fab005", "#0b7285"]; // blue and red mean inspected and discrepancy
 const STATE_COLOURS = { sealed: "#adb5bd", inspected: "#1971c2", discrepancy: "#e03131" };
 
 const page = { summary: null, escrow: null, cells: null, tree: null, step: -1, sites: [], map: null, drawn: new Map(), renders: 0, timings: {} };
@@ -136,7 +136,7 @@ function tally(group, s) {
   for (let k = 1; k < 4; k += 1) if (c.states[k] >= c.states[state]) state = k;
   let phase = -1, best = 0;
   for (const [step, n] of c.phases) if (n > best || (n === best && step < phase)) { phase = step; best = n; }
-  return { state: STATES[state], phase, count: c.count };
+  return { state: STATES[state], phase, count: c.count, discrepancies: c.states[3] };
 }
 
 // The groups to draw for the map's view: the finest level at which at most LIMIT groups are in
@@ -186,12 +186,17 @@ function setText(id, text) { document.getElementById(id).textContent = text; }
 function cellPopup(group, t) {
   const rows = [["cell", group.id], ["state", t.state]];
   if (t.phase >= 0) rows.push(["phase", page.cells.steps[t.phase]]);
-  if (group.r !== page.cells.resolution) rows.push(["aggregate of", `${t.count} committed cells (H3 resolution ${group.r})`]);
+  if (group.r !== page.cells.resolution) {
+    rows.push(["aggregate of", `${t.count} committed cells (H3 resolution ${group.r})`]);
+    if (t.discrepancies) rows.push(["discrepancies", `${t.discrepancies} of its cells`]);
+  }
   return el("dl", { class: "popup" }, ...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
 }
 
 function styleOf(t) {
-  return { color: "#343a40", weight: 0.5, opacity: 0.6, fillColor: colourOf(t.state, t.phase), fillOpacity: t.state === "sealed" ? 0.35 : 0.75 };
+  const flagged = t.discrepancies > 0 && t.state !== "discrepancy"; // an aggregate hiding a discrepancy: outlined red
+  return { color: flagged ? STATE_COLOURS.discrepancy : "#343a40", weight: flagged ? 2 : 0.5, opacity: flagged ? 1 : 0.6,
+    fillColor: colourOf(t.state, t.phase), fillOpacity: t.state === "sealed" ? 0.35 : 0.75 };
 }
 
 function mark(layer, group, t, aggregate) {
@@ -202,6 +207,7 @@ function mark(layer, group, t, aggregate) {
   if (t.phase >= 0 && t.state === "opened") path.setAttribute("data-phase", page.cells.steps[t.phase]);
   else path.removeAttribute("data-phase");
   if (aggregate) path.setAttribute("data-cells", String(t.count)); else path.removeAttribute("data-cells");
+  if (aggregate && t.discrepancies) path.setAttribute("data-discrepancies", String(t.discrepancies)); else path.removeAttribute("data-discrepancies");
   path.classList.add("cell");
   path.classList.toggle("aggregate", aggregate);
 }
@@ -226,7 +232,7 @@ function drawCells() {
       entry = { layer, key: null };
       page.drawn.set(group.id, entry);
     }
-    const key = `${t.state}/${t.phase}`;
+    const key = `${t.state}/${t.phase}/${t.discrepancies}`;
     if (entry.key !== key) { entry.layer.setStyle(styleOf(t)); entry.key = key; }
     mark(entry.layer, group, t, aggregate);
   }
