@@ -14,7 +14,7 @@ import * as h3 from "./vendor/h3-js/h3-js.es.js";
 // The most cell paths drawn at once: 4,000, or ?paths=N (100 to 20,000) for a slower or faster machine.
 const LIMIT = Math.min(20000, Math.max(100, Number(new URLSearchParams(location.search).get("paths")) || 4000));
 const STATES = ["sealed", "opened", "inspected", "discrepancy"]; // weakest to strongest
-const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#94d82d", "#a0522d", "#7048e8", "#fab005", "#0b7285"]; // blue and red mean inspected and discrepancy
+const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#ffd43b", "#a0522d", "#7048e8", "#f783ac", "#0b7285"]; // blue and red mean inspected and discrepancy
 const STATE_COLOURS = { sealed: "#adb5bd", inspected: "#1971c2", discrepancy: "#e03131" };
 
 const page = { summary: null, escrow: null, cells: null, tree: null, step: -1, sites: [], map: null, drawn: new Map(), renders: 0, timings: {} };
