@@ -195,8 +195,9 @@ function cellPopup(group, t) {
 }
 
 function styleOf(t) {
-  const flagged = t.discrepancies > 0 && t.state !== "discrepancy"; // an aggregate hiding a discrepancy: outlined red
-  return { color: flagged ? STATE_COLOURS.discrepancy : "#343a40", weight: flagged ? 2 : 0.5, opacity: flagged ? 1 : 0.6,
+  // a discrepancy, or an aggregate hiding one, is outlined red so that a single cell stands out
+  const flagged = t.discrepancies > 0;
+  return { color: flagged ? STATE_COLOURS.discrepancy : "#343a40", weight: flagged ? 2.5 : 0.5, opacity: flagged ? 1 : 0.6,
     fillColor: colourOf(t.state, t.phase), fillOpacity: t.state === "sealed" ? 0.35 : 0.75 };
 }
 
@@ -234,7 +235,11 @@ function drawCells() {
       page.drawn.set(group.id, entry);
     }
     const key = `${t.state}/${t.phase}/${t.discrepancies}`;
-    if (entry.key !== key) { entry.layer.setStyle(styleOf(t)); entry.key = key; }
+    if (entry.key !== key) {
+      entry.layer.setStyle(styleOf(t));
+      if (t.discrepancies) entry.layer.bringToFront(); // its red outline above its neighbours'
+      entry.key = key;
+    }
     mark(entry.layer, group, t, aggregate);
   }
   page.renders += 1;
