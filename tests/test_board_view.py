@@ -5,6 +5,7 @@ cases (wrong author, unopened cell, duplicates, wrong hash, unknown escrow, bad 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.test_board_core import (
     reveal_event,
 )
 from unveil.api.app import create_app
+from unveil.api.errors import json_bytes
 from unveil.board.audit import audit
 from unveil.board.cells import check_cells
 from unveil.board.log import Log, MemoryStorage
@@ -193,6 +195,9 @@ def test_the_cells_view_gives_each_cells_first_step_of_each_state() -> None:
     assert rows["depot-02"] == [0, 1, -1]  # inspected at step 1: logged after phase-2's reveal
     assert rows["depot-07"] == [1, -1, 1]
     assert rows["depot-05"] == [-1, -1, -1]  # sealed
+    assert json.loads(folded(storage).cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle)) == doc
+    view = folded(storage)
+    assert view.cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle) == json_bytes(view.cells(ESCROW_ID, CELLS_TXT, storage.get_bundle))
 
 
 def test_summary_sites_events_and_log_views() -> None:
