@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.board_fixtures import storage_url  # noqa: F401  (the fixture)
 from tests.test_api import refusal
 from tests.test_board_core import (
     CELLS,
@@ -336,3 +337,27 @@ def test_view_endpoints_over_http(client: tuple[TestClient, Log]) -> None:
 def test_view_endpoints_refuse_bad_paths_and_ranges(client: tuple[TestClient, Log], path: str, status: int, reason: str) -> None:
     http, _ = client
     refusal(http.get(path), status, reason)
+
+
+# --- storage: SQLite and PostgreSQL ----------------------------------------------------------------
+
+
+def test_cells_and_inspections_survive_reopening_over_sql(storage_url: str) -> None:  # noqa: F811
+    from tests.board_fixtures import open_log
+    from unveil.store.board_db import open_storage
+
+    with open_storage(storage_url) as store:
+        log = open_log(store)
+        log.submit(publish())
+        log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
+        assert log.put_cells(CELLS_SHA, CELLS_TXT) is True
+        log.submit(inspection())
+        assert log.purge_bundles(0) == 0  # the cells.txt and the named reveal file stay
+    with open_storage(storage_url) as store:
+        log = open_log(store)  # replays the inspection through the same checks
+        assert log.audit().ok and len(log.state.inspections) == 1
+        assert log.get_bundle(CELLS_SHA) == CELLS_TXT and log.put_cells(CELLS_SHA, CELLS_TXT) is False
+        refused(log, inspection(outcome="refused"), "inspection-duplicate")
+        view = BoardView(PARTIES, ORIGIN)
+        view.extend(log.entries(0, log.size))
+        assert view.cells(ESCROW_ID, log.get_bundle(CELLS_SHA), log.get_bundle)["cells"][1] == ["depot-02", 0, 0, -1]
