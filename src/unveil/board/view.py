@@ -14,8 +14,10 @@ when it is logged. A cell's state at step s is the strongest of ``discrepancy`` 
 for each cell, the first step of each (-1 for never), from which the page derives any step.
 
 The protocol state (agreements, custody, draws, discrepancies' ``intel_predates_reveal``) is a
-replay of the same entries through :class:`~unveil.board.protocol.BoardState` without the
-reveal files (an entry a replay refuses is shown in the log, and nowhere else).
+replay of the same entries through :class:`~unveil.board.protocol.BoardState`, by default
+without the reveal files (as ``unveil audit`` without them); an entry the replay refuses is
+shown in the log (``accepted: false``) and nowhere else. A party's tool over its mirror of a
+board it does not trust passes ``bundles`` so the checks that read what a phase opened run too.
 """
 
 from __future__ import annotations
@@ -101,9 +103,14 @@ class BoardView:
     """Every view of one log, folded entry by entry (see the module docstring). Not
     thread-safe: a server feeds and reads it under a lock of its own."""
 
-    def __init__(self, parties: Parties, origin: str):
+    def __init__(self, parties: Parties, origin: str, bundles: Lookup | None = None):
         self.parties = parties
         self.origin = origin
+        self._check_files = bundles
+        """Given, the replay reads the reveal files for the checks that need what they open
+        (``cell-not-opened``, ``site-unknown``, custody): a reader of a board it does not trust
+        shows only what a full replay accepts. A board's own view leaves it out (its log was
+        checked with the files when each entry was appended)."""
         self.state = BoardState(parties)
         self.rows: list[_Row] = []
         self.escrows: dict[str, EscrowRecord] = {}
@@ -134,7 +141,8 @@ class BoardView:
             author = self.parties.author_of(event)
             if author is not None:
                 self.state.size = index
-                self.state.check(event, author, None)
+                # a reveal file's full verification is the audit's; what it opens is read when needed
+                self.state.check(event, author, None if event.kind == ev.REVEAL_PUBLISHED else self._check_files)
                 accepted = True
         except BoardRefused:
             accepted = False
