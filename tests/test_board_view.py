@@ -392,3 +392,31 @@ def test_a_log_with_a_refused_entry_shows_it_in_the_log_only() -> None:
     blind = BoardView(PARTIES, ORIGIN)  # without the files, the cell cannot be checked (as an audit without them)
     blind.extend([*entries, parse_event(forged).entry])
     assert blind.log(0, None, 0)["entries"][-1]["accepted"] is True
+
+
+def test_views_read_while_writers_append_and_see_every_entry() -> None:
+    """Readers of the views and writers run at once on a live server: every write is logged,
+    every view answers, and once the writers are done the views hold every entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.board_fixtures import verification
+    from tests.test_api import LiveServer
+
+    log, _ = exercised()
+    docs = [verification(i) for i in range(40)]
+    with LiveServer(create_app(log)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        def read(i: int) -> int:
+            path = ("/view/summary", f"/view/escrows/{ESCROW_ID}/cells", "/view/log?start=0", "/view/checkpoints")[i % 4]
+            return http.get(path).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            writes = pool.map(lambda doc: http.post("/entries", json=doc).status_code, docs)
+            reads = pool.map(read, range(40))
+            assert list(writes) == [201] * 40 and list(reads) == [200] * 40
+        summary = http.get("/view/summary").json()
+        assert summary["size"] == log.size == 46
+        verifications = summary["escrows"][0]["steps"][0]["verifications"]
+        assert len(verifications) == 41 and {v["author"] for v in verifications} == {"Observer", "Inspector"}
+        assert len(http.get("/view/log?start=6").json()["entries"]) == 40
