@@ -33,6 +33,7 @@ from unveil.board import events as ev
 from unveil.board.finality import quorum_members
 from unveil.board.parties import Parties
 from unveil.board.protocol import BoardState
+from unveil.board.summaries import entry_summary
 from unveil.core.encoding import is_id
 from unveil.core.envelope import parse_signed
 from unveil.core.escrow import Escrow, parse_escrow
@@ -150,7 +151,7 @@ class BoardView:
             self.state.apply(event, author, index)
             self._record(event, author.name, index)
         self.rows.append(_Row(index, event.kind, author.name if author else None, author.role if author else None,
-                              event.escrow_id, event.time, _summary(event), accepted))
+                              event.escrow_id, event.time, entry_summary(event), accepted))
 
     def _record(self, event: ev.Event, author: str, index: int) -> None:
         body = event.body
@@ -360,6 +361,7 @@ class BoardView:
             states = obligation_states(record.view(state), state.latest_time) if record.fully_signed else {}
             custody = state.custody_of(escrow_id, bundles) if record.fully_signed else None
             counts = custody.counts() if custody is not None else {}
+            by_category = custody.counts_by_category() if custody is not None else {}
             found.append({
                 "id": record.agreement.id, "escrow_id": escrow_id, "status": "signed" if record.fully_signed else "awaiting-signatures",
                 "signers": sorted(record.signers), "index": record.index, "final": record.index < final_size,
@@ -368,6 +370,7 @@ class BoardView:
                     for o in states.values()
                 ],
                 "items": [{"state": step, "count": n} for step, n in counts.items()],
+                "items_by_category": [{"category": c, "state": step, "count": n} for c, steps in by_category.items() for step, n in steps.items()],
             })
         draws = []
         for context, draw in state.draws.items():
@@ -379,31 +382,3 @@ class BoardView:
                 "final": draw.selection_index is not None and draw.selection_index < final_size,
             })
         return {"agreements": found, "draws": draws}
-
-
-def _summary(event: ev.Event) -> str:
-    """One line saying what an entry is, for people."""
-    b = event.body
-    kind = event.kind
-    if kind == ev.ESCROW_PUBLISHED:
-        statement = b["escrow"].get("statement", {}) if isinstance(b["escrow"], dict) else {}
-        grid = statement.get("grid", {}) if isinstance(statement, dict) else {}
-        return f"{statement.get('purpose', '')} escrow of {grid.get('cell_count', '?')} cells"
-    if kind == ev.ESCROW_ACCEPTED:
-        return "accepted: cells and root checked"
-    if kind == ev.REVEAL_PUBLISHED:
-        return f"{b['phase']} ({b['openings']} openings)"
-    if kind == ev.VERIFICATION_RECORDED:
-        return f"{b['phase']}: " + ("valid" if b["valid"] else f"{len(b['problems'])} problems")
-    if kind == ev.DISCREPANCY_RAISED:
-        return f"{b['id']} on cell {b['cell']} ({b['phase']})"
-    if kind == ev.DISCREPANCY_RESOLVED:
-        return f"{b['id']} resolved"
-    if kind == ev.INSPECTION_REPORTED:
-        return f"cell {b['cell']}" + (f" site {b['site_id']}" if b["site_id"] else "") + f": {b['outcome']}"
-    if kind == ev.SELECTION_DRAWN:
-        return f"{b['context']}: {b['n']} drawn"
-    for name in ("context", "obligation", "serial", "agreement", "id"):
-        if name in b:
-            return str(b[name])
-    return ""
