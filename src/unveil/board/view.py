@@ -63,6 +63,8 @@ class StepRecord:
     sha256: str
     openings: int
     verifications: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """Every reveal file logged for the phase, in log order (one, unless a phase is revealed in parts)."""
 
 
 @dataclass
@@ -116,7 +118,7 @@ class BoardView:
         self.rows: list[_Row] = []
         self.escrows: dict[str, EscrowRecord] = {}
         self._opened: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # reveal sha -> (cell, content) of its openings
-        self._first_opened: dict[str, tuple[int, dict[str, int], bool]] = {}  # escrow -> (steps, cell -> first step, all files read)
+        self._first_opened: dict[str, tuple[int, dict[str, int], bool]] = {}  # escrow -> (files, cell -> first step, all files read)
         self._lines: tuple[str, list[str], list[str], dict[str, int]] = ("", [], [], {})
         """The cells.txt read last: its SHA-256, its lines, each line's sealed row as JSON text, each cell's line."""
 
@@ -164,7 +166,12 @@ class BoardView:
             return
         step = len(record.steps) - 1
         if event.kind == ev.REVEAL_PUBLISHED:
-            record.steps.append(StepRecord(body["phase"], index, event.time, body["sha256"], body["openings"]))
+            at = record.step_of(body["phase"])
+            if at is None:  # the phase's first reveal makes its step; a later part adds to it
+                record.steps.append(StepRecord(body["phase"], index, event.time, body["sha256"], 0))
+                at = len(record.steps) - 1
+            record.steps[at].files.append(body["sha256"])
+            record.steps[at].openings += body["openings"]
         elif event.kind == ev.VERIFICATION_RECORDED:
             at = record.step_of(body["phase"])
             if at is not None:
@@ -227,7 +234,7 @@ class BoardView:
                 "tree_size": e.tree_size, "root": e.root, "cells_sha256": e.grid.cells_sha256,
                 "cells_held": cells_held(e.grid.cells_sha256), "published_index": record.index, "shadows": e.shadows,
                 "steps": [
-                    {"step": i, "phase": s.phase, "index": s.index, "time": s.time, "sha256": s.sha256, "openings": s.openings,
+                    {"step": i, "phase": s.phase, "index": s.index, "time": s.time, "sha256": s.sha256, "files": list(s.files), "openings": s.openings,
                      "final": s.index < final_size, "verifications": list(s.verifications)}
                     for i, s in enumerate(record.steps)
                 ],
@@ -241,17 +248,17 @@ class BoardView:
         record = self.record_of(escrow_id)
         if cells_txt is None:
             raise BoardRefused(Reason.CELLS_MISSING, f"the board holds no cells.txt of escrow {escrow_id!r} (SHA-256 {record.escrow.grid.cells_sha256})")
-        steps = len(record.steps)
+        files = sum(len(s.files) for s in record.steps)
         kept = self._first_opened.get(escrow_id)
-        if kept is None or kept[0] != steps or not kept[2]:
+        if kept is None or kept[0] != files or not kept[2]:
             opened: dict[str, int] = {}
             complete = True
             for step, s in enumerate(record.steps):
-                openings = self._openings(s.sha256, bundles)
-                complete = complete and s.sha256 in self._opened
-                for cell, _ in openings:
-                    opened.setdefault(cell, step)
-            kept = self._first_opened[escrow_id] = (steps, opened, complete)
+                for sha in s.files:
+                    for cell, _ in self._openings(sha, bundles):
+                        opened.setdefault(cell, step)
+                    complete = complete and sha in self._opened
+            kept = self._first_opened[escrow_id] = (files, opened, complete)
         inspected: dict[str, int] = {}
         for row in record.inspections:
             inspected.setdefault(row["cell"], row["step"])
@@ -299,7 +306,7 @@ class BoardView:
         seen: set[str] = set()
         sites: list[dict[str, Any]] = []
         for step, s in enumerate(record.steps):
-            for cell, content in self._openings(s.sha256, bundles):
+            for cell, content in (o for sha in s.files for o in self._openings(sha, bundles)):
                 if cell in seen:
                     continue
                 seen.add(cell)
