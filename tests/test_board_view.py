@@ -5,12 +5,14 @@ cases (wrong author, unopened cell, duplicates, wrong hash, unknown escrow, bad 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.board_fixtures import storage_url  # noqa: F401  (the fixture)
 from tests.test_api import refusal
 from tests.test_board_core import (
     CELLS,
@@ -28,6 +30,7 @@ from tests.test_board_core import (
     reveal_event,
 )
 from unveil.api.app import create_app
+from unveil.api.errors import json_bytes
 from unveil.board.audit import audit
 from unveil.board.cells import check_cells
 from unveil.board.log import Log, MemoryStorage
@@ -193,6 +196,9 @@ def test_the_cells_view_gives_each_cells_first_step_of_each_state() -> None:
     assert rows["depot-02"] == [0, 1, -1]  # inspected at step 1: logged after phase-2's reveal
     assert rows["depot-07"] == [1, -1, 1]
     assert rows["depot-05"] == [-1, -1, -1]  # sealed
+    assert json.loads(folded(storage).cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle)) == doc
+    view = folded(storage)
+    assert view.cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle) == json_bytes(view.cells(ESCROW_ID, CELLS_TXT, storage.get_bundle))
 
 
 def test_summary_sites_events_and_log_views() -> None:
@@ -331,3 +337,86 @@ def test_view_endpoints_over_http(client: tuple[TestClient, Log]) -> None:
 def test_view_endpoints_refuse_bad_paths_and_ranges(client: tuple[TestClient, Log], path: str, status: int, reason: str) -> None:
     http, _ = client
     refusal(http.get(path), status, reason)
+
+
+# --- storage: SQLite and PostgreSQL ----------------------------------------------------------------
+
+
+def test_cells_and_inspections_survive_reopening_over_sql(storage_url: str) -> None:  # noqa: F811
+    from tests.board_fixtures import open_log
+    from unveil.store.board_db import open_storage
+
+    with open_storage(storage_url) as store:
+        log = open_log(store)
+        log.submit(publish())
+        log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
+        assert log.put_cells(CELLS_SHA, CELLS_TXT) is True
+        log.submit(inspection())
+        assert log.purge_bundles(0) == 0  # the cells.txt and the named reveal file stay
+    with open_storage(storage_url) as store:
+        log = open_log(store)  # replays the inspection through the same checks
+        assert log.audit().ok and len(log.state.inspections) == 1
+        assert log.get_bundle(CELLS_SHA) == CELLS_TXT and log.put_cells(CELLS_SHA, CELLS_TXT) is False
+        refused(log, inspection(outcome="refused"), "inspection-duplicate")
+        view = BoardView(PARTIES, ORIGIN)
+        view.extend(log.entries(0, log.size))
+        assert view.cells(ESCROW_ID, log.get_bundle(CELLS_SHA), log.get_bundle)["cells"][1] == ["depot-02", 0, 0, -1]
+
+
+def test_the_agreements_view_matches_the_boards_obligation_states() -> None:
+    from tests.test_board_agreements import _full_story
+
+    board = _full_story()
+    view = BoardView(PARTIES, ORIGIN)
+    view.extend(board.log.entries(0, board.log.size))
+    doc = view.agreements(board.log.size, board.storage.get_bundle)
+    (agreement,) = doc["agreements"]
+    assert agreement["id"] == "A-1" and agreement["status"] == "signed" and agreement["final"] is True
+    assert {o["id"]: o["state"] for o in agreement["obligations"]} == board.states()
+    assert all(o["due"] is None or o["due"].endswith("Z") for o in agreement["obligations"])
+    assert [i["state"] for i in agreement["items"]][0] == "declared" and sum(i["count"] for i in agreement["items"]) >= 0
+    assert doc["draws"] == []
+
+
+def test_a_log_with_a_refused_entry_shows_it_in_the_log_only() -> None:
+    _, storage = exercised()
+    entries = [e for _, e in storage.load_entries()]
+    forged = inspection("depot-04", site=None)  # a cell nobody opened: a board would refuse it
+    from unveil.board.events import parse_event
+
+    view = BoardView(PARTIES, ORIGIN, storage.get_bundle)  # a mirror's view reads what each phase opened
+    view.extend([*entries, parse_event(forged).entry, b"{not json"])
+    rows = view.log(0, None, 0)["entries"]
+    assert [r["accepted"] for r in rows[-2:]] == [False, False] and rows[-1]["kind"] == "entry-malformed"
+    assert view.events(ESCROW_ID, 0)["inspections"] == folded(storage).events(ESCROW_ID, 0)["inspections"]
+    blind = BoardView(PARTIES, ORIGIN)  # without the files, the cell cannot be checked (as an audit without them)
+    blind.extend([*entries, parse_event(forged).entry])
+    assert blind.log(0, None, 0)["entries"][-1]["accepted"] is True
+
+
+def test_views_read_while_writers_append_and_see_every_entry() -> None:
+    """Readers of the views and writers run at once on a live server: every write is logged,
+    every view answers, and once the writers are done the views hold every entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.board_fixtures import verification
+    from tests.test_api import LiveServer
+
+    log, _ = exercised()
+    docs = [verification(i) for i in range(40)]
+    with LiveServer(create_app(log)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        def read(i: int) -> int:
+            path = ("/view/summary", f"/view/escrows/{ESCROW_ID}/cells", "/view/log?start=0", "/view/checkpoints")[i % 4]
+            return http.get(path).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            writes = pool.map(lambda doc: http.post("/entries", json=doc).status_code, docs)
+            reads = pool.map(read, range(40))
+            assert list(writes) == [201] * 40 and list(reads) == [200] * 40
+        summary = http.get("/view/summary").json()
+        assert summary["size"] == log.size == 46
+        verifications = summary["escrows"][0]["steps"][0]["verifications"]
+        assert len(verifications) == 41 and {v["author"] for v in verifications} == {"Observer", "Inspector"}
+        assert len(http.get("/view/log?start=6").json()["entries"]) == 40
