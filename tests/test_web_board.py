@@ -197,7 +197,7 @@ def test_the_log_s_discrepancies_and_inspections_are_drawn_as_such(browser: Any,
     events = [e["statement"] for e in log_entries(demo.url) if e["statement"]["escrow_id"] == demo.escrow_id]
     discrepancies = {e["body"]["cell"] for e in events if e["kind"] == "discrepancy.raised"}
     inspections = {e["body"]["cell"] for e in events if e["kind"] == "inspection.reported"}
-    assert discrepancies and inspections == {demo.inspected_cell}
+    assert discrepancies and demo.inspected_cell in inspections
     assert all(states[cell] == "discrepancy" for cell in discrepancies)
     assert all(states[cell] == "inspected" for cell in inspections - discrepancies)
     assert Counter(states.values())["discrepancy"] == len(discrepancies)
@@ -286,7 +286,7 @@ def test_a_hundred_thousand_cells_draw_at_most_a_few_thousand_paths_and_the_righ
         assert 0 < len(cells) <= LIMIT and all(c["cells"] for c in cells)  # aggregates
         assert sum(c["cells"] for c in cells) == len(rows)  # the whole territory is in view
         shot(page, "synthetic-100k")
-        redraw(page, "window.unveilPage.page.map.setView([40.0, 127.0], 11, {animate: false})")
+        redraw(page, "window.unveilPage.page.map.setView([20.0, -60.0], 11, {animate: false})")
         cells = drawn(page)
         assert 0 < len(cells) <= LIMIT and all(c["cells"] is None for c in cells)  # single cells when zoomed in
         assert all(c["state"] == state_of(rows[c["cell"]], 2) for c in cells)
