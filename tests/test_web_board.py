@@ -273,6 +273,24 @@ def test_no_request_leaves_the_origin_and_the_panels_show_the_log(browser: Any, 
     watch.check()
 
 
+def test_another_escrow_can_be_chosen(browser: Any, demo: Demo) -> None:
+    page, watch = open_page(browser, demo.url)
+    summary = httpx.get(f"{demo.url}/view/summary").json()
+    assert len(summary["escrows"]) >= 2 and page.is_visible("#escrow")  # the declaration and the inspector's intelligence
+    assert page.get_attribute("#map", "data-escrow") == demo.escrow_id
+    k, other = next((k, e) for k, e in enumerate(summary["escrows"]) if e["escrow_id"] != demo.escrow_id)
+    page.select_option("#escrow", str(k))
+    page.wait_for_selector(f"#map[data-escrow='{other['escrow_id']}'][data-step]")
+    assert [b.get_attribute("data-step") for b in page.query_selector_all("#timeline button")] == [str(s) for s in range(-1, len(other["steps"]))]
+    assert page.locator("#reveals tbody tr:not(.empty)").count() == len(other["steps"])
+    if other["cells_held"]:
+        view = httpx.get(f"{demo.url}/view/escrows/{other['escrow_id']}/cells").json()
+        rows = {row[0]: row for row in view["cells"]}
+        step = len(view["steps"]) - 1
+        assert all(c["state"] == state_of(rows[c["cell"]], step) for c in drawn(page))
+    watch.check()
+
+
 # --- synthetic views: size, hostile text, missing parts ----------------------------------------
 
 
@@ -324,6 +342,21 @@ def test_without_the_cells_the_page_says_so_and_shows_the_rest(browser: Any) -> 
         assert "Cells not shown" in page.inner_text("#map-status")
         assert drawn(page) == [] and page.locator(".site-marker[data-site]").count() == 3
         watch.errors = [e for e in watch.errors if "404" not in e]  # the failed /cells request is logged by the browser
+        watch.check()
+
+
+def test_the_log_pages_back_200_entries_at_a_time(browser: Any) -> None:
+    chromium_or_skip()
+    view = synthetic_view(50, sites=1, log_size=450)
+    with serving(synthetic_app(view)) as url:
+        page, watch = open_page(browser, url)
+        rows = page.locator("#log tbody tr")
+        assert rows.count() == 200 and rows.first.get_attribute("data-index") == "449"
+        for shown in (400, 450):
+            page.click("#log-earlier")
+            page.wait_for_function(f"document.querySelectorAll('#log tbody tr').length === {shown}")
+        indexes = [int(i) for i in page.eval_on_selector_all("#log tbody tr", "rows => rows.map(r => r.dataset.index)")]
+        assert indexes == list(range(449, -1, -1)) and page.is_hidden("#log-earlier")
         watch.check()
 
 

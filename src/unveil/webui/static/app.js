@@ -321,6 +321,7 @@ async function loadEscrow(escrow) {
   page.step = escrow.steps && escrow.steps.length ? escrow.steps[escrow.steps.length - 1].step : -1;
   const mapNode = document.getElementById("map");
   delete mapNode.dataset.step;
+  mapNode.dataset.escrow = escrow.escrow_id;
   for (const entry of page.drawn.values()) entry.layer.remove();
   page.drawn.clear();
   page.tree = null;
