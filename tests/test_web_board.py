@@ -203,6 +203,12 @@ def test_the_log_s_discrepancies_and_inspections_are_drawn_as_such(browser: Any,
     assert Counter(states.values())["discrepancy"] == len(discrepancies)
     table = page.inner_text("#discrepancies")
     assert all(cell in table for cell in discrepancies) and demo.inspected_cell in page.inner_text("#inspections")
+    cell = sorted(discrepancies)[0]
+    lat, lon = h3.cell_to_latlng(cell)
+    redraw(page, f"window.unveilPage.page.map.setView([{lat}, {lon}], 11, {{animate: false}})")
+    page.click(f"#map path[data-cell='{cell}']")
+    popup = page.wait_for_selector(".leaflet-popup dl.popup").inner_text()
+    assert cell in popup and "discrepancy" in popup
     watch.check()
 
 
