@@ -366,6 +366,21 @@ def test_the_log_pages_back_200_entries_at_a_time(browser: Any) -> None:
         watch.check()
 
 
+@pytest.mark.parametrize(("grid", "cell"), [("list", "depot-01"), ("h3", "not-a-cell"), ("h3", "8f2830828052d25")])  # the last: resolution 15, not 6
+def test_cells_that_cannot_be_drawn_are_said_so(browser: Any, grid: str, cell: str) -> None:
+    chromium_or_skip()
+    view = synthetic_view(20, sites=2)
+    view["view/summary"]["escrows"][0]["grid"]["type"] = grid
+    view["view/escrows/exampleland-2026/cells"]["cells"][5][0] = cell
+    with serving(synthetic_app(view)) as url:
+        page, watch = open_page(browser, url)
+        assert page.get_attribute("body", "data-ready") == "yes"
+        assert "Cells not shown" in page.inner_text("#map-status")
+        assert drawn(page) == [] and page.locator(".site-marker[data-site]").count() == 2
+        assert page.locator("#reveals tbody tr").count() == 3  # the rest of the page is there
+        watch.check()
+
+
 def test_a_board_without_views_is_reported_not_hidden(browser: Any) -> None:
     chromium_or_skip()
     with serving(synthetic_app({})) as url:

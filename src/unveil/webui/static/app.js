@@ -336,7 +336,9 @@ async function loadEscrow(escrow) {
   if (events.status === "fulfilled") drawEvents(events.value); else drawEvents({ inspections: [], discrepancies: [] });
   page.timings.events = performance.now();
   page.timings.fetched = performance.now();
-  if (cells.status === "fulfilled") {
+  const grid = (escrow.grid && escrow.grid.type) || "h3";
+  const usable = cells.status === "fulfilled" && grid === "h3" && validCells(cells.value);
+  if (usable) {
     const rows = cells.value.cells || [];
     const n = rows.length;
     page.cells = { resolution: cells.value.resolution, steps: cells.value.steps || [], ids: new Array(n), opened: new Int32Array(n), inspected: new Int32Array(n), discrepancy: new Int32Array(n) };
@@ -349,13 +351,25 @@ async function loadEscrow(escrow) {
     page.timings.fitted = performance.now();
   } else {
     page.cells = null;
-    const why = cells.reason.reason === "cells-missing" ? "this board does not hold the escrow's list of cells (cells.txt)" : cells.reason.message;
+    let why;
+    if (grid !== "h3") why = `the escrow's grid is "${grid}", not H3: its cells have no shape to draw`;
+    else if (cells.status === "fulfilled") why = "the board's list of cells is not a list of H3 cells of one resolution";
+    else if (cells.reason.reason === "cells-missing") why = "this board does not hold the escrow's list of cells (cells.txt)";
+    else why = cells.reason.message;
     setText("map-status", `Cells not shown: ${why}.`);
     const located = page.sites.filter((s) => typeof s.lat === "number");
     if (located.length) page.map.fitBounds(L.latLngBounds(located.map((s) => [s.lat, s.lon])).pad(0.5));
   }
   setStep(page.step);
   page.timings.drawn = performance.now();
+}
+
+// Whether a cells answer can be drawn: rows [H3 id of its resolution, step, step, step].
+function validCells(answer) {
+  const r = answer.resolution;
+  if (!Number.isInteger(r) || r < 0 || r > 15 || !Array.isArray(answer.cells)) return false;
+  return answer.cells.every((row) => Array.isArray(row) && row.length >= 4 && typeof row[0] === "string" && /^8[0-9a-f]{14}$/.test(row[0])
+    && parseInt(row[0][1], 16) === r && row.slice(1, 4).every(Number.isInteger) && h3.isValidCell(row[0]));
 }
 
 // Fit the map to the committed cells: the union of the hexes of the finest level with at most
@@ -449,12 +463,13 @@ async function start() {
   const select = document.getElementById("escrow");
   select.replaceChildren(...escrows.map((e, k) => el("option", { value: String(k) }, `${e.escrow_id} (${e.purpose}, ${e.host})`)));
   document.getElementById("escrow-choice").hidden = escrows.length < 2;
-  select.onchange = () => loadEscrow(escrows[Number(select.value)]);
+  const show = (escrow) => loadEscrow(escrow).catch((error) => setText("map-status", `This escrow could not be shown: ${error.message}`));
+  select.onchange = () => show(escrows[Number(select.value)]);
   document.getElementById("log-earlier").onclick = () => loadLog(true);
   const first = Math.max(0, escrows.findIndex((e) => e.purpose === "declaration" && e.cells_held));
   select.value = String(first);
   const side = Promise.allSettled([loadLog(false), loadCheckpoints(), loadAgreements()]);
-  if (escrows.length) await loadEscrow(escrows[first]);
+  if (escrows.length) await show(escrows[first]);
   else setText("map-status", "No escrow published on this board yet.");
   const failed = (await side).filter((r) => r.status === "rejected");
   if (failed.length) setText("board-status", `${document.getElementById("board-status").textContent} Not shown: ${failed.map((r) => r.reason.message).join("; ")}.`);
