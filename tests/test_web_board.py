@@ -273,6 +273,12 @@ def test_no_request_leaves_the_origin_and_the_panels_show_the_log(browser: Any, 
     agreements = httpx.get(f"{demo.url}/view/agreements").json()
     for obligation in agreements["agreements"][0]["obligations"]:
         assert page.inner_text(f"[data-obligation='{obligation['id']}'] td:nth-child(3)") == obligation["state"]
+    for item in agreements["agreements"][0]["items"]:
+        assert page.inner_text(f"[data-custody-step='{item['state']}'] td:nth-child(2)") == str(item["count"])
+    by_category = agreements["agreements"][0].get("items_by_category", [])
+    for item in by_category:
+        assert page.inner_text(f"[data-custody-step='{item['state']}'] td[data-category='{item['category']}']") == str(item["count"])
+    assert any(item["count"] for item in by_category)
     assert page.locator("#draws tbody tr").count() == len(agreements["draws"])
     shot(page, "board-full")
     page.screenshot(path=str(ARTIFACTS / "board-full-page.png"), full_page=True)

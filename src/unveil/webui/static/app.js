@@ -432,14 +432,25 @@ async function loadCheckpoints() {
   fill(document.querySelector("#witnesses tbody"), (answer.witnesses || []).map((w) => el("tr", {}, el("td", {}, w.witness), el("td", { class: "num" }, w.size), el("td", {}, yesNo(w.final)))));
 }
 
+// Items per custody step: all of them, then per category (when the view gives categories).
+function itemsTable(agreement) {
+  const byCategory = agreement.items_by_category || [];
+  const categories = [...new Set(byCategory.map((i) => i.category))].sort();
+  const count = new Map(byCategory.map((i) => [`${i.state}\u0000${i.category}`, i.count]));
+  return el("table", { class: "items-by-step" }, el("caption", {}, "Items by custody step (counts)"),
+    el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "all items"), ...categories.map((c) => el("th", {}, c)))),
+    el("tbody", {}, ...(agreement.items || []).map((i) => el("tr", { "data-custody-step": i.state },
+      el("td", {}, i.state ?? ""), el("td", { class: "num" }, i.count),
+      ...categories.map((c) => el("td", { class: "num", "data-category": c }, count.get(`${i.state}\u0000${c}`) ?? 0))))));
+}
+
 async function loadAgreements() {
   const answer = await getJSON("view/agreements");
   const blocks = (answer.agreements || []).map((a) => el("article", { class: "agreement", "data-agreement": a.id },
     el("h3", {}, `Agreement ${a.id}`, el("span", { class: "muted" }, ` — ${a.status ?? ""}`)),
     el("table", {}, el("caption", {}, "Obligations"), el("thead", {}, el("tr", {}, el("th", {}, "obligation"), el("th", {}, "party"), el("th", {}, "state"), el("th", {}, "due"))),
       el("tbody", {}, ...(a.obligations || []).map((o) => el("tr", { "data-obligation": o.id }, el("td", {}, o.id), el("td", {}, o.party), el("td", { class: `state-${o.state}` }, o.state), el("td", {}, o.due ?? "—"))))),
-    el("table", {}, el("caption", {}, "Items by custody step"), el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "items (count)"))),
-      el("tbody", {}, ...(a.items || []).map((i) => el("tr", {}, el("td", {}, i.state ?? i.step ?? ""), el("td", { class: "num" }, i.count)))))));
+    itemsTable(a)));
   document.getElementById("agreements").replaceChildren(...(blocks.length ? blocks : [el("p", { class: "muted" }, "No agreement on this board.")]));
   fill(document.querySelector("#draws tbody"), (answer.draws || []).map((d) => el("tr", {}, el("td", {}, d.context), el("td", {}, d.escrow_id ?? ""), el("td", { class: "num" }, d.n),
     el("td", { class: "hash" }, (d.selection || []).join(", ")), el("td", { class: d.recomputed ? "ok" : "bad" }, yesNo(d.recomputed)), el("td", {}, yesNo(d.final)))));
