@@ -228,7 +228,7 @@ function drawCells() {
     const t = tally(group, page.step);
     let entry = page.drawn.get(group.id);
     if (!entry) {
-      const layer = L.polygon(boundary(group), { renderer: page.renderer, ...styleOf(t) });
+      const layer = L.polygon(boundary(group), { renderer: page.renderer, noClip: true, smoothFactor: 0, ...styleOf(t) });
       layer.bindPopup(() => cellPopup(group, tally(group, page.step)));
       layer.addTo(page.map);
       entry = { layer, key: null };
