@@ -81,8 +81,6 @@ def test_an_inspector_reports_an_opened_cell_and_the_audit_replays_it() -> None:
     report = audit([e for _, e in storage.load_entries()], PARTIES, ORIGIN, [], bundles=storage.get_bundle)
     assert report.ok, report.problems
     assert len(log.state.inspections) == 3
-    assert [(i["cell"], i["site_id"], i["context"], i["index"]) for i in report.inspections] == [
-        ("depot-02", "D-2", None, 3), ("depot-07", "D-7", None, 4), ("depot-02", None, "phase-1:inspect", 5)]
 
 
 @pytest.mark.parametrize(

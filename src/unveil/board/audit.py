@@ -31,8 +31,7 @@ every entry must be final under the quorum (K = ``quorum``, default the whole qu
 with ``allow_pending``, the entries that are not are reported (``pending``) without a problem.
 The report also lists every raised discrepancy as the replayed log holds it
 (``discrepancies``: phase, cell, raiser, whether resolved, and the derived
-``intel_predates_reveal``, spec §7), and every logged inspection (``inspections``: escrow, cell,
-site, draw context, entry).
+``intel_predates_reveal``, spec §7).
 """
 
 from __future__ import annotations
@@ -66,7 +65,6 @@ class AuditReport:
     bundles_checked: bool
     finality: Finality | None = None
     discrepancies: tuple[dict[str, object], ...] = ()
-    inspections: tuple[dict[str, object], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -84,7 +82,6 @@ class AuditReport:
             "finality": final.to_json() if final is not None else None,
             "problems": [p.to_json() for p in self.problems],
             "discrepancies": list(self.discrepancies),
-            "inspections": list(self.inspections),
         }
 
 
@@ -185,5 +182,4 @@ def audit(
                 f"({', '.join(final.members) or 'no witness is registered'}) must cosign a checkpoint that includes them; "
                 f"short: {', '.join(short) or 'none'}",
             ))
-    inspections: tuple[dict[str, object], ...] = tuple({"escrow_id": e, "cell": c, "site_id": s, "context": x, "index": i} for (e, c, s, x), i in state.inspections.items())
-    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()), inspections)
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()))
