@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,8 @@ def publish_escrow(
     """:func:`publish` the escrow, with its ``cells.txt`` (``cells`` given, or ``beside`` it:
     :func:`escrow_cells`) checked first and uploaded once the escrow is logged (spec §11: a
     board takes only the cell list of a published escrow)."""
+    from dataclasses import replace
+
     chosen = escrow_cells(escrow_file, cells, beside)
     done = publish(ws, client, "escrow", (escrow_file,), now)
     return done if chosen is None else replace(done, cells_sha256=client.put_cells(chosen.data)[0])
