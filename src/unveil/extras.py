@@ -10,6 +10,8 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
+- ``report``: reports and plots (``report``, ``material balance --plot``);
+- ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright;
 - ``all``: every extra (``demo`` needs them all).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
@@ -31,6 +33,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "geo": ("shapely", "yaml"),
     "analytics": ("scipy",),
     "simulation": ("dask", "distributed", "matplotlib"),
+    "report": ("jinja2", "matplotlib"),
+    "pdf": ("playwright",),
 }
 
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
