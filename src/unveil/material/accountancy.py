@@ -1,0 +1,147 @@
+"""Material balance evaluation (spec §13, docs/material.md): MUF and its covariance, SITMUF,
+Page's test on SITMUF, the cumulative MUF, and protracted diversion.
+
+For one category over periods t = 1…n: MUF_t = B_t + R_t − S_t − E_t. The measured rows x
+(a period's ``end`` and the next ``begin`` are one row when the file gives only one) have
+covariance Σ = diag(σ_random²) + Σ_k s_k s_kᵀ, where s_k holds the systematic σ of the rows of
+measurement kind k (inventory, receipt, shipment) and 0 elsewhere: random errors independent,
+systematic errors fully correlated within a kind. With J the n × m matrix of each row's sign in
+each MUF, MUF = J x and Cov(MUF) = J Σ Jᵀ.
+
+SITMUF (Picard's standardized independent transformed MUF): with the Cholesky factor
+Cov(MUF) = L Lᵀ, SITMUF = L⁻¹ MUF. Its t-th value is MUF_t less its best prediction from the
+earlier MUFs, over that prediction's error σ; with no loss the SITMUFs are independent standard
+normals, so Page's CUSUM S_t = max(0, S_{t−1} + SITMUF_t − k), alarming when S_t > h, has the
+false-alarm rate its threshold was set for (:mod:`unveil.material.page`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.linalg import solve_triangular
+
+from unveil.errors import Location, MalformedInputError
+from unveil.material.balance import MEASUREMENT_KIND, CategoryInput, Measured
+from unveil.material.normal import check_probability, phi, quantile
+from unveil.material.page import maxima
+
+SIGN = {"begin": 1.0, "receipt": 1.0, "shipment": -1.0, "end": -1.0}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One category's MUF, its covariance (kg²), SITMUF and Page's statistic."""
+
+    category: str
+    periods: tuple[str, ...]
+    muf: np.ndarray
+    covariance: np.ndarray
+    cholesky: np.ndarray
+    sitmuf: np.ndarray
+    page: np.ndarray
+
+    @property
+    def sigma_muf(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.covariance))
+
+    @property
+    def cumulative(self) -> tuple[float, float]:
+        """Σ MUF_t and its σ, √(1ᵀ Cov 1) (kg)."""
+        ones = np.ones(len(self.periods))
+        return float(self.muf.sum()), math.sqrt(max(float(ones @ self.covariance @ ones), 0.0))
+
+
+def design(data: CategoryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(J, x, Σ): each measured row's sign in each period's MUF, the rows' values, their
+    covariance. Linked inventories share one column of J."""
+    n = len(data.periods)
+    columns: list[Measured] = []
+    index: dict[tuple[int, str], int] = {}
+    for t, rows in enumerate(data.rows):
+        for kind in ("begin", "receipt", "shipment", "end"):
+            if kind in rows:
+                index[t, kind] = len(columns)
+                columns.append(rows[kind])
+    for t, rows in enumerate(data.rows):
+        if "begin" not in rows:
+            if t == 0 or (t - 1, "end") not in index:
+                raise _missing(data, t, "begin", "the previous period's end")
+            index[t, "begin"] = index[t - 1, "end"]
+        if "end" not in rows:
+            if t + 1 >= n or "begin" not in data.rows[t + 1]:
+                raise _missing(data, t, "end", "the next period's begin")
+            index[t, "end"] = index[t + 1, "begin"]
+    jacobian = np.zeros((n, len(columns)))
+    for (t, kind), column in index.items():
+        jacobian[t, column] += SIGN[kind]
+    x = np.array([m.quantity for m in columns])
+    sigma = np.diag([m.sigma_random ** 2 for m in columns])
+    for kind in ("inventory", "receipt", "shipment"):
+        s = np.array([m.sigma_systematic if MEASUREMENT_KIND[m.kind] == kind else 0.0 for m in columns])
+        sigma += np.outer(s, s)
+    return jacobian, x, sigma
+
+
+def _missing(data: CategoryInput, t: int, kind: str, instead: str) -> MalformedInputError:
+    first = min(m.line for m in data.rows[t].values())
+    source = next(iter(data.rows[t].values())).source or None
+    return MalformedInputError(f"period {data.periods[t]}, category {data.category}: no {kind} row, nor {instead}",
+                               source=source, where=Location(line=first, label="column", path=("kind",)) if first else None)
+
+
+def evaluate(data: CategoryInput, k: float) -> Evaluation:
+    """MUF, Cov(MUF) = J Σ Jᵀ, SITMUF and Page's statistic for one category."""
+    jacobian, x, sigma = design(data)
+    muf = jacobian @ x
+    covariance = jacobian @ sigma @ jacobian.T
+    if not (np.all(np.isfinite(muf)) and np.all(np.isfinite(covariance))):
+        raise MalformedInputError(f"category {data.category}: quantities or σ too large to combine")
+    try:
+        cholesky = np.linalg.cholesky(covariance)
+    except np.linalg.LinAlgError:
+        raise MalformedInputError(
+            f"category {data.category}: the MUF covariance is singular (a period's MUF has no uncertainty of its own): "
+            "give its measurements a random σ above 0") from None
+    sitmuf = solve_triangular(cholesky, muf, lower=True)
+    return Evaluation(data.category, data.periods, muf, covariance, cholesky, sitmuf, page_statistic(sitmuf, k))
+
+
+def page_statistic(sitmuf: np.ndarray, k: float) -> np.ndarray:
+    """Page's CUSUM S_t = max(0, S_{t−1} + SITMUF_t − k), S_0 = 0."""
+    out = np.empty(len(sitmuf))
+    s = 0.0
+    for t, value in enumerate(sitmuf):
+        s = max(0.0, s + float(value) - k)
+        out[t] = s
+    return out
+
+
+def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *, trials: int, seed: int) -> dict[str, Any]:
+    """A total ``loss`` (kg) taken evenly over the periods: the detection probability of one
+    one-sided test on the cumulative MUF at α, of per-period tests on SITMUF at the same total
+    false-alarm rate α (each at 1 − (1 − α)^{1/n}: the SITMUFs are independent), and of Page's
+    test with threshold ``h`` (Monte Carlo, with its own false-alarm rate); ``stronger`` names
+    the test with the higher detection probability of the first two."""
+    check_probability(alpha, "--alpha")
+    n = len(ev.periods)
+    mean = np.full(n, loss / n)
+    _, sigma_cum = ev.cumulative
+    cumulative = phi(loss / sigma_cum - quantile(1 - alpha))
+    shift = solve_triangular(ev.cholesky, mean, lower=True)
+    each = 1 - (1 - alpha) ** (1 / n)
+    critical = quantile(1 - each)
+    miss = np.prod([phi(critical - m) for m in shift])
+    per_period = float(1 - miss)
+    page_alarm = maxima(n, k, trials, seed, shift) > h
+    page_false = maxima(n, k, trials, seed + 1) > h
+    return {
+        "category": ev.category, "loss": loss, "periods": n, "alpha": alpha, "cumulative_detection": cumulative,
+        "per_period_detection": per_period, "per_period_alpha": each,
+        "page_detection": float(page_alarm.mean()), "page_false_alarm": float(page_false.mean()), "page_trials": trials,
+        "stronger": "cumulative" if cumulative >= per_period else "per-period",
+    }
+
