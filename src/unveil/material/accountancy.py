@@ -125,7 +125,7 @@ def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *,
     one-sided test on the cumulative MUF at α, of per-period tests on SITMUF at the same total
     false-alarm rate α (each at 1 − (1 − α)^{1/n}: the SITMUFs are independent), and of Page's
     test with threshold ``h`` (Monte Carlo, with its own false-alarm rate); ``stronger`` names
-    the test with the higher detection probability of the first two."""
+    the test with the higher detection probability of the first two (``equal`` within 10⁻⁹)."""
     check_probability(alpha, "--alpha")
     n = len(ev.periods)
     mean = np.full(n, loss / n)
@@ -142,6 +142,6 @@ def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *,
         "category": ev.category, "loss": loss, "periods": n, "alpha": alpha, "cumulative_detection": cumulative,
         "per_period_detection": per_period, "per_period_alpha": each,
         "page_detection": float(page_alarm.mean()), "page_false_alarm": float(page_false.mean()), "page_trials": trials,
-        "stronger": "cumulative" if cumulative >= per_period else "per-period",
+        "stronger": "equal" if abs(cumulative - per_period) < 1e-9 else "cumulative" if cumulative > per_period else "per-period",
     }
 

@@ -1,0 +1,47 @@
+"""A balance's plot (``unveil material balance … --plot OUT.png|.svg``): for each category,
+MUF per period with its ±2σ band (kg), and below it SITMUF and Page's statistic against the
+threshold h (in σ of SITMUF), alarms marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = ["plot_balance"]
+
+
+def plot_balance(result: dict[str, Any], out: Path) -> None:
+    """Draw ``result`` (:func:`unveil.material.evaluation.balance`'s) into ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    categories = [c["category"] for c in result["cumulative"]]
+    tests = {t["category"]: t for t in result["page"]}
+    figure, axes = plt.subplots(2, len(categories), figsize=(6.5 * len(categories), 6.5), squeeze=False, sharex="col")
+    for column, category in enumerate(categories):
+        rows = [r for r in result["periods"] if r["category"] == category]
+        xs = list(range(len(rows)))
+        muf = [r["muf"] for r in rows]
+        band = [2 * r["sigma_muf"] for r in rows]
+        top, bottom = axes[0][column], axes[1][column]
+        top.axhline(0, color="grey", linewidth=0.8)
+        top.fill_between(xs, [-b for b in band], band, alpha=0.2, label="±2σMUF (no loss)")
+        top.plot(xs, muf, marker="o", label="MUF")
+        top.set_ylabel(f"{category}: MUF (kg)")
+        top.set_title(f"{category}: material unaccounted for, by period")
+        top.legend(loc="upper left")
+        bottom.bar(xs, [r["sitmuf"] for r in rows], alpha=0.4, label="SITMUF")
+        bottom.plot(xs, [r["page"] for r in rows], marker="s", color="black", label="Page's S_t")
+        bottom.axhline(tests[category]["h"], color="red", linestyle="--", label=f"h = {tests[category]['h']:.2f}")
+        alarms = [x for x, r in zip(xs, rows, strict=True) if r["alarm"]]
+        if alarms:
+            bottom.scatter(alarms, [rows[x]["page"] for x in alarms], color="red", zorder=3, label="alarm")
+        bottom.set_ylabel("σ of SITMUF (dimensionless)")
+        bottom.set_xlabel("balance period")
+        bottom.set_xticks(xs, [r["period"] for r in rows], rotation=45 if len(rows) > 8 else 0)
+        bottom.legend(loc="upper left")
+    figure.tight_layout()
+    figure.savefig(out)
+    plt.close(figure)
