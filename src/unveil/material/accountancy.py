@@ -78,8 +78,8 @@ def design(data: CategoryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     jacobian = np.zeros((n, len(columns)))
     for (t, kind), column in index.items():
         jacobian[t, column] += SIGN[kind]
-    x = np.array([m.quantity for m in columns])
-    sigma = np.diag([m.sigma_random ** 2 for m in columns])
+    x = np.array([m.quantity for m in columns], dtype=float)
+    sigma = np.diag(np.array([m.sigma_random ** 2 for m in columns], dtype=float))
     for kind in ("inventory", "receipt", "shipment"):
         s = np.array([m.sigma_systematic if MEASUREMENT_KIND[m.kind] == kind else 0.0 for m in columns])
         sigma += np.outer(s, s)
