@@ -26,7 +26,13 @@ PROGRESS_VALUES = 20_000_000
 def _number(text: str | None, where: str) -> float | None:
     from unveil.textformats.numbers import text_number
 
-    return None if text is None else float(text_number(text, where, where))
+    return None if text is None else float(text_number(text, where, "value"))
+
+
+def _value(text: str, where: str) -> float:
+    from unveil.textformats.numbers import text_number
+
+    return float(text_number(text, where, "value"))
 
 
 def _pct(p: float) -> str:
@@ -60,27 +66,28 @@ def compare(declared: str | None, declared_sigma: str | None, declared_range: st
     def action() -> Done:
         from unveil.cli.files import read_bytes
         from unveil.errors import MalformedInputError
-        from unveil.material import Normal, compare, estimate as history_estimate, parse_range, read_history
+        from unveil.material import Normal, compare, parse_range, read_history
+        from unveil.material import estimate as history_estimate
         from unveil.material.normal import check_sigma
 
-        def measured(value: str | None, sigma: str | None, span: str | None, name: str, others: dict[str, Any]) -> Normal | None:
+        def measured(value: str | None, sigma: str | None, span: str | None, name: str) -> Normal | None:
             if value is not None:
                 if sigma is None:
                     raise MalformedInputError(f"--{name} needs --{name}-sigma", where=f"--{name}-sigma")
-                return Normal(_number(value, f"--{name}") or 0.0, check_sigma(_number(sigma, f"--{name}-sigma") or 0.0, f"--{name}-sigma"))
+                return Normal(_value(value, f"--{name}"), check_sigma(_value(sigma, f"--{name}-sigma"), f"--{name}-sigma"))
             if sigma is not None:
                 raise MalformedInputError(f"--{name}-sigma goes with --{name}", where=f"--{name}")
             return None if span is None else parse_range(span, f"--{name}-range")
 
         _one_of({"--declared": declared, "--declared-range": declared_range}, "declared stock")
         _one_of({"--estimate": estimate, "--estimate-range": estimate_range, "--history": history}, "estimate")
-        d = measured(declared, declared_sigma, declared_range, "declared", {})
-        e = measured(estimate, estimate_sigma, estimate_range, "estimate", {})
+        d = measured(declared, declared_sigma, declared_range, "declared")
+        e = measured(estimate, estimate_sigma, estimate_range, "estimate")
         reactors = None
         if history is not None:
             e, reactors = history_estimate(read_history(read_bytes(history, "production history"), source=str(history)))
         assert d is not None and e is not None
-        result = compare(d, e, _number(alpha, "--alpha") or 0.0)
+        result = compare(d, e, _value(alpha, "--alpha"))
         if reactors is not None:
             result["reactors"] = reactors
 
@@ -111,7 +118,7 @@ def balance(file: Path | None, workspace: Path | None, flows: Path | None, uncer
             raise MalformedInputError("--flows and --uncertainties go with --workspace", where="--flows")
         if plot is not None:
             _check_plot(plot)
-        options: dict[str, Any] = {"alpha": _number(alpha, "--alpha"), "k": _number(k, "--k"), "h": _number(h, "--h"),
+        options: dict[str, Any] = {"alpha": _value(alpha, "--alpha"), "k": _value(k, "--k"), "h": _number(h, "--h"),
                                    "loss": _number(loss, "--loss"), "trials": trials, "seed": seed}
         if file is not None:
             result = material.balance_file(file, **options)
@@ -175,15 +182,15 @@ def detect(loss: str, sigma: str, alpha: str, as_json: bool) -> int:
     def action() -> Done:
         from unveil.material import detection_probability
 
-        p = detection_probability(_number(loss, "--loss") or 0.0, _number(sigma, "--sigma") or 0.0, _number(alpha, "--alpha") or 0.0)
-        result = {"detection_probability": p, "loss": _number(loss, "--loss"), "sigma": _number(sigma, "--sigma"),
-                  "alpha": _number(alpha, "--alpha"), "unit": "kg"}
+        lost, s, a = _value(loss, "--loss"), _value(sigma, "--sigma"), _value(alpha, "--alpha")
+        p = detection_probability(lost, s, a)
+        result = {"detection_probability": p, "loss": lost, "sigma": s, "alpha": a, "unit": "kg"}
 
         def show() -> None:
             from unveil.cli.output import say
 
-            say(f"a loss of {result['loss']:g} kg, with σMUF {result['sigma']:g} kg, would be caught with probability {_pct(p)} "
-                f"by one balance test at a false-alarm rate of {_pct(result['alpha'])}")
+            say(f"a loss of {lost:g} kg, with σMUF {s:g} kg, would be caught with probability {_pct(p)} "
+                f"by one balance test at a false-alarm rate of {_pct(a)}")
 
         return Done(result, show)
 
@@ -194,7 +201,7 @@ def min_loss(sigma: str, alpha: str, detection: str, as_json: bool) -> int:
     def action() -> Done:
         from unveil.material import min_loss as smallest
 
-        s, a, p = _number(sigma, "--sigma") or 0.0, _number(alpha, "--alpha") or 0.0, _number(detection, "--detection") or 0.0
+        s, a, p = _value(sigma, "--sigma"), _value(alpha, "--alpha"), _value(detection, "--detection")
         result = {"loss": smallest(s, a, p), "sigma": s, "alpha": a, "detection": p, "unit": "kg"}
 
         def show() -> None:
@@ -212,7 +219,7 @@ def threshold(periods: int, k: str, false_alarm: str, trials: int, seed: int, as
     def action() -> Done:
         from unveil.material import threshold as page_threshold
 
-        kk, a = _number(k, "--k") or 0.0, _number(false_alarm, "--false-alarm") or 0.0
+        kk, a = _value(k, "--k"), _value(false_alarm, "--false-alarm")
         with _progress(trials, periods) as progress:
             h, se = page_threshold(periods, kk, a, trials=trials, seed=seed, progress=progress)
         result = {"h": h, "standard_error": se, "periods": periods, "k": kk, "false_alarm": a, "trials": trials, "seed": seed}
