@@ -117,3 +117,31 @@ def test_bad_uncertainty_tables_exit_2(capsys: pytest.CaptureFixture[str], tmp_p
         table.write_text(text)
         code, out = cli(capsys, "material", "balance", "--workspace", str(ws), "--uncertainties", str(table))
         assert code == 2 and named in out["error"] and str(table) in out["error"], out["error"]
+
+
+def test_the_demo_stage_tests_exampleland_and_catches_the_hidden_diversion(tmp_path: Path) -> None:
+    """The demo's material stage on its own: 48 kg declared (what the demo's inspector opens)
+    against the invented history (49.41 ± 2.85 kg); the 2025 balance hides 0.1 kg a month
+    from April: no alarm before April, Page's and the cumulative test alarm."""
+    import io
+
+    from rich.console import Console
+
+    from unveil import exercise
+    from unveil.cli import demo_material
+
+    result = demo_material.run(tmp_path, 48)
+    c = result["compare"]
+    assert c["estimate"]["mean"] == pytest.approx(54900 * 0.9 / 1000)  # Σ energy · 0.9 g/MWd
+    assert c["declared"]["sigma"] == pytest.approx(48 * math.hypot(0.005, 0.003)) and c["consistent"] is True
+    assert demo_material.expected(result)
+    periods = result["balance"]["periods"]
+    assert not any(p["alarm"] for p in periods if p["period"] < "2025-04-01")
+    assert result["balance"]["cumulative"][0]["muf"] == pytest.approx(0.9, abs=0.1)  # the 0.9 kg taken
+    assert (tmp_path / "material" / exercise.BALANCE_FILE).read_bytes() == exercise.balance_bytes()
+    buffer = io.StringIO()
+    demo_material.show(Console(file=buffer, width=200), result)
+    text = buffer.getvalue()
+    assert "48.00 ± 0.28 kg" in text and "alarms from 2025-" in text and "kg" in text and "%" in text
+    # a declaration far from the history is not consistent, and the demo would say so
+    assert not demo_material.expected(demo_material.run(tmp_path, 30))
