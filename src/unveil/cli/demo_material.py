@@ -50,10 +50,10 @@ def show(console: Any, result: dict[str, Any]) -> None:
     cumulative, spread, test = b["cumulative"][0], b["protracted"][0], b["page"][0]
     alarms = [p["period"] for p in b["periods"] if p["alarm"]]
     console.print(f"  Lowmarsh separation plant, 2025 monthly plutonium balance: largest monthly MUF "
-                  f"{max(p['muf'] for p in b['periods']):.3f} kg; Page's test (k = {test['k']:g}, h = {test['h']:.2f}) "
+                  f"{max(p['muf'] for p in b['periods']):.3f} kg; Page's test (k = {test['k']:g} σ, h = {test['h']:.2f} σ) "
                   + (f"[bold red]alarms from {alarms[0]}[/]" if alarms else "no alarm")
                   + f"; cumulative MUF {cumulative['muf']:.3f} ± {cumulative['sigma_muf']:.3f} kg: "
                   + ("[bold red]ALARM[/]" if cumulative["alarm"] else "no alarm") + f" at α = {b['alpha']:g}", highlight=False)
-    console.print(f"  a loss of {spread['loss']:g} kg (one significant quantity) over the 12 months would be caught with probability "
+    console.print(f"  a loss of {spread['loss']:g} kg (one significant quantity) spread over the {spread['periods']} months would be caught with probability "
                   f"{100 * spread['cumulative_detection']:.1f} % by the cumulative test; the smallest loss caught with probability "
                   f"95 % is {cumulative['min_loss_95']:.2f} kg (files in {result['folder']}/)", highlight=False)

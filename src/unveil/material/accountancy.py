@@ -120,6 +120,28 @@ def page_statistic(sitmuf: np.ndarray, k: float) -> np.ndarray:
     return out
 
 
+def exact_detection(ev: Evaluation, loss: float, alpha: float) -> tuple[float, float, np.ndarray]:
+    """(cumulative, per-period, SITMUF shift) for ``loss`` taken evenly over the periods: the
+    cumulative test Φ(L/σ_cum − z₁₋α); per-period tests on SITMUF, each at α' = 1 − (1 − α)^{1/n},
+    1 − Π_t Φ(z₁₋α' − m_t) with m = L⁻¹ (L/n, …, L/n) the loss's shift of SITMUF."""
+    n = len(ev.periods)
+    _, sigma_cum = ev.cumulative
+    cumulative = phi(loss / sigma_cum - quantile(1 - alpha))
+    shift = solve_triangular(ev.cholesky, np.full(n, loss / n), lower=True)
+    critical = quantile(1 - (1 - (1 - alpha) ** (1 / n)))
+    miss = float(np.prod([phi(critical - m) for m in shift]))
+    return cumulative, 1 - miss, shift
+
+
+def curve(ev: Evaluation, alpha: float, top: float, points: int = 21) -> list[dict[str, float]]:
+    """Both tests' detection probabilities for losses from 0 to ``top`` kg (the plot's curve)."""
+    found = []
+    for loss in np.linspace(0.0, top, points):
+        cumulative, per_period, _ = exact_detection(ev, float(loss), alpha)
+        found.append({"loss": float(loss), "cumulative_detection": cumulative, "per_period_detection": per_period})
+    return found
+
+
 def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *, trials: int, seed: int) -> dict[str, Any]:
     """A total ``loss`` (kg) taken evenly over the periods: the detection probability of one
     one-sided test on the cumulative MUF at α, of per-period tests on SITMUF at the same total
@@ -128,14 +150,8 @@ def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *,
     the test with the higher detection probability of the first two (``equal`` within 10⁻⁹)."""
     check_probability(alpha, "--alpha")
     n = len(ev.periods)
-    mean = np.full(n, loss / n)
-    _, sigma_cum = ev.cumulative
-    cumulative = phi(loss / sigma_cum - quantile(1 - alpha))
-    shift = solve_triangular(ev.cholesky, mean, lower=True)
+    cumulative, per_period, shift = exact_detection(ev, loss, alpha)
     each = 1 - (1 - alpha) ** (1 / n)
-    critical = quantile(1 - each)
-    miss = np.prod([phi(critical - m) for m in shift])
-    per_period = float(1 - miss)
     page_alarm = maxima(n, k, trials, seed, shift) > h
     page_false = maxima(n, k, trials, seed + 1) > h
     return {

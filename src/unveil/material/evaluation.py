@@ -18,7 +18,7 @@ from typing import Any
 
 from unveil.errors import MalformedInputError
 from unveil.material import page
-from unveil.material.accountancy import Evaluation, evaluate, protracted
+from unveil.material.accountancy import Evaluation, curve, evaluate, protracted
 from unveil.material.balance import CategoryInput, Measured, category_inputs
 from unveil.material.normal import check_probability, min_loss, quantile
 
@@ -66,7 +66,8 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
         tests.append({"category": data.category, "periods": n, "k": k, "h": used_h, "h_standard_error": h_se,
                       "h_from": "option" if h is not None else f"Monte Carlo, {trials} trials, seed {seed}"})
         taken = loss if loss is not None else default_loss(data.category, sigma_cum, alpha)
-        spread.append(protracted(ev, taken, alpha, used_h, k, trials=PROTRACTED_TRIALS, seed=seed))
+        spread.append({**protracted(ev, taken, alpha, used_h, k, trials=PROTRACTED_TRIALS, seed=seed),
+                       "curve": curve(ev, alpha, 2 * min_loss(sigma_cum, alpha, 0.95))})
     return {"periods": periods, "cumulative": cumulative, "page": tests, "protracted": spread, "alpha": alpha, "unit": "kg"}
 
 
