@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from scipy.linalg import solve_triangular
+from scipy.stats import norm
 
 from unveil.errors import Location, MalformedInputError
 from unveil.material.balance import MEASUREMENT_KIND, CategoryInput, Measured
@@ -129,7 +130,7 @@ def exact_detection(ev: Evaluation, loss: float, alpha: float) -> tuple[float, f
     cumulative = phi(loss / sigma_cum - quantile(1 - alpha))
     shift = solve_triangular(ev.cholesky, np.full(n, loss / n), lower=True)
     critical = quantile(1 - (1 - (1 - alpha) ** (1 / n)))
-    miss = float(np.prod([phi(critical - m) for m in shift]))
+    miss = float(np.prod(norm.cdf(critical - shift)))
     return cumulative, 1 - miss, shift
 
 
