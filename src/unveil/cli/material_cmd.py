@@ -52,6 +52,21 @@ def _progress(total: int, values_per_step: int) -> Iterator[Callable[[int], None
         yield lambda n: bar.advance(task, n)
 
 
+@contextmanager
+def _trials_bar() -> Iterator[Callable[[int], None] | None]:
+    """A bar of Monte Carlo trials run, of unknown total (a file's categories are not read
+    yet), on a terminal's stderr only."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("Page's threshold: Monte Carlo trials", total=None)
+        yield lambda n: bar.advance(task, n)
+
+
 def _one_of(pairs: dict[str, Any], what: str) -> None:
     from unveil.errors import MalformedInputError
 
@@ -120,11 +135,13 @@ def balance(file: Path | None, workspace: Path | None, flows: Path | None, uncer
             _check_plot(plot)
         options: dict[str, Any] = {"alpha": _value(alpha, "--alpha"), "k": _value(k, "--k"), "h": _number(h, "--h"),
                                    "loss": _number(loss, "--loss"), "trials": trials, "seed": seed}
-        if file is not None:
-            result = material.balance_file(file, **options)
-        else:
-            assert workspace is not None
-            result = material.balance_workspace(workspace, flows, uncertainties, **options)
+        with _trials_bar() as progress:
+            options["progress"] = progress
+            if file is not None:
+                result = material.balance_file(file, **options)
+            else:
+                assert workspace is not None
+                result = material.balance_workspace(workspace, flows, uncertainties, **options)
         if plot is not None:
             from unveil.workspace.material_plot import plot_balance
 

@@ -13,7 +13,7 @@ protracted comparison is one IAEA significant quantity where the category has on
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from unveil.errors import MalformedInputError
@@ -38,8 +38,10 @@ def default_loss(category: str, sigma_cumulative: float, alpha: float) -> float:
 
 
 def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float = page.DEFAULT_K, h: float | None = None,
-            loss: float | None = None, trials: int = page.DEFAULT_TRIALS, seed: int = page.DEFAULT_SEED) -> dict[str, Any]:
-    """The ``balance --json`` document for ``rows`` (every category of a balance file)."""
+            loss: float | None = None, trials: int = page.DEFAULT_TRIALS, seed: int = page.DEFAULT_SEED,
+            progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """The ``balance --json`` document for ``rows`` (every category of a balance file);
+    ``progress(n)`` is called as the default threshold's Monte Carlo trials run."""
     check_probability(alpha, "--alpha")
     if not (math.isfinite(k) and k >= 0):
         raise MalformedInputError(f"k = {k} is not a finite reference value ≥ 0", where="--k")
@@ -55,7 +57,7 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
     for data in category_inputs(rows):
         n = len(data.periods)
         if h is None and n not in thresholds:
-            thresholds[n] = page.threshold(n, k, alpha, trials=trials, seed=seed)
+            thresholds[n] = page.threshold(n, k, alpha, trials=trials, seed=seed, progress=progress)
         used_h, h_se = (h, 0.0) if h is not None else thresholds[n]
         ev = evaluate(data, k)
         periods += _period_rows(ev, used_h)
