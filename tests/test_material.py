@@ -291,3 +291,16 @@ def test_page_false_alarm_in_the_protracted_comparison_matches_its_threshold() -
     out = protracted(ev, 3.0, 0.05, h, 0.5, trials=20_000, seed=9)
     assert abs(out["page_false_alarm"] - 0.05) < 4 * math.sqrt(0.05 * 0.95 / 20_000)
     assert 0.05 < out["page_detection"] < 1
+
+
+def test_the_detection_curve_starts_at_the_false_alarm_rate_and_rises() -> None:
+    """With no loss both tests alarm at their total false-alarm rate α; more loss, more detection."""
+    from unveil.material.accountancy import curve
+
+    (data,) = category_inputs(WORKED)
+    points = curve(evaluate(data, 0.5), 0.05, 3.0, points=7)
+    assert points[0]["loss"] == 0 and points[-1]["loss"] == 3.0
+    assert points[0]["cumulative_detection"] == pytest.approx(0.05) and points[0]["per_period_detection"] == pytest.approx(0.05)
+    for key in ("cumulative_detection", "per_period_detection"):
+        values = [p[key] for p in points]
+        assert values == sorted(values) and values[-1] > 0.5

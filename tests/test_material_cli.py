@@ -239,3 +239,16 @@ def test_bad_history_files_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: 
     path = write(tmp_path, text, "h.csv")
     code, out = cli(capsys, "material", "compare", "--declared", "1", "--declared-sigma", "1", "--history", path)
     assert code == 2 and named in out["error"] and path in out["error"], out["error"]
+
+
+def test_a_category_that_skips_a_period_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    text = bad("1,heu,begin,1,0.1,0\n1,heu,end,1,0.1,0\n1,plutonium,begin,1,0.1,0\n1,plutonium,end,1,0.1,0\n"
+               "2,plutonium,end,1,0.1,0\n3,heu,begin,1,0.1,0\n3,heu,end,1,0.1,0\n3,plutonium,end,1,0.1,0\n")
+    code, out = cli(capsys, "material", "balance", write(tmp_path, text), "--trials", "1000")
+    assert code == 2 and "category heu has no rows in period 2" in out["error"] and "line 7, column period" in out["error"]
+
+
+def test_a_plot_that_cannot_be_written_exits_2_and_leaves_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    target = tmp_path / "missing-folder" / "b.png"
+    code, out = cli(capsys, "material", "balance", write(tmp_path, GOOD), "--trials", "1000", "--plot", str(target))
+    assert code == 2 and "cannot write the plot" in out["error"] and not target.parent.exists()

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from unveil.errors import MalformedInputError
+from unveil.errors import Location, MalformedInputError
 from unveil.material.csvfile import Row, read_rows
 
 COLUMNS = ("period", "category", "kind", "quantity", "sigma_random", "sigma_systematic")
@@ -110,14 +110,29 @@ class CategoryInput:
 
 
 def category_inputs(rows: Iterable[Measured]) -> list[CategoryInput]:
-    """The rows grouped by category (sorted), periods in the order the rows give them."""
+    """The rows grouped by category (sorted), periods in the order the rows give them. A
+    category's periods are a run of consecutive periods of the file: one that skips a period
+    between two of its own is refused (its balance would span the gap unseen)."""
+    listed = list(rows)
+    order: dict[str, int] = {}
+    for m in listed:
+        order.setdefault(m.period, len(order))
     by_category: dict[str, dict[str, dict[str, Measured]]] = {}
-    for m in rows:
+    for m in listed:
         by_category.setdefault(m.category, {}).setdefault(m.period, {})[m.kind] = m
     found = []
     for category in sorted(by_category):
         periods = by_category[category]
         if len(periods) > MAX_PERIODS:
             raise MalformedInputError(f"category {category} has {len(periods)} periods, over the limit of {MAX_PERIODS}")
+        positions = [order[p] for p in periods]
+        for before, after in zip(positions, positions[1:], strict=False):
+            if after != before + 1:
+                skipped = next(p for p, i in order.items() if i == before + 1)
+                first = next(iter(periods[list(periods)[positions.index(after)]].values()))
+                raise MalformedInputError(
+                    f"category {category} has no rows in period {skipped}, between two of its periods: give that period's "
+                    "rows (an empty period is receipt and shipment 0, its begin and end the inventories around it)",
+                    source=first.source or None, where=Location(line=first.line, label="column", path=("period",)) if first.line else None)
         found.append(CategoryInput(category, tuple(periods), tuple(periods.values())))
     return found

@@ -6,8 +6,11 @@ tests at the same total false-alarm rate."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+
+from unveil.errors import MalformedInputError
 
 __all__ = ["plot_balance"]
 
@@ -58,5 +61,12 @@ def plot_balance(result: dict[str, Any], out: Path) -> None:
         power.set_ylabel("probability of detection")
         power.legend(loc="lower right")
     figure.tight_layout()
-    figure.savefig(out)
-    plt.close(figure)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        figure.savefig(partial, format=out.suffix.lower().lstrip("."))
+        os.replace(partial, out)  # never a half-written plot under the name asked for
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise MalformedInputError(f"cannot write the plot: {exc.strerror or exc}", source=str(out), where="--plot") from None
+    finally:
+        plt.close(figure)
