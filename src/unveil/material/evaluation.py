@@ -54,22 +54,28 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
     cumulative: list[dict[str, Any]] = []
     tests: list[dict[str, Any]] = []
     spread: list[dict[str, Any]] = []
-    for data in category_inputs(rows):
-        n = len(data.periods)
-        if h is None and n not in thresholds:
-            thresholds[n] = page.threshold(n, k, alpha, trials=trials, seed=seed, progress=progress)
-        used_h, h_se = (h, 0.0) if h is not None else thresholds[n]
-        ev = evaluate(data, k)
-        periods += _period_rows(ev, used_h)
-        cum, sigma_cum = ev.cumulative
-        z = cum / sigma_cum
-        cumulative.append({"category": data.category, "muf": cum, "sigma_muf": sigma_cum, "z": z, "alarm": bool(z > quantile(1 - alpha)),
-                           "min_loss_95": min_loss(sigma_cum, alpha, 0.95)})
-        tests.append({"category": data.category, "periods": n, "k": k, "h": used_h, "h_standard_error": h_se,
-                      "h_from": "option" if h is not None else f"Monte Carlo, {trials} trials, seed {seed}"})
-        taken = loss if loss is not None else default_loss(data.category, sigma_cum, alpha)
-        spread.append({**protracted(ev, taken, alpha, used_h, k, trials=PROTRACTED_TRIALS, seed=seed),
-                       "curve": curve(ev, alpha, 2 * min_loss(sigma_cum, alpha, 0.95))})
+    listed = list(rows)
+    source = next((m.source for m in listed if m.source), None)
+    try:
+        for data in category_inputs(listed):
+            n = len(data.periods)
+            if h is None and n not in thresholds:
+                thresholds[n] = page.threshold(n, k, alpha, trials=trials, seed=seed, progress=progress)
+            used_h, h_se = (h, 0.0) if h is not None else thresholds[n]
+            ev = evaluate(data, k)
+            periods += _period_rows(ev, used_h)
+            cum, sigma_cum = ev.cumulative
+            z = cum / sigma_cum
+            cumulative.append({"category": data.category, "muf": cum, "sigma_muf": sigma_cum, "z": z, "alarm": bool(z > quantile(1 - alpha)),
+                               "min_loss_95": min_loss(sigma_cum, alpha, 0.95)})
+            tests.append({"category": data.category, "periods": n, "k": k, "h": used_h, "h_standard_error": h_se,
+                          "h_from": "option" if h is not None else f"Monte Carlo, {trials} trials, seed {seed}"})
+            taken = loss if loss is not None else default_loss(data.category, sigma_cum, alpha)
+            spread.append({**protracted(ev, taken, alpha, used_h, k, trials=PROTRACTED_TRIALS, seed=seed),
+                           "curve": curve(ev, alpha, 2 * min_loss(sigma_cum, alpha, 0.95))})
+    except MalformedInputError as exc:
+        on_file = source and not (exc.where or "").startswith("--")  # an option's error is not the file's
+        raise (exc.within(source) if on_file else exc) from None
     return {"periods": periods, "cumulative": cumulative, "page": tests, "protracted": spread, "alpha": alpha, "unit": "kg"}
 
 
