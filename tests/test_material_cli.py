@@ -252,3 +252,16 @@ def test_a_plot_that_cannot_be_written_exits_2_and_leaves_nothing(capsys: pytest
     target = tmp_path / "missing-folder" / "b.png"
     code, out = cli(capsys, "material", "balance", write(tmp_path, GOOD), "--trials", "1000", "--plot", str(target))
     assert code == 2 and "cannot write the plot" in out["error"] and not target.parent.exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["compare", "--declared", "30", "--declared-sigma", "1", "--estimate-range", "20..40"],
+    ["detect", "--loss", "8", "--sigma", "3"],
+    ["min-loss", "--sigma", "3", "--detection", "0.9"],
+    ["threshold", "--periods", "4", "--false-alarm", "0.1", "--trials", "1000"],
+])
+def test_every_commands_json_round_trips_through_the_strict_reader(args: list[str]) -> None:
+    code, text = unveil("material", *args, "--json")
+    assert code == 0
+    parsed = loads(text.encode())  # spec §0: finite numbers only
+    assert json.dumps(parsed, ensure_ascii=False) == text.strip()
