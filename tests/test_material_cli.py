@@ -265,3 +265,11 @@ def test_every_commands_json_round_trips_through_the_strict_reader(args: list[st
     assert code == 0
     parsed = loads(text.encode())  # spec §0: finite numbers only
     assert json.dumps(parsed, ensure_ascii=False) == text.strip()
+
+
+def test_a_huge_history_is_refused_without_reading_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    with path.open("wb") as handle:
+        handle.truncate((16 << 20) + 1)  # sparse: refused by its size
+    code, out = cli(capsys, "material", "compare", "--declared", "1", "--declared-sigma", "1", "--history", str(path))
+    assert code == 2 and "over the" in out["error"] and str(path) in out["error"]

@@ -83,6 +83,7 @@ def compare(declared: str | None, declared_sigma: str | None, declared_range: st
         from unveil.errors import MalformedInputError
         from unveil.material import Normal, compare, parse_range, read_history
         from unveil.material import estimate as history_estimate
+        from unveil.material.csvfile import MAX_BYTES
         from unveil.material.normal import check_sigma
 
         def measured(value: str | None, sigma: str | None, span: str | None, name: str) -> Normal | None:
@@ -100,7 +101,8 @@ def compare(declared: str | None, declared_sigma: str | None, declared_range: st
         e = measured(estimate, estimate_sigma, estimate_range, "estimate")
         reactors = None
         if history is not None:
-            e, reactors = history_estimate(read_history(read_bytes(history, "production history"), source=str(history)))
+            data = read_bytes(history, "production history", limit=MAX_BYTES)  # spec §13's limit, before reading it all
+            e, reactors = history_estimate(read_history(data, source=str(history)))
         assert d is not None and e is not None
         result = compare(d, e, _value(alpha, "--alpha"))
         if reactors is not None:
@@ -163,6 +165,7 @@ def _check_plot(plot: Path) -> None:
 
 
 def _show_balance(result: dict[str, Any], plot: Path | None) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from unveil.cli.output import _out, say
@@ -192,7 +195,7 @@ def _show_balance(result: dict[str, Any], plot: Path | None) -> None:
             f"(each at α = {p['per_period_alpha']:.4g}, {result['alpha']:g} in all); {ranking}. Page's test: {_pct(p['page_detection'])} (its false-alarm rate {_pct(p['page_false_alarm'])}, "
             f"{p['page_trials']} simulated trials)")
     if plot is not None:
-        say(f"plot written to {plot}")
+        say(f"plot written to {escape(str(plot))}")
 
 
 def detect(loss: str, sigma: str, alpha: str, as_json: bool) -> int:
