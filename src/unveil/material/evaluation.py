@@ -74,8 +74,9 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
             spread.append({**protracted(ev, taken, alpha, used_h, k, trials=PROTRACTED_TRIALS, seed=seed),
                            "curve": curve(ev, alpha, 2 * min_loss(sigma_cum, alpha, 0.95))})
     except MalformedInputError as exc:
-        on_file = source and not (exc.where or "").startswith("--")  # an option's error is not the file's
-        raise (exc.within(source) if on_file else exc) from None
+        if source is None or (exc.where or "").startswith("--"):  # an option's error is not the file's
+            raise
+        raise exc.within(source) from None
     return {"periods": periods, "cumulative": cumulative, "page": tests, "protracted": spread, "alpha": alpha, "unit": "kg"}
 
 
