@@ -49,7 +49,8 @@ def show(console: Any, result: dict[str, Any]) -> None:
     b = result["balance"]
     cumulative, spread, test = b["cumulative"][0], b["protracted"][0], b["page"][0]
     alarms = [p["period"] for p in b["periods"] if p["alarm"]]
-    console.print(f"  Lowmarsh separation plant, 2025 monthly plutonium balance: largest monthly MUF "
+    console.print(f"  Lowmarsh separation plant, 2025 monthly plutonium balance (invented, hiding 0.1 kg taken a month from April): "
+                  f"largest monthly MUF "
                   f"{max(p['muf'] for p in b['periods']):.3f} kg; Page's test (k = {test['k']:g} σ, h = {test['h']:.2f} σ) "
                   + (f"[bold red]alarms from {alarms[0]}[/]" if alarms else "no alarm")
                   + f"; cumulative MUF {cumulative['muf']:.3f} ± {cumulative['sigma_muf']:.3f} kg: "
