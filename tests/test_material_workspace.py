@@ -140,7 +140,7 @@ def test_the_demo_stage_tests_exampleland_and_catches_the_hidden_diversion(tmp_p
     assert result["balance"]["cumulative"][0]["muf"] == pytest.approx(0.9, abs=0.1)  # the 0.9 kg taken
     assert (tmp_path / "material" / exercise.BALANCE_FILE).read_bytes() == exercise.balance_bytes()
     buffer = io.StringIO()
-    demo_material.show(Console(file=buffer, width=200), result)
+    demo_material.show(Console(file=buffer, width=1000), result)
     text = buffer.getvalue()
     assert "48.00 ± 0.28 kg" in text and "alarms from 2025-" in text and "kg" in text and "%" in text
     # a declaration far from the history is not consistent, and the demo would say so
