@@ -45,7 +45,7 @@ def show(console: Any, result: dict[str, Any]) -> None:
     console.print(f"material: declared plutonium {c['declared']['mean']:.2f} ± {c['declared']['sigma']:.2f} kg against "
                   f"{c['estimate']['mean']:.2f} ± {c['estimate']['sigma']:.2f} kg the Lowmarsh reactor's (invented) history could "
                   f"have made: z = {c['z']:.2f} σ, " + ("consistent" if c["consistent"] else "[bold red]NOT consistent[/]")
-                  + f" at α = {c['alpha']:g}", highlight=False)
+                  + f" at α = {100 * c['alpha']:g} %", highlight=False)
     b = result["balance"]
     cumulative, spread, test = b["cumulative"][0], b["protracted"][0], b["page"][0]
     alarms = [p["period"] for p in b["periods"] if p["alarm"]]
@@ -54,7 +54,7 @@ def show(console: Any, result: dict[str, Any]) -> None:
                   f"{max(p['muf'] for p in b['periods']):.3f} kg; Page's test (k = {test['k']:g} σ, h = {test['h']:.2f} σ) "
                   + (f"[bold red]alarms from {alarms[0]}[/]" if alarms else "no alarm")
                   + f"; cumulative MUF {cumulative['muf']:.3f} ± {cumulative['sigma_muf']:.3f} kg: "
-                  + ("[bold red]ALARM[/]" if cumulative["alarm"] else "no alarm") + f" at α = {b['alpha']:g}", highlight=False)
+                  + ("[bold red]ALARM[/]" if cumulative["alarm"] else "no alarm") + f" at α = {100 * b['alpha']:g} %", highlight=False)
     console.print(f"  a loss of {spread['loss']:g} kg (one significant quantity) spread over the {spread['periods']} months would be caught with probability "
                   f"{100 * spread['cumulative_detection']:.1f} % by the cumulative test; the smallest loss caught with probability "
                   f"95 % is {cumulative['min_loss_95']:.2f} kg (files in {result['folder']}/)", highlight=False)

@@ -116,7 +116,7 @@ def compare(declared: str | None, declared_sigma: str | None, declared_range: st
                 say(f"  {r['reactor']}: {r['kg']:.3f} kg (yield uncertainty ± {r['yield_sigma_kg']:.3f} kg)")
             verdict = "CONSISTENT" if result["consistent"] else "NOT consistent"
             say(f"difference D − E = {result['difference']:.3f} kg ± {result['sigma']:.3f} kg (1σ); z = {result['z']:.3f} σ; "
-                f"{verdict} at α = {result['alpha']:g} (two-sided: |z| ≤ {result['critical_z']:.3f} σ)")
+                f"{verdict} at α = {_pct(result['alpha'])} (two-sided: |z| ≤ {result['critical_z']:.3f} σ)")
 
         return Done(result, show)
 
@@ -184,7 +184,7 @@ def _show_balance(result: dict[str, Any], plot: Path | None) -> None:
         t = tests[c["category"]]
         say(f"{c['category']}: Page's test k = {t['k']:g} σ, h = {t['h']:.3f} σ (± {t['h_standard_error']:.3f} σ; {t['h_from']}); "
             f"cumulative MUF {c['muf']:.3f} kg ± {c['sigma_muf']:.3f} kg (1σ), z = {c['z']:.3f} σ: "
-            + ("[bold red]ALARM[/]" if c["alarm"] else "no alarm") + f" at α = {result['alpha']:g} (one-sided)")
+            + ("[bold red]ALARM[/]" if c["alarm"] else "no alarm") + f" at α = {_pct(result['alpha'])} (one-sided)")
         say(f"  the cumulative test catches a loss of {c['min_loss_95']:.3f} kg or more with probability 95.00 %")
     for p in result["protracted"]:
         weaker = "per-period" if p["stronger"] == "cumulative" else "cumulative"
@@ -192,7 +192,7 @@ def _show_balance(result: dict[str, Any], plot: Path | None) -> None:
                    else f"the {p['stronger']} test is the stronger, the {weaker} the weaker")
         say(f"{p['category']}: a loss of {p['loss']:.3f} kg spread evenly over {p['periods']} periods would be caught with probability "
             f"{_pct(p['cumulative_detection'])} by the cumulative test and {_pct(p['per_period_detection'])} by per-period tests "
-            f"(each at α = {p['per_period_alpha']:.4g}, {result['alpha']:g} in all); {ranking}. Page's test: {_pct(p['page_detection'])} (its false-alarm rate {_pct(p['page_false_alarm'])}, "
+            f"(each at α = {100 * p['per_period_alpha']:.3g} %, {_pct(result['alpha'])} in all); {ranking}. Page's test: {_pct(p['page_detection'])} (its false-alarm rate {_pct(p['page_false_alarm'])}, "
             f"{p['page_trials']} simulated trials)")
     if plot is not None:
         say(f"plot written to {escape(str(plot))}")

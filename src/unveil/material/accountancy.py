@@ -153,8 +153,9 @@ def protracted(ev: Evaluation, loss: float, alpha: float, h: float, k: float, *,
     n = len(ev.periods)
     cumulative, per_period, shift = exact_detection(ev, loss, alpha)
     each = 1 - (1 - alpha) ** (1 / n)
-    page_alarm = maxima(n, k, trials, seed, shift) > h
+    # draws of their own (seeds + 1, + 2), not those the threshold h was estimated from
     page_false = maxima(n, k, trials, seed + 1) > h
+    page_alarm = maxima(n, k, trials, seed + 2, shift) > h
     return {
         "category": ev.category, "loss": loss, "periods": n, "alpha": alpha, "cumulative_detection": cumulative,
         "per_period_detection": per_period, "per_period_alpha": each,
