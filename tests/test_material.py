@@ -51,6 +51,13 @@ def test_a_range_stands_for_a_normal_with_95_percent_inside() -> None:
         from_range(5, 4, "--declared-range")
 
 
+def test_quantities_whose_difference_overflows_are_refused() -> None:
+    with pytest.raises(MalformedInputError, match="too large"):
+        compare(Normal(1e308, 1), Normal(-1e308, 1), 0.05)
+    with pytest.raises(MalformedInputError, match="overflows"):
+        min_loss(1e308, 0.05, 0.99)
+
+
 def test_exact_quantities_on_both_sides_are_refused() -> None:
     with pytest.raises(MalformedInputError, match="σ = 0"):
         compare(Normal(1, 0), Normal(1, 0), 0.05)

@@ -172,6 +172,7 @@ HOSTILE: list[Any] = [
     ("NaN-sigma", bad("1,plutonium,begin,1,NaN,0\n1,plutonium,end,1,0.1,0\n"), "line 2, column sigma_random"),
     ("inf", bad("1,plutonium,begin,1,0.1,0\n1,plutonium,end,Infinity,0.1,0\n"), "line 3, column quantity"),
     ("overflow", bad("1,plutonium,begin,1e400,0.1,0\n1,plutonium,end,1,0.1,0\n"), "line 2, column quantity"),
+    ("too-large", bad("1,plutonium,begin,1e13,0.1,0\n1,plutonium,end,1,0.1,0\n"), "line 2, column quantity: quantity 1e13 is over"),
     ("negative-sigma", bad("1,plutonium,begin,1,0.1,-0.2\n1,plutonium,end,1,0.1,0\n"), "line 2, column sigma_systematic"),
     ("negative-quantity", bad("1,plutonium,begin,-1,0.1,0\n1,plutonium,end,1,0.1,0\n"), "line 2, column quantity"),
     ("missing-column", "period,category,kind,quantity,sigma_random\n1,plutonium,begin,1,0.1\n", "missing column 'sigma_systematic'"),

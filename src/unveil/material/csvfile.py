@@ -22,6 +22,9 @@ from unveil.textformats.text import csv_cell, input_text
 MAX_BYTES = 16 << 20
 """The largest file read (16 MiB): far above a real balance (1000 periods of a few rows)."""
 
+MAX_VALUE = 1e12
+"""The largest number a cell may hold (kg, MWd, g/MWd): far above any real quantity, far below
+where sums and variances of a thousand periods could overflow."""
 ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -51,6 +54,8 @@ class Row:
         value = float(text_number(text, self.at(column), column))
         if value < 0:
             raise MalformedInputError(f"{column} {text} is negative", where=self.at(column))
+        if value > MAX_VALUE:
+            raise MalformedInputError(f"{column} {text[:24]} is over the limit of {MAX_VALUE:g}", where=self.at(column))
         return value
 
 

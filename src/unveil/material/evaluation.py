@@ -20,6 +20,7 @@ from unveil.errors import MalformedInputError
 from unveil.material import page
 from unveil.material.accountancy import Evaluation, curve, evaluate, protracted
 from unveil.material.balance import CategoryInput, Measured, category_inputs
+from unveil.material.csvfile import MAX_VALUE
 from unveil.material.normal import check_probability, min_loss, quantile
 
 DEFAULT_ALPHA = 0.05
@@ -47,8 +48,8 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
         raise MalformedInputError(f"k = {k} is not a finite reference value ≥ 0", where="--k")
     if h is not None and not (math.isfinite(h) and h >= 0):
         raise MalformedInputError(f"h = {h} is not a finite threshold ≥ 0", where="--h")
-    if loss is not None and not (math.isfinite(loss) and loss > 0):
-        raise MalformedInputError(f"loss = {loss} is not a finite mass above 0", where="--loss")
+    if loss is not None and not (math.isfinite(loss) and 0 < loss <= MAX_VALUE):
+        raise MalformedInputError(f"loss = {loss} is not a mass above 0 and at most {MAX_VALUE:g} kg", where="--loss")
     thresholds: dict[int, tuple[float, float]] = {}
     periods: list[dict[str, Any]] = []
     cumulative: list[dict[str, Any]] = []

@@ -87,6 +87,8 @@ def compare(declared: Normal, estimate: Normal, alpha: float) -> dict[str, Any]:
     if sigma == 0:
         raise MalformedInputError("both quantities are exact (σ = 0): give an uncertainty", where="--declared-sigma")
     difference = declared.mean - estimate.mean
+    if not (math.isfinite(difference) and math.isfinite(sigma)):
+        raise MalformedInputError("the quantities are too large to compare (the difference overflows)", where="--declared")
     z = difference / sigma
     critical = quantile(1 - alpha / 2)
     return {"difference": difference, "sigma": sigma, "z": z, "consistent": abs(z) <= critical, "alpha": alpha,
@@ -108,4 +110,7 @@ def min_loss(sigma: float, alpha: float, detection: float) -> float:
     check_sigma(sigma, "--sigma")
     check_probability(alpha, "--alpha")
     check_probability(detection, "--detection")
-    return sigma * (quantile(1 - alpha) + quantile(detection))
+    loss = sigma * (quantile(1 - alpha) + quantile(detection))
+    if not math.isfinite(loss):
+        raise MalformedInputError(f"σ = {sigma} is too large: the loss overflows", where="--sigma")
+    return loss
