@@ -96,6 +96,9 @@ def test_detect_and_min_loss(capsys: pytest.CaptureFixture[str]) -> None:
     ["min-loss", "--sigma", "3", "--detection", "0"], ["min-loss", "--sigma", "3", "--detection", "0.9", "--alpha", "-0.1"],
     ["threshold", "--periods", "0", "--false-alarm", "0.05"], ["threshold", "--periods", "5", "--false-alarm", "2"],
     ["threshold", "--periods", "5", "--false-alarm", "0.05", "--trials", "10"],
+    ["threshold", "--periods", "12", "--false-alarm", "0.05", "--k", "1e308"],
+    ["compare", "--declared", "1e308", "--declared-sigma", "1", "--estimate", "-1e308", "--estimate-sigma", "1"],
+    ["min-loss", "--sigma", "1e308", "--detection", "0.99"],
 ])
 def test_planning_commands_refuse_bad_values(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
     code, out = cli(capsys, "material", *args)

@@ -44,10 +44,9 @@ def balance(rows: Iterable[Measured], *, alpha: float = DEFAULT_ALPHA, k: float 
     """The ``balance --json`` document for ``rows`` (every category of a balance file);
     ``progress(n)`` is called as the default threshold's Monte Carlo trials run."""
     check_probability(alpha, "--alpha")
-    if not (math.isfinite(k) and k >= 0):
-        raise MalformedInputError(f"k = {k} is not a finite reference value ≥ 0", where="--k")
-    if h is not None and not (math.isfinite(h) and h >= 0):
-        raise MalformedInputError(f"h = {h} is not a finite threshold ≥ 0", where="--h")
+    page.check_k(k)
+    if h is not None and not (math.isfinite(h) and 0 <= h <= MAX_VALUE):
+        raise MalformedInputError(f"h = {h} is not a threshold from 0 to {MAX_VALUE:g} (σ)", where="--h")
     if loss is not None and not (math.isfinite(loss) and 0 < loss <= MAX_VALUE):
         raise MalformedInputError(f"loss = {loss} is not a mass above 0 and at most {MAX_VALUE:g} kg", where="--loss")
     thresholds: dict[int, tuple[float, float]] = {}

@@ -59,11 +59,20 @@ def maxima(periods: int, k: float, trials: int, seed: int, shift: np.ndarray | N
     return out
 
 
+MAX_K = 100.0
+"""The largest reference value taken (σ of SITMUF): beyond a few σ Page's test never alarms."""
+
+
+def check_k(k: float) -> float:
+    if not (math.isfinite(k) and 0 <= k <= MAX_K):
+        raise MalformedInputError(f"k = {k} is not a reference value from 0 to {MAX_K:g} (σ)", where="--k")
+    return k
+
+
 def check(periods: int, k: float, trials: int, seed: int) -> None:
     if not 1 <= periods <= MAX_PERIODS:
         raise MalformedInputError(f"{periods} periods: give 1 to {MAX_PERIODS}", where="--periods")
-    if not (math.isfinite(k) and k >= 0):
-        raise MalformedInputError(f"k = {k} is not a finite reference value ≥ 0", where="--k")
+    check_k(k)
     if not 100 <= trials <= MAX_TRIALS:
         raise MalformedInputError(f"{trials} trials: give 100 to {MAX_TRIALS}", where="--trials")
     if seed < 0:
