@@ -311,3 +311,26 @@ def test_the_detection_curve_starts_at_the_false_alarm_rate_and_rises() -> None:
     for key in ("cumulative_detection", "per_period_detection"):
         values = [p[key] for p in points]
         assert values == sorted(values) and values[-1] > 0.5
+
+
+def test_the_muf_covariance_matches_a_simulation_of_the_error_model() -> None:
+    """An independent check of J Σ Jᵀ: draw the measurement errors as the model states them
+    (each row's random error its own, one systematic error per measurement kind shared by its
+    rows, period 1's end being period 2's begin) and compare the MUFs' sample covariance."""
+    rng = np.random.default_rng(11)
+    trials = 400_000
+    eps = {name: rng.standard_normal(trials) for name in ("b1", "r1", "s1", "e1", "r2", "e2")}
+    shared = {kind: rng.standard_normal(trials) for kind in ("inventory", "receipt", "shipment")}
+
+    def measured(name: str, value: float, sigma_r: float, sigma_s: float, kind: str) -> np.ndarray:
+        return value + sigma_r * eps[name] + sigma_s * shared[kind]
+
+    b1 = measured("b1", 100, 0.3, 0.2, "inventory")
+    r1 = measured("r1", 50, 0.1, 0.4, "receipt")
+    s1 = measured("s1", 20, 0.1, 0.2, "shipment")
+    e1 = measured("e1", 129, 0.3, 0.25, "inventory")
+    r2 = measured("r2", 40, 0.1, 0.3, "receipt")
+    e2 = measured("e2", 168.5, 0.2, 0.25, "inventory")
+    sample = np.cov(np.vstack([b1 + r1 - s1 - e1, e1 + r2 - e2]))
+    (data,) = category_inputs(WORKED)
+    assert sample == pytest.approx(evaluate(data, 0.5).covariance, abs=0.003)  # ≥ 3 standard errors; seeded
