@@ -26,7 +26,7 @@ from unveil.material.normal import check_probability, min_loss, quantile
 DEFAULT_ALPHA = 0.05
 PROTRACTED_TRIALS = 20_000
 SIGNIFICANT_QUANTITY = {"plutonium": 8.0, "heu": 25.0}
-"""kg: the IAEA significant quantities (IAEA Safeguards Glossary, 2022 edition, §3.14): 8 kg of
+"""kg: the IAEA significant quantities (IAEA Safeguards Glossary, 2022 edition): 8 kg of
 plutonium; 25 kg of U-235 in high-enriched uranium (taken here as 25 kg of the HEU itself,
 which overstates the loss a little for 90 % material)."""
 
