@@ -277,3 +277,20 @@ def test_a_huge_history_is_refused_without_reading_it(capsys: pytest.CaptureFixt
         handle.truncate((16 << 20) + 1)  # sparse: refused by its size
     code, out = cli(capsys, "material", "compare", "--declared", "1", "--declared-sigma", "1", "--history", str(path))
     assert code == 2 and "over the" in out["error"] and str(path) in out["error"]
+
+
+def test_material_without_the_analytics_extra_exits_2_naming_it(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_packaging import RUNNER, _base_only_block
+
+    src = str(Path(__file__).resolve().parent.parent / "src")  # this tree's unveil, whatever the cwd
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+    for json_flag in ([], ["--json"]):
+        run = subprocess.run([sys.executable, "-c", RUNNER, _base_only_block(), "material", "detect", "--loss", "8", "--sigma", "3",
+                              *json_flag], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+        assert run.returncode == 2 and "Traceback" not in run.stderr, run.stdout + run.stderr
+        message = json.loads(run.stdout)["error"] if json_flag else run.stderr
+        assert "pip install 'unveil[analytics]'" in message and "unveil material" in message, message
