@@ -142,6 +142,17 @@ def test_sigma_muf_of_a_worked_example_with_correlated_errors() -> None:
     assert ev.sitmuf.tolist() == pytest.approx([first, second])
 
 
+def test_the_covariance_is_j_sigma_j_transposed() -> None:
+    """evaluate's structured product equals J Σ Jᵀ with Σ built in full."""
+    from unveil.material.accountancy import design
+
+    (data,) = category_inputs(WORKED)
+    jacobian, x, sigma = design(data)
+    assert sigma.shape == (6, 6) and jacobian.shape == (2, 6)  # period 1's end is period 2's begin: 6 rows, not 7
+    assert evaluate(data, 0.5).covariance == pytest.approx(jacobian @ sigma @ jacobian.T, abs=1e-15)
+    assert (jacobian @ x).tolist() == pytest.approx([1.0, 0.5])
+
+
 def test_errors_treated_as_independent_would_give_another_sigma() -> None:
     """The systematic errors are correlated: the receipts' two systematic errors add, not in quadrature."""
     (data,) = category_inputs(WORKED)

@@ -59,6 +59,25 @@ class Evaluation:
 def design(data: CategoryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(J, x, Σ): each measured row's sign in each period's MUF, the rows' values, their
     covariance. Linked inventories share one column of J."""
+    jacobian, x, random, systematic = _parts(data)
+    sigma = np.diag(random ** 2)
+    for s in systematic:
+        sigma += np.outer(s, s)
+    return jacobian, x, sigma
+
+
+def muf_covariance(jacobian: np.ndarray, random: np.ndarray, systematic: list[np.ndarray]) -> np.ndarray:
+    """J Σ Jᵀ for Σ = diag(random²) + Σ_k s_k s_kᵀ, without forming Σ (rows × rows):
+    (J · random²) Jᵀ + Σ_k (J s_k)(J s_k)ᵀ."""
+    covariance = (jacobian * random ** 2) @ jacobian.T
+    for s in systematic:
+        js = jacobian @ s
+        covariance += np.outer(js, js)
+    return covariance
+
+
+def _parts(data: CategoryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+    """J, x, the rows' random σ and one vector of systematic σ a measurement kind."""
     n = len(data.periods)
     columns: list[Measured] = []
     index: dict[tuple[int, str], int] = {}
@@ -80,11 +99,10 @@ def design(data: CategoryInput) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for (t, kind), column in index.items():
         jacobian[t, column] += SIGN[kind]
     x = np.array([m.quantity for m in columns], dtype=float)
-    sigma = np.diag(np.array([m.sigma_random ** 2 for m in columns], dtype=float))
-    for kind in ("inventory", "receipt", "shipment"):
-        s = np.array([m.sigma_systematic if MEASUREMENT_KIND[m.kind] == kind else 0.0 for m in columns])
-        sigma += np.outer(s, s)
-    return jacobian, x, sigma
+    random = np.array([m.sigma_random for m in columns], dtype=float)
+    systematic = [np.array([m.sigma_systematic if MEASUREMENT_KIND[m.kind] == kind else 0.0 for m in columns], dtype=float)
+                  for kind in ("inventory", "receipt", "shipment")]
+    return jacobian, x, random, systematic
 
 
 def _missing(data: CategoryInput, t: int, kind: str, instead: str) -> MalformedInputError:
@@ -96,9 +114,9 @@ def _missing(data: CategoryInput, t: int, kind: str, instead: str) -> MalformedI
 
 def evaluate(data: CategoryInput, k: float) -> Evaluation:
     """MUF, Cov(MUF) = J Σ Jᵀ, SITMUF and Page's statistic for one category."""
-    jacobian, x, sigma = design(data)
+    jacobian, x, random, systematic = _parts(data)
     muf = jacobian @ x
-    covariance = jacobian @ sigma @ jacobian.T
+    covariance = muf_covariance(jacobian, random, systematic)
     if not (np.all(np.isfinite(muf)) and np.all(np.isfinite(covariance))):
         raise MalformedInputError(f"category {data.category}: quantities or σ too large to combine")
     try:
