@@ -8,8 +8,11 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``checkpoint compare --board``);
 - ``geo``: territories, regions, declaration and agreement files (``commit``, ``reveal``,
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
-- ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
+- ``analytics``: the truth test's optimal matching (``check``, ``confidence``) and material
+  accountancy's normal quantiles (``material``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
+- ``report``: reports and plots (``report``, ``material balance --plot``);
+- ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright;
 - ``all``: every extra (``demo`` needs them all).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
@@ -31,6 +34,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "geo": ("shapely", "yaml"),
     "analytics": ("scipy",),
     "simulation": ("dask", "distributed", "matplotlib"),
+    "report": ("jinja2", "matplotlib"),
+    "pdf": ("playwright",),
 }
 
 _EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
@@ -42,7 +47,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "agreement": ("board", "geo"), "item": ("board",),
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
-    "check": ("analytics",), "confidence": ("analytics",),
+    "check": ("analytics",), "confidence": ("analytics",), "material": ("analytics",),
     "demo": tuple(EXTRAS),
 }
 

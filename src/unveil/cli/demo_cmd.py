@@ -132,6 +132,9 @@ def _exercise(out: Path) -> Done:
 
     regimes = demo_regimes.run(out, committed.cells, len(declaration.sites), len(exercise.HIDDEN_SITES))
     final_status = status(inspector_ws, escrow_id)
+    from unveil.cli import demo_material
+
+    material = demo_material.run(out, final_status["totals"]["plutonium"]["opened"])
     inspector_summary = inspector.summary()
     seconds = time.perf_counter() - started
 
@@ -139,13 +142,13 @@ def _exercise(out: Path) -> Done:
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
           and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
           and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement)
-          and demo_regimes.expected(regimes))
+          and demo_regimes.expected(regimes) and demo_material.expected(material))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "material": material, "seconds": round(seconds, 1), "as_expected": ok,
     }
     return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
@@ -212,6 +215,10 @@ def _show(summary: dict[str, Any], description: str) -> None:
         from unveil.cli import demo_regimes
 
         demo_regimes.show(console, summary["regimes"])
+    if summary.get("material"):
+        from unveil.cli import demo_material
+
+        demo_material.show(console, summary["material"])
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
 
