@@ -259,6 +259,12 @@ def test_a_revealed_site_shows_its_declared_items(browser: Any, demo: Demo) -> N
         cells = [td.inner_text() for td in row.query_selector_all("td")]
         assert cells[0] == item["category"] and float(cells[1]) == float(item["quantity"])
         assert cells[2] == item["unit"] and cells[4] == ", ".join(item["serials"] or [])
+    view = httpx.get(f"{demo.url}/view/escrows/{demo.escrow_id}/cells").json()
+    rows = {row[0]: row for row in view["cells"]}
+    markers = page.eval_on_selector_all(".site-marker[data-site]", "ms => ms.map(m => [m.dataset.site, m.dataset.state])")
+    cell_of = {s["site_id"]: s["cell"] for s in sites}
+    assert all(state == state_of(rows[cell_of[site_id]], len(view["steps"]) - 1) for site_id, state in markers)  # its ring: its cell's state
+    assert {state for _, state in markers} >= {"inspected"}
     choose_step(page, 0)  # earlier steps show only the sites revealed by then
     assert page.locator(".site-marker[data-site]").count() == sum(1 for s in sites if s["step"] <= 0)
     watch.check()

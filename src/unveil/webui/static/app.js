@@ -141,12 +141,15 @@ function drawSites() {
   page.sitesLayer.clearLayers();
   for (const site of page.sites) {
     if (site.step > page.step || typeof site.lat !== "number" || typeof site.lon !== "number") continue;
-    const icon = L.divIcon({ className: "site-marker", iconSize: [14, 14], html: "" });
+    // its ring shows its cell's state when stronger than opened (a site hides its cell's colour)
+    const index = page.cellIndex ? page.cellIndex.get(site.cell) : undefined;
+    const state = index === undefined ? "opened" : STATES[stateAt(page.cells, index, page.step)];
+    const icon = L.divIcon({ className: `site-marker site-${state}`, iconSize: [14, 14], html: "" });
     const marker = L.marker([site.lat, site.lon], { icon, title: `${site.site_id} ${site.name || ""}`, keyboard: true, zIndexOffset: 1000 });
     marker.bindPopup(() => sitePopup(site), { maxWidth: 420 });
     marker.addTo(page.sitesLayer);
     const node = marker.getElement();
-    if (node) node.setAttribute("data-site", site.site_id);
+    if (node) { node.setAttribute("data-site", site.site_id); node.setAttribute("data-state", state); }
   }
 }
 
@@ -179,7 +182,8 @@ function drawLegend() {
   const items = [swatch(STATE_COLOURS.sealed, "sealed", "sealed")];
   (page.escrow.steps || []).forEach((st) => items.push(swatch(phaseColour(st.step), `opened in ${st.phase}`, "opened")));
   items.push(swatch(STATE_COLOURS.inspected, "inspected", "inspected"), swatch(STATE_COLOURS.discrepancy, "discrepancy", "discrepancy"),
-    el("li", {}, el("span", { class: "swatch site" }), "revealed site"));
+    el("li", {}, el("span", { class: "swatch site" }), "revealed site"), el("li", {}, el("span", { class: "swatch site site-inspected" }), "inspected site"),
+    el("li", {}, el("span", { class: "swatch site site-discrepancy" }), "site with a discrepancy"));
   document.getElementById("legend").replaceChildren(...items);
   // colours are set through the CSSOM (no inline style attribute under the page's policy)
   for (const span of document.querySelectorAll("#legend .swatch[data-colour]")) span.style.backgroundColor = span.dataset.colour;
@@ -209,6 +213,7 @@ async function loadEscrow(escrow) {
   for (const entry of page.drawn.values()) entry.layer.remove();
   page.drawn.clear();
   page.tree = null;
+  page.cellIndex = null;
   page.sites = [];
   page.sitesLayer.clearLayers();
   drawTimeline();
@@ -228,6 +233,7 @@ async function loadEscrow(escrow) {
     page.cells = { resolution: cells.value.resolution, steps: cells.value.steps || [], ids: new Array(n), opened: new Int32Array(n), inspected: new Int32Array(n), discrepancy: new Int32Array(n) };
     rows.forEach((row, k) => { page.cells.ids[k] = row[0]; page.cells.opened[k] = row[1]; page.cells.inspected[k] = row[2]; page.cells.discrepancy[k] = row[3]; });
     page.timings.parsed = performance.now();
+    page.cellIndex = new Map(page.cells.ids.map((id, k) => [id, k]));
     page.tree = buildTree(page.cells);
     page.timings.tree = performance.now();
     fitTerritory();
