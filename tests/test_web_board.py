@@ -336,6 +336,9 @@ def test_a_hundred_thousand_cells_draw_at_most_a_few_thousand_paths_and_the_righ
         cells = drawn(page)
         assert 0 < len(cells) <= LIMIT and all(c["cells"] is None for c in cells)  # single cells when zoomed in
         assert all(c["state"] == state_of(rows[c["cell"]], 2) for c in cells)
+        west, south, east, north = page.evaluate("window.unveilPage.page.map.getBounds().toBBoxString().split(',').map(Number)")
+        in_view = {cell for cell in rows if south <= h3.cell_to_latlng(cell)[0] <= north and west <= h3.cell_to_latlng(cell)[1] <= east}
+        assert in_view and in_view <= {c["cell"] for c in cells}  # every cell whose centre is in view is drawn
         shot(page, "synthetic-100k-zoomed")
         redraw(page, "window.unveilPage.page.map.panBy([400, 0], {animate: false})")
         moved = drawn(page)
