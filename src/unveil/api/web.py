@@ -7,7 +7,7 @@ the page load scripts, styles, images and data from the board's own origin only 
 script or style, no frames, no forms), ``nosniff``, no referrer. Answers carry an ``ETag`` (the
 file's SHA-256) and ``Cache-Control: no-cache``: a browser revalidates and gets 304 when the
 file has not changed. Text files are compressed once a process and sent gzipped to a browser
-that accepts it (``Content-Encoding: gzip``, its own ``ETag``; about 0.9 MB becomes 0.25 MB).
+that accepts it (``Content-Encoding: gzip``, its own ``ETag``; the page's 0.84 MB become 0.20 MB).
 The routes are not in the OpenAPI document (it describes the JSON API).
 """
 
