@@ -12,8 +12,10 @@ in headless Chromium (/usr/bin/chromium). For each size it reports, in milliseco
   out one level, and switching the timeline's step, each up to the next painted frame;
 - ``paths``: the most SVG paths drawn at once; ``js_heap_mb``: the page's JavaScript heap.
 
+Also ``real_board``: the page over a real board (its own views, served by the board's app) of
+101,017 resolution-8 cells, two phases opening 30,000 (tests/web_fixtures.py ``real_board``).
 Baseline, same run: the same page with ``--baseline`` cells (1,000 by default); each figure of
-the large board has its ratio to it. Run: ``PYTHONPATH=src python bench/web_board.py [--cells
+the large boards has its ratio to it. Run: ``PYTHONPATH=src python bench/web_board.py [--cells
 100000] [--repeat 8]``.
 """
 
@@ -31,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from tests.web_fixtures import CHROMIUM, CHROMIUM_ARGS, serving, synthetic_app, synthetic_view  # noqa: E402
+from tests.web_fixtures import CHROMIUM, CHROMIUM_ARGS, real_board, serving, synthetic_app, synthetic_view  # noqa: E402
+from unveil.api.app import create_app  # noqa: E402
 
 TIMED = """async (action) => {
   const map = window.unveilPage.page.map;
@@ -51,10 +54,8 @@ def spread(values: list[float]) -> dict[str, float]:
     return {"median": round(statistics.median(values), 1), "max": round(max(values), 1)}
 
 
-def measure(browser: Any, cells: int, repeat: int) -> dict[str, Any]:
-    view = synthetic_view(cells)
-    centre = (20.0, -60.0)
-    with serving(synthetic_app(view)) as url:
+def measure(browser: Any, app: Any, cells: int, centre: tuple[float, float], repeat: int) -> dict[str, Any]:
+    with serving(app) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         started = time.perf_counter()
         page.goto(url)
@@ -66,7 +67,7 @@ def measure(browser: Any, cells: int, repeat: int) -> dict[str, Any]:
         for k in range(repeat):
             pans.append(page.evaluate(TIMED, {"kind": "pan", "by": [300 if k % 2 == 0 else -300, 0]}))
             paths.append(int(page.get_attribute("#map", "data-drawn") or 0))
-            steps.append(page.evaluate(TIMED, {"kind": "step", "step": k % 3}))
+            steps.append(page.evaluate(TIMED, {"kind": "step", "step": k % 2}))
         page.evaluate(f"window.unveilPage.page.map.setView([{centre[0]}, {centre[1]}], 9, {{animate: false}})")
         for k in range(repeat):
             zooms.append(page.evaluate(TIMED, {"kind": "zoom", "by": 1 if k % 2 == 0 else -1}))
@@ -98,12 +99,19 @@ def main() -> None:
     args = parser.parse_args()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        baseline = measure(browser, args.baseline, args.repeat)
-        large = measure(browser, args.cells, args.repeat)
+        centre = (20.0, -60.0)
+        baseline = measure(browser, synthetic_app(synthetic_view(args.baseline)), args.baseline, centre, args.repeat)
+        large = measure(browser, synthetic_app(synthetic_view(args.cells)), args.cells, centre, args.repeat)
+        log, board = real_board()
+        real = measure(browser, create_app(log), len(board["cells"]), board["site"], args.repeat)
         browser.close()
-    ratios = {key: round(large[key]["median"] / max(baseline[key]["median"], 0.1), 2) for key in ("pan_ms", "zoom_ms", "step_ms")}
-    ratios["load_ms"] = round(large["load_ms"] / baseline["load_ms"], 2)
-    print(json.dumps({"baseline": baseline, "large": large, "ratio_to_baseline": ratios}, indent=2))
+
+    def ratios(of: dict[str, Any]) -> dict[str, float]:
+        found = {key: round(of[key]["median"] / max(baseline[key]["median"], 0.1), 2) for key in ("pan_ms", "zoom_ms", "step_ms")}
+        return {**found, "load_ms": round(of["load_ms"] / baseline["load_ms"], 2)}
+
+    print(json.dumps({"baseline": baseline, "large": large, "real_board": real,
+                      "ratio_to_baseline": {"large": ratios(large), "real_board": ratios(real)}}, indent=2))
 
 
 if __name__ == "__main__":
