@@ -15,6 +15,11 @@ what                event                            body, from
                                                      once the cell list given hashes to it
 =================== ================================ =========================================
 
+``escrow`` also uploads the escrow's ``cells.txt`` (``PUT /cells``, spec §11), so the board's
+views can draw every cell: the file given (``cells-mismatch`` unless it hashes to the escrow's
+``cells_sha256``), else a ``cells.txt`` beside the escrow file that hashes to it
+(:func:`publish_escrow`, :func:`escrow_cells`).
+
 Inputs arrive as :class:`Input` (a file's name and bytes: the command line reads the files);
 every error names the file. The board's refusals raise :class:`~unveil.errors.BoardError`.
 """
@@ -57,9 +62,40 @@ class Published:
     index: int
     checkpoint: str
     created: bool
+    cells_sha256: str | None = None
+    """The ``cells.txt`` uploaded with an escrow (spec §11), if one was."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "kind": self.kind, "checkpoint": self.checkpoint}
+        out: dict[str, Any] = {"index": self.index, "kind": self.kind, "checkpoint": self.checkpoint}
+        if self.cells_sha256 is not None:
+            out["cells_sha256"] = self.cells_sha256
+        return out
+
+
+def escrow_cells(escrow_file: Input, cells_file: Input | None, beside: Input | None) -> Input | None:
+    """The ``cells.txt`` to upload with an escrow: ``cells_file`` (given: it must hash to the
+    escrow's ``cells_sha256``, else ``cells-mismatch``), else ``beside`` (the file next to the
+    escrow file, when it exists) if it hashes to it, else ``None``."""
+    escrow, _ = _escrow(escrow_file)
+    if cells_file is not None:
+        acceptance_body(escrow_file, cells_file)  # cells-mismatch, naming the file
+        return cells_file
+    if beside is not None and hashlib.sha256(beside.data).hexdigest() == escrow.grid.cells_sha256:
+        return beside
+    return None
+
+
+def publish_escrow(
+    ws: Workspace, client: BoardClient, escrow_file: Input, now: datetime, cells: Input | None = None, beside: Input | None = None,
+) -> Published:
+    """:func:`publish` the escrow, with its ``cells.txt`` (``cells`` given, or ``beside`` it:
+    :func:`escrow_cells`) checked first and uploaded once the escrow is logged (spec §11: a
+    board takes only the cell list of a published escrow)."""
+    from dataclasses import replace
+
+    chosen = escrow_cells(escrow_file, cells, beside)
+    done = publish(ws, client, "escrow", (escrow_file,), now)
+    return done if chosen is None else replace(done, cells_sha256=client.put_cells(chosen.data)[0])
 
 
 def _escrow(file: Input) -> tuple[Escrow, Any]:
