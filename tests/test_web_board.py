@@ -376,6 +376,21 @@ def test_a_real_board_of_a_hundred_thousand_cells(browser: Any) -> None:
         watch.check()
 
 
+def test_the_page_s_h3_parents_are_h3_s(browser: Any) -> None:
+    """The page computes parents from the bits of a cell id (faster than h3-js); the H3 library
+    agrees, at every resolution, for cells of every resolution, pentagons and both hemispheres."""
+    chromium_or_skip()
+    cells = [h3.latlng_to_cell(lat, lon, res) for lat, lon in ((20, -60), (-33.9, 151.2), (78.2, 15.6), (-77.8, 166.7), (0.1, 179.9))
+             for res in range(16)]
+    cells += list(h3.get_pentagons(5)) + [h3.cell_to_center_child(p, 15) for p in h3.get_pentagons(0)]
+    pairs = [(cell, r) for cell in cells for r in range(h3.get_resolution(cell) + 1)]
+    with serving(synthetic_app(synthetic_view(7, sites=1))) as url:
+        page, watch = open_page(browser, url)
+        found = page.evaluate("pairs => pairs.map(([cell, r]) => window.unveilPage.parentOf(cell, r))", pairs)
+        assert found == [h3.cell_to_parent(cell, r) for cell, r in pairs]
+        watch.check()
+
+
 def test_hostile_text_from_the_board_is_shown_as_text(browser: Any) -> None:
     chromium_or_skip()
     view = synthetic_view(200, sites=3, text=HOSTILE)
