@@ -10,7 +10,9 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
-- ``all``: every extra (``demo`` needs them all).
+- ``report``: reports' templates and plots (``report``); ``pdf``: Playwright, which drives the
+  system Chromium to print a report as PDF (``report --pdf``, checked when asked);
+- ``all``: every extra (``demo`` needs them all but ``pdf``).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
 brings into :class:`~unveil.errors.MissingExtraError`, which names the extra to install.
@@ -31,9 +33,12 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "geo": ("shapely", "yaml"),
     "analytics": ("scipy",),
     "simulation": ("dask", "distributed", "matplotlib"),
+    "report": ("jinja2", "matplotlib"),
+    "pdf": ("playwright",),
 }
 
-_EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
+_EXTRA_OF = {module: extra for extra, modules in reversed(EXTRAS.items()) for module in modules}
+"""A module two extras bring (matplotlib) is named by the first."""
 
 #: The extras each command needs whatever its options (``verify --territory`` needs ``geo``
 #: only with that option: its import is caught by :func:`required_extras`).
@@ -43,7 +48,8 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
     "check": ("analytics",), "confidence": ("analytics",),
-    "demo": tuple(EXTRAS),
+    "report": ("report",),
+    "demo": tuple(extra for extra in EXTRAS if extra != "pdf"),
 }
 
 
