@@ -136,7 +136,8 @@ def gather(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
             "board_verifications": [v for v in board["verifications"] if v["sha256"] == p.sha256],
             "counts": {s: sum(1 for r in rows if state_at(r, order[p.phase]) == s) for s in STATES},
         })
-    inspector = _inspector_part(ws, escrow_id, phases, opened, escrow.grid.resolution) if ws.role == "inspector" else None
+    inspector = _inspector_part(ws, escrow_id, phases, opened, escrow.grid.resolution) if (
+        ws.role == "inspector" and statement.get("purpose") == "declaration") else None
     return {
         "party": {"name": ws.name, "role": ws.role},
         "escrow": {"escrow_id": escrow_id, "host": statement.get("host"), "purpose": statement.get("purpose"),
