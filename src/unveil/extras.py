@@ -48,7 +48,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
     "check": ("analytics",), "confidence": ("analytics",),
-    "report": ("report",),
+    "report": ("report",), "ui": ("board", "report"),
     "demo": tuple(extra for extra in EXTRAS if extra != "pdf"),
 }
 

@@ -287,7 +287,7 @@ def audit(
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, report_cmd, simulate_cmd
+    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, report_cmd, simulate_cmd, ui_cmd
 
     checkpoint_cmd.register(app)
     custody_cmd.register(app)
@@ -298,6 +298,7 @@ def _register_more() -> None:
     simulate_cmd.register(app)
     game_cmd.register(app)
     report_cmd.register(app)
+    ui_cmd.register(app)
 
 
 _register_more()

@@ -133,10 +133,12 @@ def _environment() -> Any:
     return env
 
 
-def render_html(data: dict[str, Any]) -> tuple[str, int | None]:
-    """The report's HTML and the H3 resolution its maps were drawn at (``None``: no map)."""
+def render_html(data: dict[str, Any], template: str = "report.html.j2") -> tuple[str, int | None]:
+    """The report's HTML (or with ``template="private.html.j2"``, a party's private page over
+    :func:`unveil.workspace.private_view.private_view` data) and the H3 resolution its maps were
+    drawn at (``None``: no map)."""
     maps, drawn = _maps(data)
     curve = (data["inspector"] or {}).get("confidence", [])
-    html = _environment().get_template("report.html.j2").render(
+    html = _environment().get_template(template).render(
         d=data, maps=maps, drawn=drawn, confidence_plot=_confidence_plot(curve), colours=COLOURS)
     return html, drawn
