@@ -209,6 +209,9 @@ def _write_atomically(path: Path, data: bytes, option: str) -> None:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.fchmod(fd, 0o666 & ~mask)  # a document to hand on: the usual mode, not mkstemp's 0600
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.replace(temp, path)
