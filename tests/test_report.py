@@ -87,6 +87,15 @@ def test_inspector_report_holds_every_section(demo: Path, capsys: pytest.Capture
     assert [int(c[1]) for c in counts] == sorted((int(c[1]) for c in counts), reverse=True)
 
 
+def test_the_demo_ends_with_the_inspectors_report(demo: Path) -> None:
+    from unveil.workspace.report_pdf import chromium_path
+
+    html = (demo / "report.html").read_text()
+    _no_requests(html)
+    assert "Truth test per phase" in html and len(_images(html)) == 5
+    assert (demo / "report.pdf").is_file() == chromium_path().is_file()
+
+
 def test_host_report_has_no_inspector_sections(demo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, result = cli(capsys, "report", "--workspace", str(demo / "workspaces" / "host"), "--out", str(tmp_path / "h.html"))
     assert code == 0, result
