@@ -10,9 +10,10 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
-- ``report``: reports' templates and plots (``report``); ``pdf``: Playwright, which drives the
-  system Chromium to print a report as PDF (``report --pdf``, checked when asked);
-- ``all``: every extra (``demo`` needs them all but ``pdf``).
+- ``report``: reports and plots (``report``, ``ui`` with ``board``, ``material balance --plot``);
+- ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright (``report
+  --pdf``, checked only when asked);
+- ``all``: every extra (``demo`` needs them all but ``pdf``: it prints the PDF only when it can).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
 brings into :class:`~unveil.errors.MissingExtraError`, which names the extra to install.
