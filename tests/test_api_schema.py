@@ -57,5 +57,14 @@ def test_the_document_lists_exactly_the_board_endpoints() -> None:
         ("GET", "/proofs/inclusion"),
         ("GET", "/proofs/consistency"),
         ("GET", "/healthz"),
+        ("PUT", "/cells/{sha256}"),
+        ("GET", "/cells/{sha256}"),
+        ("GET", "/view/summary"),
+        ("GET", "/view/escrows/{escrow_id}/cells"),
+        ("GET", "/view/escrows/{escrow_id}/sites"),
+        ("GET", "/view/escrows/{escrow_id}/events"),
+        ("GET", "/view/log"),
+        ("GET", "/view/checkpoints"),
+        ("GET", "/view/agreements"),
     }
     assert "HTTPValidationError" not in str(document)  # parameter errors are 400 ErrorBody here

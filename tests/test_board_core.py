@@ -243,6 +243,7 @@ GOOD_BODIES: dict[str, dict[str, Any]] = {
     "verification.recorded": {"phase": "phase-1", "sha256": "c" * 64, "valid": False, "problems": [{"index": 3, "reason": "cell-mismatch"}, {"index": None, "reason": "proof-root-mismatch"}]},
     "discrepancy.raised": {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "a site we know of", "intel": None},
     "discrepancy.resolved": {"id": "D-1", "resolution": "explained"},
+    "inspection.reported": {"phase": "phase-1", "cell": "depot-02", "site_id": "D-2", "outcome": "confirmed", "detail": "", "context": None},
     "agreement.published": {"agreement": {"id": "A-1", "escrow": ESCROW_ID, "start": T, "parties": ["Host", "Inspector"],
                                           "access": {"delayed": "P1D", "refused": "P2D"}, "obligations": []}},
     "agreement.signed": {"agreement": "A-1", "sha256": "a" * 64},

@@ -25,6 +25,7 @@ WORDS = {
     "quantity": "an item field as well as the truth test's mismatch reason",
     "incomplete": "a report status (unveil.core.verify.INCOMPLETE) as well as a bundle-level reason",
     "waiting": "the JSON field naming whom a draw waits for, beside its reason",
+    "not-found": "an inspection's outcome (spec §7 inspection.reported) as well as the API's 404 reason",
     "fork": "a multiprocessing start method as well as the reason for two inconsistent board-signed checkpoints",
 }
 """Codes that are also ordinary words of the code base: the scan below cannot tell a use as a

@@ -7,6 +7,7 @@ The package, by concern:
 - :mod:`.writer`      group commit: one writer thread, one transaction and checkpoint per batch
 - :mod:`.fastpath`    ``POST /entries`` in bare ASGI, ahead of the router
 - :mod:`.routes`      the routes, plain functions over the board
+- :mod:`.views`       the read-only ``GET /view/…`` (spec §11 "Views") and their cache
 - :mod:`.uploads`     reveal-file uploads: admission, the cheap test
 - :mod:`.checker`     reveal files (uploads, ``reveal.published``) checked in a process of their own
 - :mod:`.bodies`      request bodies read with a bound
@@ -14,11 +15,12 @@ The package, by concern:
 - :mod:`.schemas`     response models and the OpenAPI document's shapes
 - :mod:`.connections` the idle and request timeouts of a connection (uvicorn's protocol)
 - :mod:`.serve`       ``unveil serve``: open the board and run uvicorn
+- :mod:`.web`         the public page (``GET /``, ``/static/…``) from :mod:`unveil.webui`
 
 Limits on what one request can cost: ``POST /entries`` bodies ≤ 1 MiB (``entry-too-large``,
 413); ``PUT /bundles`` bodies ≤ ``max_bundle`` (``body-too-large``, 413), at most
 ``upload_slots`` at once (``uploads-busy``, 503), checked in a separate process; ``POST
-/cosignatures`` ≤ 64 KiB; ``GET /entries`` ≤ 1000 entries and 8 MiB. Bodies over a limit are
+/cosignatures`` ≤ 64 KiB; ``GET /entries`` ≤ 1000 entries and 8 MiB; ``PUT /cells`` bodies ≤ ``max_bundle``. Bodies over a limit are
 refused before they are read whole. JSON bodies are read with the strict I-JSON reader
 (:func:`unveil.core.jsonparse.loads`: ≤ 64 deep, no duplicate names, … → 400).
 """
@@ -38,6 +40,8 @@ from unveil.api.fastpath import EntriesFastPath
 from unveil.api.routes import router
 from unveil.api.schemas import published
 from unveil.api.uploads import Uploads
+from unveil.api.web import web_router
+from unveil.api.views import Views, view_router
 from unveil.board.log import Log
 
 __all__ = ["MAX_BUNDLE", "create_app"]
@@ -79,8 +83,11 @@ def create_app(
     )
     app.state.board = board
     app.state.max_bundle = max_bundle
+    app.state.views = Views(board)
     install_error_handlers(app)
+    app.router.routes.extend(web_router().routes)  # the public page (GET /, /static/…)
     app.router.routes.extend(router.routes)  # as routes of the app (include_router would wrap them, and 405's Allow needs them)
+    app.router.routes.extend(view_router.routes)
     if fast_path:
         app.add_middleware(EntriesFastPath, board=board)
 

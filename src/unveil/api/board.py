@@ -188,6 +188,12 @@ class Board:
 
     # --- the lock ----------------------------------------------------------------------------
 
+    def run_locked(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` under the lock, in the calling (worker) thread: for readers of the log
+        that already run off the event loop (:mod:`unveil.api.views`)."""
+        with self._lock:
+            return fn(*args)
+
     async def _locked(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` in a worker thread, under the lock."""
 

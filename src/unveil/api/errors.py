@@ -47,6 +47,9 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.NOT_FOUND: 404,
         Reason.BUNDLE_UNKNOWN: 404,
         Reason.ENTRY_UNKNOWN: 404,
+        Reason.CELLS_UNKNOWN: 404,
+        Reason.CELLS_MISSING: 404,
+        Reason.ESCROW_MISSING: 404,
         Reason.METHOD_NOT_ALLOWED: 405,
         # conflicts with the log
         Reason.STATEMENT_CONFLICT: 409,
@@ -58,6 +61,7 @@ STATUS: Mapping[str, int] = MappingProxyType(
         Reason.SELECTION_DUPLICATE: 409,
         Reason.DISCREPANCY_DUPLICATE: 409,
         Reason.DISCREPANCY_REPEAT: 409,
+        Reason.INSPECTION_DUPLICATE: 409,
         Reason.AGREEMENT_DUPLICATE: 409,
         Reason.AGREEMENT_SIGN_REPEAT: 409,
         Reason.OBLIGATION_SETTLED: 409,

@@ -11,6 +11,9 @@ by :mod:`unveil.api.errors`. ``POST /entries`` is normally taken by the fast pat
 ``PUT /bundles/{sha256}``       the exact bytes of a reveal file, signed by a registered party
                                 (:mod:`unveil.api.uploads`). 201 stored, 200 already held
 ``GET /bundles/{sha256}``       those bytes (``application/octet-stream``); 404 if absent
+``PUT /cells/{sha256}``         the exact bytes of a published escrow's ``cells.txt``
+                                (:mod:`unveil.board.cells`). 201 stored, 200 already held
+``GET /cells/{sha256}``         those bytes (``text/plain``); 404 ``cells-missing`` if absent
 ``GET /checkpoint``             ``text/plain``: the latest checkpoint note, every stored witness
                                 cosignature appended
 ``POST /cosignatures``          ``{"checkpoint": <checkpoint body>, "line": <signature line>}``:
@@ -45,6 +48,7 @@ from unveil.api.schemas import (
     ENVELOPE_SCHEMA,
     SHA256_PATTERN,
     BundleStored,
+    CellsStored,
     CosignatureStored,
     CosignedList,
     EntryPage,
@@ -127,6 +131,42 @@ async def get_bundle(sha256: Sha256, board: BoardDep) -> Response:
     if data is None:
         raise BoardRefused(Reason.BUNDLE_UNKNOWN, f"the board holds no reveal file {sha256}")
     return Response(data, media_type="application/octet-stream")
+
+
+@router.put(
+    "/cells/{sha256}",
+    status_code=201,
+    response_model=CellsStored,
+    summary="Store the cells.txt a published escrow commits to",
+    responses={200: {"model": CellsStored, "description": "Already held"}, 201: {"description": "Stored"}, **error_responses(400, 404, 413, 422, 503)},
+    openapi_extra={"requestBody": {"required": True, "content": {"text/plain": {"schema": BINARY}}}},
+)
+async def put_cells(request: Request, sha256: Sha256, board: BoardDep) -> Response:
+    with board.uploads.admitted():
+        data = await read_body(request, request.app.state.max_bundle)
+        escrows = await anyio.to_thread.run_sync(board.log.cells_escrows, sha256)
+        ids = [e.escrow_id for e in escrows]
+        if escrows and await board.has_bundle(sha256):
+            actual = await anyio.to_thread.run_sync(lambda: hashlib.sha256(data).hexdigest())
+            if actual != sha256:
+                raise BoardRefused(Reason.SHA256_MISMATCH, f"the body's SHA-256 is {actual}, not {sha256}")
+            return JSONResponse({"sha256": sha256, "escrow_ids": ids}, status_code=200)
+        created = await anyio.to_thread.run_sync(board.log.put_cells, sha256, data)
+    return JSONResponse({"sha256": sha256, "escrow_ids": ids}, status_code=201 if created else 200)
+
+
+@router.get(
+    "/cells/{sha256}",
+    response_class=Response,
+    summary="A published escrow's cells.txt",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "The file"}, **error_responses(400, 404)},
+)
+async def get_cells(sha256: Sha256, board: BoardDep) -> Response:
+    escrows = await anyio.to_thread.run_sync(board.log.cells_escrows, sha256)
+    data = await board.bundle(sha256) if escrows else None
+    if data is None:
+        raise BoardRefused(Reason.CELLS_MISSING, f"the board holds no cells.txt {sha256}")
+    return Response(data, media_type="text/plain; charset=us-ascii")
 
 
 @router.get("/checkpoint", response_class=PlainTextResponse, summary="The latest checkpoint, cosigned")

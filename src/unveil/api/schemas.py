@@ -14,6 +14,7 @@ __all__ = [
     "ENVELOPE_SCHEMA",
     "SHA256_PATTERN",
     "BundleStored",
+    "CellsStored",
     "Cosigned",
     "CosignedList",
     "CosignatureStored",
@@ -48,6 +49,11 @@ class SubmitReceipt(BaseModel):
 
 class BundleStored(BaseModel):
     sha256: str
+
+
+class CellsStored(BaseModel):
+    sha256: str
+    escrow_ids: list[str] = Field(description="The published escrows that commit to this cells.txt.")
 
 
 class CosignatureStored(BaseModel):

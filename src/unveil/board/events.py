@@ -38,6 +38,9 @@ discrepancy.raised     an inspector                 ``{"id": id, "phase": id, "c
                                                     suspicion predates the reveal)
 discrepancy.resolved   the inspector that raised it ``{"id": id, "resolution": str}``
                        (project-defined)
+inspection.reported    an inspector                 ``{"phase": id, "cell": str, "site_id": id | null,
+                       (project-defined)            "outcome": one of :data:`OUTCOMES`, "detail": str
+                                                    (≤ 1,000 characters), "context": id | null}``
 agreement.published    one of the agreement's       ``{"agreement": <agreement document>}``, valid
                        parties                      by spec §12 (:mod:`unveil.agreements.model`)
 agreement.signed       each of its parties          ``{"agreement": id, "sha256": hex}``
@@ -85,7 +88,7 @@ from unveil.core.statements import open_signed, sign_statement
 from unveil.errors import CanonicalizationError, MalformedInputError
 
 __all__ = [
-    "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "Event", "evidence", "make_event",
+    "DEADLINE_PREFIXES", "EVENT_TYPE", "KINDS", "MAX_ENTRY_BYTES", "MAX_EVIDENCE", "MAX_TEXT", "OUTCOMES", "Event", "evidence", "make_event",
     "parse_event", "short_text", "starts_or_answers_a_deadline",
 ]
 
@@ -103,6 +106,9 @@ SELECTION_DRAWN = "selection.drawn"
 VERIFICATION_RECORDED = "verification.recorded"
 DISCREPANCY_RAISED = "discrepancy.raised"
 DISCREPANCY_RESOLVED = "discrepancy.resolved"
+INSPECTION_REPORTED = "inspection.reported"
+OUTCOMES = ("confirmed", "not-found", "discrepancy", "refused")
+"""The outcomes of an ``inspection.reported`` (spec §7)."""
 AGREEMENT_PUBLISHED = "agreement.published"
 AGREEMENT_SIGNED = "agreement.signed"
 OBLIGATION_CLAIMED = "obligation.claimed"
@@ -296,6 +302,21 @@ def _discrepancy_resolved(body: dict[str, Any], where: str) -> None:
     shape.string(body, "resolution", where)
 
 
+def _inspection_reported(body: dict[str, Any], where: str) -> None:
+    shape.fields(body, where, ("phase", "cell", "site_id", "outcome", "detail", "context"))
+    _id(body, "phase", where)
+    cell = _text(body, "cell", where)
+    if len(cell) > 64:
+        raise MalformedInputError(f"is {len(cell)} characters; a cell id is at most 64", where=f"{where}.cell")
+    _id_or_null(body, "site_id", where)
+    if shape.string(body, "outcome", where) not in OUTCOMES:
+        raise MalformedInputError(f"{body['outcome'][:40]!r} is not one of {', '.join(OUTCOMES)}", where=f"{where}.outcome")
+    detail = shape.string(body, "detail", where)
+    if len(detail) > MAX_TEXT:
+        raise MalformedInputError(f"is {len(detail)} characters; at most {MAX_TEXT} (spec §7)", where=f"{where}.detail")
+    _id_or_null(body, "context", where)
+
+
 def short_text(body: dict[str, Any], name: str, where: str) -> str:
     """A spec §12 reason or text: non-empty, at most :data:`MAX_TEXT` characters."""
     value = _text(body, name, where)
@@ -400,6 +421,7 @@ _BODIES: dict[str, Callable[[dict[str, Any], str], None]] = {
     VERIFICATION_RECORDED: _verification_recorded,
     DISCREPANCY_RAISED: _discrepancy_raised,
     DISCREPANCY_RESOLVED: _discrepancy_resolved,
+    INSPECTION_REPORTED: _inspection_reported,
     AGREEMENT_PUBLISHED: _agreement_published,
     AGREEMENT_SIGNED: _agreement_signed,
     OBLIGATION_CLAIMED: _obligation_claimed,

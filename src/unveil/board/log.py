@@ -24,6 +24,7 @@ does no I/O of its own and reads no clock: ``now()`` (unix seconds) is passed in
   each witness's largest cosigned checkpoint (spec §11).
 - Reveal files (spec §11): :meth:`Log.store_bundle` keeps one with its upload time;
   :meth:`Log.purge_bundles` deletes those no entry names once they are older than a period.
+  A published escrow's ``cells.txt`` (:meth:`Log.put_cells`) is kept beside them, never purged.
 
 Not thread-safe for concurrent writers beyond the internal lock: one process owns a board.
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from unveil.board.audit import AuditReport, audit, check_checkpoint, replay
+from unveil.board.cells import check_cells, committing
 from unveil.board.events import Event, parse_event, starts_or_answers_a_deadline
 from unveil.board.parties import Parties, Party
 from unveil.board.protocol import BoardState, FileVerdict, VerdictJob, run_verdict_job
@@ -48,6 +50,7 @@ from unveil.board.storage import LogStorage, MemoryStorage
 from unveil.board.tree import AppendOnlyTree
 from unveil.board.uploads import check_upload
 from unveil.core.encoding import unix_time
+from unveil.core.escrow import Escrow
 from unveil.core.jcs import canonicalize
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
@@ -259,12 +262,24 @@ class Log:
         it, and :meth:`purge_bundles` spares what was uploaded within its period."""
         return self._storage.put_bundle(sha256_hex, data, self._now())
 
+    def cells_escrows(self, sha256_hex: str) -> list[Escrow]:
+        """The published escrows committing to the ``cells.txt`` with this SHA-256 (spec §11)."""
+        with self._lock:
+            return committing((p.escrow for p in self._state.escrows.values()), sha256_hex)
+
+    def put_cells(self, sha256_hex: str, data: bytes) -> bool:
+        """Check an uploaded ``cells.txt`` (:func:`~unveil.board.cells.check_cells`) and store
+        it beside the reveal files; False if it was held already. Never purged."""
+        check_cells(self.cells_escrows(sha256_hex), sha256_hex, data)
+        return self._storage.put_bundle(sha256_hex, data, self._now())
+
     def purge_bundles(self, period: int) -> int:
         """Delete the reveal files uploaded more than ``period`` seconds ago that no entry
         names (spec §11); return how many. Under the log's lock, so no entry naming one is
         accepted meanwhile: a file an entry names is never deleted."""
         with self._lock:
-            return self._storage.purge_bundles(self._now() - period, set(self._state.reveals.values()))
+            keep = set(self._state.reveals.values()) | {p.escrow.grid.cells_sha256 for p in self._state.escrows.values()}
+            return self._storage.purge_bundles(self._now() - period, keep)
 
     def cosigned(self) -> list[tuple[str, int, str]]:
         """For each registered witness that cosigned here, its largest cosigned checkpoint:

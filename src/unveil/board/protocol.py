@@ -16,6 +16,7 @@ escrow.accepted                        an inspector (once per inspector and escr
 verification.recorded                  an inspector or an observer
 discrepancy.raised                     an inspector
 discrepancy.resolved                   the inspector that raised it
+inspection.reported                    an inspector (:mod:`.inspections`)
 coin.committed, coin.revealed          a party of the draw: by this project's agreement every
                                        registered host and inspector (spec §8); a context's
                                        first commitment is an inspector's (the inspecting
@@ -75,6 +76,10 @@ verification-mismatch     422    ``verification.recorded`` names a file other th
                                  ``reveal.published`` of that escrow and phase (or none is logged)
 phase-unknown             422    ``discrepancy.raised`` names a phase the escrow has not revealed
 cell-not-opened           422    ``discrepancy.raised`` names a cell that phase's bundle did not open
+inspection-duplicate      409    ``inspection.reported`` repeats a logged report's escrow, cell, site
+                                 and context (:mod:`.inspections`)
+site-unknown              422    ``inspection.reported`` names a site no opened bundle declared in
+                                 the cell
 coin-early                422    ``coin.revealed`` before every draw party's commitment (spec §8)
 coin-repeat               409    a second commitment, or reveal, by one party in one context
 coin-mismatch             422    ``r`` does not open the party's commitment (spec §8)
@@ -152,7 +157,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from unveil.board import agreements, coins, custody, reveals
+from unveil.board import agreements, coins, custody, inspections, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
 from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
@@ -244,6 +249,7 @@ _ROLES: dict[str, tuple[str, ...] | None] = {
     ev.VERIFICATION_RECORDED: ("inspector", "observer"),
     ev.DISCREPANCY_RAISED: ("inspector",),
     ev.DISCREPANCY_RESOLVED: ("inspector",),
+    ev.INSPECTION_REPORTED: ("inspector",),
     ev.COIN_COMMITTED: ("host", "inspector"),
     ev.COIN_REVEALED: ("host", "inspector"),
     ev.SELECTION_DRAWN: None,  # any party
@@ -284,6 +290,7 @@ class BoardState:
         self.acceptances: set[tuple[str, str]] = set()  # (escrow_id, inspector name)
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
+        self.inspections: dict[inspections.InspectionKey, int] = {}  # (escrow_id, cell, site, context) -> entry (.inspections)
         self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
         self.reveal_times: dict[tuple[str, str], int] = {}  # (escrow_id, phase) -> effective time of its reveal (spec §12)
         self.agreements: dict[str, AgreementRecord] = {}  # escrow_id -> its agreement (.agreements)
@@ -505,6 +512,7 @@ _CHECKS: dict[str, _Check] = {
     ev.VERIFICATION_RECORDED: reveals.check_verification_recorded,
     ev.DISCREPANCY_RAISED: reveals.check_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._check_discrepancy_resolved,
+    ev.INSPECTION_REPORTED: inspections.check_inspection_reported,
     ev.COIN_COMMITTED: coins.check_coin_committed,
     ev.COIN_REVEALED: coins.check_coin_revealed,
     ev.SELECTION_DRAWN: coins.check_selection_drawn,
@@ -529,6 +537,7 @@ _APPLY: dict[str, _Apply] = {
     ev.VERIFICATION_RECORDED: BoardState._apply_verification_recorded,
     ev.DISCREPANCY_RAISED: reveals.apply_discrepancy_raised,
     ev.DISCREPANCY_RESOLVED: BoardState._apply_discrepancy_resolved,
+    ev.INSPECTION_REPORTED: inspections.apply_inspection_reported,
     ev.COIN_COMMITTED: coins.apply_coin_committed,
     ev.COIN_REVEALED: coins.apply_coin_revealed,
     ev.SELECTION_DRAWN: coins.apply_selection_drawn,
