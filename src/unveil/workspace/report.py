@@ -4,7 +4,8 @@
 :func:`gather` reads, from the workspace's database and its mirror of the boards it follows
 (:mod:`.report_log`): the escrow (grid, cells, root), each recorded phase with its
 verification here and on the board, the state of every committed cell after each phase
-(``discrepancy`` > ``inspected`` > ``opened`` > ``sealed``, as the board's view has it), the
+(``discrepancy`` > ``inspected`` > ``opened`` > ``sealed``, as the board's view has it, spec
+§11; a site this inspector recorded inspecting with ``unveil inspect`` counts too), the
 opened sites, totals against declared totals (:func:`unveil.workspace.records.status`), for an
 inspector the truth test of each phase's opened cells against its intelligence, its
 inspections and its confidence per phase (:mod:`unveil.workspace.confidence`), the draws, the
@@ -118,6 +119,11 @@ def gather(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
         cell = cell_of_site.get(ins["site"])
         if cell is not None and ins["phase"] in order:
             inspected[cell] = min(inspected.get(cell, order[ins["phase"]]), order[ins["phase"]])
+    for reported in board["inspections"]:  # spec §11: a cell is inspected once an inspection.reported names it
+        step = _step_of_index(reported["index"], [r for r in board["reveals"] if r["origin"] == reported["origin"]], order)
+        reported["step"] = step
+        if isinstance(reported["cell"], str):
+            inspected[reported["cell"]] = min(inspected.get(reported["cell"], step), step)
     discrepancies: dict[str, int] = {}
     for d in board["discrepancies"]:
         step = _step_of_index(d["index"], [r for r in board["reveals"] if r["origin"] == d["origin"]], order)

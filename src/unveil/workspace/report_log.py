@@ -3,7 +3,8 @@
 
 :func:`log_facts` gathers, for one escrow, the ``reveal.published`` and
 ``verification.recorded`` entries (with their authors, times and finality under the quorum
-as of the workspace's last sync), the ``discrepancy.raised`` / ``.resolved`` entries, the
+as of the workspace's last sync), the ``inspection.reported``, ``discrepancy.raised`` and
+``.resolved`` entries, the
 draws (``selection.drawn``) and the agreement and its obligations' states
 (:func:`unveil.agreements.obligations.obligation_states` over the logged obligation events,
 effective times as the board takes them: the running maximum of entry times). An author is the
@@ -32,7 +33,7 @@ def _author(doc: dict[str, Any]) -> str:
 
 
 def _empty() -> dict[str, Any]:
-    return {"boards": [], "reveals": [], "verifications": [], "discrepancies": [], "draws": [], "agreement": None}
+    return {"boards": [], "reveals": [], "verifications": [], "discrepancies": [], "inspections": [], "draws": [], "agreement": None}
 
 
 def log_facts(ws: Workspace, escrow_id: str) -> dict[str, Any]:
@@ -81,6 +82,9 @@ def _read_log(facts: dict[str, Any], origin: str, final: int, entries: list[byte
         elif kind == ev.DISCREPANCY_RAISED:
             facts["discrepancies"].append({**fact, "id": body.get("id"), "cell": body.get("cell"), "detail": body.get("detail"),
                                            "resolved": None})
+        elif kind == ev.INSPECTION_REPORTED:
+            facts["inspections"].append({**fact, "phase": body.get("phase"), "cell": body.get("cell"), "site_id": body.get("site_id"),
+                                         "outcome": body.get("outcome"), "detail": body.get("detail"), "context": body.get("context")})
         elif kind == ev.DISCREPANCY_RESOLVED:
             for raised in facts["discrepancies"]:
                 if raised["origin"] == origin and raised["id"] == body.get("id"):
