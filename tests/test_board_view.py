@@ -5,12 +5,14 @@ cases (wrong author, unopened cell, duplicates, wrong hash, unknown escrow, bad 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.board_fixtures import storage_url  # noqa: F401  (the fixture)
 from tests.test_api import refusal
 from tests.test_board_core import (
     CELLS,
@@ -28,6 +30,7 @@ from tests.test_board_core import (
     reveal_event,
 )
 from unveil.api.app import create_app
+from unveil.api.errors import json_bytes
 from unveil.board.audit import audit
 from unveil.board.cells import check_cells
 from unveil.board.log import Log, MemoryStorage
@@ -193,6 +196,9 @@ def test_the_cells_view_gives_each_cells_first_step_of_each_state() -> None:
     assert rows["depot-02"] == [0, 1, -1]  # inspected at step 1: logged after phase-2's reveal
     assert rows["depot-07"] == [1, -1, 1]
     assert rows["depot-05"] == [-1, -1, -1]  # sealed
+    assert json.loads(folded(storage).cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle)) == doc
+    view = folded(storage)
+    assert view.cells_json(ESCROW_ID, CELLS_TXT, storage.get_bundle) == json_bytes(view.cells(ESCROW_ID, CELLS_TXT, storage.get_bundle))
 
 
 def test_summary_sites_events_and_log_views() -> None:
@@ -331,3 +337,27 @@ def test_view_endpoints_over_http(client: tuple[TestClient, Log]) -> None:
 def test_view_endpoints_refuse_bad_paths_and_ranges(client: tuple[TestClient, Log], path: str, status: int, reason: str) -> None:
     http, _ = client
     refusal(http.get(path), status, reason)
+
+
+# --- storage: SQLite and PostgreSQL ----------------------------------------------------------------
+
+
+def test_cells_and_inspections_survive_reopening_over_sql(storage_url: str) -> None:  # noqa: F811
+    from tests.board_fixtures import open_log
+    from unveil.store.board_db import open_storage
+
+    with open_storage(storage_url) as store:
+        log = open_log(store)
+        log.submit(publish())
+        log.submit(reveal_event(log, DECL.bundle("phase-1", [0, 1, 2])))
+        assert log.put_cells(CELLS_SHA, CELLS_TXT) is True
+        log.submit(inspection())
+        assert log.purge_bundles(0) == 0  # the cells.txt and the named reveal file stay
+    with open_storage(storage_url) as store:
+        log = open_log(store)  # replays the inspection through the same checks
+        assert log.audit().ok and len(log.state.inspections) == 1
+        assert log.get_bundle(CELLS_SHA) == CELLS_TXT and log.put_cells(CELLS_SHA, CELLS_TXT) is False
+        refused(log, inspection(outcome="refused"), "inspection-duplicate")
+        view = BoardView(PARTIES, ORIGIN)
+        view.extend(log.entries(0, log.size))
+        assert view.cells(ESCROW_ID, log.get_bundle(CELLS_SHA), log.get_bundle)["cells"][1] == ["depot-02", 0, 0, -1]

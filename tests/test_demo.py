@@ -46,6 +46,13 @@ def test_demo_board_is_cosigned_and_serve_sh_serves_it_again(tmp_path: Path, cap
     try:
         url = json.loads(server.stdout.readline())["url"]  # type: ignore[union-attr]  # stdout is a pipe
         assert httpx.get(f"{url}/checkpoint").text == board["checkpoint"]
+        # the board's views (spec §11) hold every state a cell can have, at some step
+        escrow = httpx.get(f"{url}/view/summary").json()["escrows"][0]
+        assert escrow["cells_held"] and escrow["inspections"] > 0 and escrow["discrepancies"] > 0
+        rows = httpx.get(f"{url}/view/escrows/{escrow['escrow_id']}/cells").json()["cells"]
+        assert any(r[1] == -1 or r[1] > 0 for r in rows)  # sealed at step 0
+        assert all(max(r[2], r[3]) == -1 or r[1] != -1 for r in rows)  # inspected or contested only once opened
+        assert any(r[2] >= 0 for r in rows) and any(r[3] >= 0 for r in rows)
     finally:
         server.terminate()
         server.wait(timeout=10)

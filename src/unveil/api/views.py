@@ -75,7 +75,9 @@ class Views:
                 doc = view.summary(final, log.has_bundle)
             elif name == "cells":
                 record = view.record_of(args[0])
-                doc = view.cells(args[0], log.get_bundle(record.escrow.grid.cells_sha256), log.get_bundle)
+                data = view.cells_json(args[0], log.get_bundle(record.escrow.grid.cells_sha256), log.get_bundle)
+                self._keep(key, data)
+                return data
             elif name == "sites":
                 doc = view.sites(args[0], log.get_bundle)
             elif name == "events":
@@ -87,9 +89,13 @@ class Views:
             else:
                 doc = view.agreements(final, log.get_bundle)
             data = json_bytes(doc)
-            if name in ("cells", "sites") and len(self._kept) < _KEPT:
-                self._kept[key] = data
+            if name == "sites":
+                self._keep(key, data)
             return data
+
+    def _keep(self, key: tuple[Any, ...], data: bytes) -> None:
+        if len(self._kept) < _KEPT:
+            self._kept[key] = data
 
     async def respond(self, name: str, *args: Any) -> Response:
         data = await anyio.to_thread.run_sync(self.answer, name, *args)

@@ -20,6 +20,8 @@ reveal files (an entry a replay refuses is shown in the log, and nowhere else).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +47,7 @@ LOG_PAGE = 1000
 """The most entries one ``/view/log`` answer lists (as ``GET /entries``)."""
 
 NEVER = -1
+_PLAIN = re.compile(rb"[A-Za-z0-9._:\n-]*")
 
 
 @dataclass
@@ -105,6 +108,9 @@ class BoardView:
         self.rows: list[_Row] = []
         self.escrows: dict[str, EscrowRecord] = {}
         self._opened: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # reveal sha -> (cell, content) of its openings
+        self._first_opened: dict[str, tuple[int, dict[str, int], bool]] = {}  # escrow -> (steps, cell -> first step, all files read)
+        self._lines: tuple[str, list[str], list[str], dict[str, int]] = ("", [], [], {})
+        """The cells.txt read last: its SHA-256, its lines, each line's sealed row as JSON text, each cell's line."""
 
     @property
     def size(self) -> int:
@@ -183,9 +189,11 @@ class BoardView:
         if data is None:
             return []  # not kept: it may be uploaded later
         try:
-            statement = parse_signed(loads(data, source=f"reveal file {sha[:16]}"), "bundle").statement
+            # The board checked these bytes strictly when a reveal.published named them (and a
+            # party's mirror verified them): the fast reader is enough to list what they open.
+            statement = json.loads(data)["statement"]
             openings = [(str(o["cell"]), o["content"]) for o in statement["openings"]]
-        except (MalformedInputError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             openings = []
         self._opened[sha] = openings
         return openings
@@ -219,26 +227,62 @@ class BoardView:
         return {"origin": self.origin, "size": self.size, "final_size": final_size,
                 "quorum": [p.name for p in quorum_members(self.parties)], "escrows": escrows}
 
-    def cells(self, escrow_id: str, cells_txt: bytes | None, bundles: Lookup) -> dict[str, Any]:
-        """``GET /view/escrows/{id}/cells``: ``cells_txt`` is the escrow's ``cells.txt`` as held
-        (``cells-missing`` when ``None``)."""
+    def _states(self, escrow_id: str, cells_txt: bytes | None, bundles: Lookup) -> tuple[EscrowRecord, list[dict[str, int]]]:
+        """The escrow's record and, for each state past sealed, each cell's first step in it."""
         record = self.record_of(escrow_id)
         if cells_txt is None:
             raise BoardRefused(Reason.CELLS_MISSING, f"the board holds no cells.txt of escrow {escrow_id!r} (SHA-256 {record.escrow.grid.cells_sha256})")
-        opened: dict[str, int] = {}
-        for step, s in enumerate(record.steps):
-            for cell, _ in self._openings(s.sha256, bundles):
-                opened.setdefault(cell, step)
+        steps = len(record.steps)
+        kept = self._first_opened.get(escrow_id)
+        if kept is None or kept[0] != steps or not kept[2]:
+            opened: dict[str, int] = {}
+            complete = True
+            for step, s in enumerate(record.steps):
+                openings = self._openings(s.sha256, bundles)
+                complete = complete and s.sha256 in self._opened
+                for cell, _ in openings:
+                    opened.setdefault(cell, step)
+            kept = self._first_opened[escrow_id] = (steps, opened, complete)
         inspected: dict[str, int] = {}
         for row in record.inspections:
             inspected.setdefault(row["cell"], row["step"])
         raised: dict[str, int] = {}
         for row in record.discrepancies.values():
             raised[row["cell"]] = min(row["step"], raised.get(row["cell"], row["step"]))
-        lines = cells_txt.decode("ascii", "replace").split("\n")[:-1]
+        sha = record.escrow.grid.cells_sha256
+        if self._lines[0] != sha:
+            lines = cells_txt.decode("ascii", "replace").split("\n")[:-1]
+            plain = _PLAIN.fullmatch(cells_txt) is not None  # ids need no JSON escape (a checked cells.txt)
+            sealed = [f'["{c}",-1,-1,-1]' for c in lines] if plain else [f"[{json.dumps(c)},-1,-1,-1]" for c in lines]
+            self._lines = (sha, lines, sealed, {c: i for i, c in enumerate(lines)})
+        return record, [kept[1], inspected, raised]
+
+    def cells(self, escrow_id: str, cells_txt: bytes | None, bundles: Lookup) -> dict[str, Any]:
+        """``GET /view/escrows/{id}/cells``: ``cells_txt`` is the escrow's ``cells.txt`` as held
+        (``cells-missing`` when ``None``). Rows ``[cell, opened, inspected, discrepancy]``, each
+        the first step of that state, -1 for never."""
+        record, (opened, inspected, raised) = self._states(escrow_id, cells_txt, bundles)
         get_o, get_i, get_d = opened.get, inspected.get, raised.get
-        rows = [[c, get_o(c, NEVER), get_i(c, NEVER), get_d(c, NEVER)] for c in lines]
-        return {"escrow_id": escrow_id, "resolution": record.escrow.grid.resolution, "steps": [s.phase for s in record.steps], "cells": rows}
+        rows = [[c, get_o(c, NEVER), get_i(c, NEVER), get_d(c, NEVER)] for c in self._lines[1]]
+        return {**self._cells_head(escrow_id, record), "cells": rows}
+
+    def cells_json(self, escrow_id: str, cells_txt: bytes | None, bundles: Lookup) -> bytes:
+        """:meth:`cells` as compact JSON, byte for byte what ``json.dumps(…, separators=(",",
+        ":"), ensure_ascii=False)`` gives, built from each sealed row's text (kept per
+        ``cells.txt``) with only the rows of cells past sealed rewritten: fast for 10^5 cells."""
+        record, (opened, inspected, raised) = self._states(escrow_id, cells_txt, bundles)
+        _, lines, sealed, position = self._lines
+        parts = list(sealed)
+        for cell in {*opened, *inspected, *raised}:
+            i = position.get(cell)
+            if i is not None:
+                parts[i] = f"[{json.dumps(cell)},{opened.get(cell, NEVER)},{inspected.get(cell, NEVER)},{raised.get(cell, NEVER)}]"
+        head = json.dumps(self._cells_head(escrow_id, record), ensure_ascii=False, separators=(",", ":"))
+        return (head[:-1] + ',"cells":[' + ",".join(parts) + "]}").encode()
+
+    @staticmethod
+    def _cells_head(escrow_id: str, record: EscrowRecord) -> dict[str, Any]:
+        return {"escrow_id": escrow_id, "resolution": record.escrow.grid.resolution, "steps": [s.phase for s in record.steps]}
 
     def sites(self, escrow_id: str, bundles: Lookup) -> dict[str, Any]:
         """``GET /view/escrows/{id}/sites``: the sites of each cell's first opening."""

@@ -81,20 +81,28 @@ def publish(
         if len(chosen) != 1:
             raise MalformedInputError("choose what to publish with exactly one of --escrow, --reveal, --verification, --accept",
                                       where=", ".join(f"--{name}" for name, _ in chosen) or "publish")
-        if (cells is not None) != (accept is not None):
-            raise MalformedInputError("--cells goes with --accept, and --accept needs it", where="--cells")
+        if accept is not None and cells is None:
+            raise MalformedInputError("--accept needs --cells", where="--cells")
+        if cells is not None and escrow is None and accept is None:
+            raise MalformedInputError("--cells goes with --escrow (uploaded) or --accept (checked)", where="--cells")
         what, path = chosen[0]
         names = {"escrow": "escrow", "reveal": "reveal bundle", "verification": "reveal bundle", "accept": "escrow"}
         files = [Input(str(path), read_bytes(path, names[what]))]
-        if cells is not None:
-            files.append(Input(str(cells), read_bytes(cells, "cell list")))
+        cell_list = Input(str(cells), read_bytes(cells, "cell list")) if cells is not None else None
+        if what == "accept" and cell_list is not None:
+            files.append(cell_list)
+            cell_list = None
+        beside_path = path.with_name("cells.txt")
+        beside = Input(str(beside_path), read_bytes(beside_path, "cell list")) if what == "escrow" and cells is None and beside_path.is_file() else None
         ws = open_workspace(workspace)
         with connect(board) as client:
-            done = publish_event(ws, client, what, tuple(files), now())
+            done = publish_event(ws, client, what, tuple(files), now(), cell_list, beside)
 
         def show() -> None:
             logged = "logged" if done.created else "already logged"
             _say(f"{done.kind} for {done.escrow_id} {logged} as entry [bold]{done.index}[/]")
+            if done.cells_sha256 is not None:
+                _say(f"cells.txt {done.cells_sha256[:16]}… held by the board")
 
         return Done(done.to_json(), show)
 

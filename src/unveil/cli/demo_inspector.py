@@ -5,7 +5,7 @@ drawn fairly with the coin protocol on the board, and the confidence after each 
 The inspections are simulated: they consult the exercise's ``ground-truth.json`` (FICTIONAL,
 like everything in :mod:`unveil.exercise`), which only this module reads. Everything else runs
 through the same services as the CLI commands (``unveil accept``, ``intel import|seal|open|check``,
-``coin commit|reveal``, ``draw``, ``discrepancy raise``, ``inspect report``, ``confidence``).
+``coin commit|reveal``, ``draw``, ``discrepancy raise``, ``inspect report|post``, ``confidence``).
 Intel files are written to ``OUT/intel/`` (the intel escrow's own ``leaves.bin`` must not
 overwrite the declaration's).
 """
@@ -79,6 +79,7 @@ class DemoInspector:
         draw = self._routine_draw(phase, sorted({s["id"] for s in checked.sites}, key=lambda s: s.encode()))
         inspected = [self._inspect_site(site) for site in draw["selection"]]
         inspect_report(self.ws, self.escrow_id, phase, results + inspected, now=self.when)
+        self._post_inspections(phase, bundle, draw["context"], inspected)
         last = confidence_by_phase(self.ws, self.escrow_id, background=BACKGROUND)[-1]
         row = {
             "phase": phase, "opened_cells": checked.opened, "declared_sites": len(checked.sites),
@@ -153,6 +154,21 @@ class DemoInspector:
             {k: opened[k] for k in ("kind", "items")})
         return {"site": site_id, "result": "consistent" if same else "discrepancy",
                 "detail": "as declared" if same else "what is there differs from the declaration"}
+
+    def _post_inspections(self, phase: str, bundle: Path, context: str, inspected: list[dict[str, Any]]) -> None:
+        """Log each drawn site's inspection on the board (inspection.reported), so the board's
+        page shows the inspected cells."""
+        from unveil.core.envelope import parse_signed
+        from unveil.core.jsonparse import loads
+        from unveil.workspace.findings import report_inspection
+
+        statement = parse_signed(loads(bundle.read_bytes(), source=bundle.name), bundle.name).statement
+        cell_of = {site["id"]: o["cell"] for o in statement["openings"] for site in o["content"]["sites"]}
+        for row in inspected:
+            outcome = "confirmed" if row["result"] == "consistent" else "discrepancy"
+            posted = report_inspection(self.ws, self.client, self.escrow_id, phase, cell_of[row["site"]], outcome, row["site"],
+                                       row["detail"], context, _now())
+            self.board.record(f"inspection.reported {row['site']} ({outcome})", {"index": posted["index"]})
 
     # --- the summary ---------------------------------------------------------------------
 

@@ -212,6 +212,23 @@ def inspect_report(workspace: Path, escrow_id: str, phase: str, results: Path, a
     return run(as_json, action)
 
 
+def inspect_post(
+    workspace: Path, board: str, escrow_id: str, phase: str, cell: str, outcome: str, site: str | None, detail: str,
+    context: str | None, as_json: bool,
+) -> int:
+    def action() -> Done:
+        from unveil.workspace import findings
+        from unveil.workspace.workspace import open_workspace
+
+        ws = open_workspace(workspace)
+        with _connect(board) as client:
+            result = findings.report_inspection(ws, client, escrow_id, phase, cell, outcome, site, detail, context, _now())
+        logged = "logged" if result["created"] else "already logged"
+        return Done(result, lambda: _say(f"inspection of cell {cell}{f' site {site}' if site else ''}: {outcome}, {logged} as entry [bold]{result['index']}[/]"))
+
+    return run(as_json, action)
+
+
 # --- typer wiring ----------------------------------------------------------------------------
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -232,7 +249,7 @@ def register(app: typer.Typer) -> None:
     """Add ``coin``, ``draw``, ``discrepancy`` and ``inspect`` to ``app``."""
     coin_app = typer.Typer(help="Commit to and reveal this party's coin for a draw (spec §8).", no_args_is_help=True)
     discrepancy_app = typer.Typer(help="Raise and resolve discrepancies on the board.", no_args_is_help=True)
-    inspect_app = typer.Typer(help="Record on-site inspection results (local).", no_args_is_help=True)
+    inspect_app = typer.Typer(help="Record on-site inspection results (report: local) and log them on the board (post).", no_args_is_help=True)
 
     @coin_app.command("commit")
     def coin_commit(workspace: WorkspaceOpt, board: BoardOpt, context: ContextOpt, escrow_id: EscrowOpt, parties: PartiesOpt,
@@ -300,6 +317,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record per-site inspection results in the workspace (not posted)."""
         raise typer.Exit(inspect_report(workspace, escrow_id, phase, results, json_output))
+
+    @inspect_app.command("post")
+    def inspect_post_command(
+        workspace: WorkspaceOpt, board: BoardOpt, escrow_id: EscrowOpt,
+        phase: Annotated[str, typer.Option("--phase", help="The revealed phase that opened the cell.", show_default=False)],
+        cell: Annotated[str, typer.Option("--cell", help="The opened cell inspected.", show_default=False)],
+        outcome: Annotated[str, typer.Option("--outcome", help="confirmed, not-found, discrepancy or refused.", show_default=False)],
+        site: Annotated[str | None, typer.Option("--site", help="The declared site inspected, if one.", show_default=False)] = None,
+        detail: Annotated[str, typer.Option("--detail", help="What was found (at most 1,000 characters).")] = "",
+        context: Annotated[str | None, typer.Option("--context", help="The draw context that selected the cell, if one.", show_default=False)] = None,
+        json_output: JsonFlag = False,
+    ) -> None:
+        """Log the outcome of inspecting an opened cell on the board (inspection.reported; inspector)."""
+        raise typer.Exit(inspect_post(workspace, board, escrow_id, phase, cell, outcome, site, detail, context, json_output))
 
     app.add_typer(coin_app, name="coin")
     app.add_typer(discrepancy_app, name="discrepancy")

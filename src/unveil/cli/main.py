@@ -243,7 +243,9 @@ def publish(
     reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published).")] = None,
     verification: Annotated[Optional[Path], typer.Option("--verification", help="Log this workspace's latest verification of this reveal file (verification.recorded).")] = None,
     accept: Annotated[Optional[Path], typer.Option("--accept", help="Accept this escrow.json (escrow.accepted); needs --cells.")] = None,
-    cells: Annotated[Optional[Path], typer.Option("--cells", help="The escrow's cells.txt, checked against its cells_sha256 (with --accept).")] = None,
+    cells: Annotated[Optional[Path], typer.Option("--cells", help=(
+        "The escrow's cells.txt, checked against its cells_sha256: with --accept, to accept it; with --escrow, uploaded"
+        " to the board (default: a cells.txt beside the escrow file that hashes to it)."))] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Sign an event with the workspace's statement key and log it on the board (spec §7)."""

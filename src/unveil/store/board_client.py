@@ -198,6 +198,25 @@ class BoardClient:
         self._send("PUT", f"/bundles/{sha}", ok=(200, 201, 204), content=data, headers={"content-type": "application/octet-stream"})
         return sha
 
+    def put_cells(self, data: bytes) -> tuple[str, bool]:
+        """``PUT /cells/{sha256}`` a published escrow's ``cells.txt``; its SHA-256 hex and whether
+        this call stored it (``False``: the board held it already)."""
+        sha = hashlib.sha256(data).hexdigest()
+        response = self._send("PUT", f"/cells/{sha}", ok=(200, 201), content=data, headers={"content-type": "text/plain"})
+        return sha, response.status_code == 201
+
+    def get_cells(self, sha256_hex: str) -> bytes | None:
+        """``GET /cells/{sha256}``: the ``cells.txt``, checked against its name; ``None`` on 404."""
+        if not is_hex32(sha256_hex):
+            raise MalformedInputError(f"{sha256_hex[:80]!r} is not 64 lowercase hex digits", where="sha256")
+        response = self._send("GET", f"/cells/{sha256_hex}", ok=(200, 404))
+        if response.status_code == 404:
+            return None
+        data = response.content
+        if hashlib.sha256(data).hexdigest() != sha256_hex:
+            raise _invalid(200, f"GET /cells/{sha256_hex}: the bytes served hash to {hashlib.sha256(data).hexdigest()}")
+        return data
+
     def get_bundle(self, sha256_hex: str) -> bytes | None:
         """``GET /bundles/{sha256}``: the file, checked against its name; ``None`` on 404."""
         if not is_hex32(sha256_hex):

@@ -1,7 +1,7 @@
 """A party's findings against a board (spec §7, §9) and its on-site inspection results.
 
 - :func:`raise_discrepancy`, :func:`resolve_discrepancy` log ``discrepancy.raised`` and
-  ``discrepancy.resolved``;
+  ``discrepancy.resolved``; :func:`report_inspection` logs ``inspection.reported``;
 - :func:`inspect_report` keeps per-site and per-suspect inspection results locally (tables
   ``inspections`` and ``suspect_inspections``, read by :mod:`unveil.workspace.confidence`;
   their queries in :mod:`unveil.store.workspace_queries`).
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["inspect_report", "raise_discrepancy", "resolve_discrepancy"]
+__all__ = ["inspect_report", "raise_discrepancy", "report_inspection", "resolve_discrepancy"]
 
 RESULTS = ("consistent", "discrepancy")
 SUSPECT_RESULTS = ("nothing-found", "found")
@@ -69,6 +69,33 @@ def raise_discrepancy(
 
         predates = predates_in_log(client.entries(0, index), escrow_id, phase, reveal.escrow_id)
     return {"id": id, "phase": phase, "cell": cell, "intel": intel is not None, "index": index, "intel_predates_reveal": predates}
+
+
+def report_inspection(
+    ws: Workspace, client: BoardClient, escrow_id: str, phase: str, cell: str, outcome: str, site: str | None, detail: str,
+    context: str | None, now: datetime,
+) -> dict[str, Any]:
+    """Log ``inspection.reported`` (spec §7; inspector): the outcome of inspecting an opened
+    ``cell`` (or one ``site`` of it) of ``phase``; ``context`` names the draw that selected it."""
+    from unveil.board import events as ev
+    from unveil.workspace.boards import post_event
+
+    ws.require_role("inspector")
+    _check_id(escrow_id, "--escrow-id")
+    _check_id(phase, "--phase")
+    if not cell or len(cell) > 64:
+        raise MalformedInputError("a cell id is 1 to 64 characters", where="--cell")
+    if site is not None:
+        _check_id(site, "--site")
+    if context is not None:
+        _check_id(context, "--context")
+    if outcome not in ev.OUTCOMES:
+        raise MalformedInputError(f"{outcome[:40]!r} is not one of {', '.join(ev.OUTCOMES)}", where="--outcome")
+    if len(detail) > ev.MAX_TEXT:
+        raise MalformedInputError(f"is {len(detail)} characters; at most {ev.MAX_TEXT}", where="--detail")
+    body = {"phase": phase, "cell": cell, "site_id": site, "outcome": outcome, "detail": detail, "context": context}
+    index, created = post_event(ws, client, ev.INSPECTION_REPORTED, escrow_id, body, now)
+    return {"escrow_id": escrow_id, **body, "index": index, "created": created}
 
 
 def resolve_discrepancy(ws: Workspace, client: BoardClient, escrow_id: str, id: str, resolution: str, now: datetime) -> dict[str, Any]:

@@ -15,6 +15,11 @@ what                event                            body, from
                                                      once the cell list given hashes to it
 =================== ================================ =========================================
 
+``escrow`` also uploads the escrow's ``cells.txt`` (``PUT /cells``, spec §11), so the board's
+views can draw every cell: the file given (``cells-mismatch`` unless it hashes to the escrow's
+``cells_sha256``), else a ``cells.txt`` beside the escrow file that hashes to it
+(:func:`escrow_cells`).
+
 Inputs arrive as :class:`Input` (a file's name and bytes: the command line reads the files);
 every error names the file. The board's refusals raise :class:`~unveil.errors.BoardError`.
 """
@@ -57,9 +62,27 @@ class Published:
     index: int
     checkpoint: str
     created: bool
+    cells_sha256: str | None = None
+    """The ``cells.txt`` uploaded with an escrow (spec §11), if one was."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"index": self.index, "kind": self.kind, "checkpoint": self.checkpoint}
+        out: dict[str, Any] = {"index": self.index, "kind": self.kind, "checkpoint": self.checkpoint}
+        if self.cells_sha256 is not None:
+            out["cells_sha256"] = self.cells_sha256
+        return out
+
+
+def escrow_cells(escrow_file: Input, cells_file: Input | None, beside: Input | None) -> Input | None:
+    """The ``cells.txt`` to upload with an escrow: ``cells_file`` (given: it must hash to the
+    escrow's ``cells_sha256``, else ``cells-mismatch``), else ``beside`` (the file next to the
+    escrow file, when it exists) if it hashes to it, else ``None``."""
+    escrow, _ = _escrow(escrow_file)
+    if cells_file is not None:
+        acceptance_body(escrow_file, cells_file)  # cells-mismatch, naming the file
+        return cells_file
+    if beside is not None and hashlib.sha256(beside.data).hexdigest() == escrow.grid.cells_sha256:
+        return beside
+    return None
 
 
 def _escrow(file: Input) -> tuple[Escrow, Any]:
@@ -156,9 +179,14 @@ WHAT: dict[str, tuple[str, int, Builder]] = {
 """What can be published: its event kind, how many input files it takes, and its builder."""
 
 
-def publish(ws: Workspace, client: BoardClient, what: str, files: tuple[Input, ...], now: datetime) -> Published:
+def publish(
+    ws: Workspace, client: BoardClient, what: str, files: tuple[Input, ...], now: datetime,
+    cells: Input | None = None, beside: Input | None = None,
+) -> Published:
     """Build the event of ``what`` (a key of :data:`WHAT`) from ``files``, sign it with the
-    workspace's statement key at ``now``, and log it on the board."""
+    workspace's statement key at ``now``, and log it on the board. An escrow's ``cells.txt``
+    (``cells`` given, or ``beside`` it: :func:`escrow_cells`) is checked first and uploaded once
+    the escrow is logged."""
     from unveil.board.events import make_event
     from unveil.core.encoding import format_time
 
@@ -167,5 +195,7 @@ def publish(ws: Workspace, client: BoardClient, what: str, files: tuple[Input, .
         raise ValueError(f"publishing {what} takes {count} file(s)")
     key = ws.statement_key()
     escrow_id, body = build(ws, client, files)
+    cells = escrow_cells(files[0], cells, beside) if what == "escrow" else None
     receipt = client.submit(make_event(kind, escrow_id, format_time(now), body, [key]))
-    return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created)
+    uploaded = client.put_cells(cells.data)[0] if cells is not None else None
+    return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created, uploaded)
