@@ -15,6 +15,7 @@ import pytest
 
 from tests.workflow_fixtures import CSV, RES, TERRITORY, cli
 from unveil.workspace.report_render import aggregate
+from unveil.workspace.workspace import open_workspace
 
 SCRIPT = "<script>alert('x')</script>"
 HUGE = "N" * 20_000
@@ -94,6 +95,32 @@ def test_the_demo_ends_with_the_inspectors_report(demo: Path) -> None:
     _no_requests(html)
     assert "Truth test per phase" in html and len(_images(html)) == 5
     assert (demo / "report.pdf").is_file() == chromium_path().is_file()
+
+
+@pytest.mark.parametrize("party", ["host", "inspector"])
+def test_cell_states_are_the_board_views(demo: Path, party: str) -> None:
+    """The report's cell rows, from a workspace's mirror, equal the board's own view of them
+    (spec §11), step for step."""
+    import hashlib
+
+    from unveil.board.parties import read_parties
+    from unveil.board.view import BoardView
+    from unveil.store import witness_db
+    from unveil.workspace.report import gather
+
+    ws = open_workspace(demo / "workspaces" / party)
+    data = gather(ws, None)
+    parties = read_parties((demo / "parties.json").read_bytes())
+    with ws.connect() as db:
+        (origin,) = witness_db.cosigned_origins(db)
+        entries = list(witness_db.mirror_entries(db, origin))
+    files = {hashlib.sha256(p.read_bytes()).hexdigest(): p.read_bytes() for p in demo.glob("reveal-*.json")}
+    view = BoardView(parties, origin)
+    view.extend(entries)
+    board = view.cells(data["escrow"]["escrow_id"], (demo / "cells.txt").read_bytes(), files.get)
+    assert board["steps"] == [p["phase"] for p in data["phases"]]
+    assert [list(row) for row in board["cells"]] == data["cells"]
+    assert sum(1 for row in data["cells"] if row[2] >= 0) > 10 and sum(1 for row in data["cells"] if row[3] >= 0) == 2
 
 
 def test_host_report_has_no_inspector_sections(demo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
