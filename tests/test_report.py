@@ -194,11 +194,11 @@ def test_a_missing_browser_or_extra_is_exit_2_naming_it(small: dict[str, Any], c
 
 
 def test_the_pdf_is_printed_by_chromium_and_its_first_page_is_not_blank(small: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    from unveil.workspace.report_pdf import chromium_path
-
-    if not chromium_path().is_file():
-        pytest.skip(f"no Chromium at {chromium_path()} (.ci/run installs the system package)")
     import pypdfium2
+
+    from tests.web_fixtures import chromium_or_skip
+
+    chromium_or_skip()
 
     d = small["dir"]
     code, result = cli(capsys, "report", "--workspace", str(small["ws"]), "--out", str(d / "r.html"), "--pdf", str(d / "r.pdf"))

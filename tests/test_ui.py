@@ -220,3 +220,45 @@ def test_the_public_board_serves_nothing_private(demo: Path) -> None:  # noqa: F
             assert all(any(f'"{s}"' in body for body in seen) for s in opened_intel)  # the probe finds what the board does publish
     finally:
         storage.close()
+
+
+def test_the_private_page_in_chromium_opens_on_the_last_phase_and_switches_phases(demo: Path) -> None:  # noqa: F811
+    """The token URL sets the cookie and leaves the address bar clean; the timeline shows one
+    map at a time (no script: the page has none); nothing is asked of another origin."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.web_fixtures import CHROMIUM_ARGS, chromium_or_skip
+
+    browser_path = chromium_or_skip()
+    server = subprocess.Popen([sys.executable, "-m", "unveil.cli.main", "ui", "--workspace", str(demo / "workspaces" / "inspector"),
+                               "--json"], stdout=subprocess.PIPE, text=True)
+    artifacts = Path(__file__).resolve().parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    try:
+        url = json.loads(server.stdout.readline())["url"]  # type: ignore[union-attr]  # stdout is a pipe
+        origin = url.split("/?")[0]
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1100, "height": 900})
+                requested: list[str] = []
+                page.on("request", lambda r: requested.append(r.url))
+                page.goto(url)
+                assert page.url == origin + "/" and "token" not in page.url
+                assert page.locator("text=Your sealed intelligence").is_visible()
+                visible = [page.locator(f".timeline .step-{i}").is_visible() for i in range(4)]
+                assert visible == [False, False, False, True]  # the page opens on the last phase
+                page.click("label[for=step-0]")
+                assert [page.locator(f".timeline .step-{i}").is_visible() for i in range(4)] == [True, False, False, False]
+                assert page.locator(".timeline .step-0").get_attribute("data-phase") == "phase-1"
+                page.locator("#maps").scroll_into_view_if_needed()
+                page.screenshot(path=str(artifacts / "private-view.png"))
+                assert all(r.startswith(origin + "/") or r.startswith("data:") for r in requested), requested
+                other = browser.new_page()
+                response = other.goto(origin + "/")  # a fresh context, no cookie
+                assert response is not None and response.status == 401
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

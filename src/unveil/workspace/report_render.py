@@ -88,6 +88,9 @@ def _maps(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
         if suspects:
             ax.scatter([s["lon"] for s in suspects], [s["lat"] for s in suspects], s=40, c="#7b1fa2", marker="x", label="suspect (own intelligence)",
                        zorder=4)
+            for s in suspects:
+                ax.annotate(str(s["id"])[:12], (s["lon"], s["lat"]), xytext=(3, 3), textcoords="offset points", fontsize=6, color="#7b1fa2",
+                            zorder=5)
         ax.set_xlabel("longitude (°)")
         ax.set_ylabel("latitude (°)")
         ax.set_title(f"after {phase['phase']} (step {step + 1})" + (f", drawn at H3 resolution {drawn}" if drawn != resolution else ""))
