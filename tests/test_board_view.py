@@ -361,3 +361,62 @@ def test_cells_and_inspections_survive_reopening_over_sql(storage_url: str) -> N
         view = BoardView(PARTIES, ORIGIN)
         view.extend(log.entries(0, log.size))
         assert view.cells(ESCROW_ID, log.get_bundle(CELLS_SHA), log.get_bundle)["cells"][1] == ["depot-02", 0, 0, -1]
+
+
+def test_the_agreements_view_matches_the_boards_obligation_states() -> None:
+    from tests.test_board_agreements import _full_story
+
+    board = _full_story()
+    view = BoardView(PARTIES, ORIGIN)
+    view.extend(board.log.entries(0, board.log.size))
+    doc = view.agreements(board.log.size, board.storage.get_bundle)
+    (agreement,) = doc["agreements"]
+    assert agreement["id"] == "A-1" and agreement["status"] == "signed" and agreement["final"] is True
+    assert {o["id"]: o["state"] for o in agreement["obligations"]} == board.states()
+    assert all(o["due"] is None or o["due"].endswith("Z") for o in agreement["obligations"])
+    assert [i["state"] for i in agreement["items"]][0] == "declared" and sum(i["count"] for i in agreement["items"]) >= 0
+    assert doc["draws"] == []
+
+
+def test_a_log_with_a_refused_entry_shows_it_in_the_log_only() -> None:
+    _, storage = exercised()
+    entries = [e for _, e in storage.load_entries()]
+    forged = inspection("depot-04", site=None)  # a cell nobody opened: a board would refuse it
+    from unveil.board.events import parse_event
+
+    view = BoardView(PARTIES, ORIGIN, storage.get_bundle)  # a mirror's view reads what each phase opened
+    view.extend([*entries, parse_event(forged).entry, b"{not json"])
+    rows = view.log(0, None, 0)["entries"]
+    assert [r["accepted"] for r in rows[-2:]] == [False, False] and rows[-1]["kind"] == "entry-malformed"
+    assert view.events(ESCROW_ID, 0)["inspections"] == folded(storage).events(ESCROW_ID, 0)["inspections"]
+    blind = BoardView(PARTIES, ORIGIN)  # without the files, the cell cannot be checked (as an audit without them)
+    blind.extend([*entries, parse_event(forged).entry])
+    assert blind.log(0, None, 0)["entries"][-1]["accepted"] is True
+
+
+def test_views_read_while_writers_append_and_see_every_entry() -> None:
+    """Readers of the views and writers run at once on a live server: every write is logged,
+    every view answers, and once the writers are done the views hold every entry."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from tests.board_fixtures import verification
+    from tests.test_api import LiveServer
+
+    log, _ = exercised()
+    docs = [verification(i) for i in range(40)]
+    with LiveServer(create_app(log)) as live, httpx.Client(base_url=live.url, timeout=30) as http:
+        def read(i: int) -> int:
+            path = ("/view/summary", f"/view/escrows/{ESCROW_ID}/cells", "/view/log?start=0", "/view/checkpoints")[i % 4]
+            return http.get(path).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            writes = pool.map(lambda doc: http.post("/entries", json=doc).status_code, docs)
+            reads = pool.map(read, range(40))
+            assert list(writes) == [201] * 40 and list(reads) == [200] * 40
+        summary = http.get("/view/summary").json()
+        assert summary["size"] == log.size == 46
+        verifications = summary["escrows"][0]["steps"][0]["verifications"]
+        assert len(verifications) == 41 and {v["author"] for v in verifications} == {"Observer", "Inspector"}
+        assert len(http.get("/view/log?start=6").json()["entries"]) == 40

@@ -27,6 +27,7 @@ from unveil.errors import BoardRefused, MalformedInputError
 
 AUTHORS = {kind: HOST for kind in KINDS} | {
     "escrow.accepted": INSPECTOR, "verification.recorded": OBSERVER, "discrepancy.raised": INSPECTOR, "discrepancy.resolved": INSPECTOR,
+    "inspection.reported": INSPECTOR,
 }
 EVENTS = [make_event(kind, ESCROW_ID, T, GOOD_BODIES[kind], [AUTHORS[kind]]) for kind in KINDS]
 
@@ -141,3 +142,24 @@ def test_whatever_the_log_accepts_it_replays(submissions: list[Any]) -> None:
     reopened = Log.open(storage, ORIGIN, BOARD, PARTIES, lambda: NOW)
     assert reopened.size == log.size and reopened.root() == log.root()
     assert reopened.audit().ok
+
+
+@fuzz(20)
+@given(st.lists(st.sampled_from(EVENTS).flatmap(mutated_text) | st.binary(max_size=40), max_size=4))
+def test_board_views_of_a_log_with_mutated_entries(extra: list[bytes]) -> None:
+    """The views (spec §11) fold any entry, refused or not an event, and every view answers or
+    refuses with a reason: a mirror of a hostile board cannot break a party's page."""
+    from unveil.board.view import BoardView
+
+    log = Log.open(MemoryStorage(), ORIGIN, BOARD, PARTIES, lambda: NOW)
+    log.submit(make_event("escrow.published", ESCROW_ID, T, {"escrow": DECL.signed}, [HOST]))
+    view = BoardView(PARTIES, ORIGIN, lambda sha: None)
+    view.extend([*log.entries(0, log.size), *extra])
+    assert view.size == 1 + len(extra)
+    view.summary(view.size, lambda sha: False)
+    view.log(0, None, 0)
+    view.events(ESCROW_ID, 0)
+    view.sites(ESCROW_ID, lambda sha: None)
+    view.agreements(0, lambda sha: None)
+    view.checkpoints((view.size, "00" * 32), {"Inspector": 1}, 0)
+    assert outcome(view.cells, ESCROW_ID, b"depot-01\n", lambda sha: None) is not None

@@ -13,6 +13,9 @@ Pure logic — no I/O, no clock (time is passed in); storage is injected (:class
 - :mod:`.witness`  :class:`Witness`: cosign a checkpoint only if it extends the last one cosigned
   (its verdict: a :class:`~.witness.Cosignature` or a :class:`~.witness.WitnessRefusal`)
 - :mod:`.finality` the quorum and the final size of a log, from each witness's cosigned checkpoints
+- :mod:`.inspections` ``inspection.reported``: its rules and state
+- :mod:`.cells`    which ``cells.txt`` a board holds (spec §11)
+- :mod:`.view`     the read-only views of a log (spec §11), folded entry by entry (:mod:`.summaries`: a line per entry)
 
 Its I/O lives one layer down: the board's database and the HTTP client of a board in
 :mod:`unveil.store` (``board_db``, ``board_client``, ``board_entries``), a witness's tables in

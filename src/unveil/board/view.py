@@ -14,8 +14,10 @@ when it is logged. A cell's state at step s is the strongest of ``discrepancy`` 
 for each cell, the first step of each (-1 for never), from which the page derives any step.
 
 The protocol state (agreements, custody, draws, discrepancies' ``intel_predates_reveal``) is a
-replay of the same entries through :class:`~unveil.board.protocol.BoardState` without the
-reveal files (an entry a replay refuses is shown in the log, and nowhere else).
+replay of the same entries through :class:`~unveil.board.protocol.BoardState`, by default
+without the reveal files (as ``unveil audit`` without them); an entry the replay refuses is
+shown in the log (``accepted: false``) and nowhere else. A party's tool over its mirror of a
+board it does not trust passes ``bundles`` so the checks that read what a phase opened run too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from unveil.board import events as ev
 from unveil.board.finality import quorum_members
 from unveil.board.parties import Parties
 from unveil.board.protocol import BoardState
+from unveil.board.summaries import entry_summary
 from unveil.core.encoding import is_id
 from unveil.core.envelope import parse_signed
 from unveil.core.escrow import Escrow, parse_escrow
@@ -60,6 +63,8 @@ class StepRecord:
     sha256: str
     openings: int
     verifications: list[dict[str, Any]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """Every reveal file logged for the phase, in log order (one, unless a phase is revealed in parts)."""
 
 
 @dataclass
@@ -101,14 +106,19 @@ class BoardView:
     """Every view of one log, folded entry by entry (see the module docstring). Not
     thread-safe: a server feeds and reads it under a lock of its own."""
 
-    def __init__(self, parties: Parties, origin: str):
+    def __init__(self, parties: Parties, origin: str, bundles: Lookup | None = None):
         self.parties = parties
         self.origin = origin
+        self._check_files = bundles
+        """Given, the replay reads the reveal files for the checks that need what they open
+        (``cell-not-opened``, ``site-unknown``, custody): a reader of a board it does not trust
+        shows only what a full replay accepts. A board's own view leaves it out (its log was
+        checked with the files when each entry was appended)."""
         self.state = BoardState(parties)
         self.rows: list[_Row] = []
         self.escrows: dict[str, EscrowRecord] = {}
         self._opened: dict[str, list[tuple[str, dict[str, Any]]]] = {}  # reveal sha -> (cell, content) of its openings
-        self._first_opened: dict[str, tuple[int, dict[str, int], bool]] = {}  # escrow -> (steps, cell -> first step, all files read)
+        self._first_opened: dict[str, tuple[int, dict[str, int], bool]] = {}  # escrow -> (files, cell -> first step, all files read)
         self._lines: tuple[str, list[str], list[str], dict[str, int]] = ("", [], [], {})
         """The cells.txt read last: its SHA-256, its lines, each line's sealed row as JSON text, each cell's line."""
 
@@ -134,7 +144,8 @@ class BoardView:
             author = self.parties.author_of(event)
             if author is not None:
                 self.state.size = index
-                self.state.check(event, author, None)
+                # a reveal file's full verification is the audit's; what it opens is read when needed
+                self.state.check(event, author, None if event.kind == ev.REVEAL_PUBLISHED else self._check_files)
                 accepted = True
         except BoardRefused:
             accepted = False
@@ -142,7 +153,7 @@ class BoardView:
             self.state.apply(event, author, index)
             self._record(event, author.name, index)
         self.rows.append(_Row(index, event.kind, author.name if author else None, author.role if author else None,
-                              event.escrow_id, event.time, _summary(event), accepted))
+                              event.escrow_id, event.time, entry_summary(event), accepted))
 
     def _record(self, event: ev.Event, author: str, index: int) -> None:
         body = event.body
@@ -155,7 +166,12 @@ class BoardView:
             return
         step = len(record.steps) - 1
         if event.kind == ev.REVEAL_PUBLISHED:
-            record.steps.append(StepRecord(body["phase"], index, event.time, body["sha256"], body["openings"]))
+            at = record.step_of(body["phase"])
+            if at is None:  # the phase's first reveal makes its step; a later part adds to it
+                record.steps.append(StepRecord(body["phase"], index, event.time, body["sha256"], 0))
+                at = len(record.steps) - 1
+            record.steps[at].files.append(body["sha256"])
+            record.steps[at].openings += body["openings"]
         elif event.kind == ev.VERIFICATION_RECORDED:
             at = record.step_of(body["phase"])
             if at is not None:
@@ -218,7 +234,7 @@ class BoardView:
                 "tree_size": e.tree_size, "root": e.root, "cells_sha256": e.grid.cells_sha256,
                 "cells_held": cells_held(e.grid.cells_sha256), "published_index": record.index, "shadows": e.shadows,
                 "steps": [
-                    {"step": i, "phase": s.phase, "index": s.index, "time": s.time, "sha256": s.sha256, "openings": s.openings,
+                    {"step": i, "phase": s.phase, "index": s.index, "time": s.time, "sha256": s.sha256, "files": list(s.files), "openings": s.openings,
                      "final": s.index < final_size, "verifications": list(s.verifications)}
                     for i, s in enumerate(record.steps)
                 ],
@@ -232,17 +248,17 @@ class BoardView:
         record = self.record_of(escrow_id)
         if cells_txt is None:
             raise BoardRefused(Reason.CELLS_MISSING, f"the board holds no cells.txt of escrow {escrow_id!r} (SHA-256 {record.escrow.grid.cells_sha256})")
-        steps = len(record.steps)
+        files = sum(len(s.files) for s in record.steps)
         kept = self._first_opened.get(escrow_id)
-        if kept is None or kept[0] != steps or not kept[2]:
+        if kept is None or kept[0] != files or not kept[2]:
             opened: dict[str, int] = {}
             complete = True
             for step, s in enumerate(record.steps):
-                openings = self._openings(s.sha256, bundles)
-                complete = complete and s.sha256 in self._opened
-                for cell, _ in openings:
-                    opened.setdefault(cell, step)
-            kept = self._first_opened[escrow_id] = (steps, opened, complete)
+                for sha in s.files:
+                    for cell, _ in self._openings(sha, bundles):
+                        opened.setdefault(cell, step)
+                    complete = complete and sha in self._opened
+            kept = self._first_opened[escrow_id] = (files, opened, complete)
         inspected: dict[str, int] = {}
         for row in record.inspections:
             inspected.setdefault(row["cell"], row["step"])
@@ -290,7 +306,7 @@ class BoardView:
         seen: set[str] = set()
         sites: list[dict[str, Any]] = []
         for step, s in enumerate(record.steps):
-            for cell, content in self._openings(s.sha256, bundles):
+            for cell, content in (o for sha in s.files for o in self._openings(sha, bundles)):
                 if cell in seen:
                     continue
                 seen.add(cell)
@@ -352,6 +368,7 @@ class BoardView:
             states = obligation_states(record.view(state), state.latest_time) if record.fully_signed else {}
             custody = state.custody_of(escrow_id, bundles) if record.fully_signed else None
             counts = custody.counts() if custody is not None else {}
+            by_category = custody.counts_by_category() if custody is not None else {}
             found.append({
                 "id": record.agreement.id, "escrow_id": escrow_id, "status": "signed" if record.fully_signed else "awaiting-signatures",
                 "signers": sorted(record.signers), "index": record.index, "final": record.index < final_size,
@@ -360,6 +377,7 @@ class BoardView:
                     for o in states.values()
                 ],
                 "items": [{"state": step, "count": n} for step, n in counts.items()],
+                "items_by_category": [{"category": c, "state": step, "count": n} for c, steps in by_category.items() for step, n in steps.items()],
             })
         draws = []
         for context, draw in state.draws.items():
@@ -371,31 +389,3 @@ class BoardView:
                 "final": draw.selection_index is not None and draw.selection_index < final_size,
             })
         return {"agreements": found, "draws": draws}
-
-
-def _summary(event: ev.Event) -> str:
-    """One line saying what an entry is, for people."""
-    b = event.body
-    kind = event.kind
-    if kind == ev.ESCROW_PUBLISHED:
-        statement = b["escrow"].get("statement", {}) if isinstance(b["escrow"], dict) else {}
-        grid = statement.get("grid", {}) if isinstance(statement, dict) else {}
-        return f"{statement.get('purpose', '')} escrow of {grid.get('cell_count', '?')} cells"
-    if kind == ev.ESCROW_ACCEPTED:
-        return "accepted: cells and root checked"
-    if kind == ev.REVEAL_PUBLISHED:
-        return f"{b['phase']} ({b['openings']} openings)"
-    if kind == ev.VERIFICATION_RECORDED:
-        return f"{b['phase']}: " + ("valid" if b["valid"] else f"{len(b['problems'])} problems")
-    if kind == ev.DISCREPANCY_RAISED:
-        return f"{b['id']} on cell {b['cell']} ({b['phase']})"
-    if kind == ev.DISCREPANCY_RESOLVED:
-        return f"{b['id']} resolved"
-    if kind == ev.INSPECTION_REPORTED:
-        return f"cell {b['cell']}" + (f" site {b['site_id']}" if b["site_id"] else "") + f": {b['outcome']}"
-    if kind == ev.SELECTION_DRAWN:
-        return f"{b['context']}: {b['n']} drawn"
-    for name in ("context", "obligation", "serial", "agreement", "id"):
-        if name in b:
-            return str(b[name])
-    return ""
