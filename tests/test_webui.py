@@ -58,16 +58,40 @@ def test_the_page_is_served_at_the_root_with_strict_headers(client: TestClient) 
     ("vendor/leaflet/LICENSE", "text/plain; charset=utf-8"),
 ])
 def test_static_files_are_served_with_their_type_and_revalidated(client: TestClient, path: str, media_type: str) -> None:
-    answer = client.get(f"/static/{path}")
+    answer = client.get(f"/static/{path}", headers={"Accept-Encoding": "identity"})
     assert answer.status_code == 200
     assert answer.headers["content-type"] == media_type
     assert answer.content == (STATIC / path).read_bytes()
     assert answer.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
     etag = answer.headers["etag"]
     assert etag == f'"{hashlib.sha256(answer.content).hexdigest()}"'
-    again = client.get(f"/static/{path}", headers={"If-None-Match": etag})
+    again = client.get(f"/static/{path}", headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
     assert again.status_code == 304 and again.content == b""
-    assert client.get(f"/static/{path}", headers={"If-None-Match": '"0"'}).status_code == 200
+    assert client.get(f"/static/{path}", headers={"If-None-Match": '"0"', "Accept-Encoding": "identity"}).status_code == 200
+
+
+@pytest.mark.parametrize(("accept", "zipped"), [("gzip", True), ("br, gzip;q=0.8", True), ("GZIP", True), ("gzip;q=0", False),
+                                                ("identity", False), ("", False), ("deflate, br", False)])
+def test_text_files_are_gzipped_for_a_browser_that_accepts_it(client: TestClient, accept: str, zipped: bool) -> None:
+
+    raw = client.get("/static/vendor/h3-js/h3-js.es.js", headers={"Accept-Encoding": accept})
+    body = (STATIC / "vendor/h3-js/h3-js.es.js").read_bytes()
+    assert raw.headers.get("content-encoding") == ("gzip" if zipped else None)
+    assert raw.headers["vary"] == "Accept-Encoding"
+    assert raw.content == body  # httpx decodes what it was sent
+    assert raw.headers["etag"].endswith('-gzip"') == zipped
+    if zipped:
+        assert int(raw.headers["content-length"]) < len(body) // 3
+        assert client.get("/static/vendor/h3-js/h3-js.es.js", headers={"Accept-Encoding": accept, "If-None-Match": raw.headers["etag"]}).status_code == 304
+    png = client.get("/static/vendor/leaflet/images/layers.png", headers={"Accept-Encoding": accept})
+    assert "content-encoding" not in png.headers  # already compressed
+
+
+def test_the_package_ships_the_page() -> None:
+    import tomllib
+
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["unveil"]
+    assert "webui/static/**/*" in data
 
 
 @pytest.mark.parametrize("path", [

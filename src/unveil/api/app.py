@@ -40,8 +40,8 @@ from unveil.api.fastpath import EntriesFastPath
 from unveil.api.routes import router
 from unveil.api.schemas import published
 from unveil.api.uploads import Uploads
-from unveil.api.web import web_router
 from unveil.api.views import Views, view_router
+from unveil.api.web import web_router
 from unveil.board.log import Log
 
 __all__ = ["MAX_BUNDLE", "create_app"]

@@ -6,11 +6,14 @@ Every answer carries strict headers (:data:`PAGE_HEADERS`): a Content-Security-P
 the page load scripts, styles, images and data from the board's own origin only (no inline
 script or style, no frames, no forms), ``nosniff``, no referrer. Answers carry an ``ETag`` (the
 file's SHA-256) and ``Cache-Control: no-cache``: a browser revalidates and gets 304 when the
-file has not changed. The routes are not in the OpenAPI document (it describes the JSON API).
+file has not changed. Text files are compressed once at start-up and sent gzipped to a browser
+that accepts it (``Content-Encoding: gzip``, its own ``ETag``; about 0.9 MB becomes 0.25 MB).
+The routes are not in the OpenAPI document (it describes the JSON API).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 
 from fastapi import APIRouter, Request
@@ -40,19 +43,32 @@ PAGE_HEADERS = {
 """Headers of every page and static answer."""
 
 
+def _accepts_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
 def web_router() -> APIRouter:
-    """The page's routes over the webui package's files (read now, once)."""
+    """The page's routes over the webui package's files (read and compressed now, once)."""
     files = assets()
-    etags = {path: f'"{hashlib.sha256(asset.body).hexdigest()}"' for path, asset in files.items()}
+    etags = {path: hashlib.sha256(asset.body).hexdigest() for path, asset in files.items()}
+    zipped = {path: gzip.compress(asset.body, mtime=0) for path, asset in files.items() if not asset.media_type.startswith("image/png")}
     router = APIRouter()
 
     def answer(request: Request, path: str) -> Response:
         asset: Asset | None = files.get(path)
         if asset is None:
             raise BoardRefused(Reason.NOT_FOUND, "no such file on the board's page")
-        headers = {**PAGE_HEADERS, "ETag": etags[path]}
-        if request.headers.get("if-none-match") == etags[path]:
+        gzipped = path in zipped and _accepts_gzip(request)
+        etag = f'"{etags[path]}{"-gzip" if gzipped else ""}"'
+        headers = {**PAGE_HEADERS, "ETag": etag, "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers=headers)
+        if gzipped:
+            return Response(zipped[path], media_type=asset.media_type, headers={**headers, "Content-Encoding": "gzip"})
         return Response(asset.body, media_type=asset.media_type, headers=headers)
 
     @router.get("/", include_in_schema=False)

@@ -14,7 +14,7 @@ import * as h3 from "./vendor/h3-js/h3-js.es.js";
 // The most cell paths drawn at once: 4,000, or ?paths=N (100 to 20,000) for a slower or faster machine.
 const LIMIT = Math.min(20000, Math.max(100, Number(new URLSearchParams(location.search).get("paths")) || 4000));
 const STATES = ["sealed", "opened", "inspected", "discrepancy"]; // weakest to strongest
-const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#94d82d", "#a0522d", "#7048e8", "#fab005", "#0b7285"]; // blue and red mean inspected and discrepancy
+const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#ffd43b", "#a0522d", "#7048e8", "#f783ac", "#0b7285"]; // blue and red mean inspected and discrepancy
 const STATE_COLOURS = { sealed: "#adb5bd", inspected: "#1971c2", discrepancy: "#e03131" };
 
 const page = { summary: null, escrow: null, cells: null, tree: null, step: -1, sites: [], map: null, drawn: new Map(), renders: 0, timings: {} };
@@ -195,8 +195,9 @@ function cellPopup(group, t) {
 }
 
 function styleOf(t) {
-  const flagged = t.discrepancies > 0 && t.state !== "discrepancy"; // an aggregate hiding a discrepancy: outlined red
-  return { color: flagged ? STATE_COLOURS.discrepancy : "#343a40", weight: flagged ? 2 : 0.5, opacity: flagged ? 1 : 0.6,
+  // a discrepancy, or an aggregate hiding one, is outlined red so that a single cell stands out
+  const flagged = t.discrepancies > 0;
+  return { color: flagged ? STATE_COLOURS.discrepancy : "#343a40", weight: flagged ? 2.5 : 0.5, opacity: flagged ? 1 : 0.6,
     fillColor: colourOf(t.state, t.phase), fillOpacity: t.state === "sealed" ? 0.35 : 0.75 };
 }
 
@@ -234,7 +235,11 @@ function drawCells() {
       page.drawn.set(group.id, entry);
     }
     const key = `${t.state}/${t.phase}/${t.discrepancies}`;
-    if (entry.key !== key) { entry.layer.setStyle(styleOf(t)); entry.key = key; }
+    if (entry.key !== key) {
+      entry.layer.setStyle(styleOf(t));
+      if (t.discrepancies) entry.layer.bringToFront(); // its red outline above its neighbours'
+      entry.key = key;
+    }
     mark(entry.layer, group, t, aggregate);
   }
   page.renders += 1;
