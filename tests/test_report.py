@@ -26,8 +26,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in exercise run once: host and inspector workspaces following a board."""
     from unveil.cli.main import main
 
+    import contextlib
+    import io
+
     out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(out), "--json"]) == 0
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["demo", "--out", str(out), "--json"]) == 0
+    summary = json.loads(printed.getvalue())
+    assert summary["report"]["html"] == str(out / "report.html") and summary["as_expected"] is True
     return out
 
 

@@ -262,3 +262,14 @@ def test_the_private_page_in_chromium_opens_on_the_last_phase_and_switches_phase
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_ui_on_a_port_in_use_is_exit_2(small: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+    from tests.workflow_fixtures import cli
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        code, out = cli(capsys, "ui", "--workspace", str(small["ws"]), "--port", str(port))
+    assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in out["error"] and "--port" in out["error"]
