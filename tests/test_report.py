@@ -24,10 +24,10 @@ HUGE = "N" * 20_000
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in exercise run once: host and inspector workspaces following a board."""
-    from unveil.cli.main import main
-
     import contextlib
     import io
+
+    from unveil.cli.main import main
 
     out = tmp_path_factory.mktemp("demo")
     printed = io.StringIO()
