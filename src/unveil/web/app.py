@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from http.cookies import SimpleCookie
 from importlib import resources
@@ -117,6 +118,7 @@ def create_app(ws: Workspace, escrow_id: str, token: str, port: Callable[[], int
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     cache: dict[str, tuple[tuple[int, int], str]] = {}
+    rendering = threading.Lock()  # one render at a time: a second request waits for the first's page
 
     def fingerprint() -> tuple[int, int]:
         stat = ws.db_path.stat()
@@ -124,11 +126,12 @@ def create_app(ws: Workspace, escrow_id: str, token: str, port: Callable[[], int
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> HTMLResponse:
-        now = fingerprint()
-        held = cache.get("page")
-        if held is None or held[0] != now:
-            held = (now, private_page(ws, escrow_id))
-            cache["page"] = held
+        with rendering:
+            now = fingerprint()
+            held = cache.get("page")
+            if held is None or held[0] != now:
+                held = (now, private_page(ws, escrow_id))
+                cache["page"] = held
         return HTMLResponse(held[1], headers=dict((k.decode(), v.decode()) for k, v in HEADERS))
 
     @app.get("/api/view")

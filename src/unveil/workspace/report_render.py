@@ -4,6 +4,9 @@ every text that comes from an input (site names, details, ids) is rendered as te
 markup. The document makes no request to anything: no script, no external style, font or
 image.
 
+Figures are drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot's global
+state, so that two requests of the private view may render at once.
+
 Maps draw every committed cell coloured by its state after each phase; an escrow of more than
 :data:`MAX_DRAWN` cells is drawn at the coarsest H3 resolution that keeps at least that much
 detail without exceeding it, each coarse cell in the state most of its cells have (the board
@@ -53,11 +56,8 @@ def _png(fig: Any) -> str:
 
 def _maps(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
     import h3
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     from unveil.workspace.report import state_at
@@ -78,7 +78,8 @@ def _maps(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
                 outlines[cell] = [(lng, lat) for lat, lng in h3.cell_to_boundary(cell)]
             polygons.append(outlines[cell])
             colours.append(COLOURS[state])
-        fig, ax = plt.subplots(figsize=(7.5, 6))
+        fig = Figure(figsize=(7.5, 6))
+        ax = fig.subplots()
         ax.add_collection(PolyCollection(polygons, facecolors=colours, edgecolors="white", linewidths=0.15))
         ax.autoscale_view()
         ax.set_aspect("equal", adjustable="datalim")
@@ -97,19 +98,16 @@ def _maps(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
         handles = [Patch(facecolor=COLOURS[s], label=s) for s in COLOURS]
         ax.legend(handles=handles + ax.get_legend_handles_labels()[0], loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
         maps.append({"phase": phase["phase"], "image": _png(fig), "counts": phase["counts"]})
-        plt.close(fig)
     return maps, drawn
 
 
 def _confidence_plot(curve: list[dict[str, Any]]) -> str | None:
     if not curve:
         return None
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    fig = Figure(figsize=(6.5, 3.2))
+    ax = fig.subplots()
     xs = list(range(len(curve)))
     ax.plot(xs, [c["probability"] for c in curve], marker="o", color="#1f5fa8")
     ax.set_xticks(xs, [c["phase"] for c in curve], rotation=20, fontsize=8)
@@ -117,9 +115,7 @@ def _confidence_plot(curve: list[dict[str, Any]]) -> str | None:
     ax.set_ylabel("P(no undeclared site left)")
     ax.set_xlabel("after phase")
     ax.grid(alpha=0.3)
-    image = _png(fig)
-    plt.close(fig)
-    return image
+    return _png(fig)
 
 
 def _clip(value: Any, limit: int = CLIP) -> str:
