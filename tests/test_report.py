@@ -149,6 +149,7 @@ def test_markup_in_names_renders_as_text_and_sealed_sites_stay_out(small: dict[s
     assert HUGE not in html and "N" * 300 + "…" in html  # clipped, the rest elided
     assert "Sealed Secret Plant" not in html  # S-2 is in a cell phase-1 did not open
     assert result["phases"] == ["phase-1"] and "not yet: cells remain sealed" in html
+    assert '<td>warhead</td><td class="num">3 count</td><td class="num">3 count</td>' in html  # every total carries its unit
 
 
 def test_without_escrow_id_it_picks_the_one_declaration(demo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -150,10 +150,20 @@ def gather(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
                    "created": statement.get("created"), "resolution": escrow.grid.resolution, "cells": escrow.tree_size,
                    "root": escrow.root.hex() if isinstance(escrow.root, bytes) else str(escrow.root), "own": bool(row.own)},
         "phases": phase_rows, "cells": rows, "sites": sites,
-        "totals": st["totals"], "reconciled": st["reconciled"], "opened": st["opened"], "problems": st["problems"],
+        "totals": st["totals"], "units": _units(sites), "reconciled": st["reconciled"], "opened": st["opened"], "problems": st["problems"],
         "rejected": [v for v in verifications if v["status"] != "valid"],
         "inspections": inspections, "board": board, "inspector": inspector,
     }
+
+
+def _units(sites: list[dict[str, Any]]) -> dict[str, str]:
+    """Each category's unit as the opened sites declare it (spec §2: one unit per category)."""
+    units: dict[str, str] = {}
+    for site in sites:
+        for item in site["items"]:
+            if isinstance(item["category"], str) and isinstance(item["unit"], str):
+                units.setdefault(item["category"], item["unit"])
+    return units
 
 
 def _verifications(db: Any, escrow_id: str) -> list[dict[str, Any]]:
