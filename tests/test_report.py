@@ -235,3 +235,18 @@ def test_aggregate_draws_a_big_escrow_at_a_coarser_resolution() -> None:
     assert drawn == [(parent, "opened")] and resolution == 4  # the state most of its cells have
     tie = [(children[0], "sealed"), (children[1], "discrepancy")]
     assert aggregate(tie, 6, limit=1)[0][0][1] == "discrepancy"  # a tie goes to the stronger state
+
+
+def test_the_pdf_prints_from_inside_a_running_event_loop() -> None:
+    """Playwright's sync API refuses a thread with a running loop: the renderer uses its own."""
+    import asyncio
+
+    from tests.web_fixtures import chromium_or_skip
+    from unveil.workspace.report_pdf import print_pdf
+
+    chromium_or_skip()
+
+    async def inside() -> bytes:
+        return print_pdf("<!DOCTYPE html><html><body><h1>inside a loop</h1></body></html>")
+
+    assert asyncio.run(inside()).startswith(b"%PDF-")

@@ -19,13 +19,20 @@ def run(out: Path, inspector_ws: Any, escrow_id: str) -> dict[str, Any]:
     from unveil.workspace.report_pdf import check_renderer
 
     html, pdf = out / "report.html", out / "report.pdf"
+    html.unlink(missing_ok=True)
     pdf.unlink(missing_ok=True)
     skipped = None
     try:
         check_renderer()
     except (MissingExtraError, MalformedInputError) as exc:
         skipped = str(exc)
-    result = write_report(inspector_ws, escrow_id, html, None if skipped else pdf)
+    try:
+        result = write_report(inspector_ws, escrow_id, html, None if skipped else pdf)
+    except MalformedInputError as exc:
+        if skipped is not None or not html.is_file():
+            raise
+        skipped = str(exc)  # the HTML is written; the browser failed to print it
+        return {"html": str(html), "pdf": None, "pdf_skipped": skipped, "bytes": html.stat().st_size}
     return {"html": result["html"], "pdf": result["pdf"], "pdf_skipped": skipped, "bytes": result["bytes"]}
 
 

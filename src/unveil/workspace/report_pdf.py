@@ -39,10 +39,19 @@ def check_renderer() -> None:
 
 
 def print_pdf(html: str) -> bytes:
-    """The PDF of ``html`` (A4, backgrounds printed), rendered by headless Chromium."""
-    from playwright.sync_api import Error, sync_playwright
+    """The PDF of ``html`` (A4, backgrounds printed), rendered by headless Chromium. Playwright
+    runs in a thread of its own: its sync API refuses a thread that already runs an event loop
+    (a caller inside an async framework, or a test driving a browser)."""
+    from concurrent.futures import ThreadPoolExecutor
 
     check_renderer()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="unveil-pdf") as pool:
+        return pool.submit(_render, html).result()
+
+
+def _render(html: str) -> bytes:
+    from playwright.sync_api import Error, sync_playwright
+
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(chromium_path()), args=ARGS, headless=True, timeout=TIMEOUT_MS)
