@@ -53,7 +53,7 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def measure(browser: Any, cells: int, repeat: int) -> dict[str, Any]:
     view = synthetic_view(cells)
-    centre = (40.0, 127.0)
+    centre = (20.0, -60.0)
     with serving(synthetic_app(view)) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         started = time.perf_counter()

@@ -420,3 +420,23 @@ def test_views_read_while_writers_append_and_see_every_entry() -> None:
         verifications = summary["escrows"][0]["steps"][0]["verifications"]
         assert len(verifications) == 41 and {v["author"] for v in verifications} == {"Observer", "Inspector"}
         assert len(http.get("/view/log?start=6").json()["entries"]) == 40
+
+
+def test_views_count_an_entry_final_once_the_whole_quorum_cosigned(client: tuple[TestClient, Log]) -> None:
+    from tests.test_board_core import INSPECTOR_W, NOW, OBSERVER_W
+    from unveil.core.notes import cosign, open_note
+
+    http, log = client
+    body = open_note(log.checkpoint())[0]
+    log.add_cosignature(body, cosign(body, INSPECTOR_W, NOW))
+    assert http.get("/view/summary").json()["final_size"] == 0  # the observer has not cosigned
+    checkpoints = http.get("/view/checkpoints").json()
+    assert checkpoints["latest"]["cosigners"] == ["Inspector"] and checkpoints["witnesses"] == [
+        {"witness": "Inspector", "size": log.size, "final": False, "quorum": True}]
+    log.add_cosignature(body, cosign(body, OBSERVER_W, NOW))
+    summary = http.get("/view/summary").json()
+    assert summary["final_size"] == log.size and all(s["final"] for s in summary["escrows"][0]["steps"])
+    assert all(e["final"] for e in http.get("/view/log").json()["entries"])
+    assert all(i["final"] for i in http.get(f"/view/escrows/{ESCROW_ID}/events").json()["inspections"])
+    log.submit(inspection("depot-01", site=None))  # a new entry: not final
+    assert http.get(f"/view/escrows/{ESCROW_ID}/events").json()["inspections"][-1]["final"] is False

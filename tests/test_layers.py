@@ -16,7 +16,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "unveil"
 UNITS = {"unveil" if p.name == "__init__.py" else p.name.removesuffix(".py")
          for p in SRC.iterdir() if (p.is_dir() and (p / "__init__.py").is_file()) or p.suffix == ".py"}
 """Every package and top-level module of unveil; ``unveil`` is the root package (``__version__``)."""
-LIBRARIES = {"textformats", "geo", "declaration", "inspection", "analytics", "escrowing", "concurrency", "extras", "exercise", "agreements", "simulation", "webui"}
+LIBRARIES = {"textformats", "geo", "declaration", "inspection", "analytics", "escrowing", "concurrency", "extras", "exercise", "agreements", "simulation", "material", "webui"}
 """Libraries beside the pure core: no storage, no services, no commands."""
 FORBIDDEN = {
     "core": UNITS - {"core", "errors"},

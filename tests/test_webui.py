@@ -23,7 +23,7 @@ from unveil.webui import assets, static_root
 REPO = Path(__file__).resolve().parent.parent
 STATIC = REPO / "src" / "unveil" / "webui" / "static"
 VENDOR = STATIC / "vendor"
-OWN_FILES = ["index.html", "app.js", "app.css", "favicon.svg"]
+OWN_FILES = ["index.html", "app.js", "cells.js", "tables.js", "app.css", "favicon.svg"]
 
 
 @pytest.fixture(scope="module")

@@ -76,12 +76,13 @@ def serving(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def synthetic_view(n: int, *, centre: tuple[float, float] = (40.0, 127.0), resolution: int = 6, phases: int = 3,
-                   sites: int = 40, seed: int = 1, text: str | None = None) -> dict[str, Any]:
+def synthetic_view(n: int, *, centre: tuple[float, float] = (20.0, -60.0), resolution: int = 6, phases: int = 3,
+                   sites: int = 40, seed: int = 1, text: str | None = None, log_size: int = 6) -> dict[str, Any]:
     """The ``/view/…`` answers of a board with one declaration escrow of ``n`` committed cells
     (a disk of H3 cells around ``centre``), revealed in ``phases`` phases (phase k opens the
     cells whose longitude falls in its k-th band, so the opened area grows eastward), a few
-    inspected cells and discrepancies, ``sites`` revealed sites with items. ``text``, when given,
+    inspected cells and discrepancies, ``sites`` revealed sites with items, a log of ``log_size``
+    entries (``/view/log`` answers its ``start``/``end`` range). ``text``, when given,
     is put in every free-text field (names, details, authors' summaries): hostile-content tests.
     Keys are the paths (without the leading ``/``); answers are the JSON values."""
     rng = random.Random(seed)
@@ -89,7 +90,7 @@ def synthetic_view(n: int, *, centre: tuple[float, float] = (40.0, 127.0), resol
     k = 0
     while 3 * k * (k + 1) + 1 < n:
         k += 1
-    while len(h3.grid_disk(origin, k)) < n:  # fewer near a pentagon
+    while len(h3.grid_disk(origin, k)) < n:  # fewer near a pentagon (and slow there: the default centre is far from any)
         k += 1
     inner = sorted(h3.grid_disk(origin, k - 1)) if k else []
     ids = (inner + sorted(set(h3.grid_disk(origin, k)) - set(inner)))[:n]
@@ -134,13 +135,13 @@ def synthetic_view(n: int, *, centre: tuple[float, float] = (40.0, 127.0), resol
                       "detail": label or "undeclared activity", "intel_predates_reveal": True, "resolved": False, "final": True}
                      for j, r in enumerate(rows) if r[3] >= 0]
     entries = [{"index": i, "kind": "escrow.published" if i == 1 else "reveal.published", "author": label or "Host", "role": "host",
-                "escrow_id": "exampleland-2026", "time": time0, "final": i < 4, "summary": label or f"entry {i}"} for i in range(6)]
+                "escrow_id": "exampleland-2026", "time": time0, "final": i < 4, "summary": label or f"entry {i}"} for i in range(max(6, log_size))]
     return {
-        "view/summary": {"origin": label or "board.example", "size": 6, "final_size": 4, "quorum": ["Host", "Inspector", "Observer"], "escrows": [escrow]},
+        "view/summary": {"origin": label or "board.example", "size": len(entries), "final_size": 4, "quorum": ["Host", "Inspector", "Observer"], "escrows": [escrow]},
         "view/escrows/exampleland-2026/cells": {"escrow_id": "exampleland-2026", "resolution": resolution, "steps": steps, "cells": rows},
         "view/escrows/exampleland-2026/sites": {"sites": site_rows},
         "view/escrows/exampleland-2026/events": {"inspections": inspections, "discrepancies": discrepancies},
-        "view/log": {"size": 6, "final_size": 4, "entries": entries},
+        "view/log": {"size": len(entries), "final_size": 4, "entries": entries},
         "view/checkpoints": {"latest": {"size": 6, "root": "ef" * 32, "cosigners": ["Host", "Inspector"]}, "final_size": 4,
                              "witnesses": [{"witness": "Observer", "size": 4, "final": True}]},
         "view/agreements": {"agreements": [{"id": "A-1", "status": label or "in-force",
@@ -156,6 +157,14 @@ def synthetic_app(view: dict[str, Any]) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.router.routes.extend(web_router().routes)
     bodies = {path: JSONResponse(answer).body for path, answer in view.items()}
+
+    @app.get("/view/log")
+    async def log(start: int = 0, end: int | None = None) -> Response:
+        whole = view.get("view/log")
+        if whole is None:
+            return JSONResponse({"error": "no such view", "reason": "not-found"}, status_code=404)
+        entries = whole["entries"][start:end][:1000]
+        return JSONResponse({**whole, "entries": entries})
 
     @app.get("/view/{path:path}")
     async def answer(path: str) -> Response:

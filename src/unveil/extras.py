@@ -8,7 +8,8 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
   ``checkpoint compare --board``);
 - ``geo``: territories, regions, declaration and agreement files (``commit``, ``reveal``,
   ``export``, ``agreement``, ``--territory`` on ``verify`` and ``accept``);
-- ``analytics``: the truth test's optimal matching (``check``, ``confidence``);
+- ``analytics``: the truth test's optimal matching (``check``, ``confidence``) and material
+  accountancy's normal quantiles (``material``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
 - ``report``: reports and plots (``report``, ``ui`` with ``board``, ``material balance --plot``);
 - ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright (``report
@@ -48,7 +49,7 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "coin": ("board",), "draw": ("board",), "discrepancy": ("board",), "agreement": ("board", "geo"), "item": ("board",),
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
-    "check": ("analytics",), "confidence": ("analytics",),
+    "check": ("analytics",), "confidence": ("analytics",), "material": ("analytics",),
     "report": ("report",), "ui": ("board", "report"),
     "demo": tuple(extra for extra in EXTRAS if extra != "pdf"),
 }

@@ -51,7 +51,7 @@ class Views:
         size = view.size
         cosigned = {witness: n for witness, n, _ in self.board.run_locked(log.cosigned)}
         latest = (size, self.board.run_locked(log.root, size).hex()) if size else None
-        return final_size_of(log.parties, cosigned), cosigned, latest
+        return min(size, final_size_of(log.parties, cosigned)), cosigned, latest  # a cosignature may already be past what was folded
 
     def _page(self, start: int) -> list[bytes]:
         """Entries from ``start``, at most a page (called under the board's lock)."""

@@ -72,7 +72,7 @@ def publish(
 ) -> int:
     def action() -> Done:
         from unveil.cli.workflow_cmd import now
-        from unveil.workspace.publish import Input
+        from unveil.workspace.publish import Input, publish_escrow
         from unveil.workspace.publish import publish as publish_event
         from unveil.workspace.workspace import open_workspace
 
@@ -96,7 +96,10 @@ def publish(
         beside = Input(str(beside_path), read_bytes(beside_path, "cell list")) if what == "escrow" and cells is None and beside_path.is_file() else None
         ws = open_workspace(workspace)
         with connect(board) as client:
-            done = publish_event(ws, client, what, tuple(files), now(), cell_list, beside)
+            if what == "escrow":
+                done = publish_escrow(ws, client, files[0], now(), cell_list, beside)
+            else:
+                done = publish_event(ws, client, what, tuple(files), now())
 
         def show() -> None:
             logged = "logged" if done.created else "already logged"

@@ -132,10 +132,13 @@ def _exercise(out: Path) -> Done:
     from unveil.cli import demo_regimes
 
     regimes = demo_regimes.run(out, committed.cells, len(declaration.sites), len(exercise.HIDDEN_SITES))
+    final_status = status(inspector_ws, escrow_id)
+    from unveil.cli import demo_material
+
+    material = demo_material.run(out, final_status["totals"]["plutonium"]["opened"])
     from unveil.cli import demo_report
 
     report = demo_report.run(out, inspector_ws, escrow_id)
-    final_status = status(inspector_ws, escrow_id)
     inspector_summary = inspector.summary()
     seconds = time.perf_counter() - started
 
@@ -143,13 +146,13 @@ def _exercise(out: Path) -> Done:
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
           and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
           and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement)
-          and demo_regimes.expected(regimes) and demo_report.expected(report))
+          and demo_regimes.expected(regimes) and demo_material.expected(material) and demo_report.expected(report))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "report": report, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "material": material, "report": report, "seconds": round(seconds, 1), "as_expected": ok,
     }
     return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
@@ -216,6 +219,10 @@ def _show(summary: dict[str, Any], description: str) -> None:
         from unveil.cli import demo_regimes
 
         demo_regimes.show(console, summary["regimes"])
+    if summary.get("material"):
+        from unveil.cli import demo_material
+
+        demo_material.show(console, summary["material"])
     if summary.get("report"):
         from unveil.cli import demo_report
 

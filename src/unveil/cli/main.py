@@ -289,7 +289,7 @@ def audit(
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, report_cmd, simulate_cmd, ui_cmd
+    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, material_cmd, report_cmd, simulate_cmd, ui_cmd
 
     checkpoint_cmd.register(app)
     custody_cmd.register(app)
@@ -299,6 +299,7 @@ def _register_more() -> None:
     agreement_cmd.register(app)
     simulate_cmd.register(app)
     game_cmd.register(app)
+    material_cmd.register(app)
     report_cmd.register(app)
     ui_cmd.register(app)
 

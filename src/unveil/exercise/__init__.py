@@ -15,6 +15,11 @@ strict JSON reader:
   sites, one false lead.
 - ``ground-truth.json``: ``{"sites": [...]}``, what is "really" there: every declared site plus
   the two undeclared ones (``H-01``, ``H-02``). Only the demo's simulated inspections read it.
+- ``production-history.csv``: an invented operating history of the Lowmarsh graphite reactor
+  (spec §13 production history), for the declared plutonium's truth test.
+- ``plutonium-balance.csv``: an invented monthly plutonium balance of the Lowmarsh separation
+  plant in 2025 (spec §13 balance file), hiding a protracted diversion of 0.1 kg a month from
+  April on.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ TERRITORY_FILE = "territory.geojson"
 DECLARATION_FILE = "declaration.json"
 INTEL_FILE = "intel.csv"
 GROUND_TRUTH_FILE = "ground-truth.json"
+HISTORY_FILE = "production-history.csv"
+BALANCE_FILE = "plutonium-balance.csv"
 HIDDEN_SITES = ("H-01", "H-02")
 FALSE_LEADS = ("X-06",)
 
@@ -59,3 +66,13 @@ def intel_bytes() -> bytes:
 def ground_truth_bytes() -> bytes:
     """What is really there, as JSON bytes: ``{"sites": [...]}`` (the declared sites and the hidden ones)."""
     return _read(GROUND_TRUTH_FILE)
+
+
+def history_bytes() -> bytes:
+    """The Lowmarsh reactor's invented production history (spec §13 CSV)."""
+    return _read(HISTORY_FILE)
+
+
+def balance_bytes() -> bytes:
+    """The Lowmarsh separation plant's invented 2025 plutonium balance (spec §13 CSV)."""
+    return _read(BALANCE_FILE)

@@ -1,8 +1,9 @@
 """The board's public web page (spec §11, ``GET /`` and ``GET /static/{path}``): static files only.
 
-``static/`` holds ``index.html``, ``app.js`` (a plain JavaScript module, no build step),
-``app.css`` and ``vendor/`` (Leaflet, h3-js, Natural Earth land, each with its licence; listed
-with their SHA-256 in ``static/vendor/README.md``). The page reads the board's read-only
+``static/`` holds ``index.html``, ``app.js`` (the page; ``cells.js``: the cells and their H3
+hierarchy; ``tables.js``: the tables; plain JavaScript modules, no build step), ``app.css`` and
+``vendor/`` (Leaflet, h3-js, Natural Earth land, each with its licence; listed with their
+SHA-256 in ``static/vendor/README.md``). The page reads the board's read-only
 ``/view/…`` endpoints and nothing else; it never asks another origin for anything.
 
 :func:`assets` gives every file the board may serve, by its path under ``static/``, with its

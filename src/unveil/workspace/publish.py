@@ -18,7 +18,7 @@ what                event                            body, from
 ``escrow`` also uploads the escrow's ``cells.txt`` (``PUT /cells``, spec §11), so the board's
 views can draw every cell: the file given (``cells-mismatch`` unless it hashes to the escrow's
 ``cells_sha256``), else a ``cells.txt`` beside the escrow file that hashes to it
-(:func:`escrow_cells`).
+(:func:`publish_escrow`, :func:`escrow_cells`).
 
 Inputs arrive as :class:`Input` (a file's name and bytes: the command line reads the files);
 every error names the file. The board's refusals raise :class:`~unveil.errors.BoardError`.
@@ -83,6 +83,19 @@ def escrow_cells(escrow_file: Input, cells_file: Input | None, beside: Input | N
     if beside is not None and hashlib.sha256(beside.data).hexdigest() == escrow.grid.cells_sha256:
         return beside
     return None
+
+
+def publish_escrow(
+    ws: Workspace, client: BoardClient, escrow_file: Input, now: datetime, cells: Input | None = None, beside: Input | None = None,
+) -> Published:
+    """:func:`publish` the escrow, with its ``cells.txt`` (``cells`` given, or ``beside`` it:
+    :func:`escrow_cells`) checked first and uploaded once the escrow is logged (spec §11: a
+    board takes only the cell list of a published escrow)."""
+    from dataclasses import replace
+
+    chosen = escrow_cells(escrow_file, cells, beside)
+    done = publish(ws, client, "escrow", (escrow_file,), now)
+    return done if chosen is None else replace(done, cells_sha256=client.put_cells(chosen.data)[0])
 
 
 def _escrow(file: Input) -> tuple[Escrow, Any]:
@@ -179,14 +192,9 @@ WHAT: dict[str, tuple[str, int, Builder]] = {
 """What can be published: its event kind, how many input files it takes, and its builder."""
 
 
-def publish(
-    ws: Workspace, client: BoardClient, what: str, files: tuple[Input, ...], now: datetime,
-    cells: Input | None = None, beside: Input | None = None,
-) -> Published:
+def publish(ws: Workspace, client: BoardClient, what: str, files: tuple[Input, ...], now: datetime) -> Published:
     """Build the event of ``what`` (a key of :data:`WHAT`) from ``files``, sign it with the
-    workspace's statement key at ``now``, and log it on the board. An escrow's ``cells.txt``
-    (``cells`` given, or ``beside`` it: :func:`escrow_cells`) is checked first and uploaded once
-    the escrow is logged."""
+    workspace's statement key at ``now``, and log it on the board."""
     from unveil.board.events import make_event
     from unveil.core.encoding import format_time
 
@@ -195,7 +203,5 @@ def publish(
         raise ValueError(f"publishing {what} takes {count} file(s)")
     key = ws.statement_key()
     escrow_id, body = build(ws, client, files)
-    cells = escrow_cells(files[0], cells, beside) if what == "escrow" else None
     receipt = client.submit(make_event(kind, escrow_id, format_time(now), body, [key]))
-    uploaded = client.put_cells(cells.data)[0] if cells is not None else None
-    return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created, uploaded)
+    return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created)

@@ -7,138 +7,22 @@
 // than LIMIT cells would be, coarser H3 cells are drawn instead, each with its own id and the
 // state most of its cells have. Every drawn path carries data-cell, data-state (and, opened,
 // data-phase); aggregates also data-cells (how many committed cells they hold).
-// All text from the board is set as text (textContent), never as markup.
+// All text from the board is set as text (textContent), never as markup. The cells and their
+// H3 hierarchy: cells.js; the tables: tables.js.
 
 import * as h3 from "./vendor/h3-js/h3-js.es.js";
+import { STATES, boundary, buildTree, centre, parentOf, stateAt, tally, validCells } from "./cells.js";
+import { drawEvents, drawReveals, el, getJSON, loadAgreements, loadCheckpoints, loadLog } from "./tables.js";
 
 // The most cell paths drawn at once: 4,000, or ?paths=N (100 to 20,000) for a slower or faster machine.
 const LIMIT = Math.min(20000, Math.max(100, Number(new URLSearchParams(location.search).get("paths")) || 4000));
-const STATES = ["sealed", "opened", "inspected", "discrepancy"]; // weakest to strongest
 const PHASE_COLOURS = ["#37b24d", "#ae3ec9", "#15aabf", "#ffd43b", "#a0522d", "#7048e8", "#f783ac", "#0b7285"]; // blue and red mean inspected and discrepancy
 const STATE_COLOURS = { sealed: "#adb5bd", inspected: "#1971c2", discrepancy: "#e03131" };
 
 const page = { summary: null, escrow: null, cells: null, tree: null, step: -1, sites: [], map: null, drawn: new Map(), renders: 0, timings: {} };
 
-// ---- small helpers -------------------------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined) continue;
-    if (key === "class") node.className = value;
-    else if (key.startsWith("data-") || key.startsWith("aria-") || key === "title" || key === "type") node.setAttribute(key, String(value));
-    else node[key] = value;
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(child === null || child === undefined ? "" : String(child)));
-  return node;
-}
-
-async function getJSON(path) {
-  const response = await fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-  if (!response.ok) {
-    let reason = "";
-    try { reason = (await response.json()).reason || ""; } catch { /* not JSON */ }
-    const error = new Error(`${path}: HTTP ${response.status} ${reason}`);
-    error.status = response.status;
-    error.reason = reason;
-    throw error;
-  }
-  return response.json();
-}
-
-function yesNo(value) { return value ? "yes" : "no"; }
-function short(hex) { return typeof hex === "string" && hex.length > 16 ? `${hex.slice(0, 12)}…` : hex; }
-function fill(tbody, rows) {
-  tbody.replaceChildren(...rows);
-  if (!rows.length) tbody.append(el("tr", { class: "empty" }, el("td", { colSpan: 20 }, "none")));
-}
 function phaseColour(step) { return PHASE_COLOURS[((step % PHASE_COLOURS.length) + PHASE_COLOURS.length) % PHASE_COLOURS.length]; }
 function colourOf(state, step) { return state === "opened" ? phaseColour(step) : STATE_COLOURS[state]; }
-
-// ---- H3 hierarchy ----------------------------------------------------------------------------
-
-// The parent of an H3 cell id at resolution r (r ≤ its own), by its bits: the resolution field
-// (bits 52–55) set to r and the digits below r set to 7. Same answer as h3.cellToParent, faster.
-export function parentOf(cell, r) {
-  let hi = parseInt(cell.slice(0, cell.length - 8), 16);
-  let lo = parseInt(cell.slice(-8), 16);
-  const n = 3 * (15 - r);
-  if (n >= 32) { lo = 0xffffffff; hi |= (1 << (n - 32)) - 1; } else { lo = (lo | (2 ** n - 1)) >>> 0; }
-  hi = (hi & ~(0xf << 20)) | (r << 20);
-  return hi.toString(16).padStart(7, "0") + (lo >>> 0).toString(16).padStart(8, "0");
-}
-
-// A tree of groups: level r holds the distinct parents at resolution r of the committed cells;
-// the last level (the cells' own resolution) holds the cells. A group: {id, r, children, cell
-// (its index into the cell arrays, for a cell), centre, boundary, tallies (per step)}. Each
-// parent is computed once: a cell's walk up stops at the first group already known.
-function buildTree(cells) {
-  const R = cells.resolution;
-  const levels = Array.from({ length: R + 1 }, () => new Map());
-  cells.ids.forEach((id, index) => {
-    if (levels[R].has(id)) return; // a repeated id: drawn once
-    let child = { id, r: R, children: [], cell: index };
-    levels[R].set(id, child);
-    for (let r = R - 1; r >= 0; r -= 1) {
-      const pid = parentOf(id, r);
-      const known = levels[r].get(pid);
-      if (known) { known.children.push(child); return; }
-      const parent = { id: pid, r, children: [child], cell: -1 };
-      levels[r].set(pid, parent);
-      child = parent;
-    }
-  });
-  return levels;
-}
-
-function centre(group) { return (group.centre ??= h3.cellToLatLng(group.id)); }
-function boundary(group) { return (group.boundary ??= h3.cellToBoundary(group.id)); }
-
-// The state of cell `index` at step s (spec: the strongest that applies among events with step ≤ s).
-function stateAt(index, s) {
-  const c = page.cells;
-  if (c.discrepancy[index] >= 0 && c.discrepancy[index] <= s) return 3;
-  if (c.inspected[index] >= 0 && c.inspected[index] <= s) return 2;
-  if (c.opened[index] >= 0 && c.opened[index] <= s) return 1;
-  return 0;
-}
-
-// How many of a group's cells are in each state at step s, and how many each phase opened (of
-// those opened, not stronger): a cell's own, or the sum of its children's (cached per step).
-function counts(group, s) {
-  group.tallies ??= new Map();
-  let c = group.tallies.get(s);
-  if (c) return c;
-  c = { states: [0, 0, 0, 0], phases: new Map(), count: 0 };
-  const add = (cell) => {
-    const state = stateAt(cell, s);
-    c.states[state] += 1;
-    c.count += 1;
-    if (state === 1) { const step = page.cells.opened[cell]; c.phases.set(step, (c.phases.get(step) || 0) + 1); }
-  };
-  if (group.cell >= 0) add(group.cell);
-  for (const child of group.children) {
-    if (child.cell >= 0) { add(child.cell); continue; } // a cell: counted here, nothing cached for it
-    const d = counts(child, s);
-    for (let k = 0; k < 4; k += 1) c.states[k] += d.states[k];
-    for (const [step, n] of d.phases) c.phases.set(step, (c.phases.get(step) || 0) + n);
-    c.count += d.count;
-  }
-  group.tallies.set(s, c);
-  return c;
-}
-
-// {state, phase step or -1, count} of a group at step s: its cell's own for a cell, else the
-// state most of its cells have (a tie goes to the stronger) and the phase most of its opened
-// cells were opened by (a tie goes to the earlier).
-function tally(group, s) {
-  const c = counts(group, s);
-  let state = 0;
-  for (let k = 1; k < 4; k += 1) if (c.states[k] >= c.states[state]) state = k;
-  let phase = -1, best = 0;
-  for (const [step, n] of c.phases) if (n > best || (n === best && step < phase)) { phase = step; best = n; }
-  return { state: STATES[state], phase, count: c.count, discrepancies: c.states[3] };
-}
 
 // The groups to draw for the map's view: the finest level at which at most LIMIT groups are in
 // view, walking down from the coarsest level through the children of what is in view only.
@@ -219,17 +103,17 @@ function drawCells() {
   const started = performance.now();
   const { groups, level, resolution } = groupsInView();
   const t1 = performance.now();
-  for (const group of groups) tally(group, page.step);
+  for (const group of groups) tally(page.cells, group, page.step);
   const t2 = performance.now();
   const aggregate = level !== resolution;
   const wanted = new Set(groups.map((g) => g.id));
   for (const [id, entry] of page.drawn) if (!wanted.has(id)) { entry.layer.remove(); page.drawn.delete(id); }
   for (const group of groups) {
-    const t = tally(group, page.step);
+    const t = tally(page.cells, group, page.step);
     let entry = page.drawn.get(group.id);
     if (!entry) {
-      const layer = L.polygon(boundary(group), { renderer: page.renderer, ...styleOf(t) });
-      layer.bindPopup(() => cellPopup(group, tally(group, page.step)));
+      const layer = L.polygon(boundary(group), { renderer: page.renderer, noClip: true, smoothFactor: 0, ...styleOf(t) });
+      layer.bindPopup(() => cellPopup(group, tally(page.cells, group, page.step)));
       layer.addTo(page.map);
       entry = { layer, key: null };
       page.drawn.set(group.id, entry);
@@ -257,12 +141,15 @@ function drawSites() {
   page.sitesLayer.clearLayers();
   for (const site of page.sites) {
     if (site.step > page.step || typeof site.lat !== "number" || typeof site.lon !== "number") continue;
-    const icon = L.divIcon({ className: "site-marker", iconSize: [14, 14], html: "" });
+    // its ring shows its cell's state when stronger than opened (a site hides its cell's colour)
+    const index = page.cellIndex ? page.cellIndex.get(site.cell) : undefined;
+    const state = index === undefined ? "opened" : STATES[stateAt(page.cells, index, page.step)];
+    const icon = L.divIcon({ className: `site-marker site-${state}`, iconSize: [14, 14], html: "" });
     const marker = L.marker([site.lat, site.lon], { icon, title: `${site.site_id} ${site.name || ""}`, keyboard: true, zIndexOffset: 1000 });
     marker.bindPopup(() => sitePopup(site), { maxWidth: 420 });
     marker.addTo(page.sitesLayer);
     const node = marker.getElement();
-    if (node) node.setAttribute("data-site", site.site_id);
+    if (node) { node.setAttribute("data-site", site.site_id); node.setAttribute("data-state", state); }
   }
 }
 
@@ -295,7 +182,8 @@ function drawLegend() {
   const items = [swatch(STATE_COLOURS.sealed, "sealed", "sealed")];
   (page.escrow.steps || []).forEach((st) => items.push(swatch(phaseColour(st.step), `opened in ${st.phase}`, "opened")));
   items.push(swatch(STATE_COLOURS.inspected, "inspected", "inspected"), swatch(STATE_COLOURS.discrepancy, "discrepancy", "discrepancy"),
-    el("li", {}, el("span", { class: "swatch site" }), "revealed site"));
+    el("li", {}, el("span", { class: "swatch site" }), "revealed site"), el("li", {}, el("span", { class: "swatch site site-inspected" }), "inspected site"),
+    el("li", {}, el("span", { class: "swatch site site-discrepancy" }), "site with a discrepancy"));
   document.getElementById("legend").replaceChildren(...items);
   // colours are set through the CSSOM (no inline style attribute under the page's policy)
   for (const span of document.querySelectorAll("#legend .swatch[data-colour]")) span.style.backgroundColor = span.dataset.colour;
@@ -321,9 +209,11 @@ async function loadEscrow(escrow) {
   page.step = escrow.steps && escrow.steps.length ? escrow.steps[escrow.steps.length - 1].step : -1;
   const mapNode = document.getElementById("map");
   delete mapNode.dataset.step;
+  mapNode.dataset.escrow = escrow.escrow_id;
   for (const entry of page.drawn.values()) entry.layer.remove();
   page.drawn.clear();
   page.tree = null;
+  page.cellIndex = null;
   page.sites = [];
   page.sitesLayer.clearLayers();
   drawTimeline();
@@ -335,12 +225,15 @@ async function loadEscrow(escrow) {
   if (events.status === "fulfilled") drawEvents(events.value); else drawEvents({ inspections: [], discrepancies: [] });
   page.timings.events = performance.now();
   page.timings.fetched = performance.now();
-  if (cells.status === "fulfilled") {
+  const grid = (escrow.grid && escrow.grid.type) || "h3";
+  const usable = cells.status === "fulfilled" && grid === "h3" && validCells(cells.value);
+  if (usable) {
     const rows = cells.value.cells || [];
     const n = rows.length;
     page.cells = { resolution: cells.value.resolution, steps: cells.value.steps || [], ids: new Array(n), opened: new Int32Array(n), inspected: new Int32Array(n), discrepancy: new Int32Array(n) };
     rows.forEach((row, k) => { page.cells.ids[k] = row[0]; page.cells.opened[k] = row[1]; page.cells.inspected[k] = row[2]; page.cells.discrepancy[k] = row[3]; });
     page.timings.parsed = performance.now();
+    page.cellIndex = new Map(page.cells.ids.map((id, k) => [id, k]));
     page.tree = buildTree(page.cells);
     page.timings.tree = performance.now();
     fitTerritory();
@@ -348,7 +241,11 @@ async function loadEscrow(escrow) {
     page.timings.fitted = performance.now();
   } else {
     page.cells = null;
-    const why = cells.reason.reason === "cells-missing" ? "this board does not hold the escrow's list of cells (cells.txt)" : cells.reason.message;
+    let why;
+    if (grid !== "h3") why = `the escrow's grid is "${grid}", not H3: its cells have no shape to draw`;
+    else if (cells.status === "fulfilled") why = "the board's list of cells is not a list of H3 cells of one resolution";
+    else if (cells.reason.reason === "cells-missing") why = "this board does not hold the escrow's list of cells (cells.txt)";
+    else why = cells.reason.message;
     setText("map-status", `Cells not shown: ${why}.`);
     const located = page.sites.filter((s) => typeof s.lat === "number");
     if (located.length) page.map.fitBounds(L.latLngBounds(located.map((s) => [s.lat, s.lon])).pad(0.5));
@@ -365,69 +262,6 @@ function fitTerritory() {
   const points = [];
   for (const group of page.tree[level].values()) points.push(...boundary(group));
   if (points.length) page.map.fitBounds(L.latLngBounds(points), { animate: false });
-}
-
-// ---- tables ---------------------------------------------------------------------------------
-
-function drawReveals(escrow) {
-  const rows = (escrow.steps || []).map((st) => el("tr", { "data-step": st.step },
-    el("td", { class: "num" }, st.step), el("td", {}, st.phase), el("td", { class: "num" }, st.index), el("td", {}, st.time),
-    el("td", { title: st.sha256, class: "hash" }, short(st.sha256)), el("td", { class: "num" }, st.openings), el("td", {}, yesNo(st.final)),
-    el("td", {}, ...(st.verifications && st.verifications.length
-      ? st.verifications.map((v) => el("span", { class: v.valid ? "ok verdict" : "bad verdict", title: `entry ${v.index}, ${v.time}` },
-        `${v.author}: ${v.valid ? "valid" : "INVALID"}${v.problems ? ` (${v.problems} problems)` : ""}`))
-      : ["not verified yet"]))));
-  fill(document.querySelector("#reveals tbody"), rows);
-}
-
-function drawEvents(events) {
-  fill(document.querySelector("#inspections tbody"), (events.inspections || []).map((e) => el("tr", { "data-cell": e.cell },
-    el("td", { class: "num" }, e.index), el("td", {}, e.time), el("td", {}, e.author), el("td", {}, e.phase), el("td", { class: "hash" }, e.cell),
-    el("td", {}, e.site_id ?? ""), el("td", { class: e.outcome === "confirmed" ? "ok" : "bad" }, e.outcome), el("td", {}, e.detail ?? ""), el("td", {}, yesNo(e.final)))));
-  fill(document.querySelector("#discrepancies tbody"), (events.discrepancies || []).map((e) => el("tr", { "data-cell": e.cell },
-    el("td", { class: "num" }, e.index), el("td", {}, e.time), el("td", {}, e.author), el("td", {}, e.id), el("td", {}, e.phase), el("td", { class: "hash" }, e.cell),
-    el("td", {}, e.detail ?? ""), el("td", {}, yesNo(e.intel_predates_reveal)), el("td", {}, yesNo(e.resolved)), el("td", {}, yesNo(e.final)))));
-}
-
-const log = { start: null };
-
-async function loadLog(earlier) {
-  const size = page.summary.size;
-  const end = earlier ? log.start : size;
-  const start = Math.max(0, end - 200);
-  const body = document.querySelector("#log tbody");
-  if (!earlier) body.replaceChildren();
-  if (end > start) {
-    const answer = await getJSON(`view/log?start=${start}&end=${end}`);
-    const rows = (answer.entries || []).slice().reverse().map((e) => el("tr", { "data-index": e.index, class: e.final ? "final" : "pending" },
-      el("td", { class: "num" }, e.index), el("td", {}, e.time), el("td", {}, e.author), el("td", {}, e.role ?? ""), el("td", {}, e.kind),
-      el("td", {}, e.escrow_id ?? ""), el("td", {}, e.summary ?? ""), el("td", {}, yesNo(e.final))));
-    body.append(...rows);
-  }
-  log.start = start;
-  document.getElementById("log-earlier").hidden = start === 0;
-}
-
-async function loadCheckpoints() {
-  const answer = await getJSON("view/checkpoints");
-  const latest = answer.latest || {};
-  const pairs = [["latest checkpoint size", `${latest.size ?? "—"} entries`], ["root", latest.root ?? "—"],
-    ["cosigned by", (latest.cosigners || []).join(", ") || "nobody yet"], ["final size (quorum)", `${answer.final_size ?? 0} entries`]];
-  document.getElementById("checkpoint").replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", {}, k), el("dd", { class: k === "root" ? "hash" : "" }, v)]));
-  fill(document.querySelector("#witnesses tbody"), (answer.witnesses || []).map((w) => el("tr", {}, el("td", {}, w.witness), el("td", { class: "num" }, w.size), el("td", {}, yesNo(w.final)))));
-}
-
-async function loadAgreements() {
-  const answer = await getJSON("view/agreements");
-  const blocks = (answer.agreements || []).map((a) => el("article", { class: "agreement", "data-agreement": a.id },
-    el("h3", {}, `Agreement ${a.id}`, el("span", { class: "muted" }, ` — ${a.status ?? ""}`)),
-    el("table", {}, el("caption", {}, "Obligations"), el("thead", {}, el("tr", {}, el("th", {}, "obligation"), el("th", {}, "party"), el("th", {}, "state"), el("th", {}, "due"))),
-      el("tbody", {}, ...(a.obligations || []).map((o) => el("tr", { "data-obligation": o.id }, el("td", {}, o.id), el("td", {}, o.party), el("td", { class: `state-${o.state}` }, o.state), el("td", {}, o.due ?? "—"))))),
-    el("table", {}, el("caption", {}, "Items by custody step"), el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "items (count)"))),
-      el("tbody", {}, ...(a.items || []).map((i) => el("tr", {}, el("td", {}, i.state ?? i.step ?? ""), el("td", { class: "num" }, i.count)))))));
-  document.getElementById("agreements").replaceChildren(...(blocks.length ? blocks : [el("p", { class: "muted" }, "No agreement on this board.")]));
-  fill(document.querySelector("#draws tbody"), (answer.draws || []).map((d) => el("tr", {}, el("td", {}, d.context), el("td", {}, d.escrow_id ?? ""), el("td", { class: "num" }, d.n),
-    el("td", { class: "hash" }, (d.selection || []).join(", ")), el("td", { class: d.recomputed ? "ok" : "bad" }, yesNo(d.recomputed)), el("td", {}, yesNo(d.final)))));
 }
 
 // ---- start ------------------------------------------------------------------------------------
@@ -448,12 +282,13 @@ async function start() {
   const select = document.getElementById("escrow");
   select.replaceChildren(...escrows.map((e, k) => el("option", { value: String(k) }, `${e.escrow_id} (${e.purpose}, ${e.host})`)));
   document.getElementById("escrow-choice").hidden = escrows.length < 2;
-  select.onchange = () => loadEscrow(escrows[Number(select.value)]);
-  document.getElementById("log-earlier").onclick = () => loadLog(true);
+  const show = (escrow) => loadEscrow(escrow).catch((error) => setText("map-status", `This escrow could not be shown: ${error.message}`));
+  select.onchange = () => show(escrows[Number(select.value)]);
+  document.getElementById("log-earlier").onclick = () => loadLog(s.size, true);
   const first = Math.max(0, escrows.findIndex((e) => e.purpose === "declaration" && e.cells_held));
   select.value = String(first);
-  const side = Promise.allSettled([loadLog(false), loadCheckpoints(), loadAgreements()]);
-  if (escrows.length) await loadEscrow(escrows[first]);
+  const side = Promise.allSettled([loadLog(s.size, false), loadCheckpoints(), loadAgreements()]);
+  if (escrows.length) await show(escrows[first]);
   else setText("map-status", "No escrow published on this board yet.");
   const failed = (await side).filter((r) => r.status === "rejected");
   if (failed.length) setText("board-status", `${document.getElementById("board-status").textContent} Not shown: ${failed.map((r) => r.reason.message).join("; ")}.`);
@@ -461,5 +296,5 @@ async function start() {
   document.body.dataset.ready = "yes";
 }
 
-window.unveilPage = { page, parentOf, stateAt: (index, s) => STATES[stateAt(index, s)] };
+window.unveilPage = { page, parentOf, stateAt: (index, s) => STATES[stateAt(page.cells, index, s)] }; // for tests and benches
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
