@@ -67,6 +67,8 @@ bench: $(STAMP)
 	$(PY) bench/coverage_memory.py
 	$(PY) bench/simulate.py
 	$(PY) bench/material.py
+	$(PY) bench/view_cells.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

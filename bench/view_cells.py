@@ -20,15 +20,36 @@ from typing import Any
 import h3
 from fastapi.testclient import TestClient
 
-from tests.test_board_core import HOST, INSPECTOR, T, event, new_log
 from unveil.api.app import create_app
+from unveil.board.events import make_event
+from unveil.board.log import Log, MemoryStorage
+from unveil.board.parties import read_parties
 from unveil.core import cells as cell_file
 from unveil.core.build import escrow_statement, reveal_statement
 from unveil.core.escrow import Grid, parse_escrow
+from unveil.core.keys import STATEMENT_KEY, SigningKey
 from unveil.core.statements import sign_statement
 from unveil.escrowing import commit_cells, open_cells
 
 ESCROW = "bench-100k"
+T = "2026-01-01T00:00:00Z"
+NOW = 1767225600 + 60  # a minute after T
+
+
+def _key(name: str) -> SigningKey:
+    return SigningKey.generate(name, STATEMENT_KEY, hashlib.sha256(f"bench view {name}".encode()).digest())
+
+
+BOARD, HOST, INSPECTOR = _key("bench-board"), _key("Host"), _key("Inspector")
+PARTIES = read_parties(json.dumps([
+    {"name": "bench-board", "role": "board", "vkey": BOARD.vkey, "witness_vkey": None},
+    {"name": "Host", "role": "host", "vkey": HOST.vkey, "witness_vkey": None},
+    {"name": "Inspector", "role": "inspector", "vkey": INSPECTOR.vkey, "witness_vkey": None},
+]).encode())
+
+
+def event(kind: str, body: dict[str, Any], key: SigningKey, escrow_id: str) -> dict[str, Any]:
+    return make_event(kind, escrow_id, T, body, [key])
 
 
 def timed(call: Any, repeat: int = 5) -> float:
@@ -54,7 +75,7 @@ def main() -> None:
     cells_txt = cell_file.render(cells)
     grid = Grid("h3", len(cells), hashlib.sha256(cells_txt).hexdigest(), 8)
     statement = escrow_statement(escrow_id=ESCROW, host="Host", created=T, grid=grid, root=commitment.root, purpose="declaration")
-    log, _ = new_log()
+    log = Log.open(MemoryStorage(), "bench-board", BOARD, PARTIES, lambda: NOW)
     log.submit(event("escrow.published", {"escrow": sign_statement(statement, [HOST])}, HOST, ESCROW))
     for phase, indices in (("phase-1", range(0, 20_000)), ("phase-2", range(50_000, 60_000))):
         openings, proof = open_cells(secret, ESCROW, cells, contents, commitment.leaves, list(indices))
