@@ -104,9 +104,8 @@ def gather(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
         assert row is not None
         phases = q.phases(db, escrow_id)
         opened = [(cell, phase, loads(text)) for cell, phase, text in q.opened_rows(db, escrow_id)]
-        verifications = [r for r in _verifications(db, escrow_id)]
-        has_inspections = ws.role == "inspector"
-        inspections = _inspections(db, escrow_id) if has_inspections else []
+        verifications = _verifications(db, escrow_id)
+        inspections = _inspections(db, escrow_id) if ws.role == "inspector" else []
     statement = loads(row.escrow_json)["statement"]
     escrow = parse_escrow(statement)
     cells = list(cell_file.read(bytes(row.cells_txt)).cells)
@@ -148,7 +147,7 @@ def gather(ws: Workspace, escrow_id: str | None) -> dict[str, Any]:
         "party": {"name": ws.name, "role": ws.role},
         "escrow": {"escrow_id": escrow_id, "host": statement.get("host"), "purpose": statement.get("purpose"),
                    "created": statement.get("created"), "resolution": escrow.grid.resolution, "cells": escrow.tree_size,
-                   "root": escrow.root.hex() if isinstance(escrow.root, bytes) else str(escrow.root), "own": bool(row.own)},
+                   "root": escrow.root, "own": bool(row.own)},
         "phases": phase_rows, "cells": rows, "sites": sites,
         "totals": st["totals"], "units": _units(sites), "reconciled": st["reconciled"], "opened": st["opened"], "problems": st["problems"],
         "rejected": [v for v in verifications if v["status"] != "valid"],
