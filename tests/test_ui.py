@@ -273,3 +273,11 @@ def test_ui_on_a_port_in_use_is_exit_2(small: dict[str, Any], capsys: pytest.Cap
         port = taken.getsockname()[1]
         code, out = cli(capsys, "ui", "--workspace", str(small["ws"]), "--port", str(port))
     assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in out["error"] and "--port" in out["error"]
+
+
+def test_a_workspace_that_no_longer_holds_the_escrow_is_409_not_a_traceback(small: dict[str, Any]) -> None:  # noqa: F811
+    app = create_app(open_workspace(small["ws"]), "gone-escrow", TOKEN, lambda: PORT)
+    for path in ("/", "/api/view"):
+        status, headers, body = _call(app, path, headers=BEARER)
+        assert status == 409 and "no escrow 'gone-escrow'" in json.loads(body)["error"]
+        assert headers["x-frame-options"] == "DENY"

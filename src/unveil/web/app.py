@@ -10,7 +10,8 @@ Every request passes two gates before any route runs (:class:`Gate`):
    after that the cookie, or an ``Authorization: Bearer T`` header, is required (401 without
    one, 403 with a wrong one). Tokens are compared in constant time.
 
-Routes: ``/`` the private page (HTML, no script), ``/api/view`` the same data as JSON,
+Routes: ``/`` the private page (HTML, no script), ``/api/view`` the same data as JSON (409 with
+the reason when the workspace no longer reads as it did),
 ``/static/NAME`` the page's own assets (a name that leaves the folder is 404). Every response
 forbids framing, caching, sniffing and referrers, and carries a content security policy that
 allows nothing but this origin's styles and inline images.
@@ -116,7 +117,15 @@ def create_app(ws: Workspace, escrow_id: str, token: str, port: Callable[[], int
 
     from unveil.workspace.private_view import private_page, private_view
 
+    from unveil.errors import UnveilError
+
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.exception_handler(UnveilError)
+    def unreadable(_request: Any, exc: UnveilError) -> JSONResponse:
+        """The workspace no longer reads as it did at start-up (an escrow gone, a database
+        replaced): 409 with the reason, never a traceback."""
+        return JSONResponse({"error": str(exc)}, status_code=409, headers=dict((k.decode(), v.decode()) for k, v in HEADERS))
     cache: dict[str, tuple[tuple[int, int], str]] = {}
     rendering = threading.Lock()  # one render at a time: a second request waits for the first's page
 
