@@ -115,9 +115,8 @@ def create_app(ws: Workspace, escrow_id: str, token: str, port: Callable[[], int
     from fastapi import FastAPI, HTTPException
     from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-    from unveil.workspace.private_view import private_page, private_view
-
     from unveil.errors import UnveilError
+    from unveil.workspace.private_view import private_page, private_view
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
