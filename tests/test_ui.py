@@ -110,6 +110,7 @@ def test_the_host_sees_its_sealed_declaration_and_the_page_escapes_it(small: dic
     status, _, page = _call(app, "/", headers=BEARER)
     html = page.decode()
     assert "Sealed Secret Plant" in html and "&lt;script&gt;" in html and SCRIPT not in html
+    assert "your declared sites still sealed after each phase are drawn as hollow circles" in html
     assert not re.search(r'(src|href)\s*=\s*"(?!data:|#|/static/)', html) and "<script" not in html
 
 

@@ -3,7 +3,8 @@ everything a report shows (:func:`unveil.workspace.report.gather`) and what only
 see, which never goes into a report nor onto the board:
 
 - for the host of its own escrow, its whole declaration: every declared site with the phase
-  that opened it, or ``sealed`` while no phase has (from the workspace's sealed contents);
+  that opened it, or ``sealed`` while no phase has (from the workspace's sealed contents),
+  also drawn on the maps (hollow circles: still sealed after that phase);
 - for every party, its own obligations under the escrow's agreement (as its mirror of the
   board holds them);
 - for an inspector, its sealed intelligence (the suspects, overlaid on the maps), the truth

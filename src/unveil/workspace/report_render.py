@@ -86,6 +86,12 @@ def _maps(data: dict[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
         sites = [s for s in data["sites"] if 0 <= s["step"] <= step and s["lat"] is not None]
         if sites:
             ax.scatter([s["lon"] for s in sites], [s["lat"] for s in sites], s=14, c="#111111", marker="o", label="declared site", zorder=3)
+        step_of = {p["phase"]: p["step"] for p in data["phases"]}
+        sealed = [s for s in ((data.get("private") or {}).get("declaration") or [])
+                  if s["lat"] is not None and (s["phase"] is None or step_of.get(s["phase"], -1) > step)]  # sealed after this step
+        if sealed:  # the host's private view only: a report never holds its sealed sites
+            ax.scatter([s["lon"] for s in sealed], [s["lat"] for s in sealed], s=22, facecolors="none", edgecolors="#111111",
+                       marker="o", label="declared, still sealed (yours)", zorder=3)
         if suspects:
             ax.scatter([s["lon"] for s in suspects], [s["lat"] for s in suspects], s=40, c="#7b1fa2", marker="x", label="suspect (own intelligence)",
                        zorder=4)
