@@ -111,6 +111,12 @@ def test_the_host_sees_its_sealed_declaration_and_the_page_escapes_it(small: dic
     html = page.decode()
     assert "Sealed Secret Plant" in html and "&lt;script&gt;" in html and SCRIPT not in html
     assert "your declared sites still sealed after each phase are drawn as hollow circles" in html
+    from unveil.workspace.report import gather
+    from unveil.workspace.report_render import render_html
+
+    report_html, _ = render_html(gather(open_workspace(small["ws"]), None))
+    maps = re.findall(r'src="(data:image/png;base64,[^"]+)"', html)
+    assert maps and re.findall(r'src="(data:image/png;base64,[^"]+)"', report_html) != maps  # the sealed sites are drawn in private only
     assert not re.search(r'(src|href)\s*=\s*"(?!data:|#|/static/)', html) and "<script" not in html
 
 
