@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(PY) bench/simulate.py
 	$(PY) bench/material.py
 	$(PY) bench/view_cells.py
+	$(PY) bench/web_board.py
 	$(PY) bench/report.py
 
 clean:

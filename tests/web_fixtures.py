@@ -174,3 +174,58 @@ def synthetic_app(view: dict[str, Any]) -> FastAPI:
         return Response(body, media_type="application/json")
 
     return app
+
+
+def real_board(radius: int = 183, resolution: int = 8) -> tuple[Any, dict[str, Any]]:
+    """A real board (in memory) with one declaration escrow of the H3 disk of ``radius`` around a
+    point (183: 101,017 cells), its ``cells.txt`` held, two phases opening 20,000 and 10,000 of
+    them, one site, an inspection and a discrepancy, as bench/view_cells.py builds it: the log,
+    and what the page should show (``escrow_id``, ``cells``, ``inspected``, ``discrepancy``)."""
+    import hashlib
+    import json
+
+    from unveil.board.events import make_event
+    from unveil.board.log import Log, MemoryStorage
+    from unveil.board.parties import read_parties
+    from unveil.core import cells as cell_file
+    from unveil.core.build import escrow_statement, reveal_statement
+    from unveil.core.escrow import Grid, parse_escrow
+    from unveil.core.keys import STATEMENT_KEY, SigningKey
+    from unveil.core.statements import sign_statement
+    from unveil.escrowing import commit_cells, open_cells
+
+    escrow_id, when, now = "bench-100k", "2026-01-01T00:00:00Z", 1767225600 + 60
+
+    def key(name: str) -> SigningKey:
+        return SigningKey.generate(name, STATEMENT_KEY, hashlib.sha256(f"web board {name}".encode()).digest())
+
+    board, host, inspector = key("web-board"), key("Host"), key("Inspector")
+    parties = read_parties(json.dumps([{"name": "web-board", "role": "board", "vkey": board.vkey, "witness_vkey": None},
+                                       {"name": "Host", "role": "host", "vkey": host.vkey, "witness_vkey": None},
+                                       {"name": "Inspector", "role": "inspector", "vkey": inspector.vkey, "witness_vkey": None}]).encode())
+
+    def event(kind: str, body: dict[str, Any], signer: SigningKey) -> dict[str, Any]:
+        return make_event(kind, escrow_id, when, body, [signer])
+
+    cells = sorted(h3.grid_disk(h3.latlng_to_cell(-20.0, -120.0, resolution), radius))  # open ocean, far from any pentagon
+    site_cell = cells[5]
+    lat, lon = h3.cell_to_latlng(site_cell)
+    contents = {site_cell: {"cell": site_cell, "sites": [{"id": "S-1", "kind": "enrichment", "lat": lat, "lon": lon, "items": [
+        {"category": "warhead", "quantity": 1, "unit": "count", "serials": ["W-1"]}]}]}}
+    secret = hashlib.sha256(b"web board cells").digest()
+    commitment = commit_cells(secret, escrow_id, cells, contents)
+    cells_txt = cell_file.render(cells)
+    grid = Grid("h3", len(cells), hashlib.sha256(cells_txt).hexdigest(), resolution)
+    statement = escrow_statement(escrow_id=escrow_id, host="Host", created=when, grid=grid, root=commitment.root, purpose="declaration")
+    log = Log.open(MemoryStorage(), "web-board", board, parties, lambda: now)
+    log.submit(event("escrow.published", {"escrow": sign_statement(statement, [host])}, host))
+    for phase, indices in (("phase-1", range(0, 20_000)), ("phase-2", range(50_000, 60_000))):
+        openings, proof = open_cells(secret, escrow_id, cells, contents, commitment.leaves, list(indices))
+        bundle = sign_statement(reveal_statement(escrow=parse_escrow(statement), phase=phase, openings=openings, proof=proof), [host])
+        sha = log.put_bundle(json.dumps(bundle).encode())
+        log.submit(event("reveal.published", {"phase": phase, "sha256": sha, "openings": len(openings)}, host))
+    log.put_cells(grid.cells_sha256, cells_txt)
+    log.submit(event("inspection.reported", {"phase": "phase-1", "cell": site_cell, "site_id": "S-1", "outcome": "confirmed", "detail": "",
+                                             "context": None}, inspector))
+    log.submit(event("discrepancy.raised", {"id": "d-1", "phase": "phase-2", "cell": cells[50_001], "detail": "", "intel": None}, inspector))
+    return log, {"escrow_id": escrow_id, "cells": cells, "inspected": site_cell, "discrepancy": cells[50_001], "site": (lat, lon)}

@@ -6,13 +6,14 @@ Every answer carries strict headers (:data:`PAGE_HEADERS`): a Content-Security-P
 the page load scripts, styles, images and data from the board's own origin only (no inline
 script or style, no frames, no forms), ``nosniff``, no referrer. Answers carry an ``ETag`` (the
 file's SHA-256) and ``Cache-Control: no-cache``: a browser revalidates and gets 304 when the
-file has not changed. Text files are compressed once at start-up and sent gzipped to a browser
-that accepts it (``Content-Encoding: gzip``, its own ``ETag``; about 0.9 MB becomes 0.25 MB).
+file has not changed. Text files are compressed once a process and sent gzipped to a browser
+that accepts it (``Content-Encoding: gzip``, its own ``ETag``; the page's 0.84 MB become 0.20 MB).
 The routes are not in the OpenAPI document (it describes the JSON API).
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 
@@ -51,11 +52,18 @@ def _accepts_gzip(request: Request) -> bool:
     return False
 
 
-def web_router() -> APIRouter:
-    """The page's routes over the webui package's files (read and compressed now, once)."""
+@functools.cache
+def _served() -> tuple[dict[str, Asset], dict[str, str], dict[str, bytes]]:
+    """The files, their SHA-256 and their gzipped bytes: read and compressed once a process."""
     files = assets()
     etags = {path: hashlib.sha256(asset.body).hexdigest() for path, asset in files.items()}
-    zipped = {path: gzip.compress(asset.body, mtime=0) for path, asset in files.items() if not asset.media_type.startswith("image/png")}
+    zipped = {path: gzip.compress(asset.body, compresslevel=6, mtime=0) for path, asset in files.items() if asset.media_type != "image/png"}
+    return files, etags, zipped
+
+
+def web_router() -> APIRouter:
+    """The page's routes over the webui package's files."""
+    files, etags, zipped = _served()
     router = APIRouter()
 
     def answer(request: Request, path: str) -> Response:

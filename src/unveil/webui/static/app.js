@@ -30,9 +30,13 @@ function groupsInView() {
   const bounds = page.map.getBounds();
   const levels = page.tree;
   const R = levels.length - 1;
+  // the view widened by a little more than a cell of resolution r, so that a cell whose centre is
+  // just outside but which shows at the edge is drawn (degrees of longitude shrink with latitude)
+  const widest = Math.max(Math.abs(bounds.getNorth()), Math.abs(bounds.getSouth()));
+  const stretch = 1 / Math.max(Math.cos((Math.min(widest, 85) * Math.PI) / 180), 0.05);
   const padded = (r) => {
     const pad = (h3.getHexagonEdgeLengthAvg(r, "km") * 2.5) / 111;
-    return L.latLngBounds([bounds.getSouth() - pad, bounds.getWest() - pad * 2], [bounds.getNorth() + pad, bounds.getEast() + pad * 2]);
+    return L.latLngBounds([bounds.getSouth() - pad, bounds.getWest() - pad * stretch], [bounds.getNorth() + pad, bounds.getEast() + pad * stretch]);
   };
   let current = [...levels[0].values()].filter((g) => padded(0).contains(centre(g)));
   let level = 0;
