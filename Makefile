@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) bench/material.py
 	$(PY) bench/view_cells.py
 	$(PY) bench/web_board.py
+	$(PY) bench/report.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

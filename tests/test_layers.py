@@ -21,19 +21,21 @@ LIBRARIES = {"textformats", "geo", "declaration", "inspection", "analytics", "es
 FORBIDDEN = {
     "core": UNITS - {"core", "errors"},
     "errors": UNITS - {"core", "errors"},
-    **{library: {"store", "board", "workspace", "cli", "api"} for library in LIBRARIES},
-    "store": {"board", "workspace", "cli", "api"},
-    "board": {"store", "workspace", "cli", "api"},
-    "workspace": {"cli", "api"},
+    **{library: {"store", "board", "workspace", "cli", "api", "web"} for library in LIBRARIES},
+    "store": {"board", "workspace", "cli", "api", "web"},
+    "board": {"store", "workspace", "cli", "api", "web"},
+    "workspace": {"cli", "api", "web"},
     "cli": {"store"},
-    "api": {"workspace", "cli"},
+    "api": {"workspace", "cli", "web"},
+    "web": {"store", "cli", "api"},
 }
 """For each package or top-level module, the unveil packages and modules it must not import (at
 module level, inside a function or for type checking only). A command calls services
 (``workspace``, ``board``), never ``store``; the API serves a board (``board``, ``store``) and
 knows nothing of a party's workspace. ``core`` and ``errors``: see :data:`MUTUAL`."""
-TOP = {"cli", "api"}
-"""The top layer: nothing else imports these."""
+TOP = {"cli", "api", "web"}
+"""The top layer: nothing else imports these (``cli`` starts ``web``'s private view, as it
+starts ``api``'s board)."""
 MUTUAL = {"core", "errors"}
 """The one pair of packages that import each other: the error tree (``unveil.errors``) carries
 reason codes (``unveil.core.reasons.Reason``) and the pure core raises those errors. No module

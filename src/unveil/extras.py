@@ -11,9 +11,10 @@ A plain ``pip install unveil`` brings only what verifying needs (:mod:`unveil.co
 - ``analytics``: the truth test's optimal matching (``check``, ``confidence``) and material
   accountancy's normal quantiles (``material``);
 - ``simulation``: the regime simulator, its plots and its Dask cluster runs (``simulate``);
-- ``report``: reports and plots (``report``, ``material balance --plot``);
-- ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright;
-- ``all``: every extra (``demo`` needs them all).
+- ``report``: reports and plots (``report``, ``ui`` with ``board``, ``material balance --plot``);
+- ``pdf``: a report as PDF, rendered by the system's Chromium through Playwright (``report
+  --pdf``, checked only when asked);
+- ``all``: every extra (``demo`` needs them all but ``pdf``: it prints the PDF only when it can).
 
 :func:`required_extras` turns the :class:`ModuleNotFoundError` of a package that only an extra
 brings into :class:`~unveil.errors.MissingExtraError`, which names the extra to install.
@@ -38,7 +39,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "pdf": ("playwright",),
 }
 
-_EXTRA_OF = {module: extra for extra, modules in EXTRAS.items() for module in modules}
+_EXTRA_OF = {module: extra for extra, modules in reversed(EXTRAS.items()) for module in modules}
+"""A module two extras bring (matplotlib) is named by the first."""
 
 #: The extras each command needs whatever its options (``verify --territory`` needs ``geo``
 #: only with that option: its import is caught by :func:`required_extras`).
@@ -48,7 +50,8 @@ COMMAND_EXTRAS: dict[str, tuple[str, ...]] = {
     "access": ("board",),
     "commit": ("geo",), "reveal": ("geo",), "export": ("geo",),
     "check": ("analytics",), "confidence": ("analytics",), "material": ("analytics",),
-    "demo": tuple(EXTRAS),
+    "report": ("report",), "ui": ("board", "report"),
+    "demo": tuple(extra for extra in EXTRAS if extra != "pdf"),
 }
 
 

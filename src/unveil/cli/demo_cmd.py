@@ -5,7 +5,8 @@ verifies each (checking the cells cover the agreed territory first); a tampered 
 bundle, re-signed by the host, is rejected with its reasons; the last phase opens the rest
 and the totals reconcile; then the two sides play an agreement, action for action
 (:mod:`unveil.cli.demo_agreement`); last, two verification regimes for Exampleland are compared
-by the regime simulator (:mod:`unveil.cli.demo_regimes`). Everything runs through the same services as the CLI commands, with
+by the regime simulator (:mod:`unveil.cli.demo_regimes`), and the inspector's report is written
+(:mod:`unveil.cli.demo_report`). Everything runs through the same services as the CLI commands, with
 real workspaces under ``OUT/workspaces``. All data is fictional.
 """
 
@@ -135,6 +136,9 @@ def _exercise(out: Path) -> Done:
     from unveil.cli import demo_material
 
     material = demo_material.run(out, final_status["totals"]["plutonium"]["opened"])
+    from unveil.cli import demo_report
+
+    report = demo_report.run(out, inspector_ws, escrow_id)
     inspector_summary = inspector.summary()
     seconds = time.perf_counter() - started
 
@@ -142,13 +146,13 @@ def _exercise(out: Path) -> Done:
     ok = ([r["verdict"] for r in rows] == expected and final_status["reconciled"] is True and not uncovered
           and sorted(board["cosigned_by"]) == sorted([host_ws.name, inspector_ws.name, "Observer"])
           and inspector_expected(inspector_summary, chosen) and demo_agreement.expected(agreement)
-          and demo_regimes.expected(regimes) and demo_material.expected(material))
+          and demo_regimes.expected(regimes) and demo_material.expected(material) and demo_report.expected(report))
     summary = {
         "exercise": exercise.EXERCISE_NAME, "fictional": True, "escrow_id": escrow_id, "cells": committed.cells,
         "non_empty": committed.non_empty, "root": committed.root, "coverage_missing": len(uncovered),
         "bundles": rows, "totals": final_status["totals"], "reconciled": final_status["reconciled"],
         "out": str(out), "workspaces": [str(host_ws.path), str(inspector_ws.path)], "host_vkey": host_ws.vkey,
-        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "material": material, "seconds": round(seconds, 1), "as_expected": ok,
+        "board": board, "inspector": inspector_summary, "agreement": agreement, "regimes": regimes, "material": material, "report": report, "seconds": round(seconds, 1), "as_expected": ok,
     }
     return Done(summary, lambda: _show(summary, exercise.DESCRIPTION), ExitCode.OK if ok else ExitCode.INVALID)
 
@@ -203,8 +207,8 @@ def _show(summary: dict[str, Any], description: str) -> None:
     console.print(f"public board {board['origin']}: {board['entries']} events published; checkpoint cosigned by "
                   f"{', '.join(board['cosigned_by'])} (final size {board['final_size']}):", highlight=False)
     console.print(board["checkpoint"].rstrip(), highlight=False, markup=False)
-    console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']})",
-                  highlight=False)
+    console.print(f"serve it again: {board['serve_sh']} --port 8123   (parties: {board['parties']}, database: {board['board_db']}); "
+                  "then open http://127.0.0.1:8123/", highlight=False)
     if summary.get("inspector"):
         _show_inspector(console, summary["inspector"])
     if summary.get("agreement"):
@@ -219,6 +223,10 @@ def _show(summary: dict[str, Any], description: str) -> None:
         from unveil.cli import demo_material
 
         demo_material.show(console, summary["material"])
+    if summary.get("report"):
+        from unveil.cli import demo_report
+
+        demo_report.show(console, summary)
     console.print(f"check one yourself:  unveil verify {summary['out']}/reveal-phase-2.json --escrow {summary['out']}/escrow.json "
                   f"--cells {summary['out']}/cells.txt --trust '{summary['host_vkey']}'", highlight=False)
 

@@ -289,7 +289,7 @@ def audit(
 
 def _register_more() -> None:
     """Command groups kept in their own modules (their heavy imports stay inside commands)."""
-    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, material_cmd, simulate_cmd
+    from unveil.cli import agreement_cmd, checkpoint_cmd, confidence_cmd, custody_cmd, draw_cmd, game_cmd, intel_cmd, material_cmd, report_cmd, simulate_cmd, ui_cmd
 
     checkpoint_cmd.register(app)
     custody_cmd.register(app)
@@ -300,6 +300,8 @@ def _register_more() -> None:
     simulate_cmd.register(app)
     game_cmd.register(app)
     material_cmd.register(app)
+    report_cmd.register(app)
+    ui_cmd.register(app)
 
 
 _register_more()

@@ -210,6 +210,13 @@ def latest_verification(db: sqlite3.Connection, bundle_sha256: str) -> tuple[str
     return None if row is None else (row[0], row[1], row[2], row[3])
 
 
+def verifications(db: sqlite3.Connection, escrow_id: str) -> list[tuple[str, str, str, str, str]]:
+    """``(phase, bundle_sha256, status, report_json, recorded)`` of every verification of an
+    escrow's reveal files in this workspace, oldest first (for ``unveil report``)."""
+    return db.execute("SELECT phase, bundle_sha256, status, report_json, recorded FROM verifications WHERE escrow_id = ?"
+                      " ORDER BY id", (escrow_id,)).fetchall()
+
+
 # --- the inspector's suspects (a table added on first import) -----------------------------
 
 SUSPECTS_TABLE = "CREATE TABLE IF NOT EXISTS suspects (id TEXT PRIMARY KEY, json TEXT NOT NULL, imported TEXT NOT NULL)"
@@ -267,6 +274,15 @@ def suspect_inspections(db: sqlite3.Connection, escrow_id: str) -> list[tuple[st
         return []
     return db.execute("SELECT phase, suspect, result, detection FROM suspect_inspections WHERE escrow_id = ?"
                       " ORDER BY phase, suspect", (escrow_id,)).fetchall()
+
+
+def site_inspections(db: sqlite3.Connection, escrow_id: str) -> list[tuple[str, str, str, str, str]]:
+    """``(phase, site, result, detail, recorded)`` of the sites inspected in an escrow's phases
+    (none before the first report)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'inspections'").fetchone() is None:
+        return []
+    return db.execute("SELECT phase, site, result, detail, recorded FROM inspections WHERE escrow_id = ?"
+                      " ORDER BY recorded, phase, site", (escrow_id,)).fetchall()
 
 
 # --- a draw party's coins (spec §8; a table added on first use) ---------------------------
