@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 from unveil.errors import MalformedInputError
 
@@ -26,6 +28,42 @@ class CellList:
 def render(cells: list[str] | tuple[str, ...]) -> bytes:
     """The bytes of ``cells.txt``: one id per line, each ending in ``\\n``."""
     return ("\n".join(cells) + "\n").encode("ascii")
+
+
+H3_LINE = 16
+"""Bytes of one line of an h3 grid's ``cells.txt``: 15 hex digits and ``\\n``."""
+
+
+class FixedWidthCells(Sequence[str]):
+    """The cells of a ``cells.txt`` whose lines all take ``width`` bytes (an h3 grid's: 16),
+    read one at a time through ``read(lo, hi)`` (the file's bytes lo..hi-1): a sorted sequence
+    that ``bisect`` searches in O(log N) reads, without holding the file."""
+
+    def __init__(self, read: Callable[[int, int], bytes], count: int, width: int = H3_LINE):
+        self._read, self._count, self._width = read, count, width
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            lo, hi, step = index.indices(self._count)
+            if step != 1:
+                return [self[i] for i in range(lo, hi, step)]
+            text = self._read(lo * self._width, hi * self._width).decode("ascii") if hi > lo else ""
+            return text.split("\n")[:-1]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError(f"cell index {index} not in [0, {self._count})")
+        start = index * self._width
+        return self._read(start, start + self._width - 1).decode("ascii")
 
 
 def read(data: bytes, *, source: str = "cells.txt") -> CellList:
