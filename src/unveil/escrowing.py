@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from unveil.core.build import opening
-from unveil.core.commitments import Salter, leaves_for
+from unveil.core.commitments import Salter, leaves_and_hashes, leaves_for
 from unveil.core.merkle import HASH_SIZE, MerkleTree, hash_leaves, pair_level, root_from_leaf_hashes
 
 CHUNK = 1 << 16  # leaves per task: a power of two, so chunk roots are subtree roots
@@ -244,8 +244,7 @@ def _chunk(lo: int, hi: int) -> Chunk:
     master, escrow_id, source, contents, intel = _STREAM
     text = source.lines(lo, hi)
     cells = text.decode("ascii").split("\n")[:-1]
-    leaves = leaves_for(Salter(master, escrow_id), cells, contents, intel=intel)
-    level = hash_leaves(leaves)
+    leaves, level = leaves_and_hashes(Salter(master, escrow_id), cells, contents, intel=intel)
     root = root_from_leaf_hashes(level)
     kept: list[bytes] = []
     for t in range(CHUNK_LEVEL + 1):

@@ -1,0 +1,168 @@
+"""A continent-sized escrow on one machine: the real CLI on a territory of ~17 million km² at
+H3 resolution 8 (~23 million cells), each command's wall time and peak RSS against its target.
+
+Steps (each a new ``python -m unveil.cli.main`` process, its peak RSS from ``wait4``):
+``init`` a host and an inspector, ``commit`` the territory (a box at mid latitudes, a handful of
+declared sites), ``reveal`` a bbox of about 10,000 cells, ``accept --territory`` as the inspector
+(recomputing the coverage), ``verify`` the reveal (``--cells``, no ``--leaves``, no
+``--territory``; files in the page cache after a first run).
+
+The hash floor is ``bench/commit.py``'s (the bare hashlib calls a commitment needs, one core),
+timed in this run on the first 1,000,000 committed cells and scaled to the escrow's size.
+
+``--km2`` and ``--resolution`` run smaller (``make bench`` runs the full size; a quick look:
+``python bench/continental.py --km2 740000`` is about a million cells).
+
+Targets: commit ≤ 90 s, ≤ 2 GiB, ≤ 1.5× the floor; reveal ≤ 5 s; accept ≤ 60 s, ≤ 2 GiB;
+verify ≤ 2 s.
+
+Profile (written from measurements; see the report at the end of this docstring)
+--------------------------------------------------------------------------------
+PROFILE_PLACEHOLDER
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import h3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from commit import hash_floor  # noqa: E402  # bench scripts share the floor; run from any directory
+
+GIB = 1 << 30
+TARGETS = {"commit_seconds": 90.0, "commit_rss_bytes": 2 * GIB, "commit_ratio_to_floor": 1.5, "reveal_seconds": 5.0,
+           "accept_seconds": 60.0, "accept_rss_bytes": 2 * GIB, "verify_seconds": 2.0}
+
+
+def run(*args: str) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (bytes, from ``wait4``) and stdout of one CLI process; stops the
+    benchmark on an exit code other than 0."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-m", "unveil.cli.main", *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode()
+        if process.returncode:
+            raise SystemExit(f"unveil {args[0]} exited {process.returncode}: {text[-2000:]} {err.read().decode()[-2000:]}")
+    return seconds, usage.ru_maxrss * 1024, text
+
+
+def territory(km2: float) -> dict:
+    """A lon/lat box centred at 45°N of about ``km2`` (an equal-area estimate, refined once)."""
+    from shapely.geometry import box
+
+    from unveil.geo.territory import area_km2
+
+    side = math.sqrt(km2) / 111.2
+    lat0, lat1 = 45 - side / 2, 45 + side / 2
+    width = side / math.cos(math.radians(45))
+    for _ in range(3):
+        area = area_km2(box(10, lat0, 10 + width, lat1))
+        width *= km2 / area
+    ring = [[10, lat0], [10 + width, lat0], [10 + width, lat1], [10, lat1], [10, lat0]]
+    return {"type": "Feature", "properties": {"name": "Continent"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def declaration(feature: dict) -> dict:
+    (west, south), (east, _), (_, north) = feature["geometry"]["coordinates"][0][:3]
+    sites = []
+    for i in range(20):
+        lon, lat = west + (east - west) * (i + 0.5) / 20, south + (north - south) * ((7 * i) % 20 + 0.5) / 20
+        sites.append({"id": f"S-{i:02d}", "kind": "weapons-storage", "name": f"Depot {i}", "lat": round(lat, 4), "lon": round(lon, 4),
+                      "items": [{"category": "warhead", "quantity": 1 + i % 3, "unit": "count"}]})
+    return {"sites": sites}
+
+
+def region_bbox(feature: dict, resolution: int, cells: int) -> str:
+    """A bbox at the territory's centre holding about ``cells`` cells."""
+    (west, south), (east, _), (_, north) = feature["geometry"]["coordinates"][0][:3]
+    lon, lat = (west + east) / 2, (south + north) / 2
+    side_km = math.sqrt(cells * h3.average_hexagon_area(resolution, unit="km^2"))
+    half_lat = side_km / 111.2 / 2
+    half_lon = half_lat / math.cos(math.radians(lat))
+    return f"{lon - half_lon:.5f},{lat - half_lat:.5f},{lon + half_lon:.5f},{lat + half_lat:.5f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--km2", type=float, default=17_000_000, help="territory area (default 17 million km²)")
+    parser.add_argument("--resolution", type=int, default=8)
+    parser.add_argument("--region-cells", type=int, default=10_000)
+    parser.add_argument("--keep", type=Path, help="work in this directory and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="unveil-continental-") as tmp:
+        base = args.keep or Path(tmp)
+        base.mkdir(parents=True, exist_ok=True)
+        results = bench(base, args)
+    print(json.dumps(results))
+
+
+def bench(base: Path, args: argparse.Namespace) -> dict:
+    feature = territory(args.km2)
+    (base / "territory.geojson").write_text(json.dumps(feature))
+    (base / "declaration.json").write_text(json.dumps(declaration(feature)))
+    host, inspector, out = base / "host", base / "inspector", base / "out"
+    run("init", "--workspace", str(host), "--role", "host", "--name", "Host", "--json")
+    run("init", "--workspace", str(inspector), "--role", "inspector", "--name", "Inspector", "--json")
+    vkey = _vkey(host)
+
+    commit_s, commit_rss, text = run("commit", "--workspace", str(host), "--escrow-id", "continent", "--territory",
+                                     str(base / "territory.geojson"), "--resolution", str(args.resolution), "--declaration",
+                                     str(base / "declaration.json"), "--out", str(out), "--max-cells", "100000000", "--json")
+    cells = json.loads(text)["cells"]
+    sample = (out / "cells.txt").read_bytes()[: 16 * min(cells, 1_000_000)].decode().split("\n")[:-1]
+    floor = hash_floor(sample, hashlib.sha256(b"floor").digest(), "continent") * cells / len(sample)
+
+    bundle = base / "reveal-region.json"
+    reveal_s, reveal_rss, text = run("reveal", "--workspace", str(host), "--escrow-id", "continent", "--phase", "region",
+                                     "--bbox", region_bbox(feature, args.resolution, args.region_cells), "--out", str(bundle), "--json")
+    opened = json.loads(text)["openings"]
+
+    accept_s, accept_rss, _ = run("accept", "--workspace", str(inspector), "--escrow", str(out / "escrow.json"), "--cells",
+                                  str(out / "cells.txt"), "--trust", vkey, "--territory", str(base / "territory.geojson"),
+                                  "--max-cells", "100000000", "--json")
+    verify_args = ("verify", str(bundle), "--escrow", str(out / "escrow.json"), "--cells", str(out / "cells.txt"), "--trust", vkey, "--json")
+    run(*verify_args)  # the files into the page cache
+    verify_s, verify_rss, _ = min(run(*verify_args) for _ in range(3))
+    return {
+        "bench": "continental", "km2": args.km2, "resolution": args.resolution, "cells": cells, "region_cells": opened,
+        "cells_txt_bytes": (out / "cells.txt").stat().st_size, "leaves_bin_bytes": (out / "leaves.bin").stat().st_size,
+        "commit": {"seconds": round(commit_s, 1), "peak_rss_mib": commit_rss >> 20, "hash_floor_seconds": round(floor, 1),
+                   "ratio_to_floor": round(commit_s / floor, 2)},
+        "reveal": {"seconds": round(reveal_s, 2), "peak_rss_mib": reveal_rss >> 20, "bundle_bytes": bundle.stat().st_size},
+        "accept_territory": {"seconds": round(accept_s, 1), "peak_rss_mib": accept_rss >> 20},
+        "verify": {"seconds": round(verify_s, 2), "peak_rss_mib": verify_rss >> 20},
+        "targets": {"commit_seconds": 90, "commit_peak_rss_mib": 2048, "commit_ratio_to_floor": 1.5, "reveal_seconds": 5,
+                    "accept_seconds": 60, "accept_peak_rss_mib": 2048, "verify_seconds": 2},
+        "met": {
+            "commit": commit_s <= TARGETS["commit_seconds"] and commit_rss <= TARGETS["commit_rss_bytes"]
+            and commit_s / floor <= TARGETS["commit_ratio_to_floor"],
+            "reveal": reveal_s <= TARGETS["reveal_seconds"],
+            "accept": accept_s <= TARGETS["accept_seconds"] and accept_rss <= TARGETS["accept_rss_bytes"],
+            "verify": verify_s <= TARGETS["verify_seconds"],
+        },
+    }
+
+
+def _vkey(workspace: Path) -> str:
+    from unveil.workspace.workspace import open_workspace
+
+    return open_workspace(workspace).vkey
+
+
+if __name__ == "__main__":
+    main()

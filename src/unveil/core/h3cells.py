@@ -1,0 +1,82 @@
+"""Whole-array checks of an h3 ``cells.txt`` whose lines all take 16 bytes (spec §1): the
+lines as ``uint64`` values block by block, and h3's validity rules on whole arrays, so a list
+of tens of millions of cells is checked without a Python string per cell.
+
+Pure: no I/O, no clock, no randomness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from unveil.core.cells import H3_LINE, HEX_BYTES
+
+_BLOCK_LINES = 1 << 20
+PENTAGON_BASE_CELLS = (4, 14, 24, 38, 49, 58, 63, 72, 83, 97, 107, 117)
+"""The 12 H3 base cells that are pentagons (tested against ``h3.get_pentagons``)."""
+_NIBBLE = np.full(256, 255, dtype=np.uint8)
+_NIBBLE[np.frombuffer(HEX_BYTES, dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_PENTAGON = np.zeros(128, dtype=bool)
+_PENTAGON[list(PENTAGON_BASE_CELLS)] = True
+
+
+def h3_blocks(data: bytes, block_lines: int = _BLOCK_LINES) -> Iterator[np.ndarray]:
+    """The ``uint64`` values of the lines of a ``cells.txt`` of 16-byte lines, ``block_lines``
+    at a time; ``ValueError`` at a block holding a character that is not a lowercase hex digit."""
+    count = len(data) // H3_LINE
+    for lo in range(0, count, block_lines):
+        hi = min(count, lo + block_lines)
+        raw = np.frombuffer(data, dtype=np.uint8, count=(hi - lo) * H3_LINE, offset=lo * H3_LINE).reshape(-1, H3_LINE)
+        nibbles = _NIBBLE[raw[:, : H3_LINE - 1]]
+        if bool((nibbles == 255).any()):
+            raise ValueError(f"a line in {lo + 1}..{hi} holds a character that is not a lowercase hex digit")
+        wide = np.zeros((hi - lo, H3_LINE), dtype=np.uint8)
+        wide[:, 1:] = nibbles
+        packed = (wide[:, 0::2] << 4) | wide[:, 1::2]
+        yield packed.view(">u8").ravel().astype(np.uint64)
+
+
+def h3_valid(values: np.ndarray, resolution: int) -> bool:
+    """Whether every value is a valid H3 cell index at ``resolution`` (the rules of h3's
+    ``isValidCell``, checked on whole arrays; tested against it)."""
+    u = np.uint64
+    if not bool(np.all((values >> u(56)) == u(8))):  # high bit 0, mode 1 (a cell), reserved bits 0
+        return False
+    if not bool(np.all(((values >> u(52)) & u(0xF)) == u(resolution))):
+        return False
+    base = ((values >> u(45)) & u(0x7F)).astype(np.intp)
+    if not bool(np.all(base < 122)):
+        return False
+    unused = u((1 << (3 * (15 - resolution))) - 1)
+    if not bool(np.all((values & unused) == unused)):  # digits past the resolution are all 7
+        return False
+    low = u(sum(1 << (3 * (15 - r)) for r in range(1, resolution + 1)))
+    if bool(np.any(values & (values >> u(1)) & (values >> u(2)) & low)):  # a used digit is 7
+        return False
+    pentagonal = values[_PENTAGON[base]]
+    if len(pentagonal):
+        found = np.zeros(len(pentagonal), dtype=bool)
+        for r in range(1, resolution + 1):
+            digit = (pentagonal >> u(3 * (15 - r))) & u(7)
+            if bool(np.any(~found & (digit == u(1)))):  # first non-zero digit on the deleted K axis
+                return False
+            found |= digit != u(0)
+    return True
+
+
+def h3_list_ok(data: bytes, resolution: int) -> bool:
+    """Whether a ``cells.txt`` of 16-byte lines holds valid H3 cells at ``resolution``, strictly
+    ascending: :func:`problems` would find nothing (block by block, bounded memory)."""
+    previous: np.uint64 | None = None
+    try:
+        for values in h3_blocks(data):
+            if previous is not None and not values[0] > previous:
+                return False
+            if not bool(np.all(values[1:] > values[:-1])) or not h3_valid(values, resolution):
+                return False
+            previous = values[-1]
+    except ValueError:
+        return False
+    return True
