@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import overload
 
@@ -53,6 +53,18 @@ class FixedWidthCells(Sequence[str]):
 
     def __len__(self) -> int:
         return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        step = 1 << 16
+        for lo in range(0, self._count, step):
+            yield from self[lo : lo + step]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (tuple, list, FixedWidthCells)):
+            return len(self) == len(other) and all(map(operator.eq, self, other))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a sequence compared by value, as a list
 
     @overload
     def __getitem__(self, index: int) -> str: ...

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +138,29 @@ def missing_cells(territory: Territory, resolution: int, cell_list: Sequence[str
     """The cells the territory needs that ``cell_list`` lacks, ascending (spec §1 coverage check)."""
     committed = set(cell_list)
     return [cell for cell in territory.cells(resolution) if cell not in committed]
+
+
+def missing_ids(needed: np.ndarray, committed: Iterable[np.ndarray]) -> np.ndarray | None:
+    """The ids of ``needed`` (ascending ``uint64``, e.g. :meth:`Territory.cell_ids`) that
+    ``committed`` lacks, ascending: :func:`missing_cells` for a continent. ``committed`` is the
+    committed cells' ids in blocks, in order (the blocks of a ``cells.txt``,
+    :func:`unveil.core.h3cells.h3_blocks`); one block is held at a time, merged against
+    ``needed``. ``None`` if the committed ids are not strictly ascending (the merge needs it)."""
+    found_missing: list[np.ndarray] = []
+    rest = needed
+    previous: np.uint64 | None = None
+    for block in committed:
+        if not len(block):
+            continue
+        if not bool(np.all(block[1:] > block[:-1])) or (previous is not None and not block[0] > previous):
+            return None
+        previous = block[-1]
+        cut = int(np.searchsorted(rest, block[-1], side="right"))
+        part, rest = rest[:cut], rest[cut:]
+        at = np.minimum(np.searchsorted(block, part), len(block) - 1)
+        found_missing.append(part[block[at] != part])
+    found_missing.append(rest)
+    return np.concatenate(found_missing)
 
 
 def bbox(text: str) -> Polygon:

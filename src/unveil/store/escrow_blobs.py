@@ -34,19 +34,21 @@ def _copy_into(db: sqlite3.Connection, rowid: int, column: str, source: BinaryIO
 
 def insert_escrow_streamed(
     db: sqlite3.Connection, escrow_id: str, *, own: bool, escrow_json: bytes, cells_txt: BinaryIO, cells_size: int,
-    leaves: BinaryIO, leaves_size: int, territory_geojson: bytes | None, coverage_checked: bool, recorded: str,
+    leaves: BinaryIO | None, leaves_size: int, territory_geojson: bytes | None, coverage_checked: bool, recorded: str,
 ) -> None:
-    """:func:`insert_escrow` from open files, copied a few MiB at a time (incremental blob I/O),
-    so memory does not grow with the escrow."""
+    """:func:`unveil.store.workspace_queries.insert_escrow` from open files (``leaves`` may be
+    ``None``: not known), copied a few MiB at a time (incremental blob I/O), so memory does not
+    grow with the escrow."""
     cursor = db.execute(
         "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-        " VALUES (?, ?, ?, zeroblob(?), zeroblob(?), ?, ?, ?)",
-        (escrow_id, int(own), escrow_json, cells_size, leaves_size, territory_geojson, int(coverage_checked), recorded),
+        " VALUES (?, ?, ?, zeroblob(?), CASE WHEN ? THEN zeroblob(?) END, ?, ?, ?)",
+        (escrow_id, int(own), escrow_json, cells_size, leaves is not None, leaves_size, territory_geojson, int(coverage_checked), recorded),
     )
     rowid = cursor.lastrowid
     assert rowid is not None
     _copy_into(db, rowid, "cells_txt", cells_txt)
-    _copy_into(db, rowid, "leaves_bin", leaves)
+    if leaves is not None:
+        _copy_into(db, rowid, "leaves_bin", leaves)
 
 
 def insert_levels(db: sqlite3.Connection, escrow_id: str, floor: int, hashes: bytes) -> None:
