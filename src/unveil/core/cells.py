@@ -54,6 +54,14 @@ class FixedWidthCells(Sequence[str]):
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def width(self) -> int:
+        return self._width
+
+    def read_bytes(self, lo: int, hi: int) -> bytes:
+        """The file's bytes ``lo .. hi-1``."""
+        return self._read(lo, hi)
+
     def __iter__(self) -> Iterator[str]:
         step = 1 << 16
         for lo in range(0, self._count, step):

@@ -7,7 +7,7 @@ Pure: no I/O, no clock, no randomness.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -89,3 +89,26 @@ def h3_list_ok(data: bytes, resolution: int) -> bool:
     except ValueError:
         return False
     return True
+
+
+def locate(values: np.ndarray, count: int, read: Callable[[int, int], bytes], first: int, last: int) -> np.ndarray:
+    """Where each of ``values`` (ascending ``uint64`` ids) is among lines ``first .. last-1``
+    of a ``cells.txt`` of 16-byte lines read through ``read(lo, hi)`` (its bytes lo..hi-1):
+    an index, or -1 if absent. Reads that range block by block, each searched in one numpy call,
+    rather than a binary search of the file per value."""
+    found = np.full(len(values), -1, dtype=np.int64)
+    if not len(values) or first >= last:
+        return found
+    done = 0
+    for lo in range(first, min(last, count), _BLOCK_LINES):
+        hi = min(last, count, lo + _BLOCK_LINES)
+        block = h3_values(read(lo * H3_LINE, hi * H3_LINE))
+        cut = done + int(np.searchsorted(values[done:], block[-1], side="right"))
+        part = values[done:cut]
+        at = np.minimum(np.searchsorted(block, part), len(block) - 1)
+        hit = block[at] == part
+        found[done:cut][hit] = lo + at[hit]
+        done = cut
+        if done == len(values):
+            break
+    return found
