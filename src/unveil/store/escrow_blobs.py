@@ -8,60 +8,72 @@ Writes happen inside the caller's transaction (:func:`unveil.store.workspace_db.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-_COPY_BYTES = 1 << 22
-LEVELS_TABLE = """CREATE TABLE IF NOT EXISTS escrow_levels (
-    escrow_id TEXT PRIMARY KEY REFERENCES escrows, floor INTEGER NOT NULL, hashes BLOB NOT NULL
+_COPY_BYTES = 1 << 20
+TREE_TABLE = """CREATE TABLE IF NOT EXISTS escrow_trees (
+    escrow_id TEXT PRIMARY KEY REFERENCES escrows, floor INTEGER NOT NULL, levels BLOB NOT NULL, leaves_bin BLOB NOT NULL
 )"""
-"""The host's Merkle tree levels from ``floor`` up (a table added on first streamed commit)."""
+"""The host's ``leaves.bin`` and Merkle tree levels from ``floor`` up, for reveals (a table
+added on the first streamed commit). Apart from the ``escrows`` row, which holds ``cells.txt``:
+SQLite caps a row, not only a blob, at ``SQLITE_LIMIT_LENGTH`` (1,000,000,000 bytes by default),
+so a row of 16 + 32 bytes a cell would stop near 20 million cells, one of 32.5 bytes a cell
+stops near 30 million."""
 
 
 def blob_limit(db: sqlite3.Connection) -> int:
-    """The largest blob this SQLite stores (``SQLITE_LIMIT_LENGTH``, 1,000,000,000 bytes by default)."""
+    """The largest row this SQLite stores (``SQLITE_LIMIT_LENGTH``, 1,000,000,000 bytes by default)."""
     return db.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
 
 
-def _copy_into(db: sqlite3.Connection, rowid: int, column: str, source: BinaryIO) -> None:
+def _copy_into(db: sqlite3.Connection, table: str, column: str, rowid: int, source: BinaryIO) -> None:
     source.seek(0)
-    with db.blobopen("escrows", column, rowid) as blob:
+    with db.blobopen(table, column, rowid) as blob:
         while chunk := source.read(_COPY_BYTES):
             blob.write(chunk)
 
 
 def insert_escrow_streamed(
     db: sqlite3.Connection, escrow_id: str, *, own: bool, escrow_json: bytes, cells_txt: BinaryIO, cells_size: int,
-    leaves: BinaryIO | None, leaves_size: int, territory_geojson: bytes | None, coverage_checked: bool, recorded: str,
+    territory_geojson: bytes | None, coverage_checked: bool, recorded: str,
 ) -> None:
-    """:func:`unveil.store.workspace_queries.insert_escrow` from open files (``leaves`` may be
-    ``None``: not known), copied a few MiB at a time (incremental blob I/O), so memory does not
-    grow with the escrow."""
+    """:func:`unveil.store.workspace_queries.insert_escrow` with ``cells.txt`` from an open file,
+    copied a few MiB at a time (incremental blob I/O), so memory does not grow with the escrow;
+    no ``leaves_bin`` (the host's goes to :func:`insert_tree`)."""
     cursor = db.execute(
         "INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, leaves_bin, territory_geojson, coverage_checked, recorded)"
-        " VALUES (?, ?, ?, zeroblob(?), CASE WHEN ? THEN zeroblob(?) END, ?, ?, ?)",
-        (escrow_id, int(own), escrow_json, cells_size, leaves is not None, leaves_size, territory_geojson, int(coverage_checked), recorded),
+        " VALUES (?, ?, ?, zeroblob(?), NULL, ?, ?, ?)",
+        (escrow_id, int(own), escrow_json, cells_size, territory_geojson, int(coverage_checked), recorded),
     )
-    rowid = cursor.lastrowid
-    assert rowid is not None
-    _copy_into(db, rowid, "cells_txt", cells_txt)
-    if leaves is not None:
-        _copy_into(db, rowid, "leaves_bin", leaves)
+    assert cursor.lastrowid is not None
+    _copy_into(db, "escrows", "cells_txt", cursor.lastrowid, cells_txt)
 
 
-def insert_levels(db: sqlite3.Connection, escrow_id: str, floor: int, hashes: bytes) -> None:
-    db.execute(LEVELS_TABLE)
-    db.execute("INSERT INTO escrow_levels (escrow_id, floor, hashes) VALUES (?, ?, ?)", (escrow_id, floor, hashes))
+def insert_tree(db: sqlite3.Connection, escrow_id: str, floor: int, levels: bytes, leaves: BinaryIO, leaves_size: int) -> None:
+    """Keep an escrow's ``leaves.bin`` (from an open file, streamed) and its levels from ``floor`` up."""
+    db.execute(TREE_TABLE)
+    cursor = db.execute("INSERT INTO escrow_trees (escrow_id, floor, levels, leaves_bin) VALUES (?, ?, ?, zeroblob(?))",
+                        (escrow_id, floor, levels, leaves_size))
+    assert cursor.lastrowid is not None
+    _copy_into(db, "escrow_trees", "leaves_bin", cursor.lastrowid, leaves)
 
 
-def levels(db: sqlite3.Connection, escrow_id: str) -> tuple[int, bytes] | None:
-    """``(floor, hashes)`` kept for an escrow sealed here, or ``None`` (sealed before they were kept)."""
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'escrow_levels'").fetchone() is None:
+@dataclass(frozen=True)
+class Tree:
+    """An escrow's kept levels; its leaves are read with :func:`escrow_blobs`."""
+
+    rowid: int
+    floor: int
+    levels: bytes
+
+
+def tree(db: sqlite3.Connection, escrow_id: str) -> Tree | None:
+    """The tree kept for an escrow sealed here, or ``None`` (sealed before trees were kept)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'escrow_trees'").fetchone() is None:
         return None
-    row = db.execute("SELECT floor, hashes FROM escrow_levels WHERE escrow_id = ?", (escrow_id,)).fetchone()
-    return None if row is None else (int(row[0]), bytes(row[1]))
+    row = db.execute("SELECT rowid, floor, levels FROM escrow_trees WHERE escrow_id = ?", (escrow_id,)).fetchone()
+    return None if row is None else Tree(int(row[0]), int(row[1]), bytes(row[2]))
 
 
 @dataclass(frozen=True)
@@ -82,12 +94,16 @@ def sealed_head(db: sqlite3.Connection, escrow_id: str) -> SealedHead | None:
     return None if row is None else SealedHead(int(row[0]), bytes(row[1]), bytes(row[2]), row[3])
 
 
-@contextmanager
-def escrow_blobs(db: sqlite3.Connection, rowid: int) -> Iterator[tuple[sqlite3.Blob, sqlite3.Blob]]:
-    """``cells.txt`` and ``leaves.bin`` of an escrow row, read-only, sliced as bytes are."""
-    with db.blobopen("escrows", "cells_txt", rowid, readonly=True) as cells, \
-            db.blobopen("escrows", "leaves_bin", rowid, readonly=True) as leaves:
-        yield cells, leaves
+def cells_blob(db: sqlite3.Connection, rowid: int) -> sqlite3.Blob:
+    """``cells.txt`` of an escrow row, read-only (a context manager, sliced with :func:`read`)."""
+    return db.blobopen("escrows", "cells_txt", rowid, readonly=True)
+
+
+def leaves_blob(db: sqlite3.Connection, rowid: int, kept: Tree | None) -> sqlite3.Blob:
+    """``leaves.bin`` of an escrow sealed here: from its kept tree, else from its row."""
+    if kept is not None:
+        return db.blobopen("escrow_trees", "leaves_bin", kept.rowid, readonly=True)
+    return db.blobopen("escrows", "leaves_bin", rowid, readonly=True)
 
 
 def read(blob: sqlite3.Blob, lo: int, hi: int) -> bytes:

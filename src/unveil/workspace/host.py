@@ -86,9 +86,9 @@ def commit(
     with ws.connect() as db:
         if q.escrow_exists(db, escrow_id):
             raise MalformedInputError(f"escrow {escrow_id!r} already exists in this workspace", where="--escrow-id")
-        if 32 * n > blobs.blob_limit(db):
-            raise MalformedInputError(f"{n} cells: leaves.bin would exceed the workspace's largest blob "
-                                      f"({blobs.blob_limit(db)} bytes, {blobs.blob_limit(db) // 32} cells)", where="--resolution")
+        if 33 * n > blobs.blob_limit(db):
+            raise MalformedInputError(f"{n} cells: leaves.bin and the tree levels would exceed the workspace's largest row "
+                                      f"({blobs.blob_limit(db)} bytes, about {blobs.blob_limit(db) // 33} cells)", where="--resolution")
         secret = random(32)  # fresh for each escrow, never reused (spec §3)
         salter = Salter(secret, escrow_id)
         try:
@@ -114,9 +114,8 @@ def commit(
                 with transaction(db):
                     blobs.insert_escrow_streamed(
                         db, escrow_id, own=True, escrow_json=escrow_json, cells_txt=files["cells.txt"], cells_size=files["cells.txt"].tell(),
-                        leaves=files["leaves.bin"], leaves_size=32 * n, territory_geojson=territory_geojson, coverage_checked=True,
-                        recorded=format_time(now))
-                    blobs.insert_levels(db, escrow_id, LEVEL_FLOOR, tree.upper())
+                        territory_geojson=territory_geojson, coverage_checked=True, recorded=format_time(now))
+                    blobs.insert_tree(db, escrow_id, LEVEL_FLOOR, tree.upper(), files["leaves.bin"], 32 * n)
                     q.insert_secret(db, escrow_id, secret, json.dumps(sealed_totals) if sealed_totals else None)
                     q.insert_contents(db, escrow_id, ((cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()))
         except OSError as exc:
@@ -164,14 +163,14 @@ def reveal(
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
         contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
-        with blobs.escrow_blobs(db, head.rowid) as (cells_blob, leaves_blob):
+        kept = blobs.tree(db, escrow_id)
+        with blobs.cells_blob(db, head.rowid) as cells_blob, blobs.leaves_blob(db, head.rowid, kept) as leaves_blob:
             cells = _committed_cells(escrow, cells_blob)
             if indices[-1] >= len(cells):
                 raise MalformedInputError(f"cell index {indices[-1]} is outside the escrow's {len(cells)} cells", where="region")
-            stored = blobs.levels(db, escrow_id)
             tree: LeveledTree | MerkleTree = (
-                LeveledTree(escrow.tree_size, stored[0], stored[1], lambda lo, hi: blobs.read(leaves_blob, 32 * lo, 32 * hi))
-                if stored is not None else MerkleTree.from_leaf_hashes(hash_leaves(blobs.read(leaves_blob, 0, len(leaves_blob))))
+                LeveledTree(escrow.tree_size, kept.floor, kept.levels, lambda lo, hi: blobs.read(leaves_blob, 32 * lo, 32 * hi))
+                if kept is not None else MerkleTree.from_leaf_hashes(hash_leaves(blobs.read(leaves_blob, 0, len(leaves_blob))))
             )
             openings, proof = open_with(secret, escrow_id, cells, contents, tree, list(indices))
             opened_cells = [o["cell"] for o in openings]
@@ -226,6 +225,7 @@ def commit_declaration(
     sealed_totals: Sequence[str] = (),
     max_cells: int | None = None,
     progress: Callable[[int], Callable[[int], None]] | None = None,
+    random: Callable[[int], bytes] = os.urandom,
 ) -> Committed:
     """Seal the declaration in ``declaration`` (bytes, any format) over every cell of the
     territory in ``territory`` (GeoJSON bytes, recorded as they were read) at ``resolution``.
@@ -245,7 +245,7 @@ def commit_declaration(
     cells = H3Cells(land.cell_ids(resolution))
     return commit(
         ws, escrow_id=escrow_id, cells=cells, resolution=resolution, contents=decl.contents(resolution), out=out, now=now,
-        public_totals=public, sealed_totals=sealed, territory_geojson=territory,
+        public_totals=public, sealed_totals=sealed, territory_geojson=territory, random=random,
         on_progress=progress(len(cells)) if progress is not None else None,
     )
 
@@ -275,7 +275,7 @@ def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
         if head is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
         escrow = parse_escrow(loads(head.escrow_json)["statement"])
-        with blobs.escrow_blobs(db, head.rowid) as (cells_blob, _):
+        with blobs.cells_blob(db, head.rowid) as cells_blob:
             return _select(escrow, _committed_cells(escrow, cells_blob), region, escrow_id, chosen[0])
 
 

@@ -202,7 +202,7 @@ def accept_escrow(
                 q.mark_coverage_checked(db, escrow.escrow_id, territory_geojson)
         else:  # streamed: a continental cells.txt is not copied whole into SQLite's bind buffer
             blobs.insert_escrow_streamed(db, escrow.escrow_id, own=False, escrow_json=escrow_json, cells_txt=io.BytesIO(cells_txt),
-                                         cells_size=len(cells_txt), leaves=None, leaves_size=0, territory_geojson=territory_geojson,
+                                         cells_size=len(cells_txt), territory_geojson=territory_geojson,
                                          coverage_checked=territory_geojson is not None, recorded=recorded)
         if pin and not q.pinned_keys(db, escrow.escrow_id):
             q.pin_keys(db, escrow.escrow_id, pin, recorded)
