@@ -51,20 +51,17 @@ def h3_valid(values: np.ndarray, resolution: int) -> bool:
     """Whether every value is a valid H3 cell index at ``resolution`` (the rules of h3's
     ``isValidCell``, checked on whole arrays; tested against it)."""
     u = np.uint64
-    if not bool(np.all((values >> u(56)) == u(8))):  # high bit 0, mode 1 (a cell), reserved bits 0
+    unused = (1 << (3 * (15 - resolution))) - 1  # digits past the resolution: all 7
+    head = 0x80 | resolution  # high bit 0, mode 1 (a cell), reserved bits 0, the resolution
+    if bool(np.any((values & u((0xFFF << 52) | unused)) != u((head << 52) | unused))):
         return False
-    if not bool(np.all(((values >> u(52)) & u(0xF)) == u(resolution))):
-        return False
-    base = ((values >> u(45)) & u(0x7F)).astype(np.intp)
-    if not bool(np.all(base < 122)):
-        return False
-    unused = u((1 << (3 * (15 - resolution))) - 1)
-    if not bool(np.all((values & unused) == unused)):  # digits past the resolution are all 7
+    top = values >> u(45)  # the head, then the base cell
+    if int(top.max()) >= (head << 7) + 122:  # base cells are 0..121
         return False
     low = u(sum(1 << (3 * (15 - r)) for r in range(1, resolution + 1)))
-    if bool(np.any(values & (values >> u(1)) & (values >> u(2)) & low)):  # a used digit is 7
+    if resolution and bool(np.any(values & (values >> u(1)) & (values >> u(2)) & low)):  # a used digit is 7
         return False
-    pentagonal = values[_PENTAGON[base]]
+    pentagonal = values[_PENTAGON[top & u(0x7F)]]
     if len(pentagonal):
         found = np.zeros(len(pentagonal), dtype=bool)
         for r in range(1, resolution + 1):
