@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(PY) bench/upload_stall.py
 	$(PY) bench/coverage_memory.py
 	$(PY) bench/simulate.py
+	$(PY) bench/continental.py $(if $(CONTINENTAL_KM2),--km2 $(CONTINENTAL_KM2))  # minutes; smaller: make bench CONTINENTAL_KM2=740000
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache
