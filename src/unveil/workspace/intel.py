@@ -179,7 +179,7 @@ def open_intel(
         escrow = parse_escrow(loads(row.escrow_json)["statement"])
         if escrow.purpose != "intel" or escrow.shadows is None:
             raise MalformedInputError(f"escrow {escrow_id!r} is not an intel escrow", where="--escrow-id")
-        cells = cell_file.read(cells_txt).cells
+        cells = tuple(cell_file.read(cells_txt).cells)
         try:
             index = cells.index(cell)
         except ValueError:
