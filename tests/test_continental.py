@@ -272,6 +272,8 @@ def test_lazy_cell_list_finds_exactly_what_the_plain_checks_find(edit: Any) -> N
     assert lazy.cells == plain.cells and list(lazy.cells) == list(plain.cells) and len(lazy) == len(plain)
     assert lazy.cells[3] == plain.cells[3] and lazy.cells[-1] == plain.cells[-1] and lazy.cells[2:9] == list(plain.cells[2:9])
     assert cell_file.problems(lazy, "h3", 7) == cell_file.problems(plain, "h3", 7)
+    assert cell_file.problems(lazy, "h3", 8) == cell_file.problems(plain, "h3", 8)
+    assert cell_file.problems(lazy, "list", None) == cell_file.problems(plain, "list", None)
     assert (cell_file.problems(lazy, "h3", 7) == []) == (lines == GOOD)
 
 
