@@ -43,6 +43,13 @@ few chunks), against a hash floor of 104.5 s measured after it (2.6x; the machin
 during the commit than during the floor); reveal 4.8 s; accept --territory 24.3 s, 1,104 MiB;
 verify 2.9 s (the parent reads and hashes 358 MB in 0.85 s; the forked child checks the
 signatures and 22.4 M lines in whole-array passes, 0.05-0.1 s a million lines).
+
+Last full run (load average ~6): commit 185.5 s wall, 949 MiB, 114.4 s CPU (process and
+workers) against a floor of 186.2 s before and 66.8 s after it (wall; 1.47x their mean) and
+60.5 s CPU (1.89x): the floor's CPU figure leaves out the parent's share (receiving 1 GB from
+the workers, writing it twice: the files and the workspace copy) and the cover. Reveal 2.3 s,
+370 MiB; accept --territory 10.8 s, 1,104 MiB; verify 2.8 s, 410 MiB (target 2 s: not met
+on this machine; the cells.txt check in the forked child is most of it).
 """
 
 from __future__ import annotations
