@@ -446,3 +446,15 @@ def test_an_unwritable_output_directory_exits_2(host_files: dict[str, Path], tmp
     assert_nothing_recorded(host_files)
     if how == "permission":
         assert list(out.iterdir()) == []
+
+
+def test_h3_values_refuses_every_byte_that_is_not_a_lowercase_hex_digit() -> None:
+    good = GOOD[0].encode()
+    for byte in range(256):
+        for at in (0, 7, 8, 14):
+            line = good[:at] + bytes([byte]) + good[at + 1 :] + b"\n"
+            if bytes([byte]) in b"0123456789abcdef":
+                assert h3_values(line)[0] == int(line[:15], 16)
+            else:
+                with pytest.raises(ValueError, match="not a lowercase hex digit"):
+                    h3_values(line)
