@@ -21,13 +21,12 @@ _PENTAGON[list(PENTAGON_BASE_CELLS)] = True
 
 
 _NIBBLES = bytes(range(10)).join([b"\x10" * 48, b"\x10" * 39]) + bytes(range(10, 16)) + b"\x10" * 153
-_NIBBLES = _NIBBLES[:10] + b"\x00" + _NIBBLES[11:]  # the newline: a nibble shifted out below
-_INVALID = np.uint64(0x1010101010101010)
+_INVALID = np.array([0x1010101010101010, 0x0010101010101010], dtype=np.uint64)  # not the 16th byte: the newline, which read() checks
 
 
 def h3_values(lines: bytes | memoryview) -> np.ndarray:
-    """The ``uint64`` values of 16-byte lines of 15 hex digits (and ``\\n``); ``ValueError``
-    if a digit is not ``0-9a-f``. One ``bytes.translate`` pass turns each character into its
+    """The ``uint64`` values of 16-byte lines of 15 hex digits (and ``\\n``, which
+    :func:`unveil.core.cells.read` checks); ``ValueError`` if a digit is not ``0-9a-f``. One ``bytes.translate`` pass turns each character into its
     nibble (anything else into ``0x10``); then eight nibbles at a time in each 64-bit word
     (SIMD within a register): a check for ``0x10``, and adjacent nibbles, bytes and halves pack."""
     u = np.uint64
