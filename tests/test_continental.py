@@ -458,3 +458,28 @@ def test_h3_values_refuses_every_byte_that_is_not_a_lowercase_hex_digit() -> Non
             else:
                 with pytest.raises(ValueError, match="not a lowercase hex digit"):
                     h3_values(line)
+
+
+def test_a_damaged_stored_tree_is_refused_before_a_bundle_is_written(tmp_path: Path) -> None:
+    import sqlite3
+
+    from unveil.errors import MalformedInputError
+
+    ws, out = commit_territory(tmp_path, territory_doc(10.0, 45.0, 10.6, 45.4), 8)
+    with ws.connect() as db:
+        kept = escrow_blobs.tree(db, "continent")
+        assert kept is not None
+    damaged = bytearray(kept.levels)
+    damaged[32 + 5] ^= 1  # a bit of the second hash of level 6: leaves 64..127, a sibling on leaf 0's path
+    db = sqlite3.connect(ws.db_path)
+    db.execute("UPDATE escrow_trees SET levels = ? WHERE escrow_id = 'continent'", (bytes(damaged),))
+    db.commit()
+    db.close()
+    bundle = tmp_path / "bundle.json"
+    cells = (out / "cells.txt").read_bytes().split(b"\n")
+    far = host.Region(cell_list=(cells[0] + b"\n", "one.txt"))  # its proof reads the damaged subtree
+    with pytest.raises(MalformedInputError, match="does not lead to its root"):
+        host.reveal_region(ws, escrow_id="continent", phase="p", region=far, out=bundle, now=NOW)
+    assert not bundle.exists()
+    with ws.connect() as db:
+        assert escrow_blobs.tree(db, "continent") is not None

@@ -19,14 +19,15 @@ from typing import Any, Callable, Mapping, Sequence
 
 from unveil.core import cells as cell_file
 from unveil.core.build import escrow_statement, reveal_statement
-from unveil.core.commitments import Salter
+from unveil.core.commitments import Salter, leaves_of
 from unveil.core.encoding import format_time, is_id
 from unveil.core.escrow import Escrow, Grid, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.leveled import LeveledTree
-from unveil.core.merkle import MerkleTree, hash_leaves
+from unveil.core.merkle import MerkleTree, hash_leaves, leaf_hash
+from unveil.core.multiproof import packed_multiproof_root
 from unveil.core.statements import sign_statement
-from unveil.errors import MalformedInputError
+from unveil.errors import MalformedInputError, VerificationError
 from unveil.escrowing import LEVEL_FLOOR, CellSource, H3Cells, ListCells, TreeLevels, commit_chunks, open_with
 from unveil.store import escrow_blobs as blobs
 from unveil.store import workspace_queries as q
@@ -174,6 +175,7 @@ def reveal(
             )
             openings, proof = open_with(secret, escrow_id, cells, contents, tree, list(indices))
             opened_cells = [o["cell"] for o in openings]
+        _check_own_proof(escrow, openings, proof, str(ws.db_path))
         statement = reveal_statement(
             escrow=escrow, phase=phase, openings=openings, proof=proof,
             totals=loads(sealed_json) if open_totals and sealed_json else None, salter=Salter(secret, escrow_id),
@@ -183,6 +185,21 @@ def reveal(
         reopened = [cell for i, cell in zip(indices, opened_cells, strict=True) if i in already]
         record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out)
+
+
+def _check_own_proof(escrow: Escrow, openings: Sequence[Mapping[str, Any]], proof: Sequence[bytes], source: str) -> None:
+    """The multiproof leads to the escrow's root from the openings (spec §5), before anything is
+    written: a damaged workspace copy (stored levels or leaves) is an error, never a bundle
+    that fails every verifier."""
+    salts = [bytes.fromhex(o["salt"]) for o in openings]
+    hashes = b"".join(leaf_hash(value) for value in leaves_of(salts, [o["content"] for o in openings]))
+    try:
+        root = packed_multiproof_root(escrow.tree_size, [o["index"] for o in openings], hashes, b"".join(proof))
+    except VerificationError:
+        root = b""
+    if root.hex() != escrow.root:
+        raise MalformedInputError(f"the stored tree of escrow {escrow.escrow_id!r} does not lead to its root: "
+                                  "the workspace's copy is damaged; nothing was written", source=source)
 
 
 def _committed_cells(escrow: Escrow, cells_txt: Blob) -> Sequence[str]:
