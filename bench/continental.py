@@ -44,7 +44,14 @@ during the commit than during the floor); reveal 4.8 s; accept --territory 24.3 
 verify 2.9 s (the parent reads and hashes 358 MB in 0.85 s; the forked child checks the
 signatures and 22.4 M lines in whole-array passes, 0.05-0.1 s a million lines).
 
-Last full run (load average ~6): commit 185.5 s wall, 949 MiB, 114.4 s CPU (process and
+Quiet machine (load average under 1, the last runs): 1 M cells: commit 3.1 s (1.19x the
+floor's 2.6 s), reveal 1.1 s, accept --territory 0.9 s, verify 0.56 s. 22.4 M cells: commit
+51.7 s wall, 949 MiB, 0.94x the wall floor (55.1 s; both cores hash), 93.7 s CPU against the
+floor's 57.2 s (1.64x); reveal 1.5 s, 370 MiB; accept --territory 7.6 s, 1,104 MiB; verify
+2.1 s, 410 MiB (target 2 s: the forked child's whole-array check of 22.4 M lines takes 1.1 s
+of it, the parent's read and SHA-256 of 358 MB most of the rest).
+
+A run under load (load average ~6): commit 185.5 s wall, 949 MiB, 114.4 s CPU (process and
 workers) against a floor of 186.2 s before and 66.8 s after it (wall; 1.47x their mean) and
 60.5 s CPU (1.89x): the floor's CPU figure leaves out the parent's share (receiving 1 GB from
 the workers, writing it twice: the files and the workspace copy) and the cover. Reveal 2.3 s,
