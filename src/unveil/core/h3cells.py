@@ -33,10 +33,11 @@ def h3_values(lines: bytes | memoryview) -> np.ndarray:
     x = np.frombuffer(bytes(lines).translate(_NIBBLES), dtype="<u8").reshape(-1, 2)  # digits 0-7; 8-14 and the newline
     if bool(np.any(x & _INVALID)):
         raise ValueError("a line holds a character that is not a lowercase hex digit")
-    y = ((x & u(0x000F000F000F000F)) << u(4)) | ((x & u(0x0F000F000F000F00)) >> u(8))
-    z = ((y & u(0x000000FF000000FF)) << u(8)) | ((y & u(0x00FF000000FF0000)) >> u(16))
-    q = ((z & u(0xFFFF)) << u(16)) | ((z >> u(32)) & u(0xFFFF))
-    values: np.ndarray = (q[:, 0] << u(28)) | (q[:, 1] >> u(4))
+    x = x & u(0x0F0F0F0F0F0F0F0F)  # the newline's marker off
+    x = ((x << u(4)) | (x >> u(8))) & u(0x00FF00FF00FF00FF)  # 16-bit lanes: two digits a byte
+    x = ((x << u(8)) | (x >> u(16))) & u(0x0000FFFF0000FFFF)  # 32-bit lanes: four digits
+    x = ((x << u(16)) | (x >> u(32))) & u(0xFFFFFFFF)  # eight digits, first one highest
+    values: np.ndarray = (x[:, 0] << u(28)) | (x[:, 1] >> u(4))
     return values
 
 
