@@ -269,7 +269,8 @@ def test_inspector_notices_two_stories(setup: dict[str, Any], capsys: pytest.Cap
     # A second, equally valid bundle under the same phase name, from the host's own secret.
     db = sqlite3.connect(d / "host" / "workspace.db")
     secret, leaves, cells_txt, escrow_json = db.execute(
-        "SELECT s.master_secret, e.leaves_bin, e.cells_txt, e.escrow_json FROM secrets s JOIN escrows e USING (escrow_id)").fetchone()
+        "SELECT s.master_secret, t.leaves_bin, e.cells_txt, e.escrow_json"
+        " FROM secrets s JOIN escrows e USING (escrow_id) JOIN escrow_trees t USING (escrow_id)").fetchone()
     cells = cell_file.read(cells_txt).cells
     openings, proof = open_cells(secret, "test-1", cells, {}, leaves, [len(cells) - 1])
     other = reveal_statement(escrow=parse_escrow(loads(escrow_json)["statement"]), phase="phase-1", openings=openings, proof=proof)

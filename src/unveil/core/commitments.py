@@ -115,6 +115,35 @@ def leaves_for(
     return bytes(out)
 
 
+def leaves_and_hashes(
+    salter: Salter, cells: Iterable[str], contents: Mapping[str, Mapping[str, Any]], *, intel: bool = False
+) -> tuple[bytes, bytes]:
+    """:func:`leaves_for` and the RFC 9162 leaf hash ``SHA256(0x00 ‖ leaf)`` of each, in one
+    pass with the salt's HMAC inlined: the commit's inner loop, about five hash calls a cell
+    and little else (tested equal to :func:`leaves_for` and :func:`Salter.salt`)."""
+    inner0, outer0, prefix, sha = salter._inner, salter._outer, _CELL_PREFIX, _sha256
+    leaves: list[bytes] = []
+    hashes: list[bytes] = []
+    add_leaf, add_hash = leaves.append, hashes.append
+    get = contents.get if contents else None
+    for cell in cells:
+        name = cell.encode("utf-8")
+        inner = inner0.copy()
+        inner.update(name)
+        outer = outer0.copy()
+        outer.update(inner.digest())
+        h = prefix.copy()
+        h.update(outer.digest())
+        content = get(cell) if get is not None else None
+        if content is None and intel:
+            content = {"cell": cell, "suspects": []}
+        h.update(b'{"cell":"' + cell.encode("ascii") + b'","sites":[]}' if content is None else content_jcs(content))
+        leaf_value = h.digest()
+        add_leaf(leaf_value)
+        add_hash(sha(b"\x00" + leaf_value).digest())
+    return b"".join(leaves), b"".join(hashes)
+
+
 def sealed_totals(totals_salt: bytes, totals: Mapping[str, Any]) -> bytes:
     """``sealed_totals`` (spec §4) from the ``#totals`` salt and the totals object."""
     return _sha256(TOTALS_TAG + totals_salt + canonicalize(totals)).digest()

@@ -43,7 +43,9 @@ __all__ = [
     "MerkleTree",
     "hash_leaves",
     "leaf_hash",
+    "multiproof_path",
     "node_hash",
+    "pair_level",
     "root_from_inclusion_proof",
     "root_from_leaf_hashes",
     "verify_consistency",
@@ -96,6 +98,12 @@ def _pair_level(level: bytes) -> bytes:
     pair = 2 * HASH_SIZE
     ends = range(0, len(level) - pair + 1, pair)
     return b"".join([sha256(_NODE_PREFIX + level[i : i + pair]).digest() for i in ends])
+
+
+def pair_level(level: bytes) -> bytes:
+    """The next level up of a level blob: its full adjacent pairs hashed, an unpaired last
+    node dropped (as :class:`MerkleTree` keeps its levels)."""
+    return _pair_level(_check_blob(level, "level blob"))
 
 
 def root_from_leaf_hashes(hashes: bytes) -> bytes:
@@ -161,6 +169,35 @@ def consistency_path(size1: int, size2: int, subtree: Callable[[int, int], bytes
     if not whole:
         proof.append(subtree(lo, hi))
     proof.reverse()
+    return proof
+
+
+def multiproof_path(size: int, indices: Sequence[int], subtree: Callable[[int, int], bytes]) -> list[bytes]:
+    """Spec §5 multiproof of the leaves at ``indices`` (strictly ascending, at least one) of a
+    tree of ``size`` leaves, with ``subtree(lo, hi)`` the MTH of leaves lo..hi-1.
+
+    Runs ``MPROOF(0, size)`` as written in spec §5, depth first with an explicit stack,
+    finding which indices fall in a range by bisection: O(|S| log N) subtree hashes.
+    """
+    idx = list(indices)
+    if not idx:
+        raise ValueError("a multiproof needs at least one index")
+    for a, b in pairwise(idx):
+        if not a < b:
+            raise ValueError(f"indices not strictly ascending: {a} then {b}")
+    if idx[0] < 0 or idx[-1] >= size:
+        raise ValueError(f"indices not within [0, {size})")
+    proof: list[bytes] = []
+    stack = [(0, size, 0, len(idx))]  # (lo, hi, first, end): idx[first:end] in [lo, hi)
+    while stack:
+        lo, hi, first, end = stack.pop()
+        if first == end:
+            proof.append(subtree(lo, hi))
+        elif hi - lo > 1:
+            mid = lo + _split(hi - lo)
+            cut = bisect_left(idx, mid, first, end)
+            stack.append((mid, hi, cut, end))
+            stack.append((lo, mid, first, cut))
     return proof
 
 
@@ -285,26 +322,7 @@ class MerkleTree:
         Runs ``MPROOF(0, size)`` as written in spec §5, depth first with an explicit stack,
         finding which indices fall in a range by bisection: O(|S| log N) range hashes.
         """
-        idx = list(indices)
-        if not idx:
-            raise ValueError("a multiproof needs at least one index")
-        for a, b in pairwise(idx):
-            if not a < b:
-                raise ValueError(f"indices not strictly ascending: {a} then {b}")
-        if idx[0] < 0 or idx[-1] >= self._size:
-            raise ValueError(f"indices not within [0, {self._size})")
-        proof: list[bytes] = []
-        stack = [(0, self._size, 0, len(idx))]  # (lo, hi, first, end): idx[first:end] in [lo, hi)
-        while stack:
-            lo, hi, first, end = stack.pop()
-            if first == end:
-                proof.append(self._range(lo, hi))
-            elif hi - lo > 1:
-                mid = lo + _split(hi - lo)
-                cut = bisect_left(idx, mid, first, end)
-                stack.append((mid, hi, cut, end))
-                stack.append((lo, mid, first, cut))
-        return proof
+        return multiproof_path(self._size, indices, self._range)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,11 +14,14 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 import h3
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from unveil.core.cells import H3_LINE, FixedWidthCells
+from unveil.core.h3cells import locate
 from unveil.errors import MalformedInputError
-from unveil.geo.territory import Geometry, area_km2, overlapping_cells, read_territory
+from unveil.geo.territory import Geometry, area_km2, overlapping_cell_ids, read_territory
 
 #: Command-line option each selector's errors name.
 PARENT_OPTION = "--region"
@@ -123,14 +126,30 @@ def _by_geometry(cells: Sequence[str], resolution: int, geometry: BaseGeometry, 
         raise MalformedInputError("the region is empty: give a polygon with an area", source=option)
     if len(cells) and _too_many(geometry, resolution, len(cells)):
         geometry = geometry.intersection(_committed_extent(cells, resolution))
-    indices: list[int] = []
-    for cell in overlapping_cells(geometry, resolution):
-        i = bisect_left(cells, cell)
-        if i < len(cells) and cells[i] == cell:
-            indices.append(i)
+    indices = _locate(cells, overlapping_cell_ids(geometry, resolution))
     if not indices:
         raise MalformedInputError("the region overlaps no committed cell", source=option)
     return indices  # overlapping_cells is ascending, so the indices are too
+
+
+def _locate(cells: Sequence[str], ids: np.ndarray) -> list[int]:
+    """Ascending indices of the committed cells among ``ids`` (ascending ``uint64``).
+
+    A ``cells.txt`` of 16-byte lines read lazily (:class:`~unveil.core.cells.FixedWidthCells`,
+    a continent's) is searched by blocks over the span the ids can occupy
+    (:func:`unveil.core.h3cells.locate`); other lists one binary search an id."""
+    if not len(ids):
+        return []
+    if isinstance(cells, FixedWidthCells) and cells.width == H3_LINE:
+        first, last = bisect_left(cells, format(int(ids[0]), "x")), bisect_right(cells, format(int(ids[-1]), "x"))
+        found = locate(ids, len(cells), cells.read_bytes, first, last)
+        return [int(i) for i in found[found >= 0].tolist()]
+    indices: list[int] = []
+    for cell in (format(value, "x") for value in ids.tolist()):
+        i = bisect_left(cells, cell)
+        if i < len(cells) and cells[i] == cell:
+            indices.append(i)
+    return indices
 
 
 def _too_many(geometry: BaseGeometry, resolution: int, committed: int) -> bool:

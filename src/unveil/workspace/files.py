@@ -6,7 +6,7 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import BinaryIO, Iterator, Mapping, Sequence
 
 
 @contextmanager
@@ -34,3 +34,43 @@ def staged(out: Path, files: Mapping[str, bytes]) -> Iterator[None]:
         raise
     for name, path in temps.items():
         os.replace(path, out / name)
+
+
+@contextmanager
+def staged_streams(out: Path, names: Sequence[str]) -> Iterator[dict[str, BinaryIO]]:
+    """:func:`staged` for files written piece by piece: yields an open temporary per name (in
+    ``out``, hidden); when the body succeeds each is synced and renamed into place, if anything
+    fails (a full disk included) they are removed, leaving ``out`` as it was."""
+    created = not out.exists()
+    handles: dict[str, BinaryIO] = {}
+    temps: list[Path] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            fd, temp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            temps.append(Path(temp))
+            handles[name] = os.fdopen(fd, "w+b")
+        yield handles
+        for handle in handles.values():
+            sync(handle)
+            os.fchmod(handle.fileno(), 0o644)
+            handle.close()
+    except BaseException:
+        for handle in handles.values():
+            try:
+                handle.close()
+            except OSError:
+                pass  # a full disk fails the flush on close too: the file goes anyway
+        for path in temps:
+            path.unlink(missing_ok=True)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    for name, path in zip(names, temps, strict=True):
+        os.replace(path, out / name)
+
+
+def sync(handle: BinaryIO) -> None:
+    """Flush ``handle`` to the disk (a full disk raises ``OSError`` here, not later)."""
+    handle.flush()
+    os.fsync(handle.fileno())

@@ -14,20 +14,25 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from sqlite3 import Blob
 from typing import Any, Callable, Mapping, Sequence
 
 from unveil.core import cells as cell_file
 from unveil.core.build import escrow_statement, reveal_statement
-from unveil.core.commitments import Salter
+from unveil.core.commitments import Salter, leaves_of
 from unveil.core.encoding import format_time, is_id
-from unveil.core.escrow import Grid, parse_escrow
+from unveil.core.escrow import Escrow, Grid, parse_escrow
 from unveil.core.jsonparse import loads
+from unveil.core.leveled import LeveledTree
+from unveil.core.merkle import MerkleTree, hash_leaves, leaf_hash
+from unveil.core.multiproof import packed_multiproof_root
 from unveil.core.statements import sign_statement
-from unveil.errors import MalformedInputError
-from unveil.escrowing import commit_cells, open_cells
+from unveil.errors import MalformedInputError, VerificationError
+from unveil.escrowing import LEVEL_FLOOR, CellSource, H3Cells, ListCells, TreeLevels, commit_chunks, open_with
+from unveil.store import escrow_blobs as blobs
 from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
-from unveil.workspace.files import staged
+from unveil.workspace.files import staged, staged_streams, sync
 from unveil.workspace.workspace import Workspace
 
 
@@ -49,7 +54,7 @@ def commit(
     ws: Workspace,
     *,
     escrow_id: str,
-    cells: Sequence[str],
+    cells: Sequence[str] | H3Cells,
     resolution: int | None,
     contents: Mapping[str, Mapping[str, Any]],
     out: Path,
@@ -59,35 +64,67 @@ def commit(
     territory_geojson: bytes | None = None,
     random: Callable[[int], bytes] = os.urandom,
     on_progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> Committed:
-    """Seal ``contents`` over ``cells`` (sorted; absent cells are empty) as escrow ``escrow_id``."""
+    """Seal ``contents`` over ``cells`` (sorted; absent cells are empty) as escrow ``escrow_id``.
+
+    Streams (spec §3 bytes unchanged): chunks of cells are committed in order (in worker
+    processes for large escrows), ``cells.txt`` and ``leaves.bin`` written as they come into
+    hidden temporaries in ``out`` and copied into the workspace a few MiB at a time, with the
+    tree's levels from :data:`~unveil.escrowing.LEVEL_FLOOR` up for later reveals. Memory holds
+    the cells as given (8 bytes a cell for :class:`~unveil.escrowing.H3Cells`), a few chunks and
+    those levels (0.5 byte a cell). A failure, a full disk included, leaves no file behind and
+    nothing recorded (exit 2, naming ``out``)."""
     ws.require_role("host")
     if not is_id(escrow_id):
         raise MalformedInputError(f"{escrow_id!r} is not an id (1-64 of [A-Za-z0-9._:-])", where="--escrow-id")
-    stray = sorted(set(contents) - set(cells))
+    source: CellSource = cells if isinstance(cells, H3Cells) else ListCells(cells)
+    stray = [cell for cell in sorted(contents) if not source.holds(cell)]
     if stray:
         raise MalformedInputError(f"declared cell {stray[0]} is not among the territory's cells", where="--declaration")
     key = ws.statement_key()
+    n = len(source)
     with ws.connect() as db:
         if q.escrow_exists(db, escrow_id):
             raise MalformedInputError(f"escrow {escrow_id!r} already exists in this workspace", where="--escrow-id")
+        if 33 * n > blobs.blob_limit(db):
+            raise MalformedInputError(f"{n} cells: leaves.bin and the tree levels would exceed the workspace's largest row "
+                                      f"({blobs.blob_limit(db)} bytes, about {blobs.blob_limit(db) // 33} cells)", where="--resolution")
         secret = random(32)  # fresh for each escrow, never reused (spec §3)
         salter = Salter(secret, escrow_id)
-        commitment = commit_cells(secret, escrow_id, list(cells), contents, on_progress=on_progress)
-        cells_txt = cell_file.render(list(cells))
-        grid = Grid("h3" if resolution is not None else "list", len(cells), hashlib.sha256(cells_txt).hexdigest(), resolution)
-        statement = escrow_statement(
-            escrow_id=escrow_id, host=ws.name, created=format_time(now), grid=grid, root=commitment.root,
-            salter=salter, public_totals=public_totals, sealed=sealed_totals,
-        )
-        escrow_json = dump(sign_statement(statement, [key]))
-        files = {"escrow.json": escrow_json, "cells.txt": cells_txt, "leaves.bin": commitment.leaves}
-        with staged(out, files), transaction(db):
-            q.insert_escrow(db, escrow_id, own=True, escrow_json=escrow_json, cells_txt=cells_txt, leaves=commitment.leaves,
-                            territory_geojson=territory_geojson, coverage_checked=True, recorded=format_time(now))
-            q.insert_secret(db, escrow_id, secret, json.dumps(sealed_totals) if sealed_totals else None)
-            q.insert_contents(db, escrow_id, ((cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()))
-    return Committed(escrow_id, len(cells), len(contents), commitment.root.hex(), out)
+        try:
+            with staged_streams(out, ("cells.txt", "leaves.bin", "escrow.json")) as files:
+                tree, cells_sha = TreeLevels(), hashlib.sha256()
+                for chunk in commit_chunks(secret, escrow_id, source, contents, workers=workers):
+                    files["cells.txt"].write(chunk.cells_txt)
+                    files["leaves.bin"].write(chunk.leaves)
+                    cells_sha.update(chunk.cells_txt)
+                    tree.add(chunk)
+                    if on_progress:
+                        on_progress(len(chunk.leaves) // 32)
+                root = tree.root()
+                grid = Grid("h3" if resolution is not None else "list", n, cells_sha.hexdigest(), resolution)
+                statement = escrow_statement(
+                    escrow_id=escrow_id, host=ws.name, created=format_time(now), grid=grid, root=root,
+                    salter=salter, public_totals=public_totals, sealed=sealed_totals,
+                )
+                escrow_json = dump(sign_statement(statement, [key]))
+                files["escrow.json"].write(escrow_json)
+                for handle in files.values():
+                    sync(handle)
+                with transaction(db):
+                    blobs.insert_escrow_streamed(
+                        db, escrow_id, own=True, escrow_json=escrow_json, cells_txt=files["cells.txt"], cells_size=files["cells.txt"].tell(),
+                        territory_geojson=territory_geojson, coverage_checked=True, recorded=format_time(now))
+                    blobs.insert_tree(db, escrow_id, LEVEL_FLOOR, tree.upper(), files["leaves.bin"], 32 * n)
+                    q.insert_secret(db, escrow_id, secret, json.dumps(sealed_totals) if sealed_totals else None)
+                    q.insert_contents(db, escrow_id, ((cell, json.dumps(content, ensure_ascii=False)) for cell, content in contents.items()))
+        except OSError as exc:
+            raise MalformedInputError(f"cannot write the escrow: {exc.strerror or exc}; nothing was written or recorded",
+                                      source=str(out)) from None
+        except sqlite3.OperationalError as exc:
+            raise MalformedInputError(f"cannot record the escrow: {exc}; nothing was written or recorded", source=str(ws.db_path)) from None
+    return Committed(escrow_id, n, len(contents), root.hex(), out)
 
 
 @dataclass(frozen=True)
@@ -117,27 +154,60 @@ def reveal(
         raise MalformedInputError("the region holds no committed cell", where="region")
     key = ws.statement_key()
     with ws.connect() as db:
-        row = q.sealed(db, escrow_id)
-        if row is None:
+        head = blobs.sealed_head(db, escrow_id)
+        if head is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
         if q.phase_bundle(db, escrow_id, phase) is not None:
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
-        leaves, secret, sealed_json = row.leaves, row.master_secret, row.sealed_totals_json
-        escrow = parse_escrow(loads(row.escrow_json)["statement"])
-        cells = cell_file.read(row.cells_txt).cells
-        contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
+        secret, sealed_json = head.master_secret, head.sealed_totals_json
+        escrow = parse_escrow(loads(head.escrow_json)["statement"])
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
-        openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
+        contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
+        kept = blobs.tree(db, escrow_id)
+        with blobs.cells_blob(db, head.rowid) as cells_blob, blobs.leaves_blob(db, head.rowid, kept) as leaves_blob:
+            cells = _committed_cells(escrow, cells_blob)
+            if indices[-1] >= len(cells):
+                raise MalformedInputError(f"cell index {indices[-1]} is outside the escrow's {len(cells)} cells", where="region")
+            tree: LeveledTree | MerkleTree = (
+                LeveledTree(escrow.tree_size, kept.floor, kept.levels, lambda lo, hi: blobs.read(leaves_blob, 32 * lo, 32 * hi))
+                if kept is not None else MerkleTree.from_leaf_hashes(hash_leaves(blobs.read(leaves_blob, 0, len(leaves_blob))))
+            )
+            openings, proof = open_with(secret, escrow_id, cells, contents, tree, list(indices))
+            opened_cells = [o["cell"] for o in openings]
+        _check_own_proof(escrow, openings, proof, str(ws.db_path))
         statement = reveal_statement(
             escrow=escrow, phase=phase, openings=openings, proof=proof,
             totals=loads(sealed_json) if open_totals and sealed_json else None, salter=Salter(secret, escrow_id),
         )
         bundle = dump(sign_statement(statement, [key]))
         already = q.opened_indices(db, escrow_id)
-        reopened = [cells[i] for i in indices if i in already]
+        reopened = [cell for i, cell in zip(indices, opened_cells, strict=True) if i in already]
         record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out)
+
+
+def _check_own_proof(escrow: Escrow, openings: Sequence[Mapping[str, Any]], proof: Sequence[bytes], source: str) -> None:
+    """The multiproof leads to the escrow's root from the openings (spec §5), before anything is
+    written: a damaged workspace copy (stored levels or leaves) is an error, never a bundle
+    that fails every verifier."""
+    salts = [bytes.fromhex(o["salt"]) for o in openings]
+    hashes = b"".join(leaf_hash(value) for value in leaves_of(salts, [o["content"] for o in openings]))
+    try:
+        root = packed_multiproof_root(escrow.tree_size, [o["index"] for o in openings], hashes, b"".join(proof))
+    except VerificationError:
+        root = b""
+    if root.hex() != escrow.root:
+        raise MalformedInputError(f"the stored tree of escrow {escrow.escrow_id!r} does not lead to its root: "
+                                  "the workspace's copy is damaged; nothing was written", source=source)
+
+
+def _committed_cells(escrow: Escrow, cells_txt: Blob) -> Sequence[str]:
+    """The committed cells of an escrow sealed here: read line by line from the stored
+    ``cells.txt`` when its lines have one width (an h3 grid), else the whole file."""
+    if escrow.grid.system == "h3" and len(cells_txt) == cell_file.H3_LINE * escrow.tree_size:
+        return cell_file.FixedWidthCells(lambda lo, hi: blobs.read(cells_txt, lo, hi), escrow.tree_size)
+    return cell_file.read(blobs.read(cells_txt, 0, len(cells_txt))).cells
 
 
 def record_opening(
@@ -172,6 +242,7 @@ def commit_declaration(
     sealed_totals: Sequence[str] = (),
     max_cells: int | None = None,
     progress: Callable[[int], Callable[[int], None]] | None = None,
+    random: Callable[[int], bytes] = os.urandom,
 ) -> Committed:
     """Seal the declaration in ``declaration`` (bytes, any format) over every cell of the
     territory in ``territory`` (GeoJSON bytes, recorded as they were read) at ``resolution``.
@@ -188,10 +259,10 @@ def commit_declaration(
     check_cell_budget(land.geometry, resolution, max_cells)
     decl = read_declaration(declaration, source=declaration_source, contains=land.contains, resolution=resolution)
     public, sealed = decl.totals(list(public_totals)) if public_totals else None, decl.totals(list(sealed_totals)) if sealed_totals else None
-    cells = land.cells(resolution)
+    cells = H3Cells(land.cell_ids(resolution))
     return commit(
         ws, escrow_id=escrow_id, cells=cells, resolution=resolution, contents=decl.contents(resolution), out=out, now=now,
-        public_totals=public, sealed_totals=sealed, territory_geojson=territory,
+        public_totals=public, sealed_totals=sealed, territory_geojson=territory, random=random,
         on_progress=progress(len(cells)) if progress is not None else None,
     )
 
@@ -211,18 +282,23 @@ class Region:
 def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
     """Indices into the committed cells of escrow ``escrow_id`` (sealed here) that ``region``
     selects (:func:`unveil.geo.regions.select_indices`)."""
-    from unveil.geo import regions, territory
-
     chosen = [name for name, value in (("--region", region.parents), ("--polygon", region.polygon), ("--bbox", region.bbox),
                                        ("--cells", region.cell_list)) if value is not None]
     if len(chosen) != 1:
         raise MalformedInputError("choose the region with exactly one of --region, --polygon, --bbox, --cells",
                                   where=", ".join(chosen) or "region")
     with ws.connect() as db:
-        row = q.sealed(db, escrow_id)
-    if row is None:
-        raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
-    cells = cell_file.read(row.cells_txt).cells
+        head = blobs.sealed_head(db, escrow_id)
+        if head is None:
+            raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
+        escrow = parse_escrow(loads(head.escrow_json)["statement"])
+        with blobs.cells_blob(db, head.rowid) as cells_blob:
+            return _select(escrow, _committed_cells(escrow, cells_blob), region, escrow_id, chosen[0])
+
+
+def _select(escrow: Escrow, cells: Sequence[str], region: Region, escrow_id: str, chosen: str) -> list[int]:
+    from unveil.geo import regions, territory
+
     if region.cell_list is not None:
         data, source = region.cell_list
         try:
@@ -231,9 +307,9 @@ def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
             raise MalformedInputError(f"not UTF-8 (byte {exc.start})", source=source) from None
         listed = [line.strip() for line in text.splitlines() if line.strip()]
         return regions.select_indices(cells, 0, cell_list=listed)  # a list of cells needs no resolution
-    resolution = parse_escrow(loads(row.escrow_json)["statement"]).grid.resolution
+    resolution = escrow.grid.resolution
     if resolution is None:
-        raise MalformedInputError(f"escrow {escrow_id!r} is on a list grid: choose its cells with --cells", where=chosen[0])
+        raise MalformedInputError(f"escrow {escrow_id!r} is on a list grid: choose its cells with --cells", where=chosen)
     if region.parents is not None:
         return regions.select_indices(cells, resolution, parents=list(region.parents))
     if region.polygon is not None:

@@ -93,21 +93,40 @@ def check_trust_option(trust: Sequence[str]) -> None:
             raise MalformedInputError(exc.message, source="--trust") from None
 
 
-def coverage_problems(territory: AgreedTerritory, grid: Grid, cells: Sequence[str], *, max_cells: int | None) -> list[Problem]:
+def coverage_problems(
+    territory: AgreedTerritory, grid: Grid, cells: Sequence[str] | CellList, *, max_cells: int | None
+) -> list[Problem]:
     """Spec §1: every cell overlapping the agreed territory, computed here, must be committed
     (``coverage-missing``). Refuses first (MalformedInputError, exit 2) a cover larger than
-    ``max_cells`` (:func:`unveil.geo.budget.check_cell_budget`; ``None``: the default)."""
+    ``max_cells`` (:func:`unveil.geo.budget.check_cell_budget`; ``None``: the default).
+
+    A ``cells.txt`` of 16-byte lines (a :class:`CellList` read lazily) is merged block by block
+    against the cover's ``uint64`` ids (:func:`unveil.geo.territory.missing_ids`): 8 bytes a
+    covering cell and one block of the file, never a string per cell."""
     from unveil.geo.budget import check_cell_budget
-    from unveil.geo.territory import missing_cells, read_territory
+    from unveil.geo.territory import missing_cells, missing_ids, read_territory
 
     if grid.system != "h3" or grid.resolution is None:
         raise MalformedInputError("coverage of a territory can be checked only for an h3 escrow", where="--territory")
     land = read_territory(territory.data, source=territory.source, filter=territory.filter)
     check_cell_budget(land.geometry, grid.resolution, max_cells)
-    missing = missing_cells(land, grid.resolution, cells)
+    ids = None
+    if isinstance(cells, CellList) and cells.data is not None:
+        from unveil.core.h3cells import h3_blocks
+
+        try:
+            ids = missing_ids(land.cell_ids(grid.resolution), h3_blocks(cells.data))
+        except ValueError:  # not hex: the cell list check names the line
+            ids = None
+    if ids is not None:
+        missing = [format(value, "x") for value in ids[:3].tolist()]
+        count = len(ids)
+    else:
+        missing = missing_cells(land, grid.resolution, cells.cells if isinstance(cells, CellList) else cells)
+        count = len(missing)
     if not missing:
         return []
-    return [Problem(None, Reason.COVERAGE_MISSING, f"{len(missing)} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
+    return [Problem(None, Reason.COVERAGE_MISSING, f"{count} cells of the agreed territory are not committed, e.g. {', '.join(missing[:3])}")]
 
 
 def _trust(db: sqlite3.Connection, escrow_signed: SignedStatement, trust: Sequence[str]) -> tuple[list[str] | None, bool]:
@@ -185,7 +204,7 @@ def verify(
         report = replace(report, host_key_pinned=pinned)
     extra: list[Problem] = []
     if territory is not None:
-        extra += coverage_problems(territory, report.escrow.grid, cell_list.cells, max_cells=max_cells)
+        extra += coverage_problems(territory, report.escrow.grid, cell_list, max_cells=max_cells)
     if workspace is not None:
         if now is None:
             raise ValueError("recording in a workspace needs the time")
@@ -256,7 +275,7 @@ def accept(
     report = replace(report, host_key_pinned=pinned)
     problems = list(report.problems)
     if territory is not None:
-        problems += coverage_problems(territory, report.escrow.grid, cell_list.cells, max_cells=max_cells)
+        problems += coverage_problems(territory, report.escrow.grid, cell_list, max_cells=max_cells)
     recorded = False
     if not problems:
         records.accept_escrow(workspace, escrow_json=escrow.data, cells_txt=cells.data,

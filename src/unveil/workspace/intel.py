@@ -77,7 +77,7 @@ def _declaration(db: sqlite3.Connection, shadows: str, where: str = "--shadows")
         raise MalformedInputError(f"escrow {shadows!r} is a {escrow.purpose} escrow, not a declaration", where=where)
     if escrow.grid.system != "h3" or escrow.grid.resolution is None:
         raise MalformedInputError(f"escrow {shadows!r} is not on an h3 grid: suspects are points", where=where)
-    return _Declaration(escrow, cell_file.read(row.cells_txt).cells, row.cells_txt)
+    return _Declaration(escrow, tuple(cell_file.read(row.cells_txt).cells), row.cells_txt)
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def open_intel(
         escrow = parse_escrow(loads(row.escrow_json)["statement"])
         if escrow.purpose != "intel" or escrow.shadows is None:
             raise MalformedInputError(f"escrow {escrow_id!r} is not an intel escrow", where="--escrow-id")
-        cells = cell_file.read(cells_txt).cells
+        cells = tuple(cell_file.read(cells_txt).cells)
         try:
             index = cells.index(cell)
         except ValueError:

@@ -7,6 +7,7 @@ Recording only: the checks are :mod:`unveil.workspace.inspector`'s; the SQL is i
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import sqlite3
 from collections import defaultdict
@@ -24,6 +25,7 @@ from unveil.core.quantities import exact, exact_sum
 from unveil.core.reasons import Reason
 from unveil.core.verify import BundleReport
 from unveil.errors import MalformedInputError, Problem
+from unveil.store import escrow_blobs as blobs
 from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
 from unveil.workspace.workspace import Workspace
@@ -198,9 +200,10 @@ def accept_escrow(
                 raise MalformedInputError(f"this workspace holds another statement for escrow {escrow.escrow_id!r}", where="--escrow")
             if territory_geojson is not None:
                 q.mark_coverage_checked(db, escrow.escrow_id, territory_geojson)
-        else:
-            q.insert_escrow(db, escrow.escrow_id, own=False, escrow_json=escrow_json, cells_txt=cells_txt, leaves=None,
-                            territory_geojson=territory_geojson, coverage_checked=territory_geojson is not None, recorded=recorded)
+        else:  # streamed: a continental cells.txt is not copied whole into SQLite's bind buffer
+            blobs.insert_escrow_streamed(db, escrow.escrow_id, own=False, escrow_json=escrow_json, cells_txt=io.BytesIO(cells_txt),
+                                         cells_size=len(cells_txt), territory_geojson=territory_geojson,
+                                         coverage_checked=territory_geojson is not None, recorded=recorded)
         if pin and not q.pinned_keys(db, escrow.escrow_id):
             q.pin_keys(db, escrow.escrow_id, pin, recorded)
     return escrow.escrow_id
