@@ -92,11 +92,15 @@ def commit(
 
 @dataclass(frozen=True)
 class Revealed:
+    """A revealed phase: written to ``path`` as one file, or (``parts`` non-empty) as the part
+    files ``parts`` beside it (spec §5.1), part 1 first."""
+
     escrow_id: str
     phase: str
     openings: int
     reopened: list[str]
     path: Path
+    parts: tuple[Path, ...] = ()
 
 
 def reveal(
@@ -108,9 +112,18 @@ def reveal(
     out: Path,
     now: datetime,
     open_totals: bool = False,
+    max_part_bytes: int | None = None,
 ) -> Revealed:
-    """Open the cells at ``indices`` (sorted) as phase ``phase``: a signed reveal bundle (§5)."""
+    """Open the cells at ``indices`` (sorted) as phase ``phase``: a signed reveal bundle (§5)
+    written to ``out``, or, when that file would exceed ``max_part_bytes`` (default 16 MiB),
+    numbered parts of at most that size beside it, ``<out stem>.part-<k>-of-<n>.json``
+    (spec §5.1, :mod:`unveil.workspace.reveal_parts`)."""
+    from unveil.core.reveal import PART_MAX_BYTES
+    from unveil.workspace import reveal_parts
+
     ws.require_role("host")
+    limit = PART_MAX_BYTES if max_part_bytes is None else max_part_bytes
+    reveal_parts.check_limit(limit)
     if not is_id(phase):
         raise MalformedInputError(f"{phase!r} is not an id (1-64 of [A-Za-z0-9._:-])", where="--phase")
     if not indices:
@@ -120,7 +133,7 @@ def reveal(
         row = q.sealed(db, escrow_id)
         if row is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
-        if q.phase_bundle(db, escrow_id, phase) is not None:
+        if q.phase_files(db, escrow_id, phase):  # as one file or in parts (spec §5.1)
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
         leaves, secret, sealed_json = row.leaves, row.master_secret, row.sealed_totals_json
         escrow = parse_escrow(loads(row.escrow_json)["statement"])
@@ -129,15 +142,49 @@ def reveal(
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
         openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
-        statement = reveal_statement(
-            escrow=escrow, phase=phase, openings=openings, proof=proof,
-            totals=loads(sealed_json) if open_totals and sealed_json else None, salter=Salter(secret, escrow_id),
-        )
+        totals = loads(sealed_json) if open_totals and sealed_json else None
+        salter = Salter(secret, escrow_id)
+        statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
         bundle = dump(sign_statement(statement, [key]))
         already = q.opened_indices(db, escrow_id)
         reopened = [cells[i] for i in indices if i in already]
-        record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
-    return Revealed(escrow_id, phase, len(indices), reopened, out)
+        if len(bundle) <= limit:
+            record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
+            return Revealed(escrow_id, phase, len(indices), reopened, out)
+        from unveil.core.merkle import MerkleTree, hash_leaves
+
+        del bundle, statement, proof
+        tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
+        files = reveal_parts.cut_into_parts(
+            escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
+            sign=lambda s: dump(sign_statement(s, [key])), limit=limit, totals=totals, salter=salter,
+        )
+        paths = record_parts(db, out, escrow_id, phase, files, now, sealed_json if open_totals else None)
+    return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))
+
+
+def record_parts(
+    db: sqlite3.Connection, out: Path, escrow_id: str, phase: str, files: Sequence[bytes], now: datetime, totals_json: str | None = None,
+) -> list[Path]:
+    """Write the part files of a phase beside ``out`` (spec §5.1 names) and record each part
+    and the opened cells, all or nothing; the paths written, part 1 first."""
+    from unveil.core.parts import part_file_name
+    from unveil.core.reveal import parse_reveal
+
+    stem = out.name[: -len(".json")] if out.name.endswith(".json") else out.name
+    directory = out.resolve().parent
+    names = [part_file_name(stem, k, len(files)) for k in range(1, len(files) + 1)]
+    recorded = format_time(now)
+    with staged(directory, dict(zip(names, files, strict=True))), transaction(db):
+        for data in files:
+            part = parse_reveal(loads(data)["statement"])
+            assert part.part is not None and part.parts is not None  # built as a part
+            q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(part.openings), recorded,
+                           part=part.part, parts=part.parts, first_index=part.openings[0].index, last_index=part.openings[-1].index)
+            q.insert_opened(db, escrow_id, phase, ((o.index, o.cell, json.dumps(o.content, ensure_ascii=False)) for o in part.openings))
+        if totals_json is not None:
+            q.insert_opened_totals(db, escrow_id, totals_json, phase)
+    return [directory / name for name in names]
 
 
 def record_opening(
@@ -243,8 +290,10 @@ def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
 
 
 def reveal_region(
-    ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False
+    ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False,
+    max_part_bytes: int | None = None,
 ) -> Revealed:
     """:func:`reveal` of the cells ``region`` selects."""
     ws.require_role("host")
-    return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals)
+    return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals,
+                  max_part_bytes=max_part_bytes)

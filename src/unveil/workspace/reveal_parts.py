@@ -1,0 +1,97 @@
+"""The host cuts a phase too large for one file into numbered parts (spec §5.1): each part a
+signed reveal bundle of its own, with its own multiproof, of at most ``limit`` bytes.
+
+How: every opening's size in the file is measured once; consecutive openings are grouped
+greedily under the limit less the bundle's fixed fields and a proof allowance
+(:func:`unveil.core.parts.group_by_size`); then each part is built and signed, and a part
+that still comes out too large (a scattered part's multiproof is longer than the allowance)
+is cut in two and every part is built again (the numbers ``part``/``parts`` are signed).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from unveil.core.build import reveal_statement
+from unveil.core.commitments import Salter
+from unveil.core.escrow import Escrow
+from unveil.core.parts import group_by_size
+from unveil.core.reveal import PART_MAX_BYTES
+from unveil.errors import MalformedInputError
+
+__all__ = ["check_limit", "cut_into_parts"]
+
+_HASH_LINE = 64 + 2 + 3 + 2  # a hex hash in the proof array: quotes, indent, ",\n"
+_OPENING_DEPTH = 3  # envelope -> statement -> openings -> the opening object
+
+
+def check_limit(limit: int) -> None:
+    """``--max-part-bytes``: 1 .. 16 MiB (spec §5.1); MalformedInputError otherwise."""
+    if not 1 <= limit <= PART_MAX_BYTES:
+        raise MalformedInputError(f"{limit} bytes is outside 1..{PART_MAX_BYTES} (a part is at most 16 MiB, spec §5.1)", where="--max-part-bytes")
+
+
+def _opening_size(opening: Mapping[str, Any]) -> int:
+    """Bytes the opening takes in a bundle written by :func:`unveil.workspace.host.dump`."""
+    text = json.dumps(opening, indent=1, ensure_ascii=False)
+    return len(text.encode("utf-8")) + _OPENING_DEPTH * (text.count("\n") + 1) + 2
+
+
+def cut_into_parts(
+    *,
+    escrow: Escrow,
+    phase: str,
+    openings: Sequence[Mapping[str, Any]],
+    proof_of: Callable[[list[int]], list[bytes]],
+    sign: Callable[[dict[str, Any]], bytes],
+    limit: int,
+    totals: Mapping[str, Any] | None,
+    salter: Salter,
+) -> list[bytes]:
+    """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
+    ascending index); ``proof_of(indices)`` is the multiproof of a part's indices, ``sign`` the
+    file of a signed statement. MalformedInputError (``--max-part-bytes``) if one opening with
+    the bundle's fixed fields does not fit in ``limit``."""
+    check_limit(limit)
+    empty = sign(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6))
+    allowance = 2 * max(1, math.ceil(math.log2(max(escrow.tree_size, 2)))) * _HASH_LINE
+    sizes = [_opening_size(o) for o in openings]
+    budget = limit - len(empty) - allowance
+    biggest = max(range(len(sizes)), key=sizes.__getitem__)
+    if sizes[biggest] > budget:
+        raise MalformedInputError(
+            f"{limit} bytes cannot hold a part with the opening of index {openings[biggest]['index']}"
+            f" ({sizes[biggest] + len(empty) + allowance} bytes with the bundle's fixed fields and proof)", where="--max-part-bytes")
+    runs = group_by_size(sizes, budget)
+    while True:
+        files = [
+            sign(_statement(escrow, phase, openings[start:stop], proof_of([int(o["index"]) for o in openings[start:stop]]),
+                            totals if k == 1 else None, salter, k, len(runs)))
+            for k, (start, stop) in enumerate(runs, start=1)
+        ]
+        over = [k for k, data in enumerate(files) if len(data) > limit]
+        if not over:
+            return files
+        for k in reversed(over):  # cut each part that came out too large in two
+            start, stop = runs[k]
+            if stop - start == 1:
+                raise MalformedInputError(
+                    f"{limit} bytes cannot hold the part with the opening of index {openings[start]['index']} ({len(files[k])} bytes)",
+                    where="--max-part-bytes")
+            middle = (start + stop) // 2
+            runs[k:k + 1] = [(start, middle), (middle, stop)]
+
+
+def _statement(
+    escrow: Escrow, phase: str, openings: Sequence[Mapping[str, Any]], proof: Sequence[bytes], totals: Mapping[str, Any] | None,
+    salter: Salter, part: int, parts: int,
+) -> dict[str, Any]:
+    statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
+    ordered = {k: v for k, v in statement.items() if k not in ("openings", "proof", "totals")}
+    ordered.update({"part": part, "parts": parts, "openings": statement["openings"], "proof": statement["proof"]})
+    if "totals" in statement:
+        ordered["totals"] = statement["totals"]
+    return ordered
