@@ -87,7 +87,7 @@ def reveal(
     bbox: Annotated[Optional[str], typer.Option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Open every committed cell that overlaps the box.")] = None,
     cells: Annotated[Optional[Path], typer.Option("--cells", help="A file of cell ids to open, one per line.")] = None,
     open_totals: Annotated[bool, typer.Option("--open-totals", help="Also open the sealed totals.")] = False,
-    max_part_bytes: Annotated[Optional[int], typer.Option("--max-part-bytes", metavar="BYTES", help="Largest file, in bytes (default and at most 16 MiB): a larger phase is written as numbered parts OUT-STEM.part-K-of-N.json beside --out (spec §5.1).")] = None,
+    max_part_bytes: Annotated[Optional[int], typer.Option("--max-part-bytes", metavar="BYTES", help="Largest file in bytes (default, and at most, 16 MiB); a larger phase becomes parts OUT-STEM.part-K-of-N.json (spec §5.1).")] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Open a region of a sealed declaration as a signed reveal bundle, or its numbered parts (host)."""
