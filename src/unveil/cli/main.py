@@ -98,7 +98,7 @@ def reveal(
 
 @app.command()
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="Signed reveal bundle (reveal-<phase>.json).", show_default=False)],
+    bundle: Annotated[list[Path], typer.Argument(help="Signed reveal bundle (reveal-<phase>.json); or every part of one phase (spec §5.1), as files or their directory.", show_default=False)],
     escrow: Annotated[Path, typer.Option("--escrow", help="Signed escrow statement (escrow.json).", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
     leaves: Annotated[Optional[Path], typer.Option("--leaves", help="The host's leaves.bin, to pin a wrong leaf to its opening.")] = None,
@@ -109,7 +109,7 @@ def verify(
     max_cells: MaxCellsOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
-    """Check a reveal bundle against its escrow and cell list (spec §1–§6)."""
+    """Check a reveal bundle, or a whole phase in parts, against its escrow and cell list (spec §1–§6)."""
     from unveil.cli.verify_cmd import run
 
     raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory,

@@ -21,7 +21,8 @@ def error(message: str) -> None:
 
 
 def show_report(report: BundleReport) -> None:
-    title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}: {len(report.reveal.openings)} openings"
+    part = f", {report.reveal.part_name()}" if report.reveal.part is not None else ""
+    title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}{part}: {len(report.reveal.openings)} openings"
     show_problems(report.status, title, report.problems, report.warnings, pinned=report.host_key_pinned)
 
 
@@ -38,6 +39,24 @@ def show_problems(status: str, title: str, problems: Sequence[Problem], warnings
         for w in warnings:
             table.add_row("-" if w.index is None else str(w.index), f"warning: {w.reason}", escape(w.detail))
         _out.print(table)
+
+
+def show_phase(phase: dict) -> None:  # type: ignore[type-arg]  # PhaseVerified.to_json()
+    """A phase given in parts (spec §5.1): one line per part file, then the problems across them."""
+    style = "bold green" if phase["valid"] else "bold red"
+    _out.print(f"[{style}]{phase['status'].upper()}[/] escrow {escape(phase['escrow_id'])}, phase {escape(phase['phase'])}:"
+               f" {len(phase['files'])} files of {phase['parts']} parts, {phase['openings']} openings", highlight=False)
+    table = Table("file", "part", "status", "openings", "problems", show_lines=False)
+    for f in phase["files"]:
+        table.add_row(escape(f["file"]), f"{f.get('part', '-')}/{f.get('parts', '-')}", f["status"], str(f["openings"]), str(len(f["problems"])))
+    _out.print(table)
+    problems = [(p["index"], p["reason"], p["detail"]) for f in phase["files"] for p in f["problems"]]
+    problems += [(p["index"], p["reason"], p["detail"]) for p in phase["problems"]]
+    if problems:
+        listed = Table("opening", "reason", "detail", show_lines=False)
+        for index, reason, detail in problems:
+            listed.add_row("-" if index is None else str(index), str(reason), escape(detail))
+        _out.print(listed)
 
 
 def say(message: str) -> None:

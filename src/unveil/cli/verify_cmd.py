@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 
 
 def run(
-    bundle: Path, escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool,
+    bundle: Path | list[Path], escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool,
     *, workspace: Path | None = None, territory: Path | None = None, territory_filter: str | None = None,
     max_cells: int | None = None,
 ) -> int:
     import gc
+
+    bundles = bundle if isinstance(bundle, list) else [bundle]
+    if len(bundles) != 1 or bundles[0].is_dir():
+        return _run_phase(bundles, escrow, cells, leaves, trust, as_json, workspace=workspace, territory=territory,
+                          territory_filter=territory_filter, max_cells=max_cells)
+    bundle = bundles[0]
 
     def action() -> Done:
         from unveil.workspace import inspector
@@ -69,6 +75,51 @@ def run(
     finally:
         if collecting:
             gc.enable()
+
+
+def _run_phase(
+    bundles: list[Path], escrow: Path, cells: Path, leaves: Path | None, trust: list[str], as_json: bool,
+    *, workspace: Path | None, territory: Path | None, territory_filter: str | None, max_cells: int | None,
+) -> int:
+    """A whole phase in parts (spec §5.1): several part files, or one directory holding them
+    (:func:`unveil.workspace.phase_check.verify_phase`)."""
+
+    def action() -> Done:
+        from unveil.workspace import inspector
+        from unveil.workspace.phase_check import part_files, verify_phase
+
+        if any(b.is_dir() for b in bundles):
+            if len(bundles) != 1:
+                raise MalformedInputError("give one directory of parts, or the part files themselves", where="bundle")
+            paths = part_files(bundles[0])
+        else:
+            paths = bundles
+        ws = _open(workspace)
+        escrow_in = inspector.Input(read_bytes(escrow, "escrow"), str(escrow))
+        cells_in = inspector.Input(read_bytes(cells, "cell list"), str(cells))
+        leaves_in = inspector.Input(read_bytes(leaves, "leaves file"), str(leaves)) if leaves is not None else None
+        agreed = inspector.AgreedTerritory(read_bytes(territory, "territory"), str(territory), territory_filter) if territory is not None else None
+
+        def loader(path: Path) -> Callable[[], inspector.Input]:
+            return lambda: inspector.Input(read_bytes(path, "bundle"), str(path))
+
+        def check_of(bundle_in: inspector.Input) -> inspector.Checker:
+            def check(escrow_signed: SignedStatement, cell_list: CellList, trusted: Collection[str] | None) -> BundleReport:
+                return _check_forked(escrow_signed, bundle_in.data, Path(bundle_in.source), cell_list, leaves_in.data if leaves_in else None, trusted)
+
+            return check
+
+        verified = verify_phase(escrow_in, cells_in, [loader(p) for p in paths], leaves=leaves_in, trust=trust, workspace=ws, territory=agreed,
+                                max_cells=max_cells, now=_now() if ws is not None else None, check_of=check_of)
+
+        def show() -> None:
+            from unveil.cli.output import show_phase
+
+            show_phase(verified.to_json())
+
+        return Done(verified.to_json(), show, ExitCode.OK if verified.valid else ExitCode.INVALID)
+
+    return edge.run(as_json, action, failure=_failure)
 
 
 def _now():  # type: ignore[no-untyped-def]  # a datetime

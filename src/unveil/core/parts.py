@@ -11,13 +11,36 @@ across bundles, part by part. Pure: no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from unveil.core.content import DeclarationIndex, earlier_phase_problems
 from unveil.core.reasons import Reason
 from unveil.core.reveal import Reveal
 from unveil.errors import Problem
 
-__all__ = ["across_parts", "group_by_size", "part_file_name"]
+__all__ = ["PartSummary", "across_parts", "group_by_size", "part_file_name", "summarize"]
+
+
+@dataclass(frozen=True)
+class PartSummary:
+    """What the checks across parts need of one bundle (so a phase of many 16 MiB parts is
+    never held whole): its phase, part numbers, first and last index, and the openings that
+    declare something, as ``(index, content)``."""
+
+    phase: str
+    part: int | None
+    parts: int | None
+    first: int | None
+    last: int | None
+    declaring: tuple[tuple[int, dict[str, Any]], ...]
+
+
+def summarize(reveal: Reveal) -> PartSummary:
+    openings = reveal.openings
+    declaring = tuple((o.index, o.content) for o in openings if o.content.get("sites") or o.content.get("suspects"))
+    return PartSummary(reveal.phase, reveal.part, reveal.parts, openings[0].index if openings else None,
+                       openings[-1].index if openings else None, declaring)
 
 
 def part_file_name(stem: str, part: int, parts: int) -> str:
@@ -25,14 +48,15 @@ def part_file_name(stem: str, part: int, parts: int) -> str:
     return f"{stem}.part-{part}-of-{parts}.json"
 
 
-def across_parts(reveals: Sequence[Reveal]) -> list[Problem]:
+def across_parts(reveals: Sequence[PartSummary], *, ids: bool = True) -> list[Problem]:
     """The problems of ``reveals`` taken as one whole phase (spec §5.1), beyond each one's own.
 
     One bundle without part fields is a whole phase: nothing to add. Otherwise every bundle
     must be a part of the same phase with the same ``parts``; each part number once; part k's
     first index above the last index of the part below it that is present; every part
-    present. Ids repeated from another cell of an earlier part (in part order) are reported on
-    the opening that repeats them, as spec §5 does across bundles."""
+    present. With ``ids``, ids repeated from another cell of an earlier part (in part order) are
+    reported on the opening that repeats them, as spec §5 does across bundles (a workspace
+    that records each part checks that itself)."""
     if not reveals:
         return []
     if len(reveals) == 1 and reveals[0].part is None:
@@ -52,23 +76,22 @@ def across_parts(reveals: Sequence[Reveal]) -> list[Problem]:
     if len(counts) > 1:
         found.append(Problem(None, Reason.PARTS_MISMATCH, f"the parts disagree on the number of parts: {', '.join(map(str, counts))}"))
     seen: set[int] = set()
-    previous: Reveal | None = None
-    ids = DeclarationIndex()
+    previous: PartSummary | None = None
+    index = DeclarationIndex()
     for reveal in in_parts:
         assert reveal.part is not None
         if reveal.part in seen:
             found.append(Problem(None, Reason.PART_DUPLICATE, f"part {reveal.part} of phase {reveal.phase[:80]!r} is given twice"))
             continue
         seen.add(reveal.part)
-        if previous is not None and reveal.openings and previous.openings and reveal.openings[0].index <= previous.openings[-1].index:
+        if previous is not None and reveal.first is not None and previous.last is not None and reveal.first <= previous.last:
             found.append(Problem(
-                reveal.openings[0].index, Reason.PART_OVERLAP,
-                f"part {reveal.part} opens index {reveal.openings[0].index}, not above index {previous.openings[-1].index},"
-                f" the last of part {previous.part}"))
-        openings = [(o.index, o.content) for o in reveal.openings if o.content.get("sites") or o.content.get("suspects")]
-        found.extend(Problem(i, reason, detail) for i, reason, detail in earlier_phase_problems(ids, openings))
-        for _, content in openings:
-            ids.add(content, f"{reveal.phase} part {reveal.part}")
+                reveal.first, Reason.PART_OVERLAP,
+                f"part {reveal.part} opens index {reveal.first}, not above index {previous.last}, the last of part {previous.part}"))
+        if ids:
+            found.extend(Problem(i, reason, detail) for i, reason, detail in earlier_phase_problems(index, reveal.declaring))
+            for _, content in reveal.declaring:
+                index.add(content, f"{reveal.phase} part {reveal.part}")
         previous = reveal
     parts = max(counts) if counts else 0
     absent = parts - len([k for k in seen if k <= parts])
