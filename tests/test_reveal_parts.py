@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.test_inspector import ws  # noqa: F401  # the fixture: a host and an inspector workspace
 from tests.test_workflow import commit_args, snapshot
-from tests.workflow_fixtures import cli
+from tests.workflow_fixtures import CSV, TERRITORY, cli
 from unveil.core.envelope import parse_signed
 from unveil.core.jsonparse import loads
 from unveil.core.keys import STATEMENT_KEY, SigningKey
@@ -23,6 +22,17 @@ from unveil.core.reveal import PART_MAX_BYTES, parse_reveal
 from unveil.core.statements import sign_statement
 from unveil.errors import MalformedInputError
 from unveil.workspace.workspace import open_workspace
+
+@pytest.fixture
+def ws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """A host and an inspector workspace beside the territory and the declaration."""
+    (tmp_path / "territory.geojson").write_text(json.dumps(TERRITORY))
+    (tmp_path / "declaration.csv").write_text(CSV)
+    code, host = cli(capsys, "init", "--workspace", str(tmp_path / "host"), "--role", "host", "--name", "Host")
+    assert code == 0
+    assert cli(capsys, "init", "--workspace", str(tmp_path / "inspector"), "--role", "inspector", "--name", "Inspector")[0] == 0
+    return {"dir": tmp_path, "host": host}
+
 
 BBOX = "9.9,44.9,10.7,45.6"  # all of Testland: 76 cells at resolution 6
 LIMIT = 9000
