@@ -23,6 +23,7 @@ from unveil.core.statements import sign_statement
 from unveil.errors import MalformedInputError
 from unveil.workspace.workspace import open_workspace
 
+
 @pytest.fixture
 def ws(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     """A host and an inspector workspace beside the territory and the declaration."""
