@@ -264,7 +264,7 @@ class Log:
         names (spec §11); return how many. Under the log's lock, so no entry naming one is
         accepted meanwhile: a file an entry names is never deleted."""
         with self._lock:
-            return self._storage.purge_bundles(self._now() - period, set(self._state.reveals.values()))
+            return self._storage.purge_bundles(self._now() - period, self._state.logged_bundles())
 
     def cosigned(self) -> list[tuple[str, int, str]]:
         """For each registered witness that cosigned here, its largest cosigned checkpoint:
