@@ -480,6 +480,7 @@ class BoardState:
         if "part" in event.body:  # spec §5.1: one part; the phase is complete with its last
             parted = self.parted.setdefault(key, Parted(event.body["parts"]))
             parted.files[event.body["part"]] = event.body["sha256"]
+            parted.entries[event.body["part"]] = index
             parted.last = read.last if read is not None else None
             if parted.complete:
                 self.completed_times[key] = self.latest_time

@@ -84,10 +84,17 @@ class Parted:
     parts: int
     files: dict[int, str] = field(default_factory=dict)
     last: int | None = None
+    entries: dict[int, int] = field(default_factory=dict)  # part -> its reveal.published entry
 
     @property
     def complete(self) -> bool:
         return len(self.files) == self.parts
+
+    def view(self, escrow_id: str, phase: str, final_size: int | None) -> dict[str, object]:
+        """How every view (an audit's report) shows the phase (spec §5.1, §7): parts logged,
+        complete, and final (every part final; ``None`` when finality is not known)."""
+        final = None if final_size is None else self.complete and max(self.entries.values(), default=final_size) < final_size
+        return {"escrow_id": escrow_id, "phase": phase, "parts": self.parts, "logged": sorted(self.files), "complete": self.complete, "final": final}
 
 
 @dataclass
