@@ -241,7 +241,7 @@ def publish(
     workspace: WorkspaceOpt,
     board: BoardOpt,
     escrow: Annotated[Optional[Path], typer.Option("--escrow", help="Publish this signed escrow.json (escrow.published).")] = None,
-    reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published).")] = None,
+    reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published); a directory: every part of one phase, in order.")] = None,
     verification: Annotated[Optional[Path], typer.Option("--verification", help="Log this workspace's latest verification of this reveal file (verification.recorded).")] = None,
     accept: Annotated[Optional[Path], typer.Option("--accept", help="Accept this escrow.json (escrow.accepted); needs --cells.")] = None,
     cells: Annotated[Optional[Path], typer.Option("--cells", help="The escrow's cells.txt, checked against its cells_sha256 (with --accept).")] = None,
