@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from unveil.core import cells as cell_file
-from unveil.core.build import escrow_statement, reveal_statement
+from unveil.core.build import escrow_statement, opening, reveal_statement
 from unveil.core.commitments import Salter
 from unveil.core.encoding import format_time, is_id
 from unveil.core.escrow import Grid, parse_escrow
@@ -141,47 +141,50 @@ def reveal(
         contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
-        openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
         totals = loads(sealed_json) if open_totals and sealed_json else None
         salter = Salter(secret, escrow_id)
-        statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
-        bundle = dump(sign_statement(statement, [key]))
         already = q.opened_indices(db, escrow_id)
         reopened = [cells[i] for i in indices if i in already]
-        if len(bundle) <= limit:
-            record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
-            return Revealed(escrow_id, phase, len(indices), reopened, out)
+        openings = [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices]
+        sizes = reveal_parts.opening_sizes(openings)
+        if sum(sizes) <= limit:  # likely one file: built as always, and kept if it fits
+            openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
+            statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
+            bundle = dump(sign_statement(statement, [key]))
+            if len(bundle) <= limit:
+                record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
+                return Revealed(escrow_id, phase, len(indices), reopened, out)
+            del bundle, statement, proof
         from unveil.core.merkle import MerkleTree, hash_leaves
 
-        del bundle, statement, proof
         tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
-        files = reveal_parts.cut_into_parts(
+        parts = reveal_parts.cut_into_parts(
             escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
-            sign=lambda s: dump(sign_statement(s, [key])), limit=limit, totals=totals, salter=salter,
+            sign=lambda s: dump(sign_statement(s, [key])), limit=limit, totals=totals, salter=salter, sizes=sizes,
         )
-        paths = record_parts(db, out, escrow_id, phase, files, now, sealed_json if open_totals else None)
+        paths = record_parts(db, out, escrow_id, phase, parts, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))
 
 
 def record_parts(
-    db: sqlite3.Connection, out: Path, escrow_id: str, phase: str, files: Sequence[bytes], now: datetime, totals_json: str | None = None,
+    db: sqlite3.Connection, out: Path, escrow_id: str, phase: str, parts: Sequence[tuple[bytes, Sequence[Mapping[str, Any]]]],
+    now: datetime, totals_json: str | None = None,
 ) -> list[Path]:
-    """Write the part files of a phase beside ``out`` (spec §5.1 names) and record each part
-    and the opened cells, all or nothing; the paths written, part 1 first."""
+    """Write the part files of a phase (each with the openings it holds, part 1 first) beside
+    ``out`` (spec §5.1 names) and record each part and the opened cells, all or nothing; the
+    paths written, part 1 first."""
     from unveil.core.parts import part_file_name
-    from unveil.core.reveal import parse_reveal
 
     stem = out.name[: -len(".json")] if out.name.endswith(".json") else out.name
     directory = out.resolve().parent
-    names = [part_file_name(stem, k, len(files)) for k in range(1, len(files) + 1)]
+    n = len(parts)
+    names = [part_file_name(stem, k, n) for k in range(1, n + 1)]
     recorded = format_time(now)
-    with staged(directory, dict(zip(names, files, strict=True))), transaction(db):
-        for data in files:
-            part = parse_reveal(loads(data)["statement"])
-            assert part.part is not None and part.parts is not None  # built as a part
-            q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(part.openings), recorded,
-                           part=part.part, parts=part.parts, first_index=part.openings[0].index, last_index=part.openings[-1].index)
-            q.insert_opened(db, escrow_id, phase, ((o.index, o.cell, json.dumps(o.content, ensure_ascii=False)) for o in part.openings))
+    with staged(directory, {name: data for name, (data, _) in zip(names, parts, strict=True)}), transaction(db):
+        for k, (data, held) in enumerate(parts, start=1):
+            q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(held), recorded,
+                           part=k, parts=n, first_index=int(held[0]["index"]), last_index=int(held[-1]["index"]))
+            q.insert_opened(db, escrow_id, phase, ((o["index"], o["cell"], json.dumps(o["content"], ensure_ascii=False)) for o in held))
         if totals_json is not None:
             q.insert_opened_totals(db, escrow_id, totals_json, phase)
     return [directory / name for name in names]

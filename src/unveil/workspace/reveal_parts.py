@@ -22,7 +22,7 @@ from unveil.core.parts import group_by_size
 from unveil.core.reveal import PART_MAX_BYTES
 from unveil.errors import MalformedInputError
 
-__all__ = ["check_limit", "cut_into_parts"]
+__all__ = ["check_limit", "cut_into_parts", "opening_sizes"]
 
 _HASH_LINE = 64 + 2 + 3 + 2  # a hex hash in the proof array: quotes, indent, ",\n"
 _OPENING_DEPTH = 3  # envelope -> statement -> openings -> the opening object
@@ -34,10 +34,13 @@ def check_limit(limit: int) -> None:
         raise MalformedInputError(f"{limit} bytes is outside 1..{PART_MAX_BYTES} (a part is at most 16 MiB, spec §5.1)", where="--max-part-bytes")
 
 
-def _opening_size(opening: Mapping[str, Any]) -> int:
-    """Bytes the opening takes in a bundle written by :func:`unveil.workspace.host.dump`."""
-    text = json.dumps(opening, indent=1, ensure_ascii=False)
-    return len(text.encode("utf-8")) + _OPENING_DEPTH * (text.count("\n") + 1) + 2
+def opening_sizes(openings: Sequence[Mapping[str, Any]]) -> list[int]:
+    """Bytes each opening takes in a bundle written by :func:`unveil.workspace.host.dump`."""
+    sizes = []
+    for opening in openings:
+        text = json.dumps(opening, indent=1, ensure_ascii=False)
+        sizes.append(len(text.encode("utf-8")) + _OPENING_DEPTH * (text.count("\n") + 1) + 2)
+    return sizes
 
 
 def cut_into_parts(
@@ -50,15 +53,17 @@ def cut_into_parts(
     limit: int,
     totals: Mapping[str, Any] | None,
     salter: Salter,
-) -> list[bytes]:
+    sizes: Sequence[int] | None = None,
+) -> list[tuple[bytes, Sequence[Mapping[str, Any]]]]:
     """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
-    ascending index); ``proof_of(indices)`` is the multiproof of a part's indices, ``sign`` the
-    file of a signed statement. MalformedInputError (``--max-part-bytes``) if one opening with
-    the bundle's fixed fields does not fit in ``limit``."""
+    ascending index), each with the openings it holds; ``proof_of(indices)`` is the multiproof
+    of a part's indices, ``sign`` the file of a signed statement, ``sizes`` the openings'
+    :func:`opening_sizes` when known. MalformedInputError (``--max-part-bytes``) if one
+    opening with the bundle's fixed fields does not fit in ``limit``."""
     check_limit(limit)
     empty = sign(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6))
     allowance = 2 * max(1, math.ceil(math.log2(max(escrow.tree_size, 2)))) * _HASH_LINE
-    sizes = [_opening_size(o) for o in openings]
+    sizes = list(sizes) if sizes is not None else opening_sizes(openings)
     budget = limit - len(empty) - allowance
     biggest = max(range(len(sizes)), key=sizes.__getitem__)
     if sizes[biggest] > budget:
@@ -74,7 +79,7 @@ def cut_into_parts(
         ]
         over = [k for k, data in enumerate(files) if len(data) > limit]
         if not over:
-            return files
+            return [(data, openings[start:stop]) for data, (start, stop) in zip(files, runs, strict=True)]
         for k in reversed(over):  # cut each part that came out too large in two
             start, stop = runs[k]
             if stop - start == 1:
