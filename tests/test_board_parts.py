@@ -200,3 +200,20 @@ def test_a_reveal_phase_obligation_waits_for_the_last_part() -> None:
     assert "phase-1" not in {phase for (_, phase) in log.state.completed_times}
     log.submit(part_event(log, part_bundle(DECL, "phase-1", [1], 2, 2), time="2019-01-18T15:00:05Z"))
     assert log.state.completed_times[(DECL.escrow_id, "phase-1")] == log.state.latest_time
+
+
+def test_a_discrepancys_intel_bundle_is_whole_not_a_part(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    from tests.test_board_core import INTEL
+
+    log, _ = board
+    intel = Escrowed("intel-parts", INSPECTOR, INTEL, shadows=DECL.escrow_id)
+    log.submit(publish(intel))
+    log.submit(part_event(log, DECL.bundle("phase-1", [6])))
+    openings, proof = open_cells(intel.secret, intel.escrow_id, CELLS, intel.contents, intel.commitment.leaves, [6], intel=True)
+    statement = reveal_statement(escrow=parse_escrow(intel.statement), phase="challenge", openings=openings, proof=proof)
+    statement.update({"part": 1, "parts": 2})
+    body = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "x", "intel": sign_statement(statement, [INSPECTOR])}
+    error = refused(log, event("discrepancy.raised", body, INSPECTOR))
+    assert error.reason == "intel-invalid" and "part" in error.message
+    body["intel"] = intel.bundle("challenge", [6])
+    assert log.submit(event("discrepancy.raised", body, INSPECTOR)).created

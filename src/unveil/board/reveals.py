@@ -306,6 +306,8 @@ def check_discrepancy_raised(state: BoardState, event: Event, author: Party, pub
         raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle cannot be read: {exc}") from None
     if report.problems:
         raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
+    if report.reveal.part is not None:
+        raise BoardRefused(Reason.INTEL_INVALID, "the intel bundle is a part of a phase; a discrepancy embeds a whole bundle (spec §5.1, §7)")
     if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
         raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
     refuse_repeats(repeated(state.opened.get(target.escrow.escrow_id), scan(report.reveal), bundles), "the intel bundle")
