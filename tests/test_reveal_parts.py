@@ -341,3 +341,10 @@ def canonical(value: Any) -> bytes:
     from unveil.core.jcs import canonicalize
 
     return canonicalize(value)
+
+
+def test_the_published_part_vectors_make_one_whole_phase() -> None:
+    vectors = Path(__file__).resolve().parent / "vectors" / "h3" / "bundles"
+    parts = [summarize(parse_reveal(parse_signed(loads((vectors / f"part-{k}-of-2.json").read_bytes()), "$").statement)) for k in (1, 2)]
+    assert [(p.part, p.parts) for p in parts] == [(1, 2), (2, 2)]
+    assert across_parts(parts) == [] and across_parts(parts[1:])[0].reason == "part-missing"
