@@ -19,7 +19,7 @@ A = "http://board-a"
 
 def parts_of(world: World) -> list[Path]:  # noqa: F811
     done = host_service.reveal(world.ws["host"], escrow_id=ESCROW_ID, phase="phase-2", indices=list(range(8)),
-                               out=world.root / "parts" / "reveal-phase-2.json", now=_dt(), max_part_bytes=1800)
+                               out=world.root / "parts" / "reveal-phase-2.json", now=_dt(), max_part_bytes=1300)
     assert len(done.parts) >= 3, done
     return list(done.parts)
 

@@ -160,7 +160,7 @@ def reveal(
         tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
         parts = reveal_parts.cut_into_parts(
             escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
-            sign=lambda s: dump(sign_statement(s, [key])), limit=limit, totals=totals, salter=salter, sizes=sizes,
+            keys=[key], limit=limit, totals=totals, salter=salter, sizes=sizes,
         )
         paths = record_parts(db, out, escrow_id, phase, parts, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))

@@ -1,11 +1,16 @@
 """The host cuts a phase too large for one file into numbered parts (spec §5.1): each part a
 signed reveal bundle of its own, with its own multiproof, of at most ``limit`` bytes.
 
-How: every opening's size in the file is measured once; consecutive openings are grouped
-greedily under the limit less the bundle's fixed fields and a proof allowance
-(:func:`unveil.core.parts.group_by_size`); then each part is built and signed, and a part
-that still comes out too large (a scattered part's multiproof is longer than the allowance)
-is cut in two and every part is built again (the numbers ``part``/``parts`` are signed).
+How: every opening's size in a part file is measured once (:func:`opening_sizes`, the C JSON
+encoder); consecutive openings are grouped greedily under the limit less the bundle's fixed
+fields and a proof allowance (:func:`unveil.core.parts.group_by_size`); then each part is
+built and signed, and if one still comes out too large (a scattered part's multiproof is
+longer than the allowance) the budget is lowered by what it overflowed and every part is built
+again (the numbers ``part``/``parts`` are signed, so a new count means new signatures).
+
+A part file (:func:`part_file`) is JSON with one opening a line: written by the C encoder, as
+a pretty-printed file would be by the pure-Python one at a fraction of the speed (a continental
+phase is gigabytes). Readers re-canonicalize (spec §6), so the layout is not signed.
 """
 
 from __future__ import annotations
@@ -17,15 +22,18 @@ from typing import Any
 
 from unveil.core.build import reveal_statement
 from unveil.core.commitments import Salter
+from unveil.core.encoding import b64encode
 from unveil.core.escrow import Escrow
+from unveil.core.keys import SigningKey
 from unveil.core.parts import group_by_size
 from unveil.core.reveal import PART_MAX_BYTES
+from unveil.core.statements import statement_message
 from unveil.errors import MalformedInputError
 
-__all__ = ["check_limit", "cut_into_parts", "opening_sizes"]
+__all__ = ["check_limit", "cut_into_parts", "opening_sizes", "part_file"]
 
-_HASH_LINE = 64 + 2 + 3 + 2  # a hex hash in the proof array: quotes, indent, ",\n"
-_OPENING_DEPTH = 3  # envelope -> statement -> openings -> the opening object
+_HASH_LINE = 64 + 3  # a hex hash in the proof array: quotes and a comma
+_ROUNDS = 8  # builds of every part before falling back to halving the one that overflows
 
 
 def check_limit(limit: int) -> None:
@@ -34,13 +42,27 @@ def check_limit(limit: int) -> None:
         raise MalformedInputError(f"{limit} bytes is outside 1..{PART_MAX_BYTES} (a part is at most 16 MiB, spec §5.1)", where="--max-part-bytes")
 
 
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def opening_sizes(openings: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Bytes each opening takes in a bundle written by :func:`unveil.workspace.host.dump`."""
-    sizes = []
-    for opening in openings:
-        text = json.dumps(opening, indent=1, ensure_ascii=False)
-        sizes.append(len(text.encode("utf-8")) + _OPENING_DEPTH * (text.count("\n") + 1) + 2)
-    return sizes
+    """Bytes each opening takes in a :func:`part_file` (its line and line break)."""
+    return [len(_compact(o).encode("utf-8")) + 2 for o in openings]
+
+
+def part_file(statement: Mapping[str, Any], keys: Sequence[SigningKey]) -> bytes:
+    """The signed bundle ``statement`` as a file: a signed statement (spec §6), one opening a
+    line. The statement is not copied (a part holds up to 16 MiB of openings)."""
+    message = statement_message(dict(statement))
+    signatures = [{"vkey": key.vkey, "sig": b64encode(key.sign(message))} for key in keys]
+    fields = []
+    for name, value in statement.items():
+        if name == "openings":
+            fields.append('"openings":[\n' + ",\n".join(map(_compact, value)) + "\n]")
+        else:
+            fields.append(f"{_compact(name)}:{_compact(value)}")
+    return ('{"statement":{' + ",\n".join(fields) + '},\n"signatures":' + _compact(signatures) + "}\n").encode("utf-8")
 
 
 def cut_into_parts(
@@ -49,7 +71,7 @@ def cut_into_parts(
     phase: str,
     openings: Sequence[Mapping[str, Any]],
     proof_of: Callable[[list[int]], list[bytes]],
-    sign: Callable[[dict[str, Any]], bytes],
+    keys: Sequence[SigningKey],
     limit: int,
     totals: Mapping[str, Any] | None,
     salter: Salter,
@@ -57,11 +79,11 @@ def cut_into_parts(
 ) -> list[tuple[bytes, Sequence[Mapping[str, Any]]]]:
     """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
     ascending index), each with the openings it holds; ``proof_of(indices)`` is the multiproof
-    of a part's indices, ``sign`` the file of a signed statement, ``sizes`` the openings'
-    :func:`opening_sizes` when known. MalformedInputError (``--max-part-bytes``) if one
-    opening with the bundle's fixed fields does not fit in ``limit``."""
+    of a part's indices, ``keys`` sign each part, ``sizes`` are the openings'
+    :func:`opening_sizes` when known. MalformedInputError (``--max-part-bytes``) if one opening
+    with the bundle's fixed fields does not fit in ``limit``."""
     check_limit(limit)
-    empty = sign(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6))
+    empty = part_file(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6), keys)
     allowance = 2 * max(1, math.ceil(math.log2(max(escrow.tree_size, 2)))) * _HASH_LINE
     sizes = list(sizes) if sizes is not None else opening_sizes(openings)
     budget = limit - len(empty) - allowance
@@ -71,15 +93,22 @@ def cut_into_parts(
             f"{limit} bytes cannot hold a part with the opening of index {openings[biggest]['index']}"
             f" ({sizes[biggest] + len(empty) + allowance} bytes with the bundle's fixed fields and proof)", where="--max-part-bytes")
     runs = group_by_size(sizes, budget)
+    rounds = 0
     while True:
         files = [
-            sign(_statement(escrow, phase, openings[start:stop], proof_of([int(o["index"]) for o in openings[start:stop]]),
-                            totals if k == 1 else None, salter, k, len(runs)))
+            part_file(_statement(escrow, phase, openings[start:stop], proof_of([int(o["index"]) for o in openings[start:stop]]),
+                                 totals if k == 1 else None, salter, k, len(runs)), keys)
             for k, (start, stop) in enumerate(runs, start=1)
         ]
         over = [k for k, data in enumerate(files) if len(data) > limit]
         if not over:
             return [(data, openings[start:stop]) for data, (start, stop) in zip(files, runs, strict=True)]
+        rounds += 1
+        if rounds <= _ROUNDS:  # lower the budget by the largest overflow, and cut again
+            budget -= max(len(files[k]) for k in over) - limit
+            if budget >= max(sizes):
+                runs = group_by_size(sizes, budget)
+                continue
         for k in reversed(over):  # cut each part that came out too large in two
             start, stop = runs[k]
             if stop - start == 1:
