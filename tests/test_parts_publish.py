@@ -57,16 +57,23 @@ def test_parts_are_published_verified_synced_and_final(world: World, capsys: pyt
                                        "complete": True, "final": True}]
 
 
-def test_publishing_parts_stops_at_the_first_refusal(world: World, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
-    """Part 2 already logged under another statement: the directory publish logs nothing more
-    and names the refusal; the parts logged before it stay."""
+def test_publishing_parts_stops_at_the_first_refusal(world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """Part 1 already logged under another statement: the directory publish logs nothing more
+    and names the refusal; the part logged before it stays."""
+    from datetime import timedelta
+
+    from unveil.cli import workflow_cmd
+
     _, storage, _ = world.board(A)
     parts = parts_of(world)
+    moment = _dt()
+    monkeypatch.setattr(workflow_cmd, "now", lambda: moment)
     assert publish(world, capsys, "host", "--escrow", str(world.escrow))[0] == 0
     assert publish(world, capsys, "host", "--reveal", str(parts[0]))[0] == 0
     code, out = publish(world, capsys, "host", "--reveal", str(parts[2]))  # part 3 before part 2
     assert code == 1 and out["reason"] == "part-order" and out["status"] == 422, out
-    code, out = publish(world, capsys, "host", "--reveal", str(parts[0].parent))  # part 1 again, re-signed now
+    monkeypatch.setattr(workflow_cmd, "now", lambda: moment + timedelta(seconds=1))
+    code, out = publish(world, capsys, "host", "--reveal", str(parts[0].parent))  # part 1 again, signed a second later
     assert code == 1 and out["reason"] == "phase-duplicate", out
     assert len(storage.entries) == 2
 

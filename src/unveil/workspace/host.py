@@ -146,8 +146,8 @@ def reveal(
         already = q.opened_indices(db, escrow_id)
         reopened = [cells[i] for i in indices if i in already]
         openings = [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices]
-        sizes = reveal_parts.opening_sizes(openings)
-        if sum(sizes) <= limit:  # likely one file: built as always, and kept if it fits
+        lines = reveal_parts.opening_lines(openings)
+        if sum(map(len, lines)) <= limit:  # likely one file: built as always, and kept if it fits
             openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
             statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
             bundle = dump(sign_statement(statement, [key]))
@@ -160,7 +160,7 @@ def reveal(
         tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
         parts = reveal_parts.cut_into_parts(
             escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
-            keys=[key], limit=limit, totals=totals, salter=salter, sizes=sizes,
+            keys=[key], limit=limit, totals=totals, salter=salter, lines=lines,
         )
         paths = record_parts(db, out, escrow_id, phase, parts, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))

@@ -30,7 +30,7 @@ from unveil.core.reveal import PART_MAX_BYTES
 from unveil.core.statements import statement_message
 from unveil.errors import MalformedInputError
 
-__all__ = ["check_limit", "cut_into_parts", "opening_sizes", "part_file"]
+__all__ = ["check_limit", "cut_into_parts", "opening_lines", "part_file"]
 
 _HASH_LINE = 64 + 3  # a hex hash in the proof array: quotes and a comma
 _ROUNDS = 8  # builds of every part before falling back to halving the one that overflows
@@ -46,20 +46,22 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def opening_sizes(openings: Sequence[Mapping[str, Any]]) -> list[int]:
-    """Bytes each opening takes in a :func:`part_file` (its line and line break)."""
-    return [len(_compact(o).encode("utf-8")) + 2 for o in openings]
+def opening_lines(openings: Sequence[Mapping[str, Any]]) -> list[bytes]:
+    """Each opening's line in a :func:`part_file` (UTF-8, without its line break)."""
+    return [_compact(o).encode("utf-8") for o in openings]
 
 
-def part_file(statement: Mapping[str, Any], keys: Sequence[SigningKey]) -> bytes:
+def part_file(statement: Mapping[str, Any], keys: Sequence[SigningKey], lines: Sequence[bytes] | None = None) -> bytes:
     """The signed bundle ``statement`` as a file: a signed statement (spec §6), one opening a
-    line. The statement is not copied (a part holds up to 16 MiB of openings)."""
+    line (``lines``: those lines, already encoded). The statement is not copied (a part holds
+    up to 16 MiB of openings)."""
     message = statement_message(dict(statement))
     signatures = [{"vkey": key.vkey, "sig": b64encode(key.sign(message))} for key in keys]
     fields = []
     for name, value in statement.items():
         if name == "openings":
-            fields.append('"openings":[\n' + ",\n".join(map(_compact, value)) + "\n]")
+            body = b",\n".join(lines if lines is not None else opening_lines(value)).decode("utf-8")
+            fields.append('"openings":[\n' + body + "\n]")
         else:
             fields.append(f"{_compact(name)}:{_compact(value)}")
     return ('{"statement":{' + ",\n".join(fields) + '},\n"signatures":' + _compact(signatures) + "}\n").encode("utf-8")
@@ -75,17 +77,18 @@ def cut_into_parts(
     limit: int,
     totals: Mapping[str, Any] | None,
     salter: Salter,
-    sizes: Sequence[int] | None = None,
+    lines: Sequence[bytes] | None = None,
 ) -> list[tuple[bytes, Sequence[Mapping[str, Any]]]]:
     """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
     ascending index), each with the openings it holds; ``proof_of(indices)`` is the multiproof
-    of a part's indices, ``keys`` sign each part, ``sizes`` are the openings'
-    :func:`opening_sizes` when known. MalformedInputError (``--max-part-bytes``) if one opening
+    of a part's indices, ``keys`` sign each part, ``lines`` are the openings'
+    :func:`opening_lines` when known. MalformedInputError (``--max-part-bytes``) if one opening
     with the bundle's fixed fields does not fit in ``limit``."""
     check_limit(limit)
     empty = part_file(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6), keys)
     allowance = 2 * max(1, math.ceil(math.log2(max(escrow.tree_size, 2)))) * _HASH_LINE
-    sizes = list(sizes) if sizes is not None else opening_sizes(openings)
+    lines = list(lines) if lines is not None else opening_lines(openings)
+    sizes = [len(line) + 2 for line in lines]
     budget = limit - len(empty) - allowance
     biggest = max(range(len(sizes)), key=sizes.__getitem__)
     if sizes[biggest] > budget:
@@ -97,7 +100,7 @@ def cut_into_parts(
     while True:
         files = [
             part_file(_statement(escrow, phase, openings[start:stop], proof_of([int(o["index"]) for o in openings[start:stop]]),
-                                 totals if k == 1 else None, salter, k, len(runs)), keys)
+                                 totals if k == 1 else None, salter, k, len(runs)), keys, lines[start:stop])
             for k, (start, stop) in enumerate(runs, start=1)
         ]
         over = [k for k, data in enumerate(files) if len(data) > limit]
