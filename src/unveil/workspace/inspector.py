@@ -175,15 +175,17 @@ class Verified:
 def verify(
     escrow: Input, cells: Input, bundle: Input, *, leaves: Input | None = None, trust: Sequence[str] = (),
     workspace: Workspace | None = None, territory: AgreedTerritory | None = None, max_cells: int | None = None,
-    now: datetime | None = None, check: Checker | None = None,
+    now: datetime | None = None, check: Checker | None = None, cell_list: CellList | None = None,
 ) -> Verified:
     """Check a reveal bundle against its escrow and cell list (spec §1–§6), the agreed
     territory's coverage when given, and with a ``workspace`` what it alone sees (module
     docstring); then record the outcome there (at ``now``). ``check`` replaces the core
-    check with one that gives the same report."""
+    check with one that gives the same report; ``cell_list`` is ``cells`` already read (the
+    parts of one phase read it once)."""
     check_trust_option(trust)
     escrow_signed = _within(lambda: parse_signed(loads(escrow.data, source=escrow.source), "$"), escrow.source)
-    cell_list = cell_file.read(cells.data, source=cells.source)
+    if cell_list is None:
+        cell_list = cell_file.read(cells.data, source=cells.source)
     trusted, pinned = list(trust) or None, bool(trust)
     if workspace is not None:
         with workspace.connect() as db:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from unveil.core import cells as cell_file
 from unveil.core.parts import PartSummary, across_parts, summarize
 from unveil.errors import MalformedInputError, Problem
 from unveil.workspace.inspector import AgreedTerritory, Checker, Input, verify
@@ -71,13 +72,14 @@ def verify_phase(
     are held at a time."""
     if not bundles:
         raise MalformedInputError("no reveal file given", where="bundle")
+    cell_list = cell_file.read(cells.data, source=cells.source)  # once for every part
     summaries: list[PartSummary] = []
     files: list[dict[str, Any]] = []
     escrow_id = ""
     for n, load in enumerate(bundles):
         bundle = load()
         done = verify(escrow, cells, bundle, leaves=leaves, trust=trust, workspace=workspace, territory=territory if n == 0 else None,
-                      max_cells=max_cells, now=now, check=check_of(bundle) if check_of is not None else None)
+                      max_cells=max_cells, now=now, check=check_of(bundle) if check_of is not None else None, cell_list=cell_list)
         escrow_id = done.report.escrow.escrow_id
         summaries.append(summarize(done.report.reveal))
         files.append({"file": bundle.source, **done.to_json()})
