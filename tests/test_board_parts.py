@@ -217,3 +217,17 @@ def test_a_discrepancys_intel_bundle_is_whole_not_a_part(board: tuple[Log, Memor
     assert error.reason == "intel-invalid" and "part" in error.message
     body["intel"] = intel.bundle("challenge", [6])
     assert log.submit(event("discrepancy.raised", body, INSPECTOR)).created
+
+
+def test_intel_logged_between_parts_does_not_predate_the_phase(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    """Spec §7 with §5.1: a phase in parts is revealed from its first part on."""
+    from tests.test_board_core import INTEL
+
+    log, _ = board
+    log.submit(part_event(log, part_bundle(DECL, "phase-1", [0], 1, 2)))
+    intel = Escrowed("intel-between", INSPECTOR, INTEL, shadows=DECL.escrow_id)
+    log.submit(publish(intel))  # after part 1, before part 2
+    log.submit(part_event(log, part_bundle(DECL, "phase-1", [6], 2, 2)))  # depot-07
+    body = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "x", "intel": intel.bundle("challenge", [6])}
+    assert log.submit(event("discrepancy.raised", body, INSPECTOR)).created
+    assert log.state.discrepancy_views()[0]["intel_predates_reveal"] is False
