@@ -350,3 +350,19 @@ def test_the_published_part_vectors_make_one_whole_phase() -> None:
     parts = [summarize(parse_reveal(parse_signed(loads((vectors / f"part-{k}-of-2.json").read_bytes()), "$").statement)) for k in (1, 2)]
     assert [(p.part, p.parts) for p in parts] == [(1, 2), (2, 2)]
     assert across_parts(parts) == [] and across_parts(parts[1:])[0].reason == "part-missing"
+
+
+def test_the_human_reports_name_the_parts(ws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.workflow_fixtures import unveil
+
+    d = ws["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    code, text = unveil("reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", "p1", "--bbox", BBOX,
+                        "--out", str(d / "out" / "reveal-p1.json"), "--max-part-bytes", str(LIMIT))
+    n = len(list((d / "out").glob("reveal-p1.part-*")))
+    assert code == 0 and f"into {n} parts" in text and f"reveal-p1.part-1-of-{n}.json" in text, text
+    parts = sorted((d / "out").glob("reveal-p1.part-*"))
+    code, text = unveil("verify", str(parts[0]), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"))
+    assert code == 0 and f"part 1 of {n}" in text, text
+    code, text = unveil("verify", *map(str, parts[1:]), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"))
+    assert code == 1 and "INVALID" in text and "part-missing" in text, text
