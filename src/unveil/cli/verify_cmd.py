@@ -109,8 +109,12 @@ def _run_phase(
 
             return check
 
-        verified = verify_phase(escrow_in, cells_in, [loader(p) for p in paths], leaves=leaves_in, trust=trust, workspace=ws, territory=agreed,
-                                max_cells=max_cells, now=_now() if ws is not None else None, check_of=check_of)
+        from unveil.cli.workflow_cmd import _progress
+
+        with _progress(as_json, "verifying parts") as progress:
+            verified = verify_phase(escrow_in, cells_in, [loader(p) for p in paths], leaves=leaves_in, trust=trust, workspace=ws,
+                                    territory=agreed, max_cells=max_cells, now=_now() if ws is not None else None, check_of=check_of,
+                                    progress=progress)
 
         def show() -> None:
             from unveil.cli.output import show_phase

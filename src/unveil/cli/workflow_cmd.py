@@ -114,8 +114,9 @@ def reveal(
             bbox=bbox or None,
             cell_list=(read_bytes(cells_file, "cell list"), str(cells_file)) if cells_file else None,
         )
-        done = host.reveal_region(ws, escrow_id=escrow_id, phase=phase, region=chosen, out=out, now=now(), open_totals=open_totals,
-                                  max_part_bytes=max_part_bytes)
+        with _progress(as_json, "writing parts") as progress:
+            done = host.reveal_region(ws, escrow_id=escrow_id, phase=phase, region=chosen, out=out, now=now(), open_totals=open_totals,
+                                      max_part_bytes=max_part_bytes, progress=progress)
         result: dict[str, Any] = {"escrow_id": escrow_id, "phase": phase, "openings": done.openings, "reopened": done.reopened, "out": str(out)}
         if done.parts:
             result["parts"] = [str(p) for p in done.parts]

@@ -113,11 +113,13 @@ def reveal(
     now: datetime,
     open_totals: bool = False,
     max_part_bytes: int | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> Revealed:
     """Open the cells at ``indices`` (sorted) as phase ``phase``: a signed reveal bundle (§5)
     written to ``out``, or, when that file would exceed ``max_part_bytes`` (default 16 MiB),
     numbered parts of at most that size beside it, ``<out stem>.part-<k>-of-<n>.json``
-    (spec §5.1, :mod:`unveil.workspace.reveal_parts`)."""
+    (spec §5.1, :mod:`unveil.workspace.reveal_parts`; ``progress(part count)`` returns the
+    callback that advances a progress bar by each part)."""
     from unveil.core.reveal import PART_MAX_BYTES
     from unveil.workspace import reveal_parts
 
@@ -160,7 +162,7 @@ def reveal(
         tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
         parts = reveal_parts.cut_into_parts(
             escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
-            keys=[key], limit=limit, totals=totals, salter=salter, lines=lines,
+            keys=[key], limit=limit, totals=totals, salter=salter, lines=lines, progress=progress,
         )
         paths = record_parts(db, out, escrow_id, phase, parts, now, sealed_json if open_totals else None)
     return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))
@@ -294,9 +296,9 @@ def select_cells(ws: Workspace, escrow_id: str, region: Region) -> list[int]:
 
 def reveal_region(
     ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False,
-    max_part_bytes: int | None = None,
+    max_part_bytes: int | None = None, progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> Revealed:
     """:func:`reveal` of the cells ``region`` selects."""
     ws.require_role("host")
     return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals,
-                  max_part_bytes=max_part_bytes)
+                  max_part_bytes=max_part_bytes, progress=progress)

@@ -65,14 +65,17 @@ def verify_phase(
     escrow: Input, cells: Input, bundles: Sequence[Callable[[], Input]], *, leaves: Input | None = None, trust: Sequence[str] = (),
     workspace: Workspace | None = None, territory: AgreedTerritory | None = None, max_cells: int | None = None,
     now: datetime | None = None, check_of: Callable[[Input], Checker] | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> PhaseVerified:
     """Verify the parts of one phase, each alone (recorded in ``workspace`` when valid; the
     territory's coverage checked once, with the first), then across them. ``bundles`` are
     loaders of the part files, each called when its part is checked, so only one part's bytes
-    are held at a time."""
+    are held at a time; ``progress(part count)`` returns the callback that advances a progress
+    bar by each part checked."""
     if not bundles:
         raise MalformedInputError("no reveal file given", where="bundle")
     cell_list = cell_file.read(cells.data, source=cells.source)  # once for every part
+    advance = progress(len(bundles)) if progress is not None else None
     summaries: list[PartSummary] = []
     files: list[dict[str, Any]] = []
     escrow_id = ""
@@ -84,6 +87,8 @@ def verify_phase(
         summaries.append(summarize(done.report.reveal))
         files.append({"file": bundle.source, **done.to_json()})
         del done, bundle  # the next part is checked without this one in memory
+        if advance is not None:
+            advance(1)
     problems = across_parts(summaries, ids=workspace is None)
     counts = [s.parts for s in summaries if s.parts is not None]
     return PhaseVerified(escrow_id, summaries[0].phase, max(counts) if counts else None, sum(f["openings"] for f in files),

@@ -78,11 +78,13 @@ def cut_into_parts(
     totals: Mapping[str, Any] | None,
     salter: Salter,
     lines: Sequence[bytes] | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> list[tuple[bytes, Sequence[Mapping[str, Any]]]]:
     """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
     ascending index), each with the openings it holds; ``proof_of(indices)`` is the multiproof
     of a part's indices, ``keys`` sign each part, ``lines`` are the openings'
-    :func:`opening_lines` when known. MalformedInputError (``--max-part-bytes``) if one opening
+    :func:`opening_lines` when known; ``progress(part count)`` returns the callback that
+    advances a progress bar by each part built. MalformedInputError (``--max-part-bytes``) if one opening
     with the bundle's fixed fields does not fit in ``limit``."""
     check_limit(limit)
     empty = part_file(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6), keys)
@@ -96,13 +98,16 @@ def cut_into_parts(
             f"{limit} bytes cannot hold a part with the opening of index {openings[biggest]['index']}"
             f" ({sizes[biggest] + len(empty) + allowance} bytes with the bundle's fixed fields and proof)", where="--max-part-bytes")
     runs = group_by_size(sizes, budget)
+    advance = progress(len(runs)) if progress is not None else None
     rounds = 0
     while True:
-        files = [
-            part_file(_statement(escrow, phase, openings[start:stop], proof_of([int(o["index"]) for o in openings[start:stop]]),
-                                 totals if k == 1 else None, salter, k, len(runs)), keys, lines[start:stop])
-            for k, (start, stop) in enumerate(runs, start=1)
-        ]
+        files = []
+        for k, (start, stop) in enumerate(runs, start=1):
+            proof = proof_of([int(o["index"]) for o in openings[start:stop]])
+            files.append(part_file(_statement(escrow, phase, openings[start:stop], proof, totals if k == 1 else None, salter, k, len(runs)),
+                                   keys, lines[start:stop]))
+            if advance is not None and rounds == 0:
+                advance(1)
         over = [k for k, data in enumerate(files) if len(data) > limit]
         if not over:
             return [(data, openings[start:stop]) for data, (start, stop) in zip(files, runs, strict=True)]
