@@ -366,3 +366,33 @@ def test_the_human_reports_name_the_parts(ws: dict[str, Any], capsys: pytest.Cap
     assert code == 0 and f"part 1 of {n}" in text, text
     code, text = unveil("verify", *map(str, parts[1:]), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"))
     assert code == 1 and "INVALID" in text and "part-missing" in text, text
+
+
+def test_a_phase_that_fits_only_one_opening_a_line_is_still_one_file(ws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """No "part 1 of 1" (spec §5.1): a phase too large pretty-printed but not one opening a
+    line is one file, written one opening a line."""
+    from unveil.workspace.reveal_parts import part_file
+
+    d = ws["dir"]
+    assert cli(capsys, *commit_args(d))[0] == 0
+    (d / "few.txt").write_text("".join(c + "\n" for c in (d / "out" / "cells.txt").read_text().split()[:6]))
+
+    def reveal(phase: str, *limit: str) -> Any:
+        code, done = cli(capsys, "reveal", "--workspace", str(d / "host"), "--escrow-id", "test-1", "--phase", phase, "--cells",
+                         str(d / "few.txt"), "--out", str(d / "out" / f"reveal-{phase}.json"), *limit)
+        assert code == 0, done
+        return done
+
+    reveal("pretty")
+    pretty = (d / "out" / "reveal-pretty.json").read_bytes()
+    compact = part_file(json.loads(pretty)["statement"], [host_key(d)])
+    assert len(compact) < len(pretty)
+    done = reveal("compact", "--max-part-bytes", str((len(compact) + len(pretty)) // 2 + 40))  # room for the longer phase name
+    assert "parts" not in done
+    statement = json.loads((d / "out" / "reveal-compact.json").read_text())["statement"]
+    assert "part" not in statement and len(statement["openings"]) == 6
+    assert verify(capsys, d, d / "out" / "reveal-compact.json")[0] == 0
+    limit = len(compact) - 1
+    done = reveal("two-parts", "--max-part-bytes", str(limit))  # one opening a line no longer fits: parts, never one
+    assert len(done["parts"]) >= 2 and all(Path(p).stat().st_size <= limit for p in done["parts"])
+    assert verify(capsys, d, *map(Path, done["parts"]))[0] == 0

@@ -97,7 +97,7 @@ def cut_into_parts(
         raise MalformedInputError(
             f"{limit} bytes cannot hold a part with the opening of index {openings[biggest]['index']}"
             f" ({sizes[biggest] + len(empty) + allowance} bytes with the bundle's fixed fields and proof)", where="--max-part-bytes")
-    runs = group_by_size(sizes, budget)
+    runs = _cut(sizes, budget)
     advance = progress(len(runs)) if progress is not None else None
     rounds = 0
     while True:
@@ -115,7 +115,7 @@ def cut_into_parts(
         if rounds <= _ROUNDS:  # lower the budget by the largest overflow, and cut again
             budget -= max(len(files[k]) for k in over) - limit
             if budget >= max(sizes):
-                runs = group_by_size(sizes, budget)
+                runs = _cut(sizes, budget)
                 continue
         for k in reversed(over):  # cut each part that came out too large in two
             start, stop = runs[k]
@@ -125,6 +125,15 @@ def cut_into_parts(
                     where="--max-part-bytes")
             middle = (start + stop) // 2
             runs[k:k + 1] = [(start, middle), (middle, stop)]
+
+
+def _cut(sizes: Sequence[int], budget: int) -> list[tuple[int, int]]:
+    """:func:`group_by_size`, in at least two runs (spec §5.1: a phase of one part is one file,
+    which the caller found too large)."""
+    runs = group_by_size(sizes, budget)
+    if len(runs) == 1 and len(sizes) > 1:
+        runs = [(0, len(sizes) // 2), (len(sizes) // 2, len(sizes))]
+    return runs
 
 
 def _statement(
