@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,9 +49,11 @@ def main() -> None:
         ws = create(root / "host", "host", "Host")
         cells, contents = workload(n)
         host.commit(ws, escrow_id="bench-parts", cells=cells, resolution=None, contents=contents, out=root / "out", now=now)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
         done = host.reveal(ws, escrow_id="bench-parts", phase="all", indices=list(range(n)), out=root / "parts" / "reveal-all.json", now=now)
         reveal_s = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB, this process so far
         sizes = [p.stat().st_size for p in done.parts]
         common = ["--escrow", str(root / "out" / "escrow.json"), "--cells", str(root / "out" / "cells.txt"), "--trust", ws.vkey]
         whole_s, report = verify_seconds([str(root / "parts"), *common])
@@ -61,6 +64,7 @@ def main() -> None:
     print(f"largest part:            {max(sizes):,} bytes (limit {PART_MAX_BYTES:,} bytes, 16 MiB; {max(sizes) / PART_MAX_BYTES:.3f} of it)")
     print(f"openings per part:       {[f['openings'] for f in report['files']]}")  # type: ignore[union-attr]
     print(f"reveal into parts:       {reveal_s:.2f} s wall")
+    print(f"peak RSS:                {peak / 1024:,.0f} MiB after the reveal ({before / 1024:,.0f} MiB after the commit, same process)")
     print(f"verify the whole phase:  {whole_s:.2f} s wall ({whole_s / one_s:.2f}x the same-run verify of part 1 alone, {one_s:.2f} s; "
           f"{parts} parts)")
 
