@@ -396,3 +396,26 @@ def test_a_phase_that_fits_only_one_opening_a_line_is_still_one_file(ws: dict[st
     done = reveal("two-parts", "--max-part-bytes", str(limit))  # one opening a line no longer fits: parts, never one
     assert len(done["parts"]) >= 2 and all(Path(p).stat().st_size <= limit for p in done["parts"])
     assert verify(capsys, d, *map(Path, done["parts"]))[0] == 0
+
+
+def test_a_version_2_workspace_keeps_its_phases_as_whole_files(tmp_path: Path) -> None:
+    """Schema 2 -> 3 (one row per part): every recorded phase stays, as a whole file (part 0)."""
+    import sqlite3
+
+    from unveil.store import workspace_db
+    from unveil.store import workspace_queries as q
+
+    path = tmp_path / "workspace.db"
+    db = sqlite3.connect(path)
+    db.executescript(workspace_db.SCHEMA_V1)
+    db.execute(workspace_db.MIGRATIONS[2])
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+    db.execute("INSERT INTO escrows (escrow_id, own, escrow_json, cells_txt, recorded) VALUES ('e', 0, x'7b7d', x'', 't')")
+    db.execute("INSERT INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES ('e', 'p1', x'7b7d', 'aa', 3, 't1')")
+    db.commit()
+    db.close()
+    assert workspace_db.read_meta(path)["schema_version"] == str(workspace_db.SCHEMA_VERSION)
+    db = workspace_db.connect(path)
+    assert q.phases(db, "e") == [q.PhaseRow("p1", 3, "aa", "t1")]
+    assert q.phase_bundle(db, "e", "p1") == (b"{}", "aa") and q.phase_files(db, "e", "p1")[0].part == 0
+    db.close()
