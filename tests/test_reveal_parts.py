@@ -419,3 +419,38 @@ def test_a_version_2_workspace_keeps_its_phases_as_whole_files(tmp_path: Path) -
     assert q.phases(db, "e") == [q.PhaseRow("p1", 3, "aa", "t1")]
     assert q.phase_bundle(db, "e", "p1") == (b"{}", "aa") and q.phase_files(db, "e", "p1")[0].part == 0
     db.close()
+
+
+def test_a_part_that_overflows_is_undone_and_the_phase_cut_again() -> None:
+    """The multiproof of a part can exceed the allowance: every part handed over is undone,
+    and the phase is cut again until each fits (here a proof of 20 hashes for the part that
+    opens index 0)."""
+    from unveil.core.commitments import Salter
+    from unveil.core.escrow import parse_escrow
+    from unveil.core.keys import SigningKey
+    from unveil.workspace import reveal_parts
+
+    vectors = Path(__file__).resolve().parent / "vectors" / "h3"
+    escrow = parse_escrow(json.loads((vectors / "escrow.json").read_text())["statement"])
+    key = SigningKey.generate("Host", STATEMENT_KEY, hashlib.sha256(b"overflow").digest())
+    openings = [{"index": i, "cell": f"c{i:02d}", "salt": "00" * 32, "content": {"cell": f"c{i:02d}", "sites": []}} for i in range(40)]
+    sizes = [len(line) + 2 for line in reveal_parts.opening_lines(openings)]
+    undone, kept = [], []
+
+    def attempt(build: Any) -> None:
+        puts: list[tuple[int, int, int, list[int]]] = []
+        try:
+            build(lambda k, n, data, held: puts.append((k, n, len(data), [o["index"] for o in held])))
+        except BaseException:
+            undone.append(len(puts))
+            raise
+        kept.extend(puts)
+
+    limit = 3000
+    n = reveal_parts.write_parts(
+        escrow=escrow, phase="p", count=40, openings_of=lambda a, b: openings[a:b], sizes=sizes,
+        proof_of=lambda indices: [b"\x00" * 32] * (20 if 0 in indices else 2), keys=[key], limit=limit, totals=None,
+        salter=Salter(b"\x01" * 32, escrow.escrow_id), attempt=attempt)
+    assert undone and n == len(kept) >= 2
+    assert all(size <= limit and parts == n for _, parts, size, _ in kept) and [k for k, *_ in kept] == list(range(1, n + 1))
+    assert [i for *_, held in kept for i in held] == list(range(40))

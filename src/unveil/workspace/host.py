@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from unveil.errors import MalformedInputError
 from unveil.escrowing import commit_cells, open_cells
 from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
-from unveil.workspace.files import staged
+from unveil.workspace.files import staged, staged_stream
 from unveil.workspace.workspace import Workspace
 
 
@@ -147,51 +148,62 @@ def reveal(
         salter = Salter(secret, escrow_id)
         already = q.opened_indices(db, escrow_id)
         reopened = [cells[i] for i in indices if i in already]
-        openings = [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices]
-        lines = reveal_parts.opening_lines(openings)
-        if sum(map(len, lines)) <= limit:  # likely one file: built as always, and kept if it fits
+        def openings_of(start: int, stop: int) -> list[dict[str, Any]]:
+            return [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices[start:stop]]
+
+        sizes = array("q", (len(line) + 2 for start in range(0, len(indices), _SIZING)
+                            for line in reveal_parts.opening_lines(openings_of(start, start + _SIZING))))  # only the sizes are kept
+        if sum(sizes) <= limit:  # likely one file: built as always, and kept if it fits
             openings, proof = open_cells(secret, escrow_id, cells, contents, leaves, list(indices))
             statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
             bundle = dump(sign_statement(statement, [key]))
             if len(bundle) > limit:  # the same file, one opening a line, may still fit: a phase of one part is one file
-                bundle = reveal_parts.part_file(statement, [key], lines)
+                bundle = reveal_parts.part_file(statement, [key])
             if len(bundle) <= limit:
                 record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
                 return Revealed(escrow_id, phase, len(indices), reopened, out)
-            del bundle, statement, proof
+            del bundle, statement, proof, openings
         from unveil.core.merkle import MerkleTree, hash_leaves
 
         tree = MerkleTree.from_leaf_hashes(hash_leaves(leaves))
-        parts = reveal_parts.cut_into_parts(
-            escrow=escrow, phase=phase, openings=openings, proof_of=tree.multiproof,
-            keys=[key], limit=limit, totals=totals, salter=salter, lines=lines, progress=progress,
+        stem = out.name[: -len(".json")] if out.name.endswith(".json") else out.name
+        directory = out.resolve().parent
+        written: list[Path] = []
+
+        def attempt(build: reveal_parts.Builder) -> None:
+            written.clear()
+            with staged_stream(directory) as write, transaction(db):
+                build(lambda k, n, data, held: written.append(record_part(db, write, directory, stem, escrow_id, phase, k, n, data, held, now)))
+                if open_totals and sealed_json:
+                    q.insert_opened_totals(db, escrow_id, sealed_json, phase)
+
+        reveal_parts.write_parts(
+            escrow=escrow, phase=phase, count=len(indices), openings_of=openings_of, sizes=sizes, proof_of=tree.multiproof,
+            keys=[key], limit=limit, totals=totals, salter=salter, attempt=attempt, progress=progress,
         )
-        paths = record_parts(db, out, escrow_id, phase, parts, now, sealed_json if open_totals else None)
-    return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(paths))
+    return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(written))
 
 
-def record_parts(
-    db: sqlite3.Connection, out: Path, escrow_id: str, phase: str, parts: Sequence[tuple[bytes, Sequence[Mapping[str, Any]]]],
-    now: datetime, totals_json: str | None = None,
-) -> list[Path]:
-    """Write the part files of a phase (each with the openings it holds, part 1 first) beside
-    ``out`` (spec §5.1 names) and record each part and the opened cells, all or nothing; the
-    paths written, part 1 first."""
+_SIZING = 10_000
+"""Openings built at a time to measure them (then dropped: only their sizes are kept)."""
+
+
+def record_part(
+    db: sqlite3.Connection, write: Callable[[str, bytes], None], directory: Path, stem: str, escrow_id: str, phase: str,
+    k: int, n: int, data: bytes, held: Sequence[Mapping[str, Any]], now: datetime,
+) -> Path:
+    """Write part ``k`` of ``n`` of a phase (its file ``data``, holding the openings ``held``)
+    with ``write`` (:func:`unveil.workspace.files.staged_stream`) as ``<stem>.part-<k>-of-<n>.json``
+    (spec §5.1) and record it and its opened cells in ``db`` (inside the caller's transaction);
+    the path it will have."""
     from unveil.core.parts import part_file_name
 
-    stem = out.name[: -len(".json")] if out.name.endswith(".json") else out.name
-    directory = out.resolve().parent
-    n = len(parts)
-    names = [part_file_name(stem, k, n) for k in range(1, n + 1)]
-    recorded = format_time(now)
-    with staged(directory, {name: data for name, (data, _) in zip(names, parts, strict=True)}), transaction(db):
-        for k, (data, held) in enumerate(parts, start=1):
-            q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(held), recorded,
-                           part=k, parts=n, first_index=int(held[0]["index"]), last_index=int(held[-1]["index"]))
-            q.insert_opened(db, escrow_id, phase, ((o["index"], o["cell"], json.dumps(o["content"], ensure_ascii=False)) for o in held))
-        if totals_json is not None:
-            q.insert_opened_totals(db, escrow_id, totals_json, phase)
-    return [directory / name for name in names]
+    name = part_file_name(stem, k, n)
+    write(name, data)
+    q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(held), format_time(now),
+                   part=k, parts=n, first_index=int(held[0]["index"]), last_index=int(held[-1]["index"]))
+    q.insert_opened(db, escrow_id, phase, ((o["index"], o["cell"], json.dumps(o["content"], ensure_ascii=False)) for o in held))
+    return directory / name
 
 
 def record_opening(

@@ -1,12 +1,14 @@
 """The host cuts a phase too large for one file into numbered parts (spec §5.1): each part a
 signed reveal bundle of its own, with its own multiproof, of at most ``limit`` bytes.
 
-How: every opening's size in a part file is measured once (:func:`opening_sizes`, the C JSON
-encoder); consecutive openings are grouped greedily under the limit less the bundle's fixed
-fields and a proof allowance (:func:`unveil.core.parts.group_by_size`); then each part is
-built and signed, and if one still comes out too large (a scattered part's multiproof is
-longer than the allowance) the budget is lowered by what it overflowed and every part is built
-again (the numbers ``part``/``parts`` are signed, so a new count means new signatures).
+How: every opening's size in a part file is measured once (:func:`opening_lines`, the C JSON
+encoder) and only the sizes are kept; consecutive openings are grouped greedily under the limit
+less the bundle's fixed fields and a proof allowance (:func:`unveil.core.parts.group_by_size`);
+then each part's openings are built, signed and handed over (written and recorded) before the
+next part is built, so memory holds one part, not the phase. If a part still comes out too
+large (a scattered part's multiproof is longer than the allowance), everything handed over is
+undone, the budget is lowered by the overflow and the phase is cut again (the numbers
+``part``/``parts`` are signed, so a new count means new signatures).
 
 A part file (:func:`part_file`) is JSON with one opening a line: written by the C encoder, as
 a pretty-printed file would be by the pure-Python one at a fraction of the speed (a continental
@@ -30,7 +32,12 @@ from unveil.core.reveal import PART_MAX_BYTES
 from unveil.core.statements import statement_message
 from unveil.errors import MalformedInputError
 
-__all__ = ["check_limit", "cut_into_parts", "opening_lines", "part_file"]
+__all__ = ["Builder", "Put", "check_limit", "opening_lines", "part_file", "write_parts"]
+
+Put = Callable[[int, int, bytes, list[dict[str, Any]]], None]
+"""``put(k, n, file, openings)``: take part ``k`` of ``n``, its file and the openings it holds."""
+Builder = Callable[[Put], None]
+"""``build(put)``: build every part in order, handing each to ``put``."""
 
 _HASH_LINE = 64 + 3  # a hex hash in the proof array: quotes and a comma
 _ROUNDS = 8  # builds of every part before falling back to halving the one that overflows
@@ -67,64 +74,94 @@ def part_file(statement: Mapping[str, Any], keys: Sequence[SigningKey], lines: S
     return ('{"statement":{' + ",\n".join(fields) + '},\n"signatures":' + _compact(signatures) + "}\n").encode("utf-8")
 
 
-def cut_into_parts(
+def write_parts(
     *,
     escrow: Escrow,
     phase: str,
-    openings: Sequence[Mapping[str, Any]],
+    count: int,
+    openings_of: Callable[[int, int], list[dict[str, Any]]],
+    sizes: Sequence[int],
     proof_of: Callable[[list[int]], list[bytes]],
     keys: Sequence[SigningKey],
     limit: int,
     totals: Mapping[str, Any] | None,
     salter: Salter,
-    lines: Sequence[bytes] | None = None,
+    attempt: Callable[[Builder], None],
     progress: Callable[[int], Callable[[int], None]] | None = None,
-) -> list[tuple[bytes, Sequence[Mapping[str, Any]]]]:
-    """The signed part files (part 1 first) of phase ``phase`` opening ``openings`` (by
-    ascending index), each with the openings it holds; ``proof_of(indices)`` is the multiproof
-    of a part's indices, ``keys`` sign each part, ``lines`` are the openings'
-    :func:`opening_lines` when known; ``progress(part count)`` returns the callback that
-    advances a progress bar by each part built. MalformedInputError (``--max-part-bytes``) if one opening
-    with the bundle's fixed fields does not fit in ``limit``."""
+) -> int:
+    """Build the parts of phase ``phase`` opening ``count`` cells, one at a time, and hand each
+    over as it is built; return the number of parts.
+
+    ``openings_of(start, stop)`` builds the openings ``start`` .. ``stop`` − 1 (by ascending
+    index; ``sizes`` are their :func:`opening_lines` lengths plus 2); ``proof_of(indices)`` is
+    the multiproof of a part's indices; ``keys`` sign each part. ``attempt(build)`` runs one
+    try: it calls ``build(put)``, which calls ``put(k, n, file, openings)`` for each part in
+    order, and undoes everything ``put`` did if ``build`` raises (a part that comes out larger
+    than ``limit`` makes it raise, and the parts are cut again, smaller). ``progress(part
+    count)`` returns the callback that advances a progress bar by each part built.
+    MalformedInputError (``--max-part-bytes``) if one opening with the bundle's fixed fields
+    does not fit in ``limit``."""
     check_limit(limit)
     empty = part_file(_statement(escrow, phase, [], [], totals, salter, 10**6, 10**6), keys)
     allowance = 2 * max(1, math.ceil(math.log2(max(escrow.tree_size, 2)))) * _HASH_LINE
-    lines = list(lines) if lines is not None else opening_lines(openings)
-    sizes = [len(line) + 2 for line in lines]
     budget = limit - len(empty) - allowance
-    biggest = max(range(len(sizes)), key=sizes.__getitem__)
+    biggest = max(range(count), key=sizes.__getitem__)
     if sizes[biggest] > budget:
+        index = openings_of(biggest, biggest + 1)[0]["index"]
         raise MalformedInputError(
-            f"{limit} bytes cannot hold a part with the opening of index {openings[biggest]['index']}"
+            f"{limit} bytes cannot hold a part with the opening of index {index}"
             f" ({sizes[biggest] + len(empty) + allowance} bytes with the bundle's fixed fields and proof)", where="--max-part-bytes")
     runs = _cut(sizes, budget)
     advance = progress(len(runs)) if progress is not None else None
     rounds = 0
     while True:
-        files = []
-        for k, (start, stop) in enumerate(runs, start=1):
-            proof = proof_of([int(o["index"]) for o in openings[start:stop]])
-            files.append(part_file(_statement(escrow, phase, openings[start:stop], proof, totals if k == 1 else None, salter, k, len(runs)),
-                                   keys, lines[start:stop]))
-            if advance is not None and rounds == 0:
-                advance(1)
-        over = [k for k, data in enumerate(files) if len(data) > limit]
-        if not over:
-            return [(data, openings[start:stop]) for data, (start, stop) in zip(files, runs, strict=True)]
-        rounds += 1
-        if rounds <= _ROUNDS:  # lower the budget by the largest overflow, and cut again
-            budget -= max(len(files[k]) for k in over) - limit
-            if budget >= max(sizes):
-                runs = _cut(sizes, budget)
-                continue
-        for k in reversed(over):  # cut each part that came out too large in two
-            start, stop = runs[k]
+        chosen = list(runs)
+        build = _builder(escrow, phase, chosen, openings_of, proof_of, keys, limit, totals, salter, advance if rounds == 0 else None)
+        try:
+            attempt(build)
+            return len(chosen)
+        except _Overflow as over:
+            rounds += 1
+            if rounds <= _ROUNDS:  # lower the budget by the overflow, and cut again
+                budget -= over.size - limit
+                if budget >= max(sizes):
+                    runs = _cut(sizes, budget)
+                    continue
+            start, stop = runs[over.k]  # cut the part that came out too large in two
             if stop - start == 1:
-                raise MalformedInputError(
-                    f"{limit} bytes cannot hold the part with the opening of index {openings[start]['index']} ({len(files[k])} bytes)",
-                    where="--max-part-bytes")
+                raise MalformedInputError(f"{limit} bytes cannot hold the part with the opening of index {over.first} ({over.size} bytes)",
+                                          where="--max-part-bytes") from None
             middle = (start + stop) // 2
-            runs[k:k + 1] = [(start, middle), (middle, stop)]
+            runs[over.k:over.k + 1] = [(start, middle), (middle, stop)]
+
+
+def _builder(
+    escrow: Escrow, phase: str, runs: list[tuple[int, int]], openings_of: Callable[[int, int], list[dict[str, Any]]],
+    proof_of: Callable[[list[int]], list[bytes]], keys: Sequence[SigningKey], limit: int, totals: Mapping[str, Any] | None,
+    salter: Salter, advance: Callable[[int], None] | None,
+) -> Builder:
+    """The :data:`Builder` of the parts ``runs`` (raising :class:`_Overflow` at a part over ``limit``)."""
+
+    def build(put: Put) -> None:
+        for k, (start, stop) in enumerate(runs, start=1):
+            held = openings_of(start, stop)
+            proof = proof_of([int(o["index"]) for o in held])
+            data = part_file(_statement(escrow, phase, held, proof, totals if k == 1 else None, salter, k, len(runs)), keys, opening_lines(held))
+            if len(data) > limit:
+                raise _Overflow(k - 1, len(data), int(held[0]["index"]))
+            put(k, len(runs), data, held)
+            if advance is not None:
+                advance(1)
+
+    return build
+
+
+class _Overflow(Exception):
+    """Part ``k`` (from 0) came out ``size`` bytes, over the limit; ``first`` is its first index."""
+
+    def __init__(self, k: int, size: int, first: int):
+        super().__init__(k, size, first)
+        self.k, self.size, self.first = k, size, first
 
 
 def _cut(sizes: Sequence[int], budget: int) -> list[tuple[int, int]]:
