@@ -123,7 +123,15 @@ def _run_phase(
 
         return Done(verified.to_json(), show, ExitCode.OK if verified.valid else ExitCode.INVALID)
 
-    return edge.run(as_json, action, failure=_failure)
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # as for one bundle (run): millions of acyclic objects a part, nothing for the cycle collector
+    try:
+        return edge.run(as_json, action, failure=_failure)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _now():  # type: ignore[no-untyped-def]  # a datetime
