@@ -19,7 +19,7 @@ from typing import Any
 from unveil.core import cells as cell_file
 from unveil.core.parts import PartSummary, across_parts, summarize
 from unveil.errors import MalformedInputError, Problem
-from unveil.workspace.inspector import AgreedTerritory, Checker, Input, verify
+from unveil.workspace.inspector import AgreedTerritory, Input, verify
 from unveil.workspace.workspace import Workspace
 
 __all__ = ["PhaseVerified", "part_files", "verify_phase"]
@@ -64,7 +64,7 @@ class PhaseVerified:
 def verify_phase(
     escrow: Input, cells: Input, bundles: Sequence[Callable[[], Input]], *, leaves: Input | None = None, trust: Sequence[str] = (),
     workspace: Workspace | None = None, territory: AgreedTerritory | None = None, max_cells: int | None = None,
-    now: datetime | None = None, check_of: Callable[[Input], Checker] | None = None,
+    now: datetime | None = None,
     progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> PhaseVerified:
     """Verify the parts of one phase, each alone (recorded in ``workspace`` when valid; the
@@ -82,7 +82,7 @@ def verify_phase(
     for n, load in enumerate(bundles):
         bundle = load()
         done = verify(escrow, cells, bundle, leaves=leaves, trust=trust, workspace=workspace, territory=territory if n == 0 else None,
-                      max_cells=max_cells, now=now, check=check_of(bundle) if check_of is not None else None, cell_list=cell_list)
+                      max_cells=max_cells, now=now, cell_list=cell_list)
         escrow_id = done.report.escrow.escrow_id
         summaries.append(summarize(done.report.reveal))
         files.append({"file": bundle.source, **done.to_json()})
