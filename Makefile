@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(PY) bench/upload_stall.py
 	$(PY) bench/coverage_memory.py
 	$(PY) bench/simulate.py
+	$(PY) bench/reveal_parts.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

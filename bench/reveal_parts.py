@@ -3,8 +3,8 @@ escrow (0.1% non-empty, :func:`commit.workload`) and the reveal is cut into part
 16 MiB; then ``unveil verify DIRECTORY --json`` checks the whole phase in a new process (each
 part alone, then across the parts).
 
-Prints the part count, the largest part against the 16 MiB limit, the openings per part, the
-wall time of the reveal (workspace service: openings, proofs, signatures, files, records) and
+Prints one JSON object: the part count, the largest part against the 16 MiB limit, the openings
+per part, the peak RSS, the wall time of the reveal (workspace service: openings, proofs, signatures, files, records) and
 of the whole-phase verify, and as the same-run reference the verify of the first part alone
 (the whole phase should cost about ``parts`` times it: each part is checked once, nothing is
 checked twice). Default 400,000 cells (3 parts); ``--cells`` for more.
@@ -58,16 +58,20 @@ def main() -> None:
         common = ["--escrow", str(root / "out" / "escrow.json"), "--cells", str(root / "out" / "cells.txt"), "--trust", ws.vkey]
         whole_s, report = verify_seconds([str(root / "parts"), *common])
         one_s, _ = verify_seconds([str(done.parts[0]), *common])
-    parts = len(sizes)
-    print(f"cells opened:            {n:,} in one phase")
-    print(f"parts:                   {parts} (one file would be about {sum(sizes) / 2**20:,.1f} MiB)")
-    print(f"largest part:            {max(sizes):,} bytes (limit {PART_MAX_BYTES:,} bytes, 16 MiB; {max(sizes) / PART_MAX_BYTES:.3f} of it)")
-    print(f"openings per part:       {[f['openings'] for f in report['files']]}")  # type: ignore[union-attr]
-    print(f"reveal into parts:       {reveal_s:.2f} s wall")
-    print(f"peak RSS:                {peak / 1024:,.0f} MiB after the reveal ({before / 1024:,.0f} MiB after the commit, same process)")
-    print(f"verify the whole phase:  {whole_s:.2f} s wall ({whole_s / one_s:.2f}x the same-run verify of part 1 alone, {one_s:.2f} s; "
-          f"{parts} parts)")
-
+    print(json.dumps({
+        "cells_opened": n,
+        "parts": len(sizes),
+        "one_file_mib": round(sum(sizes) / 2**20, 1),
+        "largest_part_bytes": max(sizes),
+        "part_limit_bytes": PART_MAX_BYTES,
+        "openings_per_part": [f["openings"] for f in report["files"]],  # type: ignore[union-attr]
+        "reveal_seconds": round(reveal_s, 2),
+        "peak_rss_mib_after_reveal": round(peak / 1024),
+        "peak_rss_mib_after_commit": round(before / 1024),
+        "verify_phase_seconds": round(whole_s, 2),
+        "verify_part_1_seconds": round(one_s, 2),
+        "verify_phase_over_part_1": round(whole_s / one_s, 2),
+    }))
 
 if __name__ == "__main__":
     main()
