@@ -366,6 +366,8 @@ def test_the_human_reports_name_the_parts(ws: dict[str, Any], capsys: pytest.Cap
     assert code == 0 and f"part 1 of {n}" in text, text
     code, text = unveil("verify", *map(str, parts[1:]), "--escrow", str(d / "out" / "escrow.json"), "--cells", str(d / "out" / "cells.txt"))
     assert code == 1 and "INVALID" in text and "part-missing" in text, text
+    code, text = unveil("status", "--workspace", str(d / "host"))
+    assert code == 0 and f"p1 (part 1 of {n})" in text and f"phase p1 in {n} parts: complete" in text, text
 
 
 def test_a_phase_that_fits_only_one_opening_a_line_is_still_one_file(ws: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

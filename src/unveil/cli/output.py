@@ -70,8 +70,13 @@ def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON sta
         phases = Table("phase", "openings", "recorded", "sha256", "on the board")
         for p in status["phases"]:
             board = "-" if p.get("final") is None else f"entry {p['entry']}, " + ("final" if p["final"] else "[bold yellow]pending[/]")
-            phases.add_row(escape(p["phase"]), str(p["openings"]), p["recorded"], p["sha256"][:16] + "…", board)
+            name = escape(p["phase"]) + (f" (part {p['part']} of {p['parts']})" if p.get("part") else "")
+            phases.add_row(name, str(p["openings"]), p["recorded"], p["sha256"][:16] + "…", board)
         _out.print(phases)
+    for whole in status.get("phases_in_parts", []):  # spec §5.1
+        state = "complete" if whole["complete"] else f"[bold yellow]incomplete[/]: parts {', '.join(map(str, whole['missing']))} missing"
+        final = "" if whole["final"] is None else (", final" if whole["final"] else ", [bold yellow]not final[/]")
+        _out.print(f"phase {escape(whole['phase'])} in {whole['parts']} parts: {state}{final}", highlight=False)
     for board in status.get("boards", []):
         pending = [f"{e['kind']} (entry {e['index']})" for e in board["pending"]]
         _out.print(f"board {escape(board['origin'])}: {board['size']} entries mirrored, final size {board['final_size']} "
