@@ -231,3 +231,16 @@ def test_intel_logged_between_parts_does_not_predate_the_phase(board: tuple[Log,
     body = {"id": "D-1", "phase": "phase-1", "cell": "depot-07", "detail": "x", "intel": intel.bundle("challenge", [6])}
     assert log.submit(event("discrepancy.raised", body, INSPECTOR)).created
     assert log.state.discrepancy_views()[0]["intel_predates_reveal"] is False
+
+
+def test_a_part_over_16_mib_is_refused_whatever_the_upload_limit(board: tuple[Log, MemoryStorage]) -> None:  # noqa: F811
+    """A board may take larger uploads; a part is still at most 16 MiB (spec §5.1)."""
+    from unveil.core.reveal import PART_MAX_BYTES
+
+    log, _ = board
+    bundle = part_bundle(DECL, "phase-1", [0], 1, 2)
+    data = file_bytes(bundle) + b" " * PART_MAX_BYTES  # the same statement, padded past the limit
+    sha = log.put_bundle(data)
+    body = {"phase": "phase-1", "sha256": sha, "openings": 1, "part": 1, "parts": 2}
+    error = refused(log, event("reveal.published", body))
+    assert error.reason == "bundle-invalid" and [p.reason for p in error.problems] == ["part-too-large"]

@@ -165,6 +165,7 @@ from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
+from unveil.core.reveal import PART_MAX_BYTES
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
@@ -220,7 +221,10 @@ def file_verdict(published: PublishedEscrow, data: bytes, sha: str, vkey: str) -
     except MalformedInputError as exc:
         return FileVerdict(str(exc))
     reveal = report.reveal
-    return FileVerdict(None, tuple(report.problems), reveal.phase, len(reveal.openings), scan(reveal), reveal.part, reveal.parts)
+    problems = report.problems
+    if reveal.part is not None and len(data) > PART_MAX_BYTES:  # spec §5.1, whatever this board's upload limit
+        problems += (Problem(None, Reason.PART_TOO_LARGE, f"part {reveal.part} is {len(data)} bytes; a part is at most {PART_MAX_BYTES}"),)
+    return FileVerdict(None, tuple(problems), reveal.phase, len(reveal.openings), scan(reveal), reveal.part, reveal.parts)
 
 
 _VerdictKey = tuple[str, int, str, str]  # (escrow id, its escrow.published entry, file SHA-256, trusted vkey)
