@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(PY) bench/web_board.py
 	$(PY) bench/report.py
 	$(PY) bench/continental.py $(if $(CONTINENTAL_KM2),--km2 $(CONTINENTAL_KM2))  # minutes; smaller: make bench CONTINENTAL_KM2=740000
+	$(PY) bench/reveal_parts.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -382,7 +382,7 @@ def test_a_board_reopened_without_reading_its_files_keeps_custody() -> None:
     b = agreed()
     b.log.submit(b.move("W-1", "verified"))
     again = Log.open(b.storage, ORIGIN, BOARD, PARTIES, lambda: b.now, check_bundles=False)
-    assert again.state.opened[ESCROW].unread == ["phase-1"]
+    assert [phase for phase, _ in again.state.opened[ESCROW].unread] == ["phase-1"]
     b.now += 1
     error = None
     try:

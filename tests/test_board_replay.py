@@ -47,6 +47,7 @@ from tests.board_fixtures import (
     selection,
 )
 from tests.test_board_core import INTEL, MALLORY, OBSERVER, PARTIES_DOC, Escrowed, file_bytes
+from tests.test_board_parts import part_bundle
 from unveil.api.app import create_app
 from unveil.board.audit import audit
 from unveil.board.log import Log
@@ -89,6 +90,14 @@ SHA_2 = hashlib.sha256(BUNDLE_2).hexdigest()
 SEED = draw_seed(CONTEXT, {HOST.vkey: R_HOST, INSPECTOR.vkey: R_INSPECTOR})
 VERIFY = {"phase": "phase-1", "sha256": SHA, "valid": True, "problems": []}
 RAISED = {"id": "D-1", "phase": "phase-1", "cell": "depot-02", "detail": "look", "intel": None}
+PARTS = [file_bytes(part_bundle(DECL, "phase-3", indices, k, n)) for indices, k, n in (([5], 1, 2), ([6, 7], 2, 2), ([5, 6], 2, 2), ([7], 2, 3))]
+
+
+def _part(data: bytes, k: int, n: int) -> tuple[str, bytes]:
+    body = {"phase": "phase-3", "sha256": hashlib.sha256(data).hexdigest(), "openings": len(json.loads(data)["statement"]["openings"]), "part": k, "parts": n}
+    return _post(event("reveal.published", body))
+
+
 POISONED = _doc(event("escrow.published", {"escrow": sign_statement(
     {**DECL.signed["statement"], "escrow_id": "poisoned", "totals": {"warhead": {"quantity": 1e20, "unit": "count"}}}, [HOST])}, HOST, escrow_id="poisoned"))
 
@@ -123,6 +132,11 @@ ACTIONS: list[tuple[str, bytes]] = [
     _post(event("verification.recorded", {**VERIFY, "phase": "later"}, INSPECTOR, time="2019-01-18T16:05:01Z")),  # 301 s ahead
     _post(event("verification.recorded", {**VERIFY, "phase": "older"}, INSPECTOR, time="2019-01-17T15:59:59Z")),  # 24 h and 1 s before
     _post(event("verification.recorded", {**VERIFY, "phase": "early"}, INSPECTOR, time="1970-01-01T00:00:00Z")),
+    *(_upload(data) for data in PARTS),  # a phase in parts (spec §5.1): part 1, part 2, an overlapping part 2, a part 2 of 3
+    _part(PARTS[0], 1, 2),
+    _part(PARTS[1], 2, 2),
+    _part(PARTS[2], 2, 2),
+    _part(PARTS[3], 2, 3),
     ("POST", POISONED),
     ("POST", b'{"statement": {"type": "unveil/event/v1"}, "signatures": []}'),
     ("POST", b"[" * 70 + b"]" * 70),
@@ -182,3 +196,14 @@ def test_what_the_board_accepts_is_what_its_replay_accepts(order: list[int]) -> 
         finally:
             storage.close()
         assert cli_main(["audit", "--db", db, "--origin", ORIGIN, "--parties", str(parties), "--allow-pending", "--json"]) == 0  # no witness cosigned: nothing is final yet
+
+
+def test_a_phase_in_parts_is_accepted_as_its_replay_accepts_it() -> None:
+    """The same property on fixed sequences of part events (spec §5.1), which random draws
+    rarely put in an order the board accepts: an overlapping part, a part of another count, the
+    right part 2, a repeat, and a part before its file or its predecessor."""
+    first = ACTIONS.index(_upload(PARTS[0]))
+    uploads, (one, two, overlapping, other_count) = list(range(first, first + 4)), range(first + 4, first + 8)
+    inner = test_what_the_board_accepts_is_what_its_replay_accepts.hypothesis.inner_test  # type: ignore[attr-defined]
+    inner([0, *uploads, one, overlapping, other_count, two, two, overlapping])
+    inner([0, two, *uploads, two, one, two])

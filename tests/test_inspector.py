@@ -208,14 +208,15 @@ def test_a_workspace_of_the_previous_schema_is_migrated_and_keeps_working(ws: di
     code, report = cli(capsys, *verify_args(d, d / "out" / "reveal-p1.json", "--trust", key)[:-2], "--workspace", str(old), "--trust", key)
     assert code == 0 and report["recorded"], report
     db = sqlite3.connect(old / "workspace.db")
-    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(workspace_db.SCHEMA_VERSION),)
     assert db.execute("SELECT vkey FROM pinned_keys").fetchall() == [(key,)]
     code, st = cli(capsys, "status", "--workspace", str(old))
     assert code == 0 and [p["phase"] for p in st["phases"]] == ["p1"] and st["problems"] == []
-    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")  # a newer version's workspace
+    newer = workspace_db.SCHEMA_VERSION + 1
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(newer),))  # a newer version's workspace
     db.commit()
     code, out = cli(capsys, "status", "--workspace", str(old))
-    assert code == 2 and "schema version 3" in out["error"]
+    assert code == 2 and f"schema version {newer}" in out["error"]
 
 
 # --- a bundle that differs from the board's -------------------------------------------------

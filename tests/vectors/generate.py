@@ -254,6 +254,18 @@ def generate(out: Path) -> None:
     add("sealed-totals-changed", h3_escrow, mutated(lambda s: s["totals"]["content"]["heu"].update(quantity=40), h3_escrow.bundle("phase-2", [3, 30], open_totals=True)),
         [(None, "totals-mismatch")], describe="the opened sealed totals claim 40 kg of HEU")
 
+    def part(indices: list[int], k: int, n: int, open_totals: bool = False) -> dict[str, Any]:
+        statement = h3_escrow.bundle("phase-3", indices, open_totals=open_totals)
+        numbered = {key: value for key, value in statement.items() if key not in ("openings", "proof", "totals")}
+        numbered.update(part=k, parts=n, openings=statement["openings"], proof=statement["proof"])
+        if "totals" in statement:
+            numbered["totals"] = statement["totals"]
+        return numbered
+    add("part-1-of-2", h3_escrow, part(region, 1, 2, open_totals=True), [],
+        describe="a phase in numbered parts (spec §5.1): part 1, the region, with the sealed totals; valid alone")
+    add("part-2-of-2", h3_escrow, part([10, 11, 30], 2, 2), [],
+        describe="part 2 of the same phase: the scattered cells, its own multiproof; valid alone, and with part 1 a whole phase")
+
     c = flawed.cells
     add("site-outside-cell", flawed, flawed.bundle("p", [5]), [(5, "site-outside-cell")],
         describe="the host committed a site whose point lies in another cell")

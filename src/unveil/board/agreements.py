@@ -22,7 +22,7 @@
 Whether an obligation is verified is :mod:`unveil.agreements.obligations`' rule, read from the
 same record a ``status`` reads (:meth:`AgreementRecord.view`). Every obligation event is kept
 with its effective time (the state's ``latest_time`` once applied), and so is each phase's
-``reveal.published`` (``BoardState.reveal_times``). Items (``move-items``) are verified by the
+``reveal.published`` (``BoardState.completed_times``: of its last part, for a phase in parts). Items (``move-items``) are verified by the
 log through the escrow's :class:`~unveil.agreements.obligations.ItemClock`, which the custody
 registers in ``BoardState.item_clocks``.
 """
@@ -78,7 +78,7 @@ class AgreementRecord:
         """What the obligation states are computed from: these events, the escrow's reveal
         times and its items' clock, as ``state`` holds them now."""
         escrow = self.agreement.escrow
-        reveals = {phase: t for (escrow_id, phase), t in state.reveal_times.items() if escrow_id == escrow}
+        reveals = {phase: t for (escrow_id, phase), t in state.completed_times.items() if escrow_id == escrow}  # complete phases (spec §5.1)
         return ObligationLog(self.agreement, self.events, reveals, state.item_clocks.get(escrow))
 
 

@@ -31,7 +31,8 @@ every entry must be final under the quorum (K = ``quorum``, default the whole qu
 with ``allow_pending``, the entries that are not are reported (``pending``) without a problem.
 The report also lists every raised discrepancy as the replayed log holds it
 (``discrepancies``: phase, cell, raiser, whether resolved, and the derived
-``intel_predates_reveal``, spec §7).
+``intel_predates_reveal``, spec §7), and every phase logged in parts (``parted_phases``: the
+parts logged, whether the phase is complete, and whether every part is final, spec §5.1).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class AuditReport:
     bundles_checked: bool
     finality: Finality | None = None
     discrepancies: tuple[dict[str, object], ...] = ()
+    parted_phases: tuple[dict[str, object], ...] = ()  # spec §5.1: each phase in parts, complete and final or not
 
     @property
     def ok(self) -> bool:
@@ -82,6 +84,7 @@ class AuditReport:
             "finality": final.to_json() if final is not None else None,
             "problems": [p.to_json() for p in self.problems],
             "discrepancies": list(self.discrepancies),
+            "parted_phases": list(self.parted_phases),
         }
 
 
@@ -182,4 +185,5 @@ def audit(
                 f"({', '.join(final.members) or 'no witness is registered'}) must cosign a checkpoint that includes them; "
                 f"short: {', '.join(short) or 'none'}",
             ))
-    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()))
+    parted = tuple(p.view(escrow_id, phase, final.final_size if final is not None else None) for (escrow_id, phase), p in state.parted.items())
+    return AuditReport(tree.size, tree.root(), tuple(problems), count, bundles is not None, final, tuple(state.discrepancy_views()), parted)

@@ -14,7 +14,9 @@ kind                   author                       body
 ====================== ============================ ==============================================
 escrow.published       the escrow's ``host``        ``{"escrow": <signed escrow>}`` (spec §7)
 escrow.accepted        an inspector                 ``{"cells_sha256": hex, "root": hex}`` (§7)
-reveal.published       the escrow's ``host``        ``{"phase": id, "sha256": hex, "openings": int ≥ 1}``
+reveal.published       the escrow's ``host``        ``{"phase": id, "sha256": hex, "openings": int ≥ 1}``,
+                                                    plus ``"part": int, "parts": int`` for a part of
+                                                    a phase (spec §5.1: 1 ≤ part ≤ parts, parts ≥ 2)
 coin.committed         a party of the draw          ``{"context": id, "commitment": hex,
                                                     "population_sha256": hex, "n": int ≥ 1,
                                                     "population": [id…]}``; ``population`` (the
@@ -208,10 +210,18 @@ def _escrow_accepted(body: dict[str, Any], where: str) -> None:
 
 
 def _reveal_published(body: dict[str, Any], where: str) -> None:
-    shape.fields(body, where, ("phase", "sha256", "openings"))
+    shape.fields(body, where, ("phase", "sha256", "openings"), ("part", "parts"))
     _id(body, "phase", where)
     _hex(body, "sha256", where)
     _at_least(body, "openings", where, 1)
+    if "part" in body or "parts" in body:  # spec §5.1: both or neither
+        for name in ("part", "parts"):
+            if name not in body:
+                raise MalformedInputError(f"a part of a phase names both part and parts; {name} is missing", where=f"{where}.{name}")
+        parts = _at_least(body, "parts", where, 2)
+        part = _at_least(body, "part", where, 1)
+        if part > parts:
+            raise MalformedInputError(f"part {part} is beyond parts {parts}", where=f"{where}.part")
 
 
 def _population(body: dict[str, Any], where: str) -> None:

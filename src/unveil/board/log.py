@@ -278,7 +278,7 @@ class Log:
         names (spec §11); return how many. Under the log's lock, so no entry naming one is
         accepted meanwhile: a file an entry names is never deleted."""
         with self._lock:
-            keep = set(self._state.reveals.values()) | {p.escrow.grid.cells_sha256 for p in self._state.escrows.values()}
+            keep = self._state.logged_bundles() | {p.escrow.grid.cells_sha256 for p in self._state.escrows.values()}
             return self._storage.purge_bundles(self._now() - period, keep)
 
     def cosigned(self) -> list[tuple[str, int, str]]:

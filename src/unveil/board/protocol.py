@@ -65,7 +65,11 @@ escrow-invalid            422    the escrow breaks a spec §4 rule, names anothe
 escrow-signature-invalid  422    the escrow is not validly signed by the host's registered key
 acceptance-mismatch       422    ``escrow.accepted`` names another ``cells_sha256`` or ``root``
 acceptance-repeat         409    this inspector already accepted this escrow
-phase-duplicate           409    a reveal of this phase of this escrow is already logged
+phase-duplicate           409    a reveal of this phase of this escrow is already logged (for a
+                                 phase in parts, spec §5.1: this part, or the phase in the other form)
+parts-mismatch            422    a part names another ``parts`` than the phase's logged parts
+part-order                422    a part is logged before the part right below it
+part-overlap              422    a part's first index is not above the last of the part below it
 bundle-missing            422    the board holds no reveal file with ``body.sha256``
 bundle-invalid            422    the reveal file fails its checks against the published escrow
                                  (spec §5, §6), or its phase or opening count differs from the body
@@ -160,12 +164,13 @@ from typing import TYPE_CHECKING
 from unveil.board import agreements, coins, custody, inspections, reveals
 from unveil.board import events as ev
 from unveil.board.coins import Draw
-from unveil.board.reveals import Discrepancy, Opened, Scanned, refuse_repeats, repeated, scan
+from unveil.board.reveals import Discrepancy, Opened, Parted, Scanned, refuse_repeats, repeated, scan
 from unveil.core.encoding import unix_time
 from unveil.core.envelope import SignedStatement, parse_signed
 from unveil.core.escrow import Escrow, escrow_problems, parse_escrow
 from unveil.core.jsonparse import loads
 from unveil.core.reasons import Reason
+from unveil.core.reveal import PART_MAX_BYTES
 from unveil.core.statements import check_signatures
 from unveil.core.verify import check_bundle
 from unveil.core.vocabulary import lookup
@@ -209,6 +214,8 @@ class FileVerdict:
     phase: str = ""
     openings: int = 0
     scanned: Scanned | None = None
+    part: int | None = None  # spec §5.1, as the file says
+    parts: int | None = None
 
 
 def file_verdict(published: PublishedEscrow, data: bytes, sha: str, vkey: str) -> FileVerdict:
@@ -218,7 +225,11 @@ def file_verdict(published: PublishedEscrow, data: bytes, sha: str, vkey: str) -
         report = check_bundle(published.signed, bundle, None, trusted=[vkey])
     except MalformedInputError as exc:
         return FileVerdict(str(exc))
-    return FileVerdict(None, tuple(report.problems), report.reveal.phase, len(report.reveal.openings), scan(report.reveal))
+    reveal = report.reveal
+    problems = report.problems
+    if reveal.part is not None and len(data) > PART_MAX_BYTES:  # spec §5.1, whatever this board's upload limit
+        problems += (Problem(None, Reason.PART_TOO_LARGE, f"part {reveal.part} is {len(data)} bytes; a part is at most {PART_MAX_BYTES}"),)
+    return FileVerdict(None, tuple(problems), reveal.phase, len(reveal.openings), scan(reveal), reveal.part, reveal.parts)
 
 
 _VerdictKey = tuple[str, int, str, str]  # (escrow id, its escrow.published entry, file SHA-256, trusted vkey)
@@ -286,13 +297,15 @@ class BoardState:
         self.latest_time = 0  # the effective time of the last entry (spec §12): the latest time so far, unix seconds
         self.statements: dict[bytes, int] = {}  # SHA256(JCS(statement)) -> entry index
         self.escrows: dict[str, PublishedEscrow] = {}
-        self.reveals: dict[tuple[str, str], str] = {}  # (escrow_id, phase) -> sha256 of the file
+        self.reveals: dict[tuple[str, str], str] = {}  # (escrow_id, phase) -> sha256 of the file of a phase in one file
+        self.parted: dict[tuple[str, str], Parted] = {}  # (escrow_id, phase) -> its logged parts (spec §5.1, .reveals)
+        self.completed_times: dict[tuple[str, str], int] = {}  # (escrow_id, phase) -> effective time it became complete (§5.1, §12)
         self.acceptances: set[tuple[str, str]] = set()  # (escrow_id, inspector name)
         self.draws: dict[str, Draw] = {}  # context -> draw
         self.discrepancies: dict[tuple[str, str], Discrepancy] = {}  # (escrow_id, id)
         self.inspections: dict[inspections.InspectionKey, int] = {}  # (escrow_id, cell, site, context) -> entry (.inspections)
         self.opened: dict[str, Opened] = {}  # escrow_id -> its phases and the ids they declared (.reveals)
-        self.reveal_times: dict[tuple[str, str], int] = {}  # (escrow_id, phase) -> effective time of its reveal (spec §12)
+        self.reveal_times: dict[tuple[str, str], int] = {}  # (escrow_id, phase) -> effective time of its (latest part's) reveal (§12)
         self.agreements: dict[str, AgreementRecord] = {}  # escrow_id -> its agreement (.agreements)
         self.agreement_ids: dict[str, str] = {}  # agreement id -> the escrow it governs
         self.item_clocks: dict[str, ItemClock] = {}  # escrow_id -> when its items reached each step (custody, spec §12)
@@ -368,8 +381,7 @@ class BoardState:
         if author.name != escrow.host or author.role != _sealer_role(escrow):
             raise BoardRefused(Reason.ROLE_NOT_ALLOWED, f"only {escrow.host!r} reveals escrow {escrow.escrow_id!r}")
         phase, sha = event.body["phase"], event.body["sha256"]
-        if (event.escrow_id, phase) in self.reveals:
-            raise BoardRefused(Reason.PHASE_DUPLICATE, f"phase {phase!r} of escrow {event.escrow_id!r} is already revealed")
+        reveals.check_part(self, event.escrow_id, event.body, bundles)
         if bundles is None:
             return
         key = (event.escrow_id, published.index, sha, author.vkey)
@@ -392,8 +404,14 @@ class BoardState:
                 f"the file reveals phase {verdict.phase[:80]!r} with {verdict.openings} openings;"
                 f" the event says {phase!r} with {event.body['openings']}",
             )
+        if (verdict.part, verdict.parts) != (event.body.get("part"), event.body.get("parts")):
+            said = f"part {event.body['part']} of {event.body['parts']}" if "part" in event.body else "the whole phase"
+            holds = f"part {verdict.part} of {verdict.parts}" if verdict.part is not None else "the whole phase"
+            raise BoardRefused(Reason.BUNDLE_INVALID, f"the file holds {holds}; the event says {said} (spec §5.1)")
         scanned = verdict.scanned
         assert scanned is not None  # a readable file's verdict carries its scan
+        if verdict.part is not None:
+            reveals.check_part_overlap(self, event.escrow_id, phase, verdict.part, scanned, bundles)
         refuse_repeats(repeated(self.opened.get(event.escrow_id), scanned, bundles), "the reveal file")
         self._scanned = (event.statement_sha256, scanned)  # a cache of the file just read: apply records it
 
@@ -466,11 +484,25 @@ class BoardState:
         self.acceptances.add((event.escrow_id, author.name))
 
     def _apply_reveal_published(self, event: Event, author: Party, index: int) -> None:
-        self.reveals[(event.escrow_id, event.body["phase"])] = event.body["sha256"]
-        self.reveal_times[(event.escrow_id, event.body["phase"])] = self.latest_time
+        key = (event.escrow_id, event.body["phase"])
         scanned, self._scanned = self._scanned, None
         read = scanned[1] if scanned is not None and scanned[0] == event.statement_sha256 else None
+        self.reveal_times[key] = self.latest_time
+        if "part" in event.body:  # spec §5.1: one part; the phase is complete with its last
+            parted = self.parted.setdefault(key, Parted(event.body["parts"]))
+            parted.files[event.body["part"]] = event.body["sha256"]
+            parted.entries[event.body["part"]] = index
+            parted.last = read.last if read is not None else None
+            if parted.complete:
+                self.completed_times[key] = self.latest_time
+        else:
+            self.reveals[key] = event.body["sha256"]
+            self.completed_times[key] = self.latest_time
         self.opened_escrow(event.escrow_id).record(event.body["phase"], event.body["sha256"], index, read)
+
+    def logged_bundles(self) -> set[str]:
+        """The SHA-256 of every reveal file the log names (each phase's file, or its parts)."""
+        return set(self.reveals.values()) | {sha for parted in self.parted.values() for sha in parted.files.values()}
 
     def opened_escrow(self, escrow_id: str) -> Opened:
         """What the log holds of the phases of published escrow ``escrow_id`` (made on first use)."""

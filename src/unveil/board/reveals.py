@@ -10,6 +10,10 @@ dispatches to (its ``_CHECKS`` and ``_APPLY``):
   this one, opening the cell (``intel-invalid``) and repeating no suspect id; the state derives
   whether that intel escrow was logged before the phase (``intel_predates_reveal``).
 
+A phase may be logged in numbered parts (spec §5.1, :class:`Parted`): one ``reveal.published``
+per part, in ascending part order, all naming the same ``parts``, each opening indices above
+the previous part's (:func:`check_part`); the phase is complete when every part is logged.
+
 Replayed with the log, so an audit applies the same rules. A replay without the reveal files
 (an offline audit without them, or a board opened with ``check_bundles=False``) knows each
 phase's SHA-256 and entry but not what its file opens; a later check that needs it reads the
@@ -36,8 +40,8 @@ if TYPE_CHECKING:
     from unveil.board.protocol import BoardState, BundleLookup, PublishedEscrow
 
 __all__ = [
-    "Discrepancy", "Opened", "Phase", "Scanned", "apply_discrepancy_raised", "check_discrepancy_raised",
-    "check_verification_recorded", "intel_predates", "predates_in_log", "refuse_repeats", "repeated", "scan",
+    "Discrepancy", "Opened", "Parted", "Phase", "Scanned", "apply_discrepancy_raised", "check_discrepancy_raised", "check_part",
+    "check_verification_recorded", "intel_predates", "logged_files", "predates_in_log", "refuse_repeats", "repeated", "scan",
 ]
 
 
@@ -49,21 +53,48 @@ class Scanned:
     phase: str
     cells: frozenset[str]
     declaring: tuple[tuple[int, dict[str, Any]], ...]
+    first: int = -1  # the first and last opened index (spec §5.1: parts ascend without overlap)
+    last: int = -1
 
 
 def scan(reveal: Reveal) -> Scanned:
     declaring = tuple((o.index, o.content) for o in reveal.openings if o.content.get("sites") or o.content.get("suspects"))
-    return Scanned(reveal.phase, frozenset(o.cell for o in reveal.openings), declaring)
+    first, last = (reveal.openings[0].index, reveal.openings[-1].index) if reveal.openings else (-1, -1)
+    return Scanned(reveal.phase, frozenset(o.cell for o in reveal.openings), declaring, first, last)
 
 
 @dataclass
 class Phase:
-    """A logged ``reveal.published``: its file's SHA-256, its entry, and what the file opens
-    (``None`` until the file is read)."""
+    """A logged phase: the SHA-256 of its file (of its first part, spec §5.1), the entry of
+    that ``reveal.published``, and the cells its logged files open (``None`` until every one of
+    them is read; ``pending`` counts those not read yet)."""
 
     sha256: str
     index: int
     cells: frozenset[str] | None = None
+    pending: int = 0
+
+
+@dataclass
+class Parted:
+    """A phase logged in parts (spec §5.1): how many it has, the SHA-256 of each logged part
+    (parts 1..len, logged in order), and the last index the highest logged part opens
+    (``None`` while its file is not read)."""
+
+    parts: int
+    files: dict[int, str] = field(default_factory=dict)
+    last: int | None = None
+    entries: dict[int, int] = field(default_factory=dict)  # part -> its reveal.published entry
+
+    @property
+    def complete(self) -> bool:
+        return len(self.files) == self.parts
+
+    def view(self, escrow_id: str, phase: str, final_size: int | None) -> dict[str, object]:
+        """How every view (an audit's report) shows the phase (spec §5.1, §7): parts logged,
+        complete, and final (every part final; ``None`` when finality is not known)."""
+        final = None if final_size is None else self.complete and max(self.entries.values(), default=final_size) < final_size
+        return {"escrow_id": escrow_id, "phase": phase, "parts": self.parts, "logged": sorted(self.files), "complete": self.complete, "final": final}
 
 
 @dataclass
@@ -74,17 +105,20 @@ class Opened:
     intel: bool
     phases: dict[str, Phase] = field(default_factory=dict)
     ids: DeclarationIndex = field(default_factory=DeclarationIndex)
-    unread: list[str] = field(default_factory=list)  # phases whose file is not in ``ids`` yet, in log order
+    unread: list[tuple[str, str]] = field(default_factory=list)  # (phase, file SHA-256) not in ``ids`` yet, in log order
 
     def record(self, phase: str, sha256: str, index: int, scanned: Scanned | None) -> None:
-        """A phase logged as entry ``index``; ``scanned``: its file as the check read it, or
-        ``None`` (replayed without the files: read when a check needs it)."""
-        logged = self.phases[phase] = Phase(sha256, index)
+        """A phase (or a part of it, spec §5.1) logged as entry ``index``; ``scanned``: its file
+        as the check read it, or ``None`` (replayed without the files: read when a check needs it)."""
+        logged = self.phases.get(phase)
+        if logged is None:
+            logged = self.phases[phase] = Phase(sha256, index)
         if scanned is not None and not self.unread:
-            logged.cells = scanned.cells
+            logged.cells = scanned.cells if logged.cells is None else logged.cells | scanned.cells
             self.add(scanned)
         else:
-            self.unread.append(phase)
+            self.unread.append((phase, sha256))
+            logged.pending += 1
 
     def add(self, scanned: Scanned) -> None:
         """Record the ids of a bundle accepted after every earlier one was read."""
@@ -95,17 +129,25 @@ class Opened:
         """Read the files of the phases not read yet (accepted earlier, checked then), in log
         order; :class:`BoardRefused` if the board no longer holds one or it cannot be read."""
         while self.unread:
-            phase = self.phases[self.unread[0]]
-            data = bundles(phase.sha256)
-            if data is None:
-                raise BoardRefused(Reason.BUNDLE_MISSING, f"the board no longer holds the reveal file of phase {self.unread[0]!r} ({phase.sha256})")
-            try:
-                scanned = scan(parse_reveal(parse_signed(loads(data), "bundle").statement, "bundle.statement", intel=self.intel))
-            except MalformedInputError as exc:
-                raise BoardRefused(Reason.BUNDLE_INVALID, f"the stored reveal file of phase {self.unread[0]!r} cannot be read: {exc}") from None
-            phase.cells = scanned.cells
+            name, sha = self.unread[0]
+            phase = self.phases[name]
+            scanned = read_scan(bundles, sha, name, self.intel)
+            phase.cells = scanned.cells if phase.cells is None else phase.cells | scanned.cells
+            phase.pending -= 1
             self.add(scanned)
             self.unread.pop(0)
+
+
+def read_scan(bundles: Callable[[str], bytes | None], sha: str, phase: str, intel: bool) -> Scanned:
+    """What the logged file ``sha`` of ``phase`` opens; :class:`BoardRefused` if the board no
+    longer holds it or it cannot be read."""
+    data = bundles(sha)
+    if data is None:
+        raise BoardRefused(Reason.BUNDLE_MISSING, f"the board no longer holds the reveal file of phase {phase!r} ({sha})")
+    try:
+        return scan(parse_reveal(parse_signed(loads(data), "bundle").statement, "bundle.statement", intel=intel))
+    except MalformedInputError as exc:
+        raise BoardRefused(Reason.BUNDLE_INVALID, f"the stored reveal file of phase {phase!r} cannot be read: {exc}") from None
 
 
 def repeated(opened: Opened | None, scanned: Scanned, bundles: Callable[[str], bytes | None] | None) -> list[Problem]:
@@ -129,9 +171,9 @@ def _check_opened(opened: Opened | None, escrow_id: str, phase: str, cell: str, 
     logged = opened.phases.get(phase) if opened is not None else None
     if opened is None or logged is None:
         raise BoardRefused(Reason.PHASE_UNKNOWN, f"escrow {escrow_id!r} has no revealed phase {phase!r}")
-    if logged.cells is None and bundles is not None:
+    if logged.pending and bundles is not None:
         opened.load(bundles)
-    if logged.cells is not None and cell not in logged.cells:
+    if not logged.pending and logged.cells is not None and cell not in logged.cells:
         raise BoardRefused(Reason.CELL_NOT_OPENED, f"phase {phase!r} of escrow {escrow_id!r} did not open cell {cell[:80]!r}")
 
 
@@ -188,14 +230,62 @@ def predates_in_log(entries: Iterable[bytes], escrow_id: str, phase: str, intel_
 # --- the checks and effects the protocol dispatches to -----------------------------------------
 
 
+def logged_files(state: BoardState, escrow_id: str, phase: str) -> list[str]:
+    """The SHA-256 of every logged file of a phase: its one file, or its logged parts in order."""
+    key = (escrow_id, phase)
+    if key in state.reveals:
+        return [state.reveals[key]]
+    parted = state.parted.get(key)
+    return list(parted.files.values()) if parted is not None else []
+
+
 def check_verification_recorded(state: BoardState, event: Event, author: Party, published: PublishedEscrow, _: BundleLookup | None) -> None:
-    """Spec §7: a verification names the logged ``reveal.published`` file of its phase; one of a
-    file the board never logged (such as one shown privately) is ``verification-mismatch``."""
+    """Spec §7: a verification names the logged ``reveal.published`` file of its phase (any
+    logged part of it, spec §5.1); one of a file the board never logged (such as one shown
+    privately) is ``verification-mismatch``."""
     phase, sha = event.body["phase"], event.body["sha256"]
-    logged = state.reveals.get((event.escrow_id, phase))
-    if logged != sha:
-        what = f"the logged file of phase {phase!r} is {logged}" if logged else f"no phase {phase!r} of escrow {event.escrow_id!r} is revealed"
+    logged = logged_files(state, event.escrow_id, phase)
+    if sha not in logged:
+        what = (f"the logged file{'s' if len(logged) > 1 else ''} of phase {phase!r} {'are' if len(logged) > 1 else 'is'} {', '.join(logged[:3])}"
+                if logged else f"no phase {phase!r} of escrow {event.escrow_id!r} is revealed")
         raise BoardRefused(Reason.VERIFICATION_MISMATCH, f"{what}, not {sha}")
+
+
+def check_part(state: BoardState, escrow_id: str, body: dict[str, Any], bundles: Callable[[str], bytes | None] | None) -> None:
+    """Spec §5.1, §7: the form and numbering of a ``reveal.published`` against the phase's
+    logged files, before its file is read: one form per phase and each part once
+    (``phase-duplicate``), the same ``parts`` (``parts-mismatch``), parts in ascending order
+    (``part-order``)."""
+    phase, part = body["phase"], body.get("part")
+    key = (escrow_id, phase)
+    if key in state.reveals:
+        raise BoardRefused(Reason.PHASE_DUPLICATE, f"phase {phase!r} of escrow {escrow_id!r} is already revealed")
+    parted = state.parted.get(key)
+    if parted is None:
+        if part is not None and part != 1:
+            raise BoardRefused(Reason.PART_ORDER, f"part {part} of phase {phase!r} comes after part {part - 1}, which is not logged: parts are logged in order")
+        return
+    if part is None:
+        raise BoardRefused(Reason.PHASE_DUPLICATE, f"phase {phase!r} of escrow {escrow_id!r} is being revealed in {parted.parts} parts; a whole file of it is refused")
+    if part in parted.files:
+        raise BoardRefused(Reason.PHASE_DUPLICATE, f"part {part} of phase {phase!r} of escrow {escrow_id!r} is already revealed")
+    if body["parts"] != parted.parts:
+        raise BoardRefused(Reason.PARTS_MISMATCH, f"phase {phase!r} is revealed in {parted.parts} parts; this part says {body['parts']}")
+    if part != len(parted.files) + 1:
+        raise BoardRefused(Reason.PART_ORDER, f"part {part} of phase {phase!r} comes after part {part - 1}, which is not logged: parts are logged in order")
+
+
+def check_part_overlap(state: BoardState, escrow_id: str, phase: str, part: int, scanned: Scanned, bundles: Callable[[str], bytes | None]) -> None:
+    """Spec §5.1: part ``part``'s first index is above the last of part ``part`` − 1 (read
+    from its file when the state does not know it; ``part-overlap``)."""
+    parted = state.parted.get((escrow_id, phase))
+    if parted is None or part == 1:
+        return
+    if parted.last is None:
+        parted.last = read_scan(bundles, parted.files[part - 1], phase, state.escrows[escrow_id].escrow.purpose == "intel").last
+    if scanned.first <= parted.last:
+        raise BoardRefused(Reason.PART_OVERLAP, f"part {part} of phase {phase!r} opens index {scanned.first},"
+                           f" not above index {parted.last}, the last of part {part - 1} (spec §5.1)")
 
 
 def check_discrepancy_raised(state: BoardState, event: Event, author: Party, published: PublishedEscrow, bundles: BundleLookup | None) -> None:
@@ -216,6 +306,8 @@ def check_discrepancy_raised(state: BoardState, event: Event, author: Party, pub
         raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle cannot be read: {exc}") from None
     if report.problems:
         raise BoardRefused(Reason.INTEL_INVALID, _summary(report.problems), problems=report.problems)
+    if report.reveal.part is not None:
+        raise BoardRefused(Reason.INTEL_INVALID, "the intel bundle is a part of a phase; a discrepancy embeds a whole bundle (spec §5.1, §7)")
     if event.body["cell"] not in {o.cell for o in report.reveal.openings}:
         raise BoardRefused(Reason.INTEL_INVALID, f"the intel bundle does not open cell {event.body['cell'][:80]!r}")
     refuse_repeats(repeated(state.opened.get(target.escrow.escrow_id), scan(report.reveal), bundles), "the intel bundle")

@@ -86,6 +86,8 @@ def publish(
         if cells is not None and escrow is None and accept is None:
             raise MalformedInputError("--cells goes with --escrow (uploaded) or --accept (checked)", where="--cells")
         what, path = chosen[0]
+        if what == "reveal" and path.is_dir():
+            return _publish_parts(workspace, board, path)
         names = {"escrow": "escrow", "reveal": "reveal bundle", "verification": "reveal bundle", "accept": "escrow"}
         files = [Input(str(path), read_bytes(path, names[what]))]
         cell_list = Input(str(cells), read_bytes(cells, "cell list")) if cells is not None else None
@@ -110,6 +112,29 @@ def publish(
         return Done(done.to_json(), show)
 
     return run(as_json, action)
+
+
+def _publish_parts(workspace: Path, board: str, directory: Path) -> Done:
+    """``publish --reveal DIRECTORY``: every part of one phase in it, part 1 first (spec §5.1)."""
+    from unveil.cli.workflow_cmd import now
+    from unveil.workspace.phase_check import part_files
+    from unveil.workspace.publish import Input, publish_parts
+    from unveil.workspace.workspace import open_workspace
+
+    def loader(path: Path) -> Callable[[], Input]:
+        return lambda: Input(str(path), read_bytes(path, "reveal bundle"))
+
+    paths = part_files(directory)
+    ws = open_workspace(workspace)
+    with connect(board) as client:
+        done = publish_parts(ws, client, [loader(p) for p in paths], now())
+
+    def show() -> None:
+        created = sum(d.created for d in done)
+        _say(f"{len(done)} parts of {done[0].escrow_id} logged as entries [bold]{done[0].index}[/]..[bold]{done[-1].index}[/]"
+             + ("" if created == len(done) else f" ({len(done) - created} already logged)"))
+
+    return Done({"parts": [{"file": str(p), **d.to_json()} for p, d in zip(paths, done, strict=True)]}, show)
 
 
 # --- sync ------------------------------------------------------------------------------------

@@ -87,17 +87,18 @@ def reveal(
     bbox: Annotated[Optional[str], typer.Option("--bbox", metavar="MIN_LON,MIN_LAT,MAX_LON,MAX_LAT", help="Open every committed cell that overlaps the box.")] = None,
     cells: Annotated[Optional[Path], typer.Option("--cells", help="A file of cell ids to open, one per line.")] = None,
     open_totals: Annotated[bool, typer.Option("--open-totals", help="Also open the sealed totals.")] = False,
+    max_part_bytes: Annotated[Optional[int], typer.Option("--max-part-bytes", metavar="BYTES", help="Largest file in bytes (default, and at most, 16 MiB); a larger phase becomes parts OUT-STEM.part-K-of-N.json (spec §5.1).")] = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Open a region of a sealed declaration as a signed reveal bundle (host)."""
+    """Open a region of a sealed declaration as a signed reveal bundle, or its numbered parts (host)."""
     from unveil.cli.workflow_cmd import reveal as run
 
-    raise typer.Exit(run(workspace, escrow_id, phase, region, polygon, bbox, cells, out, open_totals, json_output))
+    raise typer.Exit(run(workspace, escrow_id, phase, region, polygon, bbox, cells, out, open_totals, json_output, max_part_bytes))
 
 
 @app.command()
 def verify(
-    bundle: Annotated[Path, typer.Argument(help="Signed reveal bundle (reveal-<phase>.json).", show_default=False)],
+    bundle: Annotated[list[Path], typer.Argument(help="Signed reveal bundle (reveal-<phase>.json); or every part of one phase (spec §5.1), as files or their directory.", show_default=False)],
     escrow: Annotated[Path, typer.Option("--escrow", help="Signed escrow statement (escrow.json).", show_default=False)],
     cells: Annotated[Path, typer.Option("--cells", help="The escrow's cells.txt.", show_default=False)],
     leaves: Annotated[Optional[Path], typer.Option("--leaves", help="The host's leaves.bin, to pin a wrong leaf to its opening.")] = None,
@@ -108,7 +109,7 @@ def verify(
     max_cells: MaxCellsOpt = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a JSON report.")] = False,
 ) -> None:
-    """Check a reveal bundle against its escrow and cell list (spec §1–§6)."""
+    """Check a reveal bundle, or a whole phase in parts, against its escrow and cell list (spec §1–§6)."""
     from unveil.cli.verify_cmd import run
 
     raise typer.Exit(run(bundle, escrow, cells, leaves, trust or [], json_output, workspace=workspace, territory=territory,
@@ -240,7 +241,7 @@ def publish(
     workspace: WorkspaceOpt,
     board: BoardOpt,
     escrow: Annotated[Optional[Path], typer.Option("--escrow", help="Publish this signed escrow.json (escrow.published).")] = None,
-    reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published).")] = None,
+    reveal: Annotated[Optional[Path], typer.Option("--reveal", help="Upload this reveal file byte for byte and log it (reveal.published); a directory: every part of one phase, in order.")] = None,
     verification: Annotated[Optional[Path], typer.Option("--verification", help="Log this workspace's latest verification of this reveal file (verification.recorded).")] = None,
     accept: Annotated[Optional[Path], typer.Option("--accept", help="Accept this escrow.json (escrow.accepted); needs --cells.")] = None,
     cells: Annotated[Optional[Path], typer.Option("--cells", help=(

@@ -21,7 +21,8 @@ def error(message: str) -> None:
 
 
 def show_report(report: BundleReport) -> None:
-    title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}: {len(report.reveal.openings)} openings"
+    part = f", {report.reveal.part_name()}" if report.reveal.part is not None else ""
+    title = f"escrow {report.escrow.escrow_id}, phase {report.reveal.phase}{part}: {len(report.reveal.openings)} openings"
     show_problems(report.status, title, report.problems, report.warnings, pinned=report.host_key_pinned)
 
 
@@ -40,6 +41,24 @@ def show_problems(status: str, title: str, problems: Sequence[Problem], warnings
         _out.print(table)
 
 
+def show_phase(phase: dict) -> None:  # type: ignore[type-arg]  # PhaseVerified.to_json()
+    """A phase given in parts (spec §5.1): one line per part file, then the problems across them."""
+    style = "bold green" if phase["valid"] else "bold red"
+    _out.print(f"[{style}]{phase['status'].upper()}[/] escrow {escape(phase['escrow_id'])}, phase {escape(phase['phase'])}:"
+               f" {len(phase['files'])} files of {phase['parts']} parts, {phase['openings']} openings", highlight=False)
+    table = Table("file", "part", "status", "openings", "problems", show_lines=False)
+    for f in phase["files"]:
+        table.add_row(escape(f["file"]), f"{f.get('part', '-')}/{f.get('parts', '-')}", f["status"], str(f["openings"]), str(len(f["problems"])))
+    _out.print(table)
+    problems = [(p["index"], p["reason"], p["detail"]) for f in phase["files"] for p in f["problems"]]
+    problems += [(p["index"], p["reason"], p["detail"]) for p in phase["problems"]]
+    if problems:
+        listed = Table("opening", "reason", "detail", show_lines=False)
+        for index, reason, detail in problems:
+            listed.add_row("-" if index is None else str(index), str(reason), escape(detail))
+        _out.print(listed)
+
+
 def say(message: str) -> None:
     _out.print(message, highlight=False)
 
@@ -51,8 +70,13 @@ def show_status(status: dict) -> None:  # type: ignore[type-arg]  # the JSON sta
         phases = Table("phase", "openings", "recorded", "sha256", "on the board")
         for p in status["phases"]:
             board = "-" if p.get("final") is None else f"entry {p['entry']}, " + ("final" if p["final"] else "[bold yellow]pending[/]")
-            phases.add_row(escape(p["phase"]), str(p["openings"]), p["recorded"], p["sha256"][:16] + "…", board)
+            name = escape(p["phase"]) + (f" (part {p['part']} of {p['parts']})" if p.get("part") else "")
+            phases.add_row(name, str(p["openings"]), p["recorded"], p["sha256"][:16] + "…", board)
         _out.print(phases)
+    for whole in status.get("phases_in_parts", []):  # spec §5.1
+        state = "complete" if whole["complete"] else f"[bold yellow]incomplete[/]: parts {', '.join(map(str, whole['missing']))} missing"
+        final = "" if whole["final"] is None else (", final" if whole["final"] else ", [bold yellow]not final[/]")
+        _out.print(f"phase {escape(whole['phase'])} in {whole['parts']} parts: {state}{final}", highlight=False)
     for board in status.get("boards", []):
         pending = [f"{e['kind']} (entry {e['index']})" for e in board["pending"]]
         _out.print(f"board {escape(board['origin'])}: {board['size']} entries mirrored, final size {board['final_size']} "

@@ -101,7 +101,7 @@ def commit(
 
 def reveal(
     workspace: Path, escrow_id: str, phase: str, region: str | None, polygon: Path | None, bbox: str | None,
-    cells_file: Path | None, out: Path, open_totals: bool, as_json: bool,
+    cells_file: Path | None, out: Path, open_totals: bool, as_json: bool, max_part_bytes: int | None = None,
 ) -> int:
     def action() -> Done:
         from unveil.workspace import host
@@ -114,13 +114,21 @@ def reveal(
             bbox=bbox or None,
             cell_list=(read_bytes(cells_file, "cell list"), str(cells_file)) if cells_file else None,
         )
-        done = host.reveal_region(ws, escrow_id=escrow_id, phase=phase, region=chosen, out=out, now=now(), open_totals=open_totals)
-        result = {"escrow_id": escrow_id, "phase": phase, "openings": done.openings, "reopened": done.reopened, "out": str(out)}
+        with _progress(as_json, "writing parts") as progress:
+            done = host.reveal_region(ws, escrow_id=escrow_id, phase=phase, region=chosen, out=out, now=now(), open_totals=open_totals,
+                                      max_part_bytes=max_part_bytes, progress=progress)
+        result: dict[str, Any] = {"escrow_id": escrow_id, "phase": phase, "openings": done.openings, "reopened": done.reopened, "out": str(out)}
+        if done.parts:
+            result["parts"] = [str(p) for p in done.parts]
 
         def show() -> None:
             from unveil.cli.output import say
 
-            say(f"phase [bold]{phase}[/] of {escrow_id}: opened {done.openings} cells into {out}")
+            if done.parts:
+                say(f"phase [bold]{phase}[/] of {escrow_id}: opened {done.openings} cells into {len(done.parts)} parts"
+                    f" ({done.parts[0].name} … {done.parts[-1].name}) in {done.parts[0].parent}")
+            else:
+                say(f"phase [bold]{phase}[/] of {escrow_id}: opened {done.openings} cells into {out}")
             if done.reopened:
                 say(f"[yellow]note:[/] {len(done.reopened)} of them were opened in an earlier phase")
 

@@ -87,6 +87,11 @@ class Reason(StrEnum):
     COVERAGE_MISSING = "coverage-missing", Group.BUNDLE, "cells of the agreed territory, computed by the reader, are missing from cells.txt (§1)"
     ESCROW_CONFLICT = "escrow-conflict", Group.BUNDLE, "the reader's workspace holds another statement under the same escrow id"
     PHASE_CONFLICT = "phase-conflict", Group.BUNDLE, "the reader verified another statement under this phase before: the host showed two versions"
+    PART_TOO_LARGE = "part-too-large", Group.BUNDLE, "a part of a phase is a file over 16 MiB (§5.1)"
+    PARTS_MISMATCH = "parts-mismatch", Group.BUNDLE, "parts of one phase name different phases or numbers of parts (§5.1)"
+    PART_OVERLAP = "part-overlap", Group.BUNDLE, "a part's first index is not above the previous part's last: parts overlap or are out of order (§5.1)"
+    PART_DUPLICATE = "part-duplicate", Group.BUNDLE, "a part of a phase is given twice (§5.1)"
+    PART_MISSING = "part-missing", Group.BUNDLE, "a part of a phase given in parts is absent: the phase is incomplete (§5.1)"
 
     # opening-level (tests/vectors/README.md)
     OPENINGS_ORDER = "openings-order", Group.OPENING, "openings are not strictly ascending by index: a repeat or an out-of-order opening (§5)"
@@ -140,7 +145,8 @@ class Reason(StrEnum):
     ESCROW_DUPLICATE = "escrow-duplicate", Group.BOARD, "an escrow with this id is already published"
     ACCEPTANCE_MISMATCH = "acceptance-mismatch", Group.BOARD, "escrow.accepted names another cells_sha256 or root"
     ACCEPTANCE_REPEAT = "acceptance-repeat", Group.BOARD, "this inspector already accepted this escrow"
-    PHASE_DUPLICATE = "phase-duplicate", Group.BOARD, "a reveal of this phase of this escrow is already logged"
+    PHASE_DUPLICATE = "phase-duplicate", Group.BOARD, "a reveal of this phase (or of this part of it) of this escrow is already logged"
+    PART_ORDER = "part-order", Group.BOARD, "a part of a phase is logged before the part right below it (spec §5.1, §7)"
     BUNDLE_MISSING = "bundle-missing", Group.BOARD, "the board holds no reveal file with body.sha256"
     BUNDLE_INVALID = "bundle-invalid", Group.BOARD, "the reveal file fails its checks against the published escrow, or its phase or opening count differs from the body"
     COIN_EARLY = "coin-early", Group.BOARD, "coin.revealed before every draw party's commitment (spec §8)"

@@ -1,4 +1,4 @@
-"""Reveal bundles (spec §5)."""
+"""Reveal bundles (spec §5), whole or one numbered part of a phase (spec §5.1)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from unveil.errors import MalformedInputError
 REVEAL_TYPE = "unveil/reveal/v1"
 _REQUIRED = ("type", "escrow_id", "root", "tree_size", "phase", "openings", "proof")
 _OPENING_KEYS = frozenset({"index", "cell", "salt", "content"})
+PART_MAX_BYTES = 16 * 2**20
+"""The largest file of a part of a phase (spec §5.1: 16 MiB, the board's request body limit)."""
 
 
 class Opening(NamedTuple):
@@ -49,6 +51,12 @@ class Reveal:
     openings: tuple[Opening, ...]
     proof: tuple[str, ...]
     totals: TotalsOpening | None
+    part: int | None = None  # spec §5.1: this bundle is part ``part`` of ``parts``; None: the whole phase
+    parts: int | None = None
+
+    def part_name(self) -> str:
+        """``"part k of n"`` for a part, ``""`` for a whole phase."""
+        return f"part {self.part} of {self.parts}" if self.part is not None else ""
 
 
 def _openings_at_once(raws: list[Any], content_keys: frozenset[str], body: str, where: str) -> list[Opening] | None:
@@ -87,7 +95,7 @@ def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = Fals
     body = "suspects" if intel else "sites"
     content_keys = frozenset({"cell", body})
     check_content = content_rules.check_intel_shape if intel else content_rules.check_shape
-    shape.fields(statement, where, _REQUIRED, ("totals",))
+    shape.fields(statement, where, _REQUIRED, ("totals", "part", "parts"))
     kind = shape.string(statement, "type", where)
     if kind != REVEAL_TYPE:
         raise MalformedInputError(f"type is {kind!r}, not {REVEAL_TYPE!r}", where=f"{where}.type")
@@ -100,8 +108,12 @@ def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = Fals
             shape.fields(raw, at, ("index", "cell", "salt", "content"))
             check_content(raw["content"], f"{at}.content")
             openings.append(Opening(shape.integer(raw, "index", at), shape.string(raw, "cell", at), shape.string(raw, "salt", at), raw["content"]))
+    tree_size = shape.integer(statement, "tree_size", where)
+    part, parts = _part(statement, tree_size, where)
     totals = None
     if "totals" in statement:
+        if part is not None and part != 1:
+            raise MalformedInputError(f"only part 1 of a phase may open the totals; this is part {part}", where=f"{where}.totals")
         at = f"{where}.totals"
         shape.fields(statement["totals"], at, ("salt", "content"))
         from unveil.core.escrow import parse_totals_shape
@@ -111,9 +123,31 @@ def parse_reveal(statement: Any, where: str = "statement", *, intel: bool = Fals
         statement=statement,
         escrow_id=shape.string(statement, "escrow_id", where),
         root=shape.string(statement, "root", where),
-        tree_size=shape.integer(statement, "tree_size", where),
+        tree_size=tree_size,
         phase=shape.string(statement, "phase", where),
         openings=tuple(openings),
         proof=tuple(shape.strings(statement, "proof", where)),
         totals=totals,
+        part=part,
+        parts=parts,
     )
+
+
+def _part(statement: dict[str, Any], tree_size: int, where: str) -> tuple[int | None, int | None]:
+    """Spec §5.1: ``part`` and ``parts`` together or not at all, 2 ≤ parts ≤ tree_size,
+    1 ≤ part ≤ parts."""
+    has_part, has_parts = "part" in statement, "parts" in statement
+    if not has_part and not has_parts:
+        return None, None
+    if has_part != has_parts:
+        missing = "parts" if has_part else "part"
+        raise MalformedInputError(f"a part of a phase has both part and parts (spec §5.1); {missing} is missing", where=f"{where}.{missing}")
+    part, parts = shape.integer(statement, "part", where), shape.integer(statement, "parts", where)
+    if parts < 2:
+        raise MalformedInputError(f"parts is {parts}; a phase in parts has at least 2 (one part is a whole phase, without part fields; spec §5.1)",
+                                  where=f"{where}.parts")
+    if parts > tree_size:
+        raise MalformedInputError(f"parts is {parts}, more than the escrow's {tree_size} cells (spec §5.1)", where=f"{where}.parts")
+    if not 1 <= part <= parts:
+        raise MalformedInputError(f"part is {part}, outside 1..{parts} (spec §5.1)", where=f"{where}.part")
+    return part, parts

@@ -53,7 +53,7 @@ class BundleReport:
         return self.status == VALID
 
     def to_json(self) -> dict[str, object]:
-        return {
+        doc: dict[str, object] = {
             "valid": self.valid,
             "status": self.status,
             "host_key_pinned": self.host_key_pinned,
@@ -63,6 +63,9 @@ class BundleReport:
             "problems": [p.to_json() for p in self.problems],
             "warnings": [w.to_json() for w in self.warnings],
         }
+        if self.reveal.part is not None:  # spec §5.1: a part, checked alone
+            doc["part"], doc["parts"] = self.reveal.part, self.reveal.parts
+        return doc
 
 
 @dataclass(frozen=True)

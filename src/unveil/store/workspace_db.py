@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA_V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -63,9 +63,28 @@ MIGRATIONS: dict[int, str] = {
     escrow_id TEXT NOT NULL REFERENCES escrows, vkey TEXT NOT NULL, recorded TEXT NOT NULL,
     PRIMARY KEY (escrow_id, vkey)
 )""",
+    # 2 -> 3: a phase may be recorded in numbered parts (spec §5.1): one row per (phase, part),
+    # part = parts = 0 for a phase in one file; the first and last opened index of each part.
+    3: """CREATE TABLE phases_v3 (
+    escrow_id TEXT NOT NULL REFERENCES escrows, phase TEXT NOT NULL,
+    part INTEGER NOT NULL DEFAULT 0, parts INTEGER NOT NULL DEFAULT 0, bundle_json BLOB NOT NULL,
+    sha256 TEXT NOT NULL, openings INTEGER NOT NULL, recorded TEXT NOT NULL,
+    first_index INTEGER, last_index INTEGER,
+    PRIMARY KEY (escrow_id, phase, part)
+);
+INSERT INTO phases_v3 (escrow_id, phase, bundle_json, sha256, openings, recorded)
+    SELECT escrow_id, phase, bundle_json, sha256, openings, recorded FROM phases ORDER BY rowid;
+DROP TABLE phases;
+ALTER TABLE phases_v3 RENAME TO phases""",
 }
 """The step that brings a database from version ``n - 1`` to ``n``; a new database gets
-:data:`SCHEMA_V1` and every step."""
+:data:`SCHEMA_V1` and every step (a step may hold several statements, ``;``-separated)."""
+
+
+def _run_step(connection: sqlite3.Connection, step: int) -> None:
+    for statement in MIGRATIONS[step].split(";"):
+        if statement.strip():
+            connection.execute(statement)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -86,7 +105,7 @@ def create(path: Path, meta: dict[str, str]) -> None:
                 if statement.strip():
                     connection.execute(statement)
             for step in range(2, SCHEMA_VERSION + 1):
-                connection.execute(MIGRATIONS[step])
+                _run_step(connection, step)
             rows = {**meta, "schema_version": str(SCHEMA_VERSION)}
             connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(rows.items()))
     finally:
@@ -118,7 +137,7 @@ def migrate(connection: sqlite3.Connection, version: int) -> int:
         if current != str(version):  # another process migrated it meanwhile
             return int(current)
         for step in range(version + 1, SCHEMA_VERSION + 1):
-            connection.execute(MIGRATIONS[step])
+            _run_step(connection, step)
         connection.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
     return SCHEMA_VERSION
 

@@ -106,29 +106,47 @@ def contents(db: sqlite3.Connection, escrow_id: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class PhaseRow:
+    """One recorded reveal file: a whole phase (``part`` and ``parts`` 0), or one part of it
+    (spec §5.1), with the first and last index it opens (``None`` when recorded before parts)."""
+
     phase: str
     openings: int
     sha256: str
     recorded: str
+    part: int = 0
+    parts: int = 0
+    first_index: int | None = None
+    last_index: int | None = None
 
 
-def phase_bundle(db: sqlite3.Connection, escrow_id: str, phase: str) -> tuple[bytes, str] | None:
-    """``(bundle bytes, sha256)`` of a recorded phase, or ``None``."""
-    row = db.execute("SELECT bundle_json, sha256 FROM phases WHERE escrow_id = ? AND phase = ?", (escrow_id, phase)).fetchone()
+_PHASE_COLUMNS = "phase, openings, sha256, recorded, part, parts, first_index, last_index"
+
+
+def phase_bundle(db: sqlite3.Connection, escrow_id: str, phase: str, part: int = 0) -> tuple[bytes, str] | None:
+    """``(bundle bytes, sha256)`` of a recorded phase (``part`` 0) or part of one, or ``None``."""
+    row = db.execute("SELECT bundle_json, sha256 FROM phases WHERE escrow_id = ? AND phase = ? AND part = ?", (escrow_id, phase, part)).fetchone()
     return None if row is None else (bytes(row[0]), row[1])
 
 
-def phases(db: sqlite3.Connection, escrow_id: str) -> list[PhaseRow]:
-    """The recorded phases of an escrow, in the order they were recorded."""
+def phase_files(db: sqlite3.Connection, escrow_id: str, phase: str) -> list[PhaseRow]:
+    """Every recorded file of one phase: its one file, or its parts by part number."""
     return [PhaseRow(*row) for row in db.execute(
-        "SELECT phase, openings, sha256, recorded FROM phases WHERE escrow_id = ? ORDER BY recorded, rowid", (escrow_id,))]
+        f"SELECT {_PHASE_COLUMNS} FROM phases WHERE escrow_id = ? AND phase = ? ORDER BY part", (escrow_id, phase))]
+
+
+def phases(db: sqlite3.Connection, escrow_id: str) -> list[PhaseRow]:
+    """The recorded files of an escrow's phases (one a phase, or one a part), in the order they were recorded."""
+    return [PhaseRow(*row) for row in db.execute(
+        f"SELECT {_PHASE_COLUMNS} FROM phases WHERE escrow_id = ? ORDER BY recorded, rowid", (escrow_id,))]
 
 
 def insert_phase(db: sqlite3.Connection, escrow_id: str, phase: str, bundle: bytes, sha256: str, openings: int, recorded: str,
-                 *, if_absent: bool = False) -> None:
+                 *, if_absent: bool = False, part: int = 0, parts: int = 0, first_index: int | None = None,
+                 last_index: int | None = None) -> None:
     verb = "INSERT OR IGNORE" if if_absent else "INSERT"
-    db.execute(f"{verb} INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded) VALUES (?, ?, ?, ?, ?, ?)",
-               (escrow_id, phase, bundle, sha256, openings, recorded))
+    db.execute(f"{verb} INTO phases (escrow_id, phase, bundle_json, sha256, openings, recorded, part, parts, first_index, last_index)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (escrow_id, phase, bundle, sha256, openings, recorded, part, parts, first_index, last_index))
 
 
 def insert_opened(db: sqlite3.Connection, escrow_id: str, phase: str, opened: Iterable[tuple[int, str, str]]) -> None:
@@ -177,7 +195,7 @@ def opened_totals(db: sqlite3.Connection, escrow_id: str) -> list[str]:
 
 
 def phase_names(db: sqlite3.Connection, escrow_id: str) -> list[str]:
-    return [p for (p,) in db.execute("SELECT phase FROM phases WHERE escrow_id = ? ORDER BY phase", (escrow_id,))]
+    return [p for (p,) in db.execute("SELECT DISTINCT phase FROM phases WHERE escrow_id = ? ORDER BY phase", (escrow_id,))]
 
 
 def cell_opened(db: sqlite3.Connection, escrow_id: str, cell: str) -> bool:

@@ -105,7 +105,7 @@ def confidence(
         escrow_id = _choose_declaration(db, escrow_id)
         decl = _declaration(db, escrow_id, where="--escrow-id")
         suspects = _suspects(db)
-        phases = [row.phase for row in q.phases(db, escrow_id)]
+        phases = list(dict.fromkeys(row.phase for row in q.phases(db, escrow_id)))  # a phase in parts once
         opened_rows = [(cell, phase, loads(text)) for cell, phase, text in q.opened_rows(db, escrow_id)]
         inspections = q.suspect_inspections(db, escrow_id)
         withheld = _withheld_cells(db, board_origin, escrow_id, opened_rows) if board_origin is not None else set()

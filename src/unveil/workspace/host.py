@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import sqlite3
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from sqlite3 import Blob
 from typing import Any, Callable, Mapping, Sequence
 
 from unveil.core import cells as cell_file
-from unveil.core.build import escrow_statement, reveal_statement
+from unveil.core.build import escrow_statement, opening, reveal_statement
 from unveil.core.commitments import Salter, leaves_of
 from unveil.core.encoding import format_time, is_id
 from unveil.core.escrow import Escrow, Grid, parse_escrow
@@ -32,7 +33,7 @@ from unveil.escrowing import LEVEL_FLOOR, CellSource, H3Cells, ListCells, TreeLe
 from unveil.store import escrow_blobs as blobs
 from unveil.store import workspace_queries as q
 from unveil.store.workspace_db import transaction
-from unveil.workspace.files import staged, staged_streams, sync
+from unveil.workspace.files import staged, staged_stream, staged_streams, sync
 from unveil.workspace.workspace import Workspace
 
 
@@ -129,11 +130,15 @@ def commit(
 
 @dataclass(frozen=True)
 class Revealed:
+    """A revealed phase: written to ``path`` as one file, or (``parts`` non-empty) as the part
+    files ``parts`` beside it (spec §5.1), part 1 first."""
+
     escrow_id: str
     phase: str
     openings: int
     reopened: list[str]
     path: Path
+    parts: tuple[Path, ...] = ()
 
 
 def reveal(
@@ -145,9 +150,20 @@ def reveal(
     out: Path,
     now: datetime,
     open_totals: bool = False,
+    max_part_bytes: int | None = None,
+    progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> Revealed:
-    """Open the cells at ``indices`` (sorted) as phase ``phase``: a signed reveal bundle (§5)."""
+    """Open the cells at ``indices`` (sorted) as phase ``phase``: a signed reveal bundle (§5)
+    written to ``out``, or, when that file would exceed ``max_part_bytes`` (default 16 MiB),
+    numbered parts of at most that size beside it, ``<out stem>.part-<k>-of-<n>.json``
+    (spec §5.1, :mod:`unveil.workspace.reveal_parts`; ``progress(part count)`` returns the
+    callback that advances a progress bar by each part)."""
+    from unveil.core.reveal import PART_MAX_BYTES
+    from unveil.workspace import reveal_parts
+
     ws.require_role("host")
+    limit = PART_MAX_BYTES if max_part_bytes is None else max_part_bytes
+    reveal_parts.check_limit(limit)
     if not is_id(phase):
         raise MalformedInputError(f"{phase!r} is not an id (1-64 of [A-Za-z0-9._:-])", where="--phase")
     if not indices:
@@ -157,13 +173,15 @@ def reveal(
         head = blobs.sealed_head(db, escrow_id)
         if head is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} sealed in this workspace", where="--escrow-id")
-        if q.phase_bundle(db, escrow_id, phase) is not None:
+        if q.phase_files(db, escrow_id, phase):  # as one file or in parts (spec §5.1)
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
         secret, sealed_json = head.master_secret, head.sealed_totals_json
         escrow = parse_escrow(loads(head.escrow_json)["statement"])
         if open_totals and not sealed_json:
             raise MalformedInputError("this escrow has no sealed totals to open", where="--open-totals")
         contents = {cell: loads(text) for cell, text in q.contents(db, escrow_id).items()}
+        totals = loads(sealed_json) if open_totals and sealed_json else None
+        salter = Salter(secret, escrow_id)
         kept = blobs.tree(db, escrow_id)
         with blobs.cells_blob(db, head.rowid) as cells_blob, blobs.leaves_blob(db, head.rowid, kept) as leaves_blob:
             cells = _committed_cells(escrow, cells_blob)
@@ -173,18 +191,66 @@ def reveal(
                 LeveledTree(escrow.tree_size, kept.floor, kept.levels, lambda lo, hi: blobs.read(leaves_blob, 32 * lo, 32 * hi))
                 if kept is not None else MerkleTree.from_leaf_hashes(hash_leaves(blobs.read(leaves_blob, 0, len(leaves_blob))))
             )
-            openings, proof = open_with(secret, escrow_id, cells, contents, tree, list(indices))
-            opened_cells = [o["cell"] for o in openings]
-        _check_own_proof(escrow, openings, proof, str(ws.db_path))
-        statement = reveal_statement(
-            escrow=escrow, phase=phase, openings=openings, proof=proof,
-            totals=loads(sealed_json) if open_totals and sealed_json else None, salter=Salter(secret, escrow_id),
-        )
-        bundle = dump(sign_statement(statement, [key]))
-        already = q.opened_indices(db, escrow_id)
-        reopened = [cell for i, cell in zip(indices, opened_cells, strict=True) if i in already]
-        record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
-    return Revealed(escrow_id, phase, len(indices), reopened, out)
+            already = q.opened_indices(db, escrow_id)
+            reopened = [cells[i] for i in indices if i in already]
+
+            def openings_of(start: int, stop: int) -> list[dict[str, Any]]:
+                return [opening(i, cells[i], salter, contents.get(cells[i])) for i in indices[start:stop]]
+
+            sizes = array("q", (len(line) + 2 for start in range(0, len(indices), _SIZING)
+                                for line in reveal_parts.opening_lines(openings_of(start, start + _SIZING))))  # only the sizes are kept
+            if sum(sizes) <= limit:  # likely one file: built as always, and kept if it fits
+                openings, proof = open_with(secret, escrow_id, cells, contents, tree, list(indices))
+                _check_own_proof(escrow, openings, proof, str(ws.db_path))
+                statement = reveal_statement(escrow=escrow, phase=phase, openings=openings, proof=proof, totals=totals, salter=salter)
+                bundle = dump(sign_statement(statement, [key]))
+                if len(bundle) > limit:  # the same file, one opening a line, may still fit: a phase of one part is one file
+                    bundle = reveal_parts.part_file(statement, [key])
+                if len(bundle) <= limit:
+                    record_opening(db, out, escrow_id, phase, bundle, openings, now, sealed_json if open_totals else None)
+                    return Revealed(escrow_id, phase, len(indices), reopened, out)
+                del bundle, statement, proof, openings
+            stem = out.name[: -len(".json")] if out.name.endswith(".json") else out.name
+            directory = out.resolve().parent
+            written: list[Path] = []
+
+            def attempt(build: reveal_parts.Builder) -> None:
+                written.clear()
+                with staged_stream(directory) as write, transaction(db):
+                    build(lambda k, n, data, held: written.append(record_part(db, write, directory, stem, escrow_id, phase, k, n, data, held, now)))
+                    if open_totals and sealed_json:
+                        q.insert_opened_totals(db, escrow_id, sealed_json, phase)
+
+            def proof_of(chosen: list[int]) -> list[bytes]:
+                return tree.multiproof(chosen)
+
+            reveal_parts.write_parts(
+                escrow=escrow, phase=phase, count=len(indices), openings_of=openings_of, sizes=sizes, proof_of=proof_of,
+                keys=[key], limit=limit, totals=totals, salter=salter, attempt=attempt, progress=progress,
+            )
+    return Revealed(escrow_id, phase, len(indices), reopened, out, tuple(written))
+
+
+_SIZING = 10_000
+"""Openings built at a time to measure them (then dropped: only their sizes are kept)."""
+
+
+def record_part(
+    db: sqlite3.Connection, write: Callable[[str, bytes], None], directory: Path, stem: str, escrow_id: str, phase: str,
+    k: int, n: int, data: bytes, held: Sequence[Mapping[str, Any]], now: datetime,
+) -> Path:
+    """Write part ``k`` of ``n`` of a phase (its file ``data``, holding the openings ``held``)
+    with ``write`` (:func:`unveil.workspace.files.staged_stream`) as ``<stem>.part-<k>-of-<n>.json``
+    (spec §5.1) and record it and its opened cells in ``db`` (inside the caller's transaction);
+    the path it will have."""
+    from unveil.core.parts import part_file_name
+
+    name = part_file_name(stem, k, n)
+    write(name, data)
+    q.insert_phase(db, escrow_id, phase, data, hashlib.sha256(data).hexdigest(), len(held), format_time(now),
+                   part=k, parts=n, first_index=int(held[0]["index"]), last_index=int(held[-1]["index"]))
+    q.insert_opened(db, escrow_id, phase, ((o["index"], o["cell"], json.dumps(o["content"], ensure_ascii=False)) for o in held))
+    return directory / name
 
 
 def _check_own_proof(escrow: Escrow, openings: Sequence[Mapping[str, Any]], proof: Sequence[bytes], source: str) -> None:
@@ -319,8 +385,10 @@ def _select(escrow: Escrow, cells: Sequence[str], region: Region, escrow_id: str
 
 
 def reveal_region(
-    ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False
+    ws: Workspace, *, escrow_id: str, phase: str, region: Region, out: Path, now: datetime, open_totals: bool = False,
+    max_part_bytes: int | None = None, progress: Callable[[int], Callable[[int], None]] | None = None,
 ) -> Revealed:
     """:func:`reveal` of the cells ``region`` selects."""
     ws.require_role("host")
-    return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals)
+    return reveal(ws, escrow_id=escrow_id, phase=phase, indices=select_cells(ws, escrow_id, region), out=out, now=now, open_totals=open_totals,
+                  max_part_bytes=max_part_bytes, progress=progress)

@@ -42,6 +42,7 @@ from unveil.core.escrow import Grid
 from unveil.core.jsonparse import loads
 from unveil.core.keys import VerifierKey
 from unveil.core.reasons import Reason
+from unveil.core.reveal import PART_MAX_BYTES
 from unveil.core.statements import trusted_signers
 from unveil.core.verify import BundleReport, EscrowReport, check_bundle, check_escrow
 from unveil.errors import MalformedInputError, Problem
@@ -152,8 +153,9 @@ def _trust(db: sqlite3.Connection, escrow_signed: SignedStatement, trust: Sequen
     return None, False
 
 
-def _board_conflicts(db: sqlite3.Connection, escrow_id: str, phase: str, sha: str) -> list[Problem]:
-    """``phase-conflict`` for every mirrored board that logs another file for the phase."""
+def _board_conflicts(db: sqlite3.Connection, escrow_id: str, phase: str, sha: str, part: int | None = None) -> list[Problem]:
+    """``phase-conflict`` for every mirrored board that logs another file for the phase (for
+    part ``part`` of it, spec §5.1), or logs the phase in the other form (parts, or one file)."""
     from unveil.board import events as ev
     from unveil.board.events import parse_event
 
@@ -163,9 +165,17 @@ def _board_conflicts(db: sqlite3.Connection, escrow_id: str, phase: str, sha: st
             event = parse_event(loads(entry))
         except MalformedInputError:
             continue  # the board's audit reports it
-        if event.kind == ev.REVEAL_PUBLISHED and event.escrow_id == escrow_id and event.body["phase"] == phase and event.body["sha256"] != sha:
+        if event.kind != ev.REVEAL_PUBLISHED or event.escrow_id != escrow_id or event.body["phase"] != phase:
+            continue
+        logged = event.body.get("part")
+        if (logged is None) != (part is None):
             found.append(Problem(None, Reason.PHASE_CONFLICT,
-                                 f"board {origin!r} logs phase {phase!r} as the file with SHA-256 {event.body['sha256']} (entry {index});"
+                                 f"board {origin!r} logs phase {phase!r} {'as one file' if logged is None else 'in parts'} (entry {index});"
+                                 f" this bundle is {'one file' if part is None else f'part {part}'}"))
+        elif logged == part and event.body["sha256"] != sha:
+            what = f"part {part} of phase {phase!r}" if part is not None else f"phase {phase!r}"
+            found.append(Problem(None, Reason.PHASE_CONFLICT,
+                                 f"board {origin!r} logs {what} as the file with SHA-256 {event.body['sha256']} (entry {index});"
                                  f" this bundle's is {sha}"))
     return found
 
@@ -184,15 +194,17 @@ class Verified:
 def verify(
     escrow: Input, cells: Input, bundle: Input, *, leaves: Input | None = None, trust: Sequence[str] = (),
     workspace: Workspace | None = None, territory: AgreedTerritory | None = None, max_cells: int | None = None,
-    now: datetime | None = None, check: Checker | None = None,
+    now: datetime | None = None, check: Checker | None = None, cell_list: CellList | None = None,
 ) -> Verified:
     """Check a reveal bundle against its escrow and cell list (spec §1–§6), the agreed
     territory's coverage when given, and with a ``workspace`` what it alone sees (module
     docstring); then record the outcome there (at ``now``). ``check`` replaces the core
-    check with one that gives the same report."""
+    check with one that gives the same report; ``cell_list`` is ``cells`` already read (the
+    parts of one phase read it once)."""
     check_trust_option(trust)
     escrow_signed = _within(lambda: parse_signed(loads(escrow.data, source=escrow.source), "$"), escrow.source)
-    cell_list = cell_file.read(cells.data, source=cells.source)
+    if cell_list is None:
+        cell_list = cell_file.read(cells.data, source=cells.source)
     trusted, pinned = list(trust) or None, bool(trust)
     if workspace is not None:
         with workspace.connect() as db:
@@ -203,6 +215,9 @@ def verify(
     if report.host_key_pinned != pinned:
         report = replace(report, host_key_pinned=pinned)
     extra: list[Problem] = []
+    if report.reveal.part is not None and len(bundle.data) > PART_MAX_BYTES:
+        extra.append(Problem(None, Reason.PART_TOO_LARGE, f"{bundle.source} is part {report.reveal.part} of a phase and {len(bundle.data)} bytes;"
+                             f" a part is at most {PART_MAX_BYTES} bytes (spec §5.1)"))
     if territory is not None:
         extra += coverage_problems(territory, report.escrow.grid, cell_list, max_cells=max_cells)
     if workspace is not None:
@@ -211,7 +226,7 @@ def verify(
         sha = hashlib.sha256(bundle.data).hexdigest()
         with workspace.connect() as db:
             extra += records.conflicts(db, report)
-            extra += _board_conflicts(db, report.escrow.escrow_id, report.reveal.phase, sha)
+            extra += _board_conflicts(db, report.escrow.escrow_id, report.reveal.phase, sha, report.reveal.part)
             extra += records.repeated_ids(db, report)
         records.record_verification(
             workspace, report, extra, escrow_json=escrow.data, cells_txt=cells.data, bundle=bundle.data,

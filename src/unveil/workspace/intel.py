@@ -188,7 +188,7 @@ def open_intel(
             raise MalformedInputError(
                 f"cell {cell} has not been opened by a verified reveal of {escrow.shadows!r}: opening it now would "
                 "disclose a suspicion before the reveal", where="--cell")
-        if q.phase_bundle(db, escrow_id, phase) is not None:
+        if q.phase_files(db, escrow_id, phase):  # as one file or in parts (spec §5.1)
             raise MalformedInputError(f"phase {phase!r} of escrow {escrow_id!r} was already published", where="--phase")
         stored = q.contents(db, escrow_id).get(cell)
         contents = {cell: loads(stored)} if stored is not None else {}

@@ -7,7 +7,10 @@ what                event                            body, from
 ``escrow``          ``escrow.published``             the signed escrow file, as it is
 ``reveal``          ``reveal.published``             the reveal file, uploaded byte for byte
                                                      first (``PUT /bundles``): its phase,
-                                                     SHA-256 and opening count
+                                                     SHA-256 and opening count (and ``part``,
+                                                     ``parts`` for a part of a phase, spec
+                                                     §5.1; a whole phase in parts:
+                                                     :func:`publish_parts`)
 ``verification``    ``verification.recorded``        this workspace's latest verification of
                                                      that reveal file (``unveil verify
                                                      --workspace``)
@@ -27,7 +30,7 @@ every error names the file. The board's refusals raise :class:`~unveil.errors.Bo
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
     from unveil.store.board_client import BoardClient
     from unveil.workspace.workspace import Workspace
 
-__all__ = ["Input", "Published", "WHAT", "publish"]
+__all__ = ["Input", "Published", "WHAT", "publish", "publish_parts"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,10 @@ def reveal_body(client: BoardClient, file: Input) -> tuple[str, dict[str, Any]]:
     except MalformedInputError as exc:
         raise exc.within(file.source) from None
     sha = client.put_bundle(file.data)
-    return reveal.escrow_id, {"phase": reveal.phase, "sha256": sha, "openings": len(reveal.openings)}
+    body: dict[str, Any] = {"phase": reveal.phase, "sha256": sha, "openings": len(reveal.openings)}
+    if reveal.part is not None:  # spec §5.1, §7
+        body.update(part=reveal.part, parts=reveal.parts)
+    return reveal.escrow_id, body
 
 
 def verification_body(ws: Workspace, file: Input) -> tuple[str, dict[str, Any]]:
@@ -205,3 +211,12 @@ def publish(ws: Workspace, client: BoardClient, what: str, files: tuple[Input, .
     escrow_id, body = build(ws, client, files)
     receipt = client.submit(make_event(kind, escrow_id, format_time(now), body, [key]))
     return Published(kind, escrow_id, receipt.index, receipt.checkpoint, receipt.created)
+
+
+def publish_parts(ws: Workspace, client: BoardClient, parts: Sequence[Callable[[], Input]], now: datetime) -> list[Published]:
+    """Publish every part of one phase (spec §5.1), in the order given (part 1 first: a board
+    takes parts in order), each uploaded and logged as :func:`publish` does for one reveal file.
+    ``parts`` are loaders, each called when its part is sent, so one part is held at a time.
+    Stops at the first refusal (:class:`~unveil.errors.BoardError`); the parts logged before
+    it stay logged, and the rest can be published one file at a time."""
+    return [publish(ws, client, "reveal", (load(),), now) for load in parts]

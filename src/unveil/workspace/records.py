@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from unveil.core.content import DeclarationIndex, earlier_phase_problems
@@ -39,9 +40,39 @@ def conflicts(db: sqlite3.Connection, report: BundleReport) -> list[Problem]:
     known = q.escrow(db, escrow_id)
     if known is not None and canonicalize(loads(known.escrow_json)["statement"]) != canonicalize(report.escrow.statement):
         found.append(Problem(None, Reason.ESCROW_CONFLICT, f"this workspace holds another statement for escrow {escrow_id!r}"))
-    verified = q.phase_bundle(db, escrow_id, phase)
+    part = report.reveal.part
+    verified = q.phase_bundle(db, escrow_id, phase, part or 0)
     if verified is not None and canonicalize(loads(verified[0])["statement"]) != canonicalize(report.reveal.statement):
-        found.append(Problem(None, Reason.PHASE_CONFLICT, f"phase {phase!r} was verified before with other contents (file sha256 {verified[1]})"))
+        what = f"part {part} of phase {phase!r}" if part is not None else f"phase {phase!r}"
+        found.append(Problem(None, Reason.PHASE_CONFLICT, f"{what} was verified before with other contents (file sha256 {verified[1]})"))
+    return found + part_conflicts(db, report)
+
+
+def part_conflicts(db: sqlite3.Connection, report: BundleReport) -> list[Problem]:
+    """Spec §5.1 against the files of the phase recorded here: one form per phase (one file or
+    parts, ``phase-conflict``), the same ``parts`` (``parts-mismatch``), and no overlap with
+    the recorded parts below and above this one (``part-overlap``)."""
+    reveal = report.reveal
+    files = q.phase_files(db, report.escrow.escrow_id, reveal.phase)
+    if not files:
+        return []
+    if reveal.part is None:
+        if any(f.part for f in files):
+            return [Problem(None, Reason.PHASE_CONFLICT, f"phase {reveal.phase!r} was verified before in parts; this bundle is the whole phase in one file")]
+        return []
+    if any(f.part == 0 for f in files):
+        return [Problem(None, Reason.PHASE_CONFLICT, f"phase {reveal.phase!r} was verified before as one file; this bundle is part {reveal.part} of {reveal.parts}")]
+    found = []
+    counts = sorted({f.parts for f in files} - {reveal.parts or 0})
+    if counts:
+        found.append(Problem(None, Reason.PARTS_MISMATCH, f"phase {reveal.phase!r} was verified before in {counts[0]} parts; this is part {reveal.part} of {reveal.parts}"))
+    first, last = reveal.openings[0].index, reveal.openings[-1].index
+    for f in files:
+        if f.part == reveal.part or f.first_index is None or f.last_index is None:
+            continue
+        if (f.part < reveal.part and f.last_index >= first) or (f.part > reveal.part and f.first_index <= last):
+            found.append(Problem(None, Reason.PART_OVERLAP, f"part {reveal.part} opens indices {first}..{last}; part {f.part}, verified before,"
+                                 f" opens {f.first_index}..{f.last_index}: parts ascend without overlap (spec §5.1)"))
     return found
 
 
@@ -94,7 +125,9 @@ def record_verification(
             q.mark_coverage_checked(db, escrow_id, territory_geojson)
         if pin and not q.pinned_keys(db, escrow_id):
             q.pin_keys(db, escrow_id, pin, recorded)
-        q.insert_phase(db, escrow_id, phase, bundle, sha, len(report.reveal.openings), recorded, if_absent=True)
+        reveal = report.reveal
+        q.insert_phase(db, escrow_id, phase, bundle, sha, len(reveal.openings), recorded, if_absent=True, part=reveal.part or 0,
+                       parts=reveal.parts or 0, first_index=reveal.openings[0].index, last_index=reveal.openings[-1].index)
         q.insert_opened(db, escrow_id, phase, ((o.index, o.cell, json.dumps(o.content, ensure_ascii=False)) for o in report.reveal.openings))
         if report.reveal.totals is not None:
             q.insert_opened_totals(db, escrow_id, json.dumps(report.reveal.totals.content), phase)
@@ -113,12 +146,12 @@ def declaration_problems(db: sqlite3.Connection, escrow_id: str) -> list[dict[st
         first_phase[phase].append((i, loads(text)))
     index = DeclarationIndex()
     found: list[dict[str, Any]] = []
-    for row in q.phases(db, escrow_id):
-        openings = first_phase.get(row.phase, [])
+    for phase in dict.fromkeys(row.phase for row in q.phases(db, escrow_id)):  # a phase in parts once
+        openings = first_phase.get(phase, [])
         for i, reason, detail in earlier_phase_problems(index, openings):
-            found.append({"phase": row.phase, **Problem(i, reason, detail).to_json()})
+            found.append({"phase": phase, **Problem(i, reason, detail).to_json()})
         for _, content in openings:
-            index.add(content, row.phase)
+            index.add(content, phase)
     return found
 
 
@@ -141,7 +174,8 @@ def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> d
         if row is None:
             raise MalformedInputError(f"no escrow {escrow_id!r} in this workspace", where="--escrow-id")
         escrow = parse_escrow(loads(row.escrow_json)["statement"])
-        phases = [{"phase": p.phase, "openings": p.openings, "sha256": p.sha256, "recorded": p.recorded} for p in q.phases(db, escrow_id)]
+        phases = [{"phase": p.phase, "openings": p.openings, "sha256": p.sha256, "recorded": p.recorded,
+                   **({"part": p.part, "parts": p.parts} if p.part else {})} for p in q.phases(db, escrow_id)]
         opened_contents = [loads(text) for text in q.opened_contents(db, escrow_id)]
         declared: dict[str, Any] = dict(escrow.totals or {})
         for text in q.opened_totals(db, escrow_id):
@@ -169,8 +203,28 @@ def status(ws: Workspace, escrow_id: str | None, quorum: int | None = None) -> d
     return {
         "escrow_id": escrow_id, "own": row.own, "cells": escrow.tree_size, "opened": len(opened_contents),
         "coverage_checked": row.coverage_checked, "phases": phases, "totals": totals, "reconciled": reconciled,
-        "problems": problems, "boards": boards,
+        "problems": problems, "boards": boards, "phases_in_parts": phases_in_parts(phases),
     }
+
+
+def phases_in_parts(phases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each phase held in parts (spec §5.1), from a status's ``phases`` rows (one a part, with
+    ``final`` from :func:`unveil.workspace.pending.board_status`): the parts held and missing,
+    ``complete`` when every part is held, and ``final`` when complete and every part is final on
+    a board this workspace mirrors (``None`` while some part is on no mirrored board)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in phases:
+        if row.get("part"):
+            grouped[row["phase"]].append(row)
+    found = []
+    for phase, rows in grouped.items():
+        parts = max(r["parts"] for r in rows)
+        held = sorted({r["part"] for r in rows})
+        missing = list(islice((k for k in range(1, parts + 1) if k not in held), 100))  # the first 100, however many parts
+        finals = [r.get("final") for r in rows]
+        final = None if any(f is None for f in finals) else (not missing and all(finals))
+        found.append({"phase": phase, "parts": parts, "held": held, "missing": missing, "complete": not missing, "final": final})
+    return found
 
 
 def opened_site(ws: Workspace, escrow_id: str, site_id: str) -> dict[str, Any] | None:
