@@ -88,7 +88,13 @@ def sealed(db: sqlite3.Connection, escrow_id: str) -> SealedRow | None:
         "SELECT e.escrow_json, e.cells_txt, e.leaves_bin, s.master_secret, s.sealed_totals_json"
         " FROM escrows e JOIN secrets s USING (escrow_id) WHERE escrow_id = ? AND e.own = 1", (escrow_id,)
     ).fetchone()
-    return None if row is None else SealedRow(bytes(row[0]), bytes(row[1]), bytes(row[2]), bytes(row[3]), row[4])
+    if row is None:
+        return None
+    leaves = row[2]
+    if leaves is None:  # sealed with its tree kept: leaves.bin is in escrow_trees (unveil.store.escrow_blobs)
+        kept = db.execute("SELECT leaves_bin FROM escrow_trees WHERE escrow_id = ?", (escrow_id,)).fetchone()
+        leaves = b"" if kept is None else kept[0]
+    return SealedRow(bytes(row[0]), bytes(row[1]), bytes(leaves), bytes(row[3]), row[4])
 
 
 def sealed_totals_json(db: sqlite3.Connection, escrow_id: str) -> str | None:
