@@ -149,6 +149,7 @@ def test_running_out_of_memory_is_an_error_not_a_traceback(setup: dict[str, Any]
         raise MemoryError
 
     monkeypatch.setattr(territory, "overlapping_cells", exhausted)
+    monkeypatch.setattr(territory, "overlapping_cell_ids", exhausted)  # what commit covers with
     d = setup["dir"]
     before = snapshot(d / "host")
     code, out = cli(capsys, *commit_args(d))
