@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from unveil.core.merkle import EMPTY_ROOT, HASH_SIZE, hash_leaves, multiproof_path, pair_level, root_from_leaf_hashes
+from unveil.core.merkle import EMPTY_ROOT, HASH_SIZE, hash_leaves, multiproof_path, pair_level, range_from_aligned
 
 __all__ = ["LeveledTree", "upper_levels_size"]
 
@@ -70,20 +70,7 @@ class LeveledTree:
             raise ValueError(f"range [{lo}, {hi}) not within [0, {self._size}]")
         if lo == hi:
             return EMPTY_ROOT
-        parts: list[bytes] = []
-        while lo < hi:
-            t = (hi - lo).bit_length() - 1
-            if lo:
-                t = min(t, (lo & -lo).bit_length() - 1)
-            count = (hi - lo) >> t
-            parts.append(self._aligned(t, lo >> t, count))
-            lo += count << t
-        result = parts.pop()
-        if len(result) > HASH_SIZE:
-            result = root_from_leaf_hashes(result)
-        while parts:
-            result = root_from_leaf_hashes(parts.pop() + result)
-        return result
+        return range_from_aligned(lo, hi, self._aligned)
 
     @property
     def root(self) -> bytes:

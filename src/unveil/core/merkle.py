@@ -172,6 +172,28 @@ def consistency_path(size1: int, size2: int, subtree: Callable[[int, int], bytes
     return proof
 
 
+def range_from_aligned(lo: int, hi: int, aligned: Callable[[int, int, int], bytes]) -> bytes:
+    """MTH of leaves ``lo .. hi-1`` (``lo < hi``) from aligned runs of node hashes:
+    ``aligned(t, position, count)`` is the ``count`` consecutive hashes of level ``t`` (nodes of
+    2^t leaves) from node ``position``. [lo, hi) is cut into chunks of 2^t, t the largest with lo
+    aligned and 2^t ≤ the width; the full chunks of a level are one run and the partial rest is
+    cut again (its width < 2^t), so MTH(lo, hi) = root(full chunks ‖ MTH(rest))."""
+    parts: list[bytes] = []
+    while lo < hi:
+        t = (hi - lo).bit_length() - 1
+        if lo:
+            t = min(t, (lo & -lo).bit_length() - 1)
+        count = (hi - lo) >> t
+        parts.append(aligned(t, lo >> t, count))
+        lo += count << t
+    result = parts.pop()
+    if len(result) > HASH_SIZE:
+        result = root_from_leaf_hashes(result)
+    while parts:
+        result = root_from_leaf_hashes(parts.pop() + result)
+    return result
+
+
 def multiproof_path(size: int, indices: Sequence[int], subtree: Callable[[int, int], bytes]) -> list[bytes]:
     """Spec §5 multiproof of the leaves at ``indices`` (strictly ascending, at least one) of a
     tree of ``size`` leaves, with ``subtree(lo, hi)`` the MTH of leaves lo..hi-1.
@@ -268,24 +290,8 @@ class MerkleTree:
         return self._range(lo, hi)
 
     def _range(self, lo: int, hi: int) -> bytes:
-        # Cut [lo, hi) into chunks of C = 2^t, t the largest with lo aligned and C <= width;
-        # the full chunks are cached at level t, the partial rest recurses (its width < C).
-        # Chunk combination then gives MTH(lo, hi) = root(full chunks ‖ MTH(rest)).
-        parts: list[bytes] = []
-        while lo < hi:
-            t = (hi - lo).bit_length() - 1
-            if lo:
-                t = min(t, (lo & -lo).bit_length() - 1)
-            count = (hi - lo) >> t
-            start = (lo >> t) * HASH_SIZE
-            parts.append(self._levels[t][start : start + count * HASH_SIZE])
-            lo += count << t
-        result = parts.pop()
-        if len(result) > HASH_SIZE:
-            result = root_from_leaf_hashes(result)
-        while parts:
-            result = root_from_leaf_hashes(parts.pop() + result)
-        return result
+        levels = self._levels  # every level cached: a run is a slice of one
+        return range_from_aligned(lo, hi, lambda t, position, count: levels[t][position * HASH_SIZE : (position + count) * HASH_SIZE])
 
     def _check_size(self, size: int | None) -> int:
         if size is None:
